@@ -1,0 +1,82 @@
+package tlc
+
+import (
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestParse(t *testing.T) {
+	cases := []struct {
+		name string
+		out  string
+		want Result
+	}{
+		{
+			name: "passed",
+			out: "Model checking completed. No error has been found.\n" +
+				"8 states generated, 7 distinct states found, 0 states left on queue.\n" +
+				"The depth of the complete state graph search is 3.\n",
+			want: Result{Generated: 8, Distinct: 7, Depth: 3, Passed: true},
+		},
+		{
+			name: "invariant",
+			out: "Error: Invariant NoDuplicateActiveDispatcher is violated.\n" +
+				"Error: The behavior up to this point is:\nState 1: <Initial predicate>\nx = 0\n\n" +
+				"State 2: <Next line 6>\nx = 1\n\n" +
+				"5 states generated, 5 distinct states found, 2 states left on queue.\n",
+			want: Result{Generated: 5, Distinct: 5, Left: 2, Violated: "NoDuplicateActiveDispatcher", TraceLength: 2},
+		},
+		{
+			name: "action property",
+			out:  "Error: Action property Grows is violated.\nError: The behavior up to this point is:\nState 1: <Initial predicate>\n",
+			want: Result{Violated: "Grows", TraceLength: 1},
+		},
+		{
+			name: "deadlock",
+			out:  "Error: Deadlock reached.\nError: The behavior up to this point is:\nState 1: <Initial predicate>\nState 2: <A>\n",
+			want: Result{Deadlock: true, TraceLength: 2},
+		},
+		{
+			name: "temporal lasso",
+			out: "Error: Temporal properties were violated.\n\nError: The following behavior constitutes a counter-example:\n\n" +
+				"State 1: <Initial predicate>\nState 2: <Next>\nBack to state 1: <Next>\n",
+			want: Result{Temporal: true, TraceLength: 2},
+		},
+		{
+			name: "parse error",
+			out:  "***Parse Error***\nEncountered \"====\" at line 3\n\nStarting...\nError: Parsing or semantic analysis failed.\n",
+			want: Result{Error: "***Parse Error*** Encountered \"====\" at line 3 Parsing or semantic analysis failed."},
+		},
+		{name: "empty", out: "", want: Result{}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Parse(tc.out)
+			got.Output = ""
+			require.Equal(t, tc.want, got)
+		})
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add("Error: Invariant X is violated.\nState 1: <Init>\n")
+	f.Add("1 states generated, 1 distinct states found, 0 states left on queue.\n")
+	f.Add("State 99999999999999999999: x\n")
+	f.Fuzz(func(t *testing.T, out string) {
+		r := Parse(out)
+		require.False(t, r.Passed && (r.Violated != "" || r.Deadlock || r.Error != ""))
+	})
+}
+
+func TestTemporalName(t *testing.T) {
+	dir := t.TempDir()
+	one := dir + "/one.cfg"
+	two := dir + "/two.cfg"
+	require.NoError(t, os.WriteFile(one, []byte("SPECIFICATION Spec\nPROPERTY Live\nINVARIANT TypeOK\n"), 0o644))
+	require.NoError(t, os.WriteFile(two, []byte("PROPERTIES A B\n"), 0o644))
+	require.Equal(t, "Live", temporalName(one))
+	require.Equal(t, "temporal", temporalName(two))
+	require.Equal(t, "temporal", temporalName(dir+"/missing.cfg"))
+}

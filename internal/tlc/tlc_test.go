@@ -1,0 +1,80 @@
+package tlc_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"opfsm/internal/tlc"
+)
+
+// TestSmokeSpec proves that TLC is fetched, verified and run on this machine, and that its
+// output is parsed: the fenced config passes with its exact state counts, the unfenced one
+// violates OwnerEpochNeverDecreases.
+func TestSmokeSpec(t *testing.T) {
+	dir := filepath.Join("..", "..", "spec", "smoke")
+	cases := []struct {
+		name     string
+		config   string
+		passed   bool
+		distinct int64
+		depth    int
+		violated string
+		trace    int
+	}{
+		{name: "fenced", config: "Smoke.cfg", passed: true, distinct: 7, depth: 3},
+		{name: "unfenced", config: "SmokeNoFence.cfg", violated: "OwnerEpochNeverDecreases", trace: 3},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			res, err := tlc.Run(ctx, tlc.Options{Dir: dir, Spec: "Smoke", Config: tc.config})
+			require.NoError(t, err)
+			require.Empty(t, res.Error, res.Output)
+			require.Equal(t, tc.passed, res.Passed, res.Summary())
+			require.Equal(t, tc.violated, res.Violated, res.Summary())
+			if tc.passed {
+				require.Equal(t, tc.distinct, res.Distinct)
+				require.Equal(t, tc.depth, res.Depth)
+				require.Zero(t, res.ExitCode)
+			} else {
+				require.Equal(t, tc.trace, res.TraceLength)
+				require.Equal(t, 12, res.ExitCode)
+			}
+		})
+	}
+}
+
+func TestRunReportsParseErrors(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "Broken.tla"), "---- MODULE Broken ----\nVARIABLE x\nInit == x = \n====\n")
+	writeFile(t, filepath.Join(dir, "Broken.cfg"), "INIT Init\nNEXT Init\n")
+	res, err := tlc.Run(context.Background(), tlc.Options{Dir: dir, Spec: "Broken"})
+	require.NoError(t, err)
+	require.False(t, res.Passed)
+	require.NotEmpty(t, res.Error)
+	require.Empty(t, res.Violated)
+}
+
+func TestRunNamesTheOnlyTemporalProperty(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "Live.tla"), `---- MODULE Live ----
+EXTENDS Naturals
+VARIABLE x
+Init == x = 0
+Next == x' = (x + 1) % 3
+Spec == Init /\ [][Next]_x
+ReachesFive == <>(x = 5)
+====
+`)
+	writeFile(t, filepath.Join(dir, "Live.cfg"), "SPECIFICATION Spec\nPROPERTY ReachesFive\n")
+	res, err := tlc.Run(context.Background(), tlc.Options{Dir: dir, Spec: "Live"})
+	require.NoError(t, err)
+	require.True(t, res.Temporal, res.Output)
+	require.Equal(t, "ReachesFive", res.Violated)
+	require.Equal(t, 13, res.ExitCode)
+}
