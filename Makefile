@@ -1,0 +1,34 @@
+# opfsm: the commands a newcomer needs. `make run` runs the main job on the built-in
+# default; `make test` runs every check CI runs, TLC included.
+GO       ?= go
+FUZZTIME ?= 10s
+BUG      ?=
+
+.PHONY: run test lint gotest bench fuzz check-spec graphs
+
+## run: the main job on the built-in default
+run:
+	$(GO) run ./cmd/opfsm graph
+
+## test: gofmt, go vet, all Go tests (TLC on every spec config and seeded bug included)
+test: lint gotest
+
+lint:
+	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+gotest:
+	$(GO) test -count=1 -timeout 40m ./...
+
+## bench: every Go benchmark, with allocations
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## fuzz: a short run of every fuzz target (FUZZTIME each, default 10s)
+fuzz:
+	bash scripts/fuzz.sh $(FUZZTIME)
+
+## check-spec: TLC on every CI config; BUG=<name> runs a seeded-bug variant (must fail)
+check-spec:
+	bash scripts/check-spec.sh $(BUG)
