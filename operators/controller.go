@@ -1,0 +1,597 @@
+package operators
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+
+	"go.uber.org/zap"
+
+	"opfsm/fsm"
+)
+
+// MessageKind is what a message asks a dispatcher manager to do.
+type MessageKind uint8
+
+// The request kinds a maintainer sends (domain.md 0).
+const (
+	Create MessageKind = iota
+	Remove
+	Merge
+)
+
+var kindNames = [...]string{"Create", "Remove", "Merge"}
+
+// String returns the kind's name.
+func (k MessageKind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "MessageKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Message is a request to one dispatcher manager. It carries the sending operator's whole
+// record, which the dispatcher manager journals; an orphan cleanup has a remove record
+// that no operator owns.
+type Message struct {
+	To     NodeID
+	Kind   MessageKind
+	Record Record
+}
+
+// Status is one dispatcher's state as its node reports it.
+type Status struct {
+	ID         DispatcherID
+	State      ComponentState
+	Checkpoint uint64
+}
+
+// Config sets up a Controller.
+type Config struct {
+	Changefeed ChangefeedID
+	// Epoch is the maintainer's epoch, stamped on every operator it creates.
+	Epoch Epoch
+	// Observer, if not nil, sees every operator transition.
+	Observer fsm.Observer
+	// Logger, if not nil, logs operators added, finished and refused (never per status).
+	Logger *zap.Logger
+}
+
+// Controller is a maintainer's operator controller (domain.md 0.2): the task registry and
+// at most one operator per dispatcher id. It is a deterministic value: no goroutines,
+// clocks or I/O; the caller feeds it events and sends what Pending returns.
+type Controller struct {
+	cfg     Config
+	tasks   map[DispatcherID]*Task
+	ops     map[DispatcherID]*Operator
+	splitID uint64
+}
+
+// NewController returns an empty controller.
+func NewController(cfg Config) *Controller {
+	return &Controller{cfg: cfg, tasks: make(map[DispatcherID]*Task), ops: make(map[DispatcherID]*Operator)}
+}
+
+// Changefeed returns the controller's changefeed.
+func (c *Controller) Changefeed() ChangefeedID { return c.cfg.Changefeed }
+
+// Epoch returns the controller's maintainer epoch.
+func (c *Controller) Epoch() Epoch { return c.cfg.Epoch }
+
+// Len returns the number of tasks and of operators.
+func (c *Controller) Len() (tasks, operators int) { return len(c.tasks), len(c.ops) }
+
+// Task returns the task with id.
+func (c *Controller) Task(id DispatcherID) (Task, bool) {
+	t, ok := c.tasks[id]
+	if !ok {
+		return Task{}, false
+	}
+	return *t, true
+}
+
+// Tasks returns every task, ordered by id.
+func (c *Controller) Tasks() []Task {
+	out := make([]Task, 0, len(c.tasks))
+	for _, t := range c.tasks {
+		out = append(out, *t)
+	}
+	slices.SortFunc(out, func(a, b Task) int { return cmpID(a.ID, b.ID) })
+	return out
+}
+
+// Operator returns the record of the operator with id.
+func (c *Controller) Operator(id DispatcherID) (Record, bool) {
+	o, ok := c.ops[id]
+	if !ok {
+		return Record{}, false
+	}
+	return o.Record(c.cfg.Changefeed, c.cfg.Epoch), true
+}
+
+// Operators returns the records of every operator, ordered by id.
+func (c *Controller) Operators() []Record {
+	ids := c.opIDs()
+	out := make([]Record, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, c.ops[id].Record(c.cfg.Changefeed, c.cfg.Epoch))
+	}
+	return out
+}
+
+func cmpID(a, b DispatcherID) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func (c *Controller) opIDs() []DispatcherID {
+	ids := make([]DispatcherID, 0, len(c.ops))
+	for id := range c.ops {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// AddTask inserts a task, for a scheduler placing a new table or for recovery.
+func (c *Controller) AddTask(t Task) error {
+	switch {
+	case t.ID == "":
+		return fmt.Errorf("operators: add task: %w: empty id", ErrInvalidRecord)
+	case !t.Span.Valid():
+		return fmt.Errorf("operators: add task %s: %w: %s", t.ID, ErrInvalidSpan, t.Span)
+	case (t.Sched == Absent) != (t.Node == ""):
+		return fmt.Errorf("operators: add task %s: %w: %s with node %q", t.ID, ErrTaskState, t.Sched, t.Node)
+	}
+	if _, ok := c.tasks[t.ID]; ok {
+		return fmt.Errorf("operators: add task %s: %w", t.ID, ErrTaskExists)
+	}
+	tc := t
+	c.tasks[t.ID] = &tc
+	return nil
+}
+
+// DeleteTask deletes a task that has no operator.
+func (c *Controller) DeleteTask(id DispatcherID) error {
+	if _, ok := c.ops[id]; ok {
+		return fmt.Errorf("operators: delete task %s: %w", id, ErrOperatorExists)
+	}
+	if _, ok := c.tasks[id]; !ok {
+		return fmt.Errorf("operators: delete task %s: %w", id, ErrUnknownTask)
+	}
+	delete(c.tasks, id)
+	return nil
+}
+
+// admit checks the common admission rules: a task exists in one of the wanted states and
+// has no operator.
+func (c *Controller) admit(typ Type, id DispatcherID, want ...Sched) (*Task, error) {
+	if _, ok := c.ops[id]; ok {
+		return nil, c.refused(typ, id, ErrOperatorExists)
+	}
+	t, ok := c.tasks[id]
+	if !ok {
+		return nil, c.refused(typ, id, ErrUnknownTask)
+	}
+	if !slices.Contains(want, t.Sched) {
+		return nil, c.refused(typ, id, fmt.Errorf("%w: %s", ErrTaskState, t.Sched))
+	}
+	return t, nil
+}
+
+func (c *Controller) refused(typ Type, id DispatcherID, err error) error {
+	e := refuse(typ, id, err)
+	if c.cfg.Logger != nil {
+		c.cfg.Logger.Info("operator refused", zap.String("type", typ.String()), zap.String("id", string(id)), zap.Error(err))
+	}
+	return e
+}
+
+func (c *Controller) start(o *Operator) {
+	c.ops[o.id] = o
+	if c.cfg.Logger != nil {
+		c.cfg.Logger.Debug("operator added", zap.String("type", o.typ.String()), zap.String("id", string(o.id)),
+			zap.String("state", o.StateName()))
+	}
+}
+
+// AddAdd schedules an Absent task onto dest (domain.md 1.1: Start binds it, Scheduling).
+func (c *Controller) AddAdd(id DispatcherID, dest NodeID) error {
+	if dest == "" {
+		return c.refused(TypeAdd, id, fmt.Errorf("%w: empty destination", ErrInvalidRecord))
+	}
+	t, err := c.admit(TypeAdd, id, Absent)
+	if err != nil {
+		return err
+	}
+	t.Sched, t.Node = Scheduling, dest
+	c.start(&Operator{id: id, typ: TypeAdd, state: AddRunning, span: t.Span, dest: dest})
+	return nil
+}
+
+// AddRemove removes a bound task's dispatcher from its node; on success the task is deleted
+// (a standalone remove, domain.md 1.2 with the delete hook).
+func (c *Controller) AddRemove(id DispatcherID) error {
+	t, err := c.admit(TypeRemove, id, Scheduling, Replicating)
+	if err != nil {
+		return err
+	}
+	c.start(&Operator{id: id, typ: TypeRemove, state: RemoveRunning, hook: HookDelete, span: t.Span, origin: t.Node})
+	return nil
+}
+
+// AddMove moves a Replicating task to dest (domain.md 1.3). A move onto the node the task
+// is already on finishes at once.
+func (c *Controller) AddMove(id DispatcherID, dest NodeID) error {
+	if dest == "" {
+		return c.refused(TypeMove, id, fmt.Errorf("%w: empty destination", ErrInvalidRecord))
+	}
+	t, err := c.admit(TypeMove, id, Replicating)
+	if err != nil {
+		return err
+	}
+	o := &Operator{id: id, typ: TypeMove, state: MoveRemoveOrigin, span: t.Span, origin: t.Node, dest: dest}
+	if t.Node == dest {
+		c.start(o)
+		c.fire(o, MoveSameNode)
+		return nil
+	}
+	t.Sched = Scheduling
+	c.start(o)
+	return nil
+}
+
+// AddSplit splits a Replicating task into spans, which must tile it in key order. When
+// targets has one node per span the new tasks are added there; otherwise they are left
+// Absent for a scheduler (domain.md 1.4).
+func (c *Controller) AddSplit(id DispatcherID, spans []Span, targets []NodeID) error {
+	t, err := c.admit(TypeSplit, id, Replicating)
+	if err != nil {
+		return err
+	}
+	o := &Operator{id: id, typ: TypeSplit, state: SplitRunning, span: t.Span, origin: t.Node,
+		extra: &extra{splitSpans: slices.Clone(spans), splitTargets: slices.Clone(targets)}}
+	if err := o.Record(c.cfg.Changefeed, c.cfg.Epoch).Validate(); err != nil {
+		return c.refused(TypeSplit, id, err)
+	}
+	t.Sched = Scheduling
+	c.start(o)
+	return nil
+}
+
+// AddMerge merges two or more adjacent Replicating tasks of one table on one node into a new
+// task mergedID (domain.md 1.5): an occupy operator reserves each source, and the merged
+// task starts Scheduling on the sources' node with the lowest source checkpoint.
+func (c *Controller) AddMerge(sources []DispatcherID, mergedID DispatcherID) error {
+	if _, ok := c.ops[mergedID]; ok {
+		return c.refused(TypeMerge, mergedID, ErrOperatorExists)
+	}
+	if _, ok := c.tasks[mergedID]; ok {
+		return c.refused(TypeMerge, mergedID, ErrTaskExists)
+	}
+	if len(sources) < 2 {
+		return c.refused(TypeMerge, mergedID, fmt.Errorf("%w: %d sources", ErrMergeSources, len(sources)))
+	}
+	tasks := make([]*Task, 0, len(sources))
+	for _, s := range sources {
+		t, err := c.admit(TypeMerge, s, Replicating)
+		if err != nil {
+			return c.refused(TypeMerge, mergedID, fmt.Errorf("source %s: %w", s, err))
+		}
+		if slices.Contains(tasks, t) {
+			return c.refused(TypeMerge, mergedID, fmt.Errorf("%w: %s listed twice", ErrMergeSources, s))
+		}
+		tasks = append(tasks, t)
+	}
+	slices.SortFunc(tasks, func(a, b *Task) int {
+		if a.Span.Less(b.Span) {
+			return -1
+		}
+		return 1
+	})
+	ckpt := tasks[0].Checkpoint
+	for i, t := range tasks[1:] {
+		prev := tasks[i]
+		switch {
+		case t.Span.Table != prev.Span.Table:
+			return c.refused(TypeMerge, mergedID, fmt.Errorf("%w: %s and %s are of different tables", ErrMergeSources, prev.ID, t.ID))
+		case t.Node != prev.Node:
+			return c.refused(TypeMerge, mergedID, fmt.Errorf("%w: %s on %s, %s on %s", ErrMergeSources, prev.ID, prev.Node, t.ID, t.Node))
+		case !prev.Span.Adjacent(t.Span):
+			return c.refused(TypeMerge, mergedID, fmt.Errorf("%w: %s %s and %s %s are not adjacent", ErrMergeSources, prev.ID, prev.Span, t.ID, t.Span))
+		}
+		ckpt = min(ckpt, t.Checkpoint)
+	}
+	origin := tasks[0].Node
+	merged := Span{Table: tasks[0].Span.Table, Start: tasks[0].Span.Start, End: tasks[len(tasks)-1].Span.End}
+	ids := make([]DispatcherID, len(tasks))
+	for i, t := range tasks {
+		ids[i] = t.ID
+		t.Sched = Scheduling
+		c.start(&Operator{id: t.ID, typ: TypeOccupy, state: OccupyHolding, span: t.Span, origin: origin})
+	}
+	c.tasks[mergedID] = &Task{ID: mergedID, Span: merged, Sched: Scheduling, Node: origin, Checkpoint: ckpt}
+	c.start(&Operator{id: mergedID, typ: TypeMerge, state: MergeRunning, span: merged, origin: origin,
+		checkpoint: ckpt, extra: &extra{sources: ids}})
+	return nil
+}
+
+// Restore inserts an operator exactly as a record describes it, for recovery after a
+// failover: no Start effect is applied again, the tasks it needs must already be in the
+// registry (recovery puts them there in the states it derived), and the operator is
+// re-stamped with this controller's epoch so its resent requests pass the new fence. A
+// terminal record is finished at once.
+func (c *Controller) Restore(r Record) error {
+	if r.Changefeed != c.cfg.Changefeed {
+		return c.refused(r.Type, r.ID, fmt.Errorf("%w: %q (want %q)", ErrWrongChangefeed, r.Changefeed, c.cfg.Changefeed))
+	}
+	o, err := fromRecord(r)
+	if err != nil {
+		return c.refused(r.Type, r.ID, err)
+	}
+	if _, ok := c.ops[r.ID]; ok {
+		return c.refused(r.Type, r.ID, ErrOperatorExists)
+	}
+	if _, ok := c.tasks[r.ID]; !ok && r.Type != TypeRemove {
+		return c.refused(r.Type, r.ID, ErrUnknownTask)
+	}
+	c.start(o)
+	if o.Done() {
+		c.finish(o)
+	}
+	return nil
+}
+
+// fire fires t on o, applies the effect of the state it entered, and finishes o if that
+// state is terminal. Events that mean nothing to o are not fired.
+func (c *Controller) fire(o *Operator, t fsm.Trigger) {
+	if t == noTrigger {
+		return
+	}
+	tr, err := defs[o.typ].Fire(&o.state, t, string(o.id), c.cfg.Observer)
+	if err != nil {
+		// Every trigger the mapping produces is permitted or ignored in every non-terminal
+		// state (TestEveryTriggerHandled); a terminal operator is never kept.
+		return
+	}
+	if tr.From == tr.To {
+		return
+	}
+	if o.typ == TypeMove && o.state == MoveAddDest {
+		// domain.md 1.3: the origin is gone; bind the task to dest before the Create.
+		if t, ok := c.tasks[o.id]; ok {
+			t.Sched, t.Node = Scheduling, o.dest
+		}
+	}
+	if o.Done() {
+		c.finish(o)
+	}
+}
+
+// HandleStatus feeds one status report from node from. A status for a dispatcher with an
+// operator goes to that operator (merge sources to their occupy operators, the merged id to
+// the merge). Without an operator the controller reconciles as domain.md 3.6 says, and
+// returns the one-shot messages that needs (an orphan's Remove).
+func (c *Controller) HandleStatus(from NodeID, s Status) []Message {
+	if o, ok := c.ops[s.ID]; ok {
+		if s.Checkpoint > o.checkpoint && (o.typ == TypeSplit || o.typ == TypeMerge) {
+			o.checkpoint = s.Checkpoint
+		}
+		c.fire(o, o.statusTrigger(from, s.State))
+		return nil
+	}
+	t, ok := c.tasks[s.ID]
+	if !ok {
+		if s.State == Working {
+			// An orphan: no task, no operator. Remove it (domain.md 3.6, L4).
+			return []Message{{To: from, Kind: Remove, Record: Record{Changefeed: c.cfg.Changefeed, ID: s.ID,
+				Type: TypeRemove, State: "Running", Epoch: c.cfg.Epoch, Span: Span{}, Origin: from}}}
+		}
+		return nil
+	}
+	if t.Node != from {
+		return nil // G1: a report from a node the task is not bound to
+	}
+	if s.Checkpoint > t.Checkpoint {
+		t.Checkpoint = s.Checkpoint
+	}
+	if s.State.Terminal() {
+		if c.coveredByMerged(t) {
+			delete(c.tasks, t.ID) // a late merge source (C8)
+		} else {
+			t.Sched, t.Node = Absent, "" // the dispatcher stopped although the task wants it
+		}
+	}
+	return nil
+}
+
+// coveredByMerged reports whether another Replicating task of the same table covers t.
+func (c *Controller) coveredByMerged(t *Task) bool {
+	for _, o := range c.tasks {
+		if o.ID != t.ID && o.Sched == Replicating && o.Span.Contains(t.Span) {
+			return true
+		}
+	}
+	return false
+}
+
+// HandleNodeRemoved handles the death of node n (domain.md 0.2): its tasks without an
+// operator become Absent, then every operator, in id order, hears of it.
+func (c *Controller) HandleNodeRemoved(n NodeID) {
+	for id, t := range c.tasks {
+		if t.Node == n {
+			if _, ok := c.ops[id]; !ok {
+				t.Sched, t.Node = Absent, ""
+			}
+		}
+	}
+	for _, id := range c.opIDs() {
+		if o, ok := c.ops[id]; ok {
+			c.fire(o, o.nodeLostTrigger(n))
+		}
+	}
+}
+
+// HandleTableDropped applies a DROP TABLE (domain.md 0.2): every operator on the table's
+// tasks is cancelled, every task bound to a node gets a remove operator (no hook), and
+// every task of the table is deleted.
+func (c *Controller) HandleTableDropped(table TableID) {
+	type bound struct {
+		id   DispatcherID
+		node NodeID
+		span Span
+	}
+	var victims []bound
+	var all []DispatcherID
+	for id, t := range c.tasks {
+		if t.Span.Table == table {
+			all = append(all, id)
+			if t.Node != "" {
+				victims = append(victims, bound{id, t.Node, t.Span})
+			}
+		}
+	}
+	slices.Sort(all)
+	slices.SortFunc(victims, func(a, b bound) int { return cmpID(a.id, b.id) })
+	for _, id := range all {
+		if o, ok := c.ops[id]; ok {
+			c.fire(o, taskRemovedTrigger[o.typ])
+		}
+	}
+	for _, id := range all {
+		delete(c.tasks, id)
+	}
+	for _, v := range victims {
+		c.start(&Operator{id: v.id, typ: TypeRemove, state: RemoveRunning, hook: HookNone, span: v.span, origin: v.node})
+	}
+}
+
+// Pending returns the request every unfinished operator wants delivered now, ordered by
+// operator id. The caller decides when to resend; the operators keep asking until they hear
+// back.
+func (c *Controller) Pending() []Message {
+	var out []Message
+	for _, id := range c.opIDs() {
+		o := c.ops[id]
+		if to, kind, ok := o.message(); ok {
+			out = append(out, Message{To: to, Kind: kind, Record: o.Record(c.cfg.Changefeed, c.cfg.Epoch)})
+		}
+	}
+	return out
+}
+
+// finish applies a terminal operator's PostFinish effect exactly once and deletes it.
+func (c *Controller) finish(o *Operator) {
+	if c.ops[o.id] != o {
+		return // already finished or replaced
+	}
+	delete(c.ops, o.id)
+	task := c.tasks[o.id]
+	markAbsent := func(t *Task) {
+		if t != nil {
+			t.Sched, t.Node = Absent, ""
+		}
+	}
+	markReplicating := func(t *Task) {
+		if t != nil {
+			t.Sched = Replicating
+		}
+	}
+	switch o.typ {
+	case TypeAdd:
+		if o.state == AddDoneOK {
+			markReplicating(task)
+		} else {
+			markAbsent(task)
+		}
+	case TypeRemove:
+		if o.state == RemoveDone {
+			switch o.hook {
+			case HookMarkAbsent:
+				markAbsent(task)
+			case HookDelete:
+				delete(c.tasks, o.id)
+			}
+		}
+	case TypeMove:
+		switch o.state {
+		case MoveDoneSuccess, MoveCancelled:
+			markReplicating(task)
+		case MoveAborted:
+			markAbsent(task)
+		}
+	case TypeSplit:
+		if o.state == SplitDone {
+			c.replaceSplit(o, task)
+		} else {
+			markAbsent(task)
+		}
+	case TypeMerge:
+		c.finishMerge(o, task)
+	case TypeOccupy:
+		if o.state == OccupyLost {
+			markAbsent(task)
+		}
+	}
+	if c.cfg.Logger != nil {
+		c.cfg.Logger.Debug("operator finished", zap.String("type", o.typ.String()), zap.String("id", string(o.id)),
+			zap.String("state", o.StateName()))
+	}
+}
+
+// replaceSplit is a finished split's PostFinish: the original task is replaced by one task
+// per split span, with fresh ids, at the original checkpoint (or the higher one the origin
+// reported). With a target per span they are added there, else left Absent.
+func (c *Controller) replaceSplit(o *Operator, task *Task) {
+	if task == nil {
+		return
+	}
+	delete(c.tasks, o.id)
+	ckpt := max(task.Checkpoint, o.checkpoint)
+	aligned := len(o.extra.splitTargets) == len(o.extra.splitSpans)
+	for i, s := range o.extra.splitSpans {
+		c.splitID++
+		id := DispatcherID(string(o.id) + "." + strconv.FormatUint(uint64(c.cfg.Epoch), 10) + "." + strconv.FormatUint(c.splitID, 10))
+		c.tasks[id] = &Task{ID: id, Span: s, Sched: Absent, Checkpoint: ckpt}
+		if aligned {
+			_ = c.AddAdd(id, o.extra.splitTargets[i]) // a fresh id has neither task conflict nor operator
+		}
+	}
+}
+
+// finishMerge is a merge's PostFinish (domain.md 1.5); occupy operators are released last
+// (PR #4543) so a late source Stopped never meets a source task without an operator.
+func (c *Controller) finishMerge(o *Operator, merged *Task) {
+	for _, s := range o.extra.sources {
+		t := c.tasks[s]
+		switch o.state {
+		case MergeDoneOK:
+			delete(c.tasks, s)
+		case MergeAbortedNode:
+			if t != nil {
+				t.Sched, t.Node = Absent, ""
+			}
+		case MergeAbortedDDL:
+			if t != nil {
+				t.Sched = Replicating
+			}
+		}
+	}
+	if o.state == MergeDoneOK {
+		if merged != nil {
+			merged.Sched = Replicating
+		}
+	} else {
+		delete(c.tasks, o.id)
+	}
+	for _, s := range o.extra.sources {
+		if occ, ok := c.ops[s]; ok && occ.typ == TypeOccupy {
+			c.fire(occ, OccupyRelease)
+		}
+	}
+}

@@ -1,0 +1,200 @@
+package operators
+
+import (
+	"opfsm/fsm"
+)
+
+// Operator is one in-flight operator: its machine state plus the parameters its type needs.
+// It is small on purpose (a controller holds hundreds of thousands); type-specific slices
+// live behind one pointer that add, remove and move never allocate.
+type Operator struct {
+	id         DispatcherID
+	typ        Type
+	state      fsm.State
+	hook       RemoveHook
+	span       Span
+	origin     NodeID
+	dest       NodeID
+	checkpoint uint64
+	extra      *extra
+}
+
+// extra holds the parameters of split and merge operators.
+type extra struct {
+	splitSpans   []Span
+	splitTargets []NodeID
+	sources      []DispatcherID
+}
+
+// ID returns the operator's dispatcher id.
+func (o *Operator) ID() DispatcherID { return o.id }
+
+// Type returns the operator's type.
+func (o *Operator) Type() Type { return o.typ }
+
+// State returns the operator's machine state.
+func (o *Operator) State() fsm.State { return o.state }
+
+// StateName returns the name of the operator's machine state.
+func (o *Operator) StateName() string { return defs[o.typ].StateName(o.state) }
+
+// Done reports whether the operator reached a terminal state.
+func (o *Operator) Done() bool { return defs[o.typ].IsTerminal(o.state) }
+
+// Record returns the operator's serialisable record for changefeed cf and maintainer epoch
+// e: every operator of a controller carries its controller's epoch.
+func (o *Operator) Record(cf ChangefeedID, e Epoch) Record {
+	r := Record{
+		Changefeed: cf, ID: o.id, Type: o.typ, State: o.StateName(), Epoch: e, Span: o.span,
+		Origin: o.origin, Dest: o.dest, Hook: o.hook, Checkpoint: o.checkpoint,
+	}
+	if o.extra != nil {
+		r.SplitSpans = append([]Span(nil), o.extra.splitSpans...)
+		r.SplitTargets = append([]NodeID(nil), o.extra.splitTargets...)
+		r.Sources = append([]DispatcherID(nil), o.extra.sources...)
+	}
+	return r
+}
+
+// fromRecord builds an operator in exactly the record's state; the record must be valid.
+func fromRecord(r Record) (*Operator, error) {
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	st, _ := defs[r.Type].StateByName(r.State) // Validate checked it
+	o := &Operator{id: r.ID, typ: r.Type, state: st, hook: r.Hook, span: r.Span,
+		origin: r.Origin, dest: r.Dest, checkpoint: r.Checkpoint}
+	if len(r.SplitSpans) > 0 || len(r.Sources) > 0 {
+		o.extra = &extra{
+			splitSpans:   append([]Span(nil), r.SplitSpans...),
+			splitTargets: append([]NodeID(nil), r.SplitTargets...),
+			sources:      append([]DispatcherID(nil), r.Sources...),
+		}
+	}
+	return o, nil
+}
+
+// noTrigger marks an event that means nothing to an operator.
+const noTrigger = fsm.Trigger(255)
+
+// statusTrigger maps a status report to the operator's trigger (domain.md section 1, the
+// Check rows). Reports from a node the operator does not wait on are no trigger at all.
+func (o *Operator) statusTrigger(from NodeID, st ComponentState) fsm.Trigger {
+	switch o.typ {
+	case TypeAdd:
+		if from != o.dest {
+			return noTrigger
+		}
+		switch st {
+		case Working:
+			return AddDestWorking
+		case Removed:
+			return AddDestRemoved
+		case Stopped:
+			return AddDestStopped
+		}
+	case TypeRemove:
+		if from != o.origin {
+			return noTrigger
+		}
+		if st.Terminal() {
+			return RemoveStopped
+		}
+		return RemoveWorking
+	case TypeMove:
+		switch o.state {
+		case MoveRemoveOrigin, MoveAbortRemoveOrigin:
+			if from != o.origin {
+				return noTrigger
+			}
+			if st == Working {
+				return MoveOriginWorking
+			}
+			return MoveOriginStopped
+		case MoveAddDest:
+			if from == o.dest && st == Working {
+				return MoveDestWorking
+			}
+		}
+	case TypeSplit:
+		if from != o.origin {
+			return noTrigger
+		}
+		if st == Working {
+			return SplitOriginWorking
+		}
+		return SplitOriginStopped
+	case TypeMerge:
+		if from != o.origin {
+			return noTrigger
+		}
+		if st == Working {
+			return MergeMergedWorking
+		}
+		return MergeMergedOther
+	case TypeOccupy:
+		return OccupySourceStatus
+	}
+	return noTrigger
+}
+
+// nodeLostTrigger maps the loss of node n to the operator's trigger (the OnNodeRemove rows).
+func (o *Operator) nodeLostTrigger(n NodeID) fsm.Trigger {
+	switch o.typ {
+	case TypeAdd:
+		if n == o.dest {
+			return AddDestLost
+		}
+	case TypeRemove:
+		if n == o.origin {
+			return RemoveNodeLost
+		}
+	case TypeMove:
+		switch {
+		case n == o.origin:
+			return MoveOriginLost
+		case n == o.dest:
+			return MoveDestLost
+		}
+	case TypeSplit:
+		if n == o.origin {
+			return SplitOriginLost
+		}
+	case TypeMerge:
+		if n == o.origin {
+			return MergeOriginLost
+		}
+	case TypeOccupy:
+		if n == o.origin {
+			return OccupyNodeLost
+		}
+	}
+	return noTrigger
+}
+
+var taskRemovedTrigger = [...]fsm.Trigger{
+	TypeAdd: AddTaskRemoved, TypeRemove: RemoveTaskGone, TypeMove: MoveTaskRemoved,
+	TypeSplit: SplitTaskRemoved, TypeMerge: MergeTaskRemoved, TypeOccupy: OccupyTaskRemoved,
+}
+
+// message returns what the operator sends in its current state, if anything.
+func (o *Operator) message() (NodeID, MessageKind, bool) {
+	switch o.typ {
+	case TypeAdd:
+		return o.dest, Create, o.state == AddRunning
+	case TypeRemove:
+		return o.origin, Remove, o.state == RemoveRunning
+	case TypeMove:
+		switch o.state {
+		case MoveRemoveOrigin, MoveAbortRemoveOrigin:
+			return o.origin, Remove, true
+		case MoveAddDest:
+			return o.dest, Create, true
+		}
+	case TypeSplit:
+		return o.origin, Remove, o.state == SplitRunning
+	case TypeMerge:
+		return o.origin, Merge, o.state == MergeRunning
+	}
+	return "", 0, false
+}

@@ -1,0 +1,195 @@
+package operators
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"opfsm/fsm"
+)
+
+// RecordVersion is the version of the operator record encoding.
+const RecordVersion = 1
+
+// Record is the whole state of one operator: what every request it sends carries, what a
+// dispatcher manager journals, and what recovery turns back into the same operator in the
+// same state after a maintainer failover.
+type Record struct {
+	Changefeed ChangefeedID
+	// ID is the operator's dispatcher id; for a merge it is the merged dispatcher's id.
+	ID    DispatcherID
+	Type  Type
+	State string
+	Epoch Epoch
+	// Span is the span of the operator's task (for a merge, the merged span).
+	Span Span
+	// Origin is where the dispatcher runs now (remove, move, split, merge, occupy).
+	Origin NodeID
+	// Dest is where it should run (add, move).
+	Dest NodeID
+	// SplitSpans are a split's new boundaries; SplitTargets, when as many, their nodes.
+	SplitSpans   []Span
+	SplitTargets []NodeID
+	// Sources are a merge's source dispatchers in key order.
+	Sources []DispatcherID
+	// Hook is what a remove does when it finishes (see RemoveHook).
+	Hook RemoveHook
+	// Checkpoint is the highest checkpoint the operator has seen.
+	Checkpoint uint64
+}
+
+// RemoveHook is what a remove operator does to its task when the dispatcher is gone.
+type RemoveHook uint8
+
+// The remove hooks of domain.md 1.2.
+const (
+	// HookNone: nothing (DDL drops: the task is already deleted).
+	HookNone RemoveHook = iota
+	// HookMarkAbsent: mark the task Absent if it still exists (restored move/split remove
+	// phase), so it is scheduled again with the same id.
+	HookMarkAbsent
+	// HookDelete: delete the task (standalone remove, bootstrap cleanup of an overlap).
+	HookDelete
+)
+
+// recordJSON is the wire form: the record's fields plus its version and type name.
+type recordJSON struct {
+	V            int            `json:"v"`
+	Type         string         `json:"type"`
+	Changefeed   ChangefeedID   `json:"changefeed"`
+	ID           DispatcherID   `json:"id"`
+	State        string         `json:"state"`
+	Epoch        Epoch          `json:"epoch"`
+	Span         Span           `json:"span"`
+	Origin       NodeID         `json:"origin,omitempty"`
+	Dest         NodeID         `json:"dest,omitempty"`
+	SplitSpans   []Span         `json:"splitSpans,omitempty"`
+	SplitTargets []NodeID       `json:"splitTargets,omitempty"`
+	Sources      []DispatcherID `json:"sources,omitempty"`
+	Hook         RemoveHook     `json:"hook,omitempty"`
+	Checkpoint   uint64         `json:"checkpoint,omitempty"`
+}
+
+// MarshalJSON writes the record with its version and type name.
+func (r Record) MarshalJSON() ([]byte, error) {
+	return json.Marshal(recordJSON{V: RecordVersion, Type: r.Type.String(), Changefeed: r.Changefeed, ID: r.ID,
+		State: r.State, Epoch: r.Epoch, Span: r.Span, Origin: r.Origin, Dest: r.Dest, SplitSpans: r.SplitSpans,
+		SplitTargets: r.SplitTargets, Sources: r.Sources, Hook: r.Hook, Checkpoint: r.Checkpoint})
+}
+
+// DecodeRecord decodes one record strictly and checks it with Validate. Errors are
+// *fsm.DecodeError values naming the offending field.
+func DecodeRecord(data []byte) (Record, error) {
+	var j recordJSON
+	if err := fsm.DecodeStrict(data, "operator record", RecordVersion, &j, "type", "changefeed", "id", "state", "epoch", "span"); err != nil {
+		return Record{}, err
+	}
+	t, err := ParseType(j.Type)
+	if err != nil {
+		return Record{}, &fsm.DecodeError{Record: "operator record", Field: "type", Err: err}
+	}
+	r := Record{Changefeed: j.Changefeed, ID: j.ID, Type: t, State: j.State, Epoch: j.Epoch, Span: j.Span,
+		Origin: j.Origin, Dest: j.Dest, SplitSpans: j.SplitSpans, SplitTargets: j.SplitTargets, Sources: j.Sources,
+		Hook: j.Hook, Checkpoint: j.Checkpoint}
+	if err := r.Validate(); err != nil {
+		return Record{}, err
+	}
+	return r, nil
+}
+
+// UnmarshalJSON is DecodeRecord, so records nested in other JSON are just as strict.
+func (r *Record) UnmarshalJSON(data []byte) error {
+	rec, err := DecodeRecord(data)
+	if err != nil {
+		return err
+	}
+	*r = rec
+	return nil
+}
+
+// Validate checks that the record's state exists for its type and that its parameters are
+// the ones that type needs. Errors are *fsm.DecodeError values.
+func (r Record) Validate() error {
+	bad := func(field string, err error) error {
+		return &fsm.DecodeError{Record: "operator record", Field: field, Err: err}
+	}
+	def, err := Definition(r.Type)
+	if err != nil {
+		return bad("type", err)
+	}
+	if _, err := def.StateByName(r.State); err != nil {
+		return bad("state", err)
+	}
+	if r.ID == "" {
+		return bad("id", fmt.Errorf("%w: empty id", ErrInvalidRecord))
+	}
+	if !r.Span.Valid() {
+		return bad("span", fmt.Errorf("%w: %s", ErrInvalidSpan, r.Span))
+	}
+	need := func(field string, ok bool, what string) error {
+		if ok {
+			return nil
+		}
+		return bad(field, fmt.Errorf("%w: %s operator needs %s", ErrInvalidRecord, r.Type, what))
+	}
+	forbid := func(field string, empty bool) error {
+		if empty {
+			return nil
+		}
+		return bad(field, fmt.Errorf("%w: a %s operator has no %s", ErrInvalidRecord, r.Type, field))
+	}
+	checks := []error{}
+	switch r.Type {
+	case TypeAdd:
+		checks = append(checks, need("dest", r.Dest != "", "a destination"), forbid("origin", r.Origin == ""))
+	case TypeRemove, TypeOccupy:
+		checks = append(checks, need("origin", r.Origin != "", "an origin"), forbid("dest", r.Dest == ""))
+	case TypeMove:
+		checks = append(checks, need("origin", r.Origin != "", "an origin"), need("dest", r.Dest != "", "a destination"))
+	case TypeSplit:
+		checks = append(checks, need("origin", r.Origin != "", "an origin"), need("splitSpans", len(r.SplitSpans) >= 2, "two or more split spans"))
+		if len(r.SplitSpans) >= 2 {
+			checks = append(checks, tiles(r.Span, r.SplitSpans))
+		}
+		if len(r.SplitTargets) > 0 && len(r.SplitTargets) != len(r.SplitSpans) {
+			checks = append(checks, bad("splitTargets", fmt.Errorf("%w: %d targets for %d spans", ErrInvalidRecord, len(r.SplitTargets), len(r.SplitSpans))))
+		}
+	case TypeMerge:
+		checks = append(checks, need("origin", r.Origin != "", "an origin"), need("sources", len(r.Sources) >= 2, "two or more sources"))
+	}
+	if r.Type != TypeSplit {
+		checks = append(checks, forbid("splitSpans", len(r.SplitSpans) == 0), forbid("splitTargets", len(r.SplitTargets) == 0))
+	}
+	if r.Type != TypeMerge {
+		checks = append(checks, forbid("sources", len(r.Sources) == 0))
+	}
+	if r.Type != TypeRemove {
+		checks = append(checks, forbid("hook", r.Hook == HookNone))
+	} else if r.Hook > HookDelete {
+		checks = append(checks, bad("hook", fmt.Errorf("%w: hook %d", ErrInvalidRecord, r.Hook)))
+	}
+	for _, err := range checks {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tiles checks that spans cover whole exactly, in order, without gaps or overlaps.
+func tiles(whole Span, spans []Span) error {
+	bad := func(format string, args ...any) error {
+		return &fsm.DecodeError{Record: "operator record", Field: "splitSpans", Err: fmt.Errorf("%w: "+format, append([]any{ErrSplitSpans}, args...)...)}
+	}
+	if spans[0].Start != whole.Start || spans[len(spans)-1].End != whole.End {
+		return bad("%v do not cover %s", spans, whole)
+	}
+	for i, s := range spans {
+		if s.Table != whole.Table || !s.Valid() || s.End == "" && i < len(spans)-1 {
+			return bad("%s is not a part of %s", s, whole)
+		}
+		if i > 0 && spans[i-1].End != s.Start {
+			return bad("%s does not follow %s", s, spans[i-1])
+		}
+	}
+	return nil
+}
