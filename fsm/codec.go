@@ -89,6 +89,10 @@ func DecodeStrict(data []byte, record string, version int, v any, required ...st
 func isNull(raw json.RawMessage) bool { return bytes.Equal(bytes.TrimSpace(raw), []byte("null")) }
 
 func decodeErr(record string, err error) error {
+	var de *DecodeError
+	if errors.As(err, &de) {
+		return err // a nested record's own typed error says more than "malformed"
+	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
 		return &DecodeError{Record: record, Field: te.Field, Err: fmt.Errorf("%w: %s is not %s", ErrMalformed, te.Value, te.Type)}

@@ -55,6 +55,8 @@ type Config struct {
 	Observer fsm.Observer
 	// Logger, if not nil, logs operators added, finished and refused (never per status).
 	Logger *zap.Logger
+	// Capacity, if set, sizes the registry for that many tasks up front (recovery knows).
+	Capacity int
 }
 
 // Controller is a maintainer's operator controller (domain.md 0.2): the task registry and
@@ -69,7 +71,7 @@ type Controller struct {
 
 // NewController returns an empty controller.
 func NewController(cfg Config) *Controller {
-	return &Controller{cfg: cfg, tasks: make(map[DispatcherID]*Task), ops: make(map[DispatcherID]*Operator)}
+	return &Controller{cfg: cfg, tasks: make(map[DispatcherID]*Task, cfg.Capacity), ops: make(map[DispatcherID]*Operator, cfg.Capacity/8)}
 }
 
 // Changefeed returns the controller's changefeed.

@@ -1,0 +1,67 @@
+package recovery
+
+import (
+	"math/rand/v2"
+	"strconv"
+
+	ops "opfsm/operators"
+)
+
+// randomSnapshot builds a cluster of nodes n0..n4 with `tables` tables of two spans each and
+// operators of every type in flight, some tables dropped, some dispatchers duplicated
+// across nodes: the awkward cases recovery must resolve the same way whatever the order.
+func randomSnapshot(rng *rand.Rand, tables int) Snapshot {
+	nodes := []ops.NodeID{"n0", "n1", "n2", "n3", "n4"}
+	resps := make(map[ops.NodeID]*Response, len(nodes))
+	for _, n := range nodes {
+		resps[n] = &Response{Node: n, Changefeed: cf, Epoch: 2}
+	}
+	var live []ops.TableID
+	for t := 0; t < tables; t++ {
+		tb := ops.TableID(t)
+		if rng.IntN(6) > 0 {
+			live = append(live, tb)
+		}
+		l, r, f := ops.Span{Table: tb, End: "m"}, ops.Span{Table: tb, Start: "m"}, ops.Span{Table: tb}
+		id := func(s string) ops.DispatcherID { return ops.DispatcherID("t" + strconv.Itoa(t) + s) }
+		n := nodes[rng.IntN(len(nodes))]
+		other := nodes[rng.IntN(len(nodes))]
+		add := func(node ops.NodeID, d Dispatcher) { resps[node].Dispatchers = append(resps[node].Dispatchers, d) }
+		journal := func(node ops.NodeID, a ops.MessageKind, rec ops.Record) {
+			resps[node].Journal = append(resps[node].Journal, JournalEntry{Action: a, Record: rec})
+		}
+		states := []ops.ComponentState{ops.Working, ops.Initializing}
+		switch rng.IntN(8) {
+		case 0: // steady, two spans
+			add(n, disp(id("a"), l, states[rng.IntN(2)]))
+			add(other, disp(id("b"), r, ops.Working))
+		case 1: // move in remove-origin
+			add(n, removing(disp(id("a"), f, ops.Working)))
+			journal(n, ops.Remove, ops.Record{Changefeed: cf, ID: id("a"), Type: ops.TypeMove, State: "RemoveOrigin", Epoch: 1, Span: f, Origin: n, Dest: other})
+		case 2: // move in add-dest
+			journal(other, ops.Create, ops.Record{Changefeed: cf, ID: id("a"), Type: ops.TypeMove, State: "AddDest", Epoch: 1, Span: f, Origin: n, Dest: other})
+		case 3: // split
+			add(n, removing(disp(id("a"), f, ops.Working)))
+			journal(n, ops.Remove, ops.Record{Changefeed: cf, ID: id("a"), Type: ops.TypeSplit, State: "Running", Epoch: 1, Span: f, Origin: n, SplitSpans: []ops.Span{l, r}})
+		case 4: // merge in flight, any commit point
+			tgt := []ops.ComponentState{ops.Preparing, ops.MergeReady, ops.Initializing, ops.Working}[rng.IntN(4)]
+			add(n, disp(id("a"), l, ops.WaitingMerge))
+			add(n, disp(id("b"), r, ops.WaitingMerge))
+			add(n, disp(id("m"), f, tgt))
+			resps[n].MergeJournal = append(resps[n].MergeJournal, ops.Record{Changefeed: cf, ID: id("m"), Type: ops.TypeMerge, State: "Running", Epoch: 1, Span: f, Origin: n, Sources: []ops.DispatcherID{id("a"), id("b")}})
+		case 5: // identical spans on two nodes
+			add(n, disp(id("a"), f, states[rng.IntN(2)]))
+			add(other, disp(id("b"), f, states[rng.IntN(2)]))
+		case 6: // same id on two nodes, plus an aborted merge target
+			add(n, disp(id("a"), f, ops.Working))
+			add(other, disp(id("a"), f, ops.Working))
+			add(n, removing(disp(id("m"), f, ops.Preparing)))
+		case 7: // nothing reported
+		}
+	}
+	s := Snapshot{Changefeed: cf, Epoch: 2, Tables: live}
+	for _, n := range nodes {
+		s.Responses = append(s.Responses, *resps[n])
+	}
+	return s
+}

@@ -1,0 +1,269 @@
+package recovery
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	ops "opfsm/operators"
+)
+
+const cf = ops.ChangefeedID("cf")
+
+var (
+	full  = ops.Span{Table: 100}
+	left  = ops.Span{Table: 100, End: "m"}
+	right = ops.Span{Table: 100, Start: "m"}
+)
+
+func disp(id ops.DispatcherID, sp ops.Span, st ops.ComponentState) Dispatcher {
+	return Dispatcher{ID: id, Span: sp, State: st}
+}
+
+func removing(d Dispatcher) Dispatcher { d.Removing = true; return d }
+
+func resp(node ops.NodeID, ds ...Dispatcher) Response {
+	return Response{Node: node, Changefeed: cf, Epoch: 2, Dispatchers: ds}
+}
+
+func withJournal(r Response, es ...JournalEntry) Response {
+	r.Journal = append(r.Journal, es...)
+	return r
+}
+func withMerge(r Response, recs ...ops.Record) Response {
+	r.MergeJournal = append(r.MergeJournal, recs...)
+	return r
+}
+
+func moveRec(state string) ops.Record {
+	return ops.Record{Changefeed: cf, ID: "d", Type: ops.TypeMove, State: state, Epoch: 1, Span: full, Origin: "B", Dest: "C"}
+}
+
+var mergeRec = ops.Record{Changefeed: cf, ID: "dm", Type: ops.TypeMerge, State: "Running", Epoch: 1, Span: full, Origin: "B", Sources: []ops.DispatcherID{"d1", "d2"}}
+
+// outcome is the recovered state in a compact, comparable form.
+type outcome struct {
+	tasks []string
+	ops   []string
+	msgs  []string
+}
+
+func summarize(res Result) outcome {
+	var o outcome
+	for _, t := range res.Controller.Tasks() {
+		o.tasks = append(o.tasks, t.String())
+	}
+	for _, r := range res.Controller.Operators() {
+		s := fmt.Sprintf("%s %s %s", r.Type, r.ID, r.State)
+		if r.Dest != "" {
+			s += " ->" + string(r.Dest)
+		}
+		if len(r.SplitSpans) > 0 {
+			s += fmt.Sprintf(" %v", r.SplitSpans)
+		}
+		if len(r.Sources) > 0 {
+			s += fmt.Sprintf(" %v", r.Sources)
+		}
+		o.ops = append(o.ops, s)
+	}
+	for _, m := range res.Messages {
+		o.msgs = append(o.msgs, fmt.Sprintf("%s %s ->%s e%d", m.Kind, m.Record.ID, m.To, m.Record.Epoch))
+	}
+	return o
+}
+
+func TestScenarios(t *testing.T) {
+	live := []ops.TableID{100}
+	splitRec := ops.Record{Changefeed: cf, ID: "d", Type: ops.TypeSplit, State: "Running", Epoch: 1, Span: full, Origin: "B",
+		SplitSpans: []ops.Span{left, right}, SplitTargets: []ops.NodeID{"B", "C"}}
+	cases := []struct {
+		name   string
+		tables []ops.TableID
+		resps  []Response
+		want   outcome
+		rules  []string
+	}{
+		{"1 add, created before crash: adopted, no new id", live,
+			[]Response{resp("B", disp("d", full, ops.Initializing)), resp("C")},
+			outcome{tasks: []string{"d 100[,) Replicating@B"}}, []string{"3.2-adopt"}},
+		{"2 add, Create in transit: a fresh task for the hole", live,
+			[]Response{resp("B"), resp("C")},
+			outcome{tasks: []string{"t100-e2- 100[,) Absent"}}, []string{"3.2-hole"}},
+		{"3 unfenced variant: Create journaled, dispatcher not yet there: add restored, no second task", live,
+			[]Response{withJournal(resp("B"), JournalEntry{Action: ops.Create, Record: ops.Record{Changefeed: cf, ID: "d", Type: ops.TypeAdd, State: "Running", Epoch: 2, Span: full, Dest: "B"}}), resp("C")},
+			outcome{tasks: []string{"d 100[,) Scheduling@B"}, ops: []string{"add d Running ->B"}, msgs: []string{"Create d ->B e2"}}, []string{"3.3-create-restore"}},
+		{"4 dispatcher of a table created after startTs: not adopted, removed before a second one exists (G3)", nil,
+			[]Response{resp("B", disp("d", full, ops.Initializing)), resp("C")},
+			outcome{ops: []string{"remove d Running"}, msgs: []string{"Remove d ->B e2"}}, []string{"C6-dropped-table"}},
+		{"5 add, destination died with the maintainer", live,
+			[]Response{resp("C")},
+			outcome{tasks: []string{"t100-e2- 100[,) Absent"}}, []string{"3.2-hole"}},
+		{"6 DROP before startTs with a stale remove journal: removed, never Absent", nil,
+			[]Response{withJournal(resp("B", removing(disp("d", full, ops.Working))), JournalEntry{Action: ops.Remove, Record: ops.Record{Changefeed: cf, ID: "d", Type: ops.TypeRemove, State: "Running", Epoch: 1, Span: full, Origin: "B"}})},
+			outcome{ops: []string{"remove d Running"}, msgs: []string{"Remove d ->B e2"}}, []string{"C6-dropped-table"}},
+		{"7 remove journaled, table alive: remove resumes with its task", live,
+			[]Response{withJournal(resp("B", removing(disp("d", full, ops.Working))), JournalEntry{Action: ops.Remove, Record: ops.Record{Changefeed: cf, ID: "d", Type: ops.TypeRemove, State: "Running", Epoch: 1, Span: full, Origin: "B"}})},
+			outcome{tasks: []string{"d 100[,) Replicating@B"}, ops: []string{"remove d Running"}, msgs: []string{"Remove d ->B e2"}}, []string{"3.3-remove-resume"}},
+		{"9 move, remove-origin in flight: resumes with its destination (G4)", live,
+			[]Response{withJournal(resp("B", removing(disp("d", full, ops.Working))), JournalEntry{Action: ops.Remove, Record: moveRec("RemoveOrigin")}), resp("C")},
+			outcome{tasks: []string{"d 100[,) Scheduling@B"}, ops: []string{"move d RemoveOrigin ->C"}, msgs: []string{"Remove d ->B e2"}}, []string{"3.3-remove-resume"}},
+		{"9 destination dead too: the move aborts after the origin stops", live,
+			[]Response{withJournal(resp("B", removing(disp("d", full, ops.Working))), JournalEntry{Action: ops.Remove, Record: moveRec("RemoveOrigin")})},
+			outcome{tasks: []string{"d 100[,) Scheduling@B"}, ops: []string{"move d AbortRemoveOrigin ->C"}, msgs: []string{"Remove d ->B e2"}}, []string{"3.3-remove-resume"}},
+		{"10a move, Create in transit: hole task, the stale Create is fenced", live,
+			[]Response{resp("B"), resp("C")},
+			outcome{tasks: []string{"t100-e2- 100[,) Absent"}}, []string{"3.2-hole"}},
+		{"10b move, Create handled on the destination: adopted there", live,
+			[]Response{resp("B"), resp("C", disp("d", full, ops.Initializing))},
+			outcome{tasks: []string{"d 100[,) Replicating@C"}}, []string{"3.2-adopt"}},
+		{"10 move in add-dest with its Create journaled: resumes towards the same destination (G4)", live,
+			[]Response{resp("B"), withJournal(resp("C"), JournalEntry{Action: ops.Create, Record: moveRec("AddDest")})},
+			outcome{tasks: []string{"d 100[,) Scheduling@C"}, ops: []string{"move d AddDest ->C"}, msgs: []string{"Create d ->C e2"}}, []string{"3.3-create-restore"}},
+		{"11 move, Remove in transit to the origin: move abandoned, d stays on B", live,
+			[]Response{resp("B", disp("d", full, ops.Working)), resp("C")},
+			outcome{tasks: []string{"d 100[,) Replicating@B"}}, []string{"3.2-adopt"}},
+		{"13 split, remove phase in flight: resumes with its boundaries (G4)", live,
+			[]Response{withJournal(resp("B", removing(disp("d", full, ops.Working))), JournalEntry{Action: ops.Remove, Record: splitRec}), resp("C")},
+			outcome{tasks: []string{"d 100[,) Scheduling@B"}, ops: []string{"split d Running [100[,m) 100[m,)]"}, msgs: []string{"Remove d ->B e2"}}, []string{"3.3-remove-resume"}},
+		{"13 split whose origin already closed: split finished, new spans added on their targets", live,
+			[]Response{withJournal(resp("B"), JournalEntry{Action: ops.Remove, Record: splitRec}), resp("C")},
+			outcome{tasks: []string{"d.2.1 100[,m) Scheduling@B", "d.2.2 100[m,) Scheduling@C"}, ops: []string{"add d.2.1 Running ->B", "add d.2.2 Running ->C"},
+				msgs: []string{"Create d.2.1 ->B e2", "Create d.2.2 ->C e2"}}, []string{"G4-split-finish"}},
+		{"15 merge in flight, target pre-commit, full evidence: merge resumed, no Absent task", live,
+			[]Response{withMerge(resp("B", disp("d1", left, ops.WaitingMerge), disp("d2", right, ops.WaitingMerge), disp("dm", full, ops.MergeReady)), mergeRec), resp("C")},
+			outcome{tasks: []string{"d1 100[,m) Scheduling@B", "d2 100[m,) Scheduling@B", "dm 100[,) Scheduling@B"},
+				ops:  []string{"occupy d1 Holding", "occupy d2 Holding", "merge dm Running [d1 d2]"},
+				msgs: []string{"Merge dm ->B e2"}}, []string{"3.4-merge-resume"}},
+		{"16 merge committed, sources still present: merge resumed", live,
+			[]Response{withMerge(resp("B", disp("d1", left, ops.WaitingMerge), disp("d2", right, ops.WaitingMerge), disp("dm", full, ops.Initializing)), mergeRec)},
+			outcome{tasks: []string{"d1 100[,m) Scheduling@B", "d2 100[m,) Scheduling@B", "dm 100[,) Scheduling@B"},
+				ops:  []string{"occupy d1 Holding", "occupy d2 Holding", "merge dm Running [d1 d2]"},
+				msgs: []string{"Merge dm ->B e2"}}, []string{"3.4-merge-resume"}},
+		{"16 variant, sources already swept: merged kept, no operator", live,
+			[]Response{withMerge(resp("B", disp("dm", full, ops.Initializing)), mergeRec)},
+			outcome{tasks: []string{"dm 100[,) Replicating@B"}}, []string{"3.4-merge-committed-partial"}},
+		{"17 merge done, sources lingering: merged kept, sources forgotten", live,
+			[]Response{withMerge(resp("B", removing(disp("d1", left, ops.WaitingMerge)), removing(disp("d2", right, ops.WaitingMerge)), disp("dm", full, ops.Working)), mergeRec)},
+			outcome{tasks: []string{"dm 100[,) Replicating@B"}}, []string{"3.4-merge-done"}},
+		{"17 variant without journal: merged adopted, closing sources removed without tasks", live,
+			[]Response{resp("B", removing(disp("d1", left, ops.WaitingMerge)), removing(disp("d2", right, ops.WaitingMerge)), disp("dm", full, ops.Working))},
+			outcome{tasks: []string{"dm 100[,) Replicating@B"}, ops: []string{"remove d1 Running", "remove d2 Running"}, msgs: []string{"Remove d1 ->B e2", "Remove d2 ->B e2"}}, []string{"3.2-adopt"}},
+		{"19 merge aborted before the crash: sources adopted, target cleaned up (G6)", live,
+			[]Response{resp("B", disp("d1", left, ops.Working), disp("d2", right, ops.Working), removing(disp("dm", full, ops.Preparing)))},
+			outcome{tasks: []string{"d1 100[,m) Replicating@B", "d2 100[m,) Replicating@B"}, ops: []string{"remove dm Running"}, msgs: []string{"Remove dm ->B e2"}}, []string{"G6-abort-precommit-target"}},
+		{"19 journal kept but a source is back to Working: target cleaned up (G6)", live,
+			[]Response{withMerge(resp("B", disp("d1", left, ops.Working), disp("d2", right, ops.WaitingMerge), disp("dm", full, ops.Preparing)), mergeRec)},
+			outcome{tasks: []string{"d1 100[,m) Replicating@B", "d2 100[m,) Replicating@B"}, ops: []string{"remove dm Running"}, msgs: []string{"Remove dm ->B e2"}}, []string{"G6-abort-precommit-target"}},
+		{"20 merge request in transit: sources adopted", live,
+			[]Response{resp("B", disp("d1", left, ops.Working), disp("d2", right, ops.Working))},
+			outcome{tasks: []string{"d1 100[,m) Replicating@B", "d2 100[m,) Replicating@B"}}, []string{"3.2-adopt"}},
+		{"22 merge on a dropped table: everything removed, nothing Absent", nil,
+			[]Response{withMerge(resp("B", disp("d1", left, ops.WaitingMerge), disp("d2", right, ops.WaitingMerge), disp("dm", full, ops.MergeReady)), mergeRec)},
+			outcome{ops: []string{"remove d1 Running", "remove d2 Running", "remove dm Running"}, msgs: []string{"Remove d1 ->B e2", "Remove d2 ->B e2", "Remove dm ->B e2"}}, []string{"C6-dropped-table"}},
+		{"G8 identical spans on two nodes: the Working one wins, the other is removed", live,
+			[]Response{resp("B", disp("x", full, ops.Initializing)), resp("C", disp("y", full, ops.Working))},
+			outcome{tasks: []string{"y 100[,) Replicating@C"}, ops: []string{"remove x Running"}, msgs: []string{"Remove x ->B e2"}}, []string{"G8-overlap"}},
+		{"G8 same id on two nodes: one task, a one-shot remove for the other copy", live,
+			[]Response{resp("B", disp("d", full, ops.Working)), resp("C", disp("d", full, ops.Working))},
+			outcome{tasks: []string{"d 100[,) Replicating@B"}, msgs: []string{"Remove d ->C e2"}}, []string{"G8-overlap"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := Recover(Snapshot{Changefeed: cf, Epoch: 2, Tables: tc.tables, Responses: tc.resps})
+			require.NoError(t, err)
+			require.Empty(t, res.Rejected)
+			require.Equal(t, tc.want, summarize(res))
+			for _, rule := range tc.rules {
+				require.True(t, hasRule(res, rule), "rule %s not applied: %+v", rule, res.Decisions)
+			}
+		})
+	}
+}
+
+func hasRule(res Result, rule string) bool {
+	for _, d := range res.Decisions {
+		if d.Rule == rule {
+			return true
+		}
+	}
+	return false
+}
+
+func TestFencing(t *testing.T) {
+	good := resp("B", disp("d1", left, ops.Working))
+	stale := resp("C", disp("d2", right, ops.Working))
+	stale.Epoch = 1
+	other := resp("D", disp("d3", right, ops.Working))
+	other.Changefeed = "other"
+	conflictA, conflictB := resp("E", disp("d4", right, ops.Working)), resp("E", disp("d5", right, ops.Working))
+	bad := resp("F", disp("d6", ops.Span{Table: 100, Start: "z", End: "a"}, ops.Working), disp("d7", right, ops.Working))
+	res, err := Recover(Snapshot{Changefeed: cf, Epoch: 2, Tables: []ops.TableID{100},
+		Responses: []Response{good, good, stale, other, conflictA, conflictB, bad}})
+	require.NoError(t, err)
+	require.Len(t, res.Rejected, 4)
+	require.ErrorIs(t, res.Rejected[0], ErrStaleEpoch)
+	require.ErrorIs(t, res.Rejected[1], ErrWrongChangefeed)
+	require.ErrorIs(t, res.Rejected[2], ErrConflictingResponses)
+	require.ErrorIs(t, res.Rejected[3], ErrMalformedSpan)
+	// Nothing the accepted responses carry is lost.
+	require.Equal(t, []string{"d1 100[,m) Replicating@B", "d7 100[m,) Replicating@F"}, summarize(res).tasks)
+
+	_, err = Recover(Snapshot{Epoch: 2})
+	require.ErrorIs(t, err, ErrInvalidSnapshot)
+}
+
+// TestJournalRejections: entries that do not fit are rejected one by one.
+func TestJournalRejections(t *testing.T) {
+	wrongCF := moveRec("RemoveOrigin")
+	wrongCF.Changefeed = "other"
+	misplaced := moveRec("RemoveOrigin") // a Remove journaled on the destination
+	res, err := Recover(Snapshot{Changefeed: cf, Epoch: 2, Tables: []ops.TableID{100}, Responses: []Response{
+		withJournal(resp("B", disp("d", full, ops.Working)), JournalEntry{Action: ops.Remove, Record: wrongCF}),
+		withJournal(resp("C"), JournalEntry{Action: ops.Remove, Record: misplaced}),
+	}})
+	require.NoError(t, err)
+	require.Len(t, res.Rejected, 2)
+	for _, r := range res.Rejected {
+		require.ErrorIs(t, r, ErrBadJournal)
+	}
+	require.Equal(t, []string{"d 100[,) Replicating@B"}, summarize(res).tasks)
+}
+
+// TestOrderIndependence is the property: shuffling responses and their lists, and
+// repeating a response, never changes the result.
+func TestOrderIndependence(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	for i := 0; i < 300; i++ {
+		snap := randomSnapshot(rng, 20+rng.IntN(40))
+		want, err := Recover(snap)
+		require.NoError(t, err)
+		for j := 0; j < 5; j++ {
+			shuffled := shuffle(rng, snap)
+			got, err := Recover(shuffled)
+			require.NoError(t, err)
+			require.Equal(t, summarize(want), summarize(got), "snapshot %d shuffle %d", i, j)
+			require.Equal(t, want.Decisions, got.Decisions)
+		}
+	}
+}
+
+func shuffle(rng *rand.Rand, s Snapshot) Snapshot {
+	out := s
+	out.Responses = nil
+	for _, r := range s.Responses {
+		r.Dispatchers = append([]Dispatcher(nil), r.Dispatchers...)
+		rng.Shuffle(len(r.Dispatchers), func(i, j int) { r.Dispatchers[i], r.Dispatchers[j] = r.Dispatchers[j], r.Dispatchers[i] })
+		r.Journal = append([]JournalEntry(nil), r.Journal...)
+		rng.Shuffle(len(r.Journal), func(i, j int) { r.Journal[i], r.Journal[j] = r.Journal[j], r.Journal[i] })
+		out.Responses = append(out.Responses, r)
+	}
+	if len(out.Responses) > 0 {
+		out.Responses = append(out.Responses, out.Responses[rng.IntN(len(out.Responses))])
+	}
+	rng.Shuffle(len(out.Responses), func(i, j int) { out.Responses[i], out.Responses[j] = out.Responses[j], out.Responses[i] })
+	out.Tables = append([]ops.TableID(nil), s.Tables...)
+	rng.Shuffle(len(out.Tables), func(i, j int) { out.Tables[i], out.Tables[j] = out.Tables[j], out.Tables[i] })
+	return out
+}
