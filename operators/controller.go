@@ -102,6 +102,14 @@ func (c *Controller) Tasks() []Task {
 	return out
 }
 
+// EachTask calls fn for every task, in no particular order: the cheap way to scan a large
+// registry when the order does not matter.
+func (c *Controller) EachTask(fn func(Task)) {
+	for _, t := range c.tasks {
+		fn(*t)
+	}
+}
+
 // Operator returns the record of the operator with id.
 func (c *Controller) Operator(id DispatcherID) (Record, bool) {
 	o, ok := c.ops[id]
