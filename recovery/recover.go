@@ -58,6 +58,14 @@ type Result struct {
 	Rejected []*Rejection
 }
 
+// seededBug switches on a known-wrong variant so tests can prove their checks catch it;
+// only tests set it.
+var seededBug string
+
+// bugFirstReportWins resolves identical or overlapping spans by response order, as TiCDC's
+// btree collapse does (G8). TestOrderIndependenceCatchesSeededBug must fail on it.
+const bugFirstReportWins = "g8_first_report_wins"
+
 // recoverer is the working state of one Recover call.
 type recoverer struct {
 	snap      Snapshot
@@ -145,7 +153,16 @@ func (r *recoverer) fence() {
 			byNode[resp.Node] = append(byNode[resp.Node], normalize(resp))
 		}
 	}
-	for node, rs := range byNode {
+	var order []ops.NodeID
+	seen := make(map[ops.NodeID]bool)
+	for _, resp := range r.snap.Responses {
+		if _, ok := byNode[resp.Node]; ok && !seen[resp.Node] {
+			seen[resp.Node] = true
+			order = append(order, resp.Node)
+		}
+	}
+	for _, node := range order {
+		rs := byNode[node]
 		same := true
 		for _, x := range rs[1:] {
 			same = same && reflect.DeepEqual(x, rs[0])
@@ -157,7 +174,9 @@ func (r *recoverer) fence() {
 		r.resps = append(r.resps, rs[0])
 		r.nodes[node] = true
 	}
-	slices.SortFunc(r.resps, func(a, b Response) int { return cmp.Compare(a.Node, b.Node) })
+	if seededBug != bugFirstReportWins {
+		slices.SortFunc(r.resps, func(a, b Response) int { return cmp.Compare(a.Node, b.Node) })
+	}
 }
 
 // normalize sorts a response's lists so that equal contents compare equal.
@@ -392,9 +411,13 @@ func (r *recoverer) adopt() {
 	}
 	var candCmp func(a, b *cand) int
 	cands := make([]cand, 0, len(r.reported)-len(r.claimed))
-	for k, d := range r.reported {
-		if !r.claimed[k] {
-			cands = append(cands, cand{k, d})
+	for _, resp := range r.resps {
+		for _, d := range resp.Dispatchers {
+			k := key{resp.Node, d.ID}
+			if rd, ok := r.reported[k]; ok && !r.claimed[k] {
+				r.claimed[k] = true // claimed now; cleanup and adoptTask claim again harmlessly
+				cands = append(cands, cand{k, rd})
+			}
 		}
 	}
 	rank := func(d Dispatcher) int {
@@ -414,6 +437,10 @@ func (r *recoverer) adopt() {
 	candCmp = func(a, b *cand) int {
 		return cmp.Or(cmp.Compare(rank(a.d), rank(b.d)), spanCmp(a.d.Span, b.d.Span), cmp.Compare(a.k.id, b.k.id), cmp.Compare(a.k.node, b.k.node))
 	}
+	if seededBug == bugFirstReportWins {
+		// TiCDC's G8: identical spans collapse and the report that came first wins.
+		candCmp = func(a, b *cand) int { return cmp.Or(cmp.Compare(rank(a.d), rank(b.d)), spanCmp(a.d.Span, b.d.Span)) }
+	}
 	r.byTable = r.spansByTable()
 	byTable := r.byTable
 	order := make([]int32, len(cands))
@@ -421,7 +448,7 @@ func (r *recoverer) adopt() {
 		order[i] = int32(i)
 	}
 	// Sorting indices moves 4 bytes per swap instead of a whole candidate.
-	slices.SortFunc(order, func(i, j int32) int { return candCmp(&cands[i], &cands[j]) })
+	slices.SortStableFunc(order, func(i, j int32) int { return candCmp(&cands[i], &cands[j]) })
 	for _, i := range order {
 		c := &cands[i]
 		if c.d.Removing || !(committed(c.d.State) || c.d.State == ops.WaitingMerge) {
