@@ -4,6 +4,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 const cf = ChangefeedID("cf")
@@ -462,4 +465,19 @@ func mustOp(t *testing.T, c *Controller, id DispatcherID) Record {
 	rec, ok := c.Operator(id)
 	require.True(t, ok, "operator %s missing", id)
 	return rec
+}
+
+func TestLogging(t *testing.T) {
+	core, logs := observer.New(zapcore.DebugLevel)
+	c := NewController(Config{Changefeed: cf, Epoch: 2, Logger: zap.New(core)})
+	require.NoError(t, c.AddTask(Task{ID: "d3", Span: span(200, "", ""), Sched: Absent}))
+	require.NoError(t, c.AddAdd("d3", "C"))
+	require.ErrorIs(t, c.AddAdd("d3", "C"), ErrOperatorExists)
+	c.HandleStatus("C", Status{ID: "d3", State: Working})
+	var msgs []string
+	for _, e := range logs.All() {
+		msgs = append(msgs, e.Message)
+	}
+	require.Equal(t, []string{"operator added", "operator refused", "operator finished"}, msgs)
+	require.Equal(t, "d3", logs.All()[1].ContextMap()["id"])
 }
