@@ -10,8 +10,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// docsPaths are the pages that show the generated diagrams.
+var docsPaths = []string{"../docs/operators.md", "../README.md"}
+
 const (
-	docsPath   = "../docs/operators.md"
 	beginMark  = "<!-- BEGIN GENERATED: go test ./operators -run TestDocsUpToDate with UPDATE_DOCS=1 -->"
 	endMarkDoc = "<!-- END GENERATED -->"
 )
@@ -35,7 +37,12 @@ func generatedDiagrams() string {
 // TestDocsUpToDate fails when docs/operators.md shows diagrams that differ from the
 // definitions; run it with UPDATE_DOCS=1 to rewrite the generated section.
 func TestDocsUpToDate(t *testing.T) {
-	path := filepath.Join(docsPath)
+	for _, path := range docsPaths {
+		t.Run(filepath.Base(path), func(t *testing.T) { checkGenerated(t, path) })
+	}
+}
+
+func checkGenerated(t *testing.T, path string) {
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
 	doc := string(data)
@@ -46,5 +53,5 @@ func TestDocsUpToDate(t *testing.T) {
 		require.NoError(t, os.WriteFile(path, []byte(want), 0o644))
 		return
 	}
-	require.Equal(t, want, doc, "docs/operators.md is stale: UPDATE_DOCS=1 go test ./operators -run TestDocsUpToDate")
+	require.Equal(t, want, doc, "%s is stale: UPDATE_DOCS=1 go test ./operators -run TestDocsUpToDate", path)
 }
