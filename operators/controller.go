@@ -23,11 +23,11 @@ const (
 var kindNames = [...]string{"Create", "Remove", "Merge"}
 
 // String returns the kind's name.
-func (k MessageKind) String() string {
-	if int(k) < len(kindNames) {
-		return kindNames[k]
-	}
-	return "MessageKind(" + strconv.Itoa(int(k)) + ")"
+func (k MessageKind) String() string { return enumName(kindNames[:], k, "MessageKind") }
+
+// ParseMessageKind maps a name back to its kind.
+func ParseMessageKind(name string) (MessageKind, error) {
+	return parseEnum[MessageKind](kindNames[:], name, "message kind", ErrUnknownMessageKind)
 }
 
 // Message is a request to one dispatcher manager. It carries the sending operator's whole

@@ -22,21 +22,11 @@ const (
 var typeNames = [...]string{"add", "remove", "move", "split", "merge", "occupy"}
 
 // String returns the type's name as records and the TLA+ spec spell it.
-func (t Type) String() string {
-	if int(t) < len(typeNames) {
-		return typeNames[t]
-	}
-	return fmt.Sprintf("Type(%d)", t)
-}
+func (t Type) String() string { return enumName(typeNames[:], t, "Type") }
 
 // ParseType maps a name back to its type.
 func ParseType(name string) (Type, error) {
-	for i, n := range typeNames {
-		if n == name {
-			return Type(i), nil
-		}
-	}
-	return 0, fmt.Errorf("operator type %q: %w", name, ErrUnknownType)
+	return parseEnum[Type](typeNames[:], name, "operator type", ErrUnknownType)
 }
 
 // The states and triggers of every operator machine. Names are shared with the TLA+ spec.

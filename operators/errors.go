@@ -9,6 +9,8 @@ import (
 var (
 	// ErrUnknownType means an operator type that does not exist.
 	ErrUnknownType = errors.New("unknown operator type")
+	// ErrUnknownMessageKind means a request kind name that does not exist.
+	ErrUnknownMessageKind = errors.New("unknown message kind")
 	// ErrUnknownComponentState means a dispatcher state name that does not exist.
 	ErrUnknownComponentState = errors.New("unknown component state")
 	// ErrInvalidRecord means a record whose parameters do not fit its type or state.

@@ -89,21 +89,29 @@ const (
 var componentNames = [...]string{"Initializing", "Working", "WaitingMerge", "Preparing", "MergeReady", "Stopped", "Removed"}
 
 // String returns the state's name.
-func (c ComponentState) String() string {
-	if int(c) < len(componentNames) {
-		return componentNames[c]
-	}
-	return fmt.Sprintf("ComponentState(%d)", c)
-}
+func (c ComponentState) String() string { return enumName(componentNames[:], c, "ComponentState") }
 
 // ParseComponentState maps a name back to its state.
 func ParseComponentState(name string) (ComponentState, error) {
-	for i, n := range componentNames {
+	return parseEnum[ComponentState](componentNames[:], name, "component state", ErrUnknownComponentState)
+}
+
+// enumName returns the name of v, or "Kind(n)" when v is out of range.
+func enumName[T ~uint8](names []string, v T, kind string) string {
+	if int(v) < len(names) {
+		return names[v]
+	}
+	return fmt.Sprintf("%s(%d)", kind, v)
+}
+
+// parseEnum maps a name back to its value, or fails with sentinel.
+func parseEnum[T ~uint8](names []string, name, what string, sentinel error) (T, error) {
+	for i, n := range names {
 		if n == name {
-			return ComponentState(i), nil
+			return T(i), nil
 		}
 	}
-	return 0, fmt.Errorf("component state %q: %w", name, ErrUnknownComponentState)
+	return 0, fmt.Errorf("%s %q: %w", what, name, sentinel)
 }
 
 // Terminal reports whether the state means the dispatcher is gone (Stopped or Removed).
@@ -122,12 +130,7 @@ const (
 var schedNames = [...]string{"Absent", "Scheduling", "Replicating"}
 
 // String returns the state's name.
-func (s Sched) String() string {
-	if int(s) < len(schedNames) {
-		return schedNames[s]
-	}
-	return fmt.Sprintf("Sched(%d)", s)
-}
+func (s Sched) String() string { return enumName(schedNames[:], s, "Sched") }
 
 // Task is the maintainer's desired state for one span: where it should run and how far
 // scheduling got. An Absent task has no node.

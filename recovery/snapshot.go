@@ -88,18 +88,12 @@ func (e *JournalEntry) UnmarshalJSON(data []byte) error {
 	if err := dec.Decode(&j); err != nil {
 		return &fsm.DecodeError{Record: "journal entry", Err: fmt.Errorf("%w: %v", fsm.ErrMalformed, err)}
 	}
-	var action ops.MessageKind
-	switch j.Action {
-	case "Create":
-		action = ops.Create
-	case "Remove":
-		action = ops.Remove
-	case "Merge":
-		action = ops.Merge
-	case "":
+	if j.Action == "" {
 		return &fsm.DecodeError{Record: "journal entry", Field: "action", Err: fsm.ErrMissingField}
-	default:
-		return &fsm.DecodeError{Record: "journal entry", Field: "action", Err: fmt.Errorf("%w: action %q", fsm.ErrMalformed, j.Action)}
+	}
+	action, err := ops.ParseMessageKind(j.Action)
+	if err != nil {
+		return &fsm.DecodeError{Record: "journal entry", Field: "action", Err: fmt.Errorf("%w: %v", fsm.ErrMalformed, err)}
 	}
 	if len(j.Record) == 0 {
 		return &fsm.DecodeError{Record: "journal entry", Field: "record", Err: fsm.ErrMissingField}
