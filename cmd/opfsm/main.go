@@ -36,6 +36,7 @@ type verb struct {
 func verbs() []verb {
 	return []verb{
 		{"graph", "print each operator's state machine (DOT or Mermaid)", runGraph},
+		{"check", "run TLC on the CI models of spec/configs.tsv, or a seeded-bug variant with --bug", runCheck},
 	}
 }
 
@@ -63,6 +64,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			case errors.As(err, &ue):
 				fmt.Fprintf(stderr, "opfsm %s: %v\n", v.name, err)
 				return exitBadInput
+			case errors.Is(err, errUncaught):
+				return exitUncaught
 			case errors.Is(err, errViolated):
 				return exitViolated
 			default:

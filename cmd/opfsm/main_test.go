@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -36,6 +38,46 @@ func TestRun(t *testing.T) {
 			if tc.notInOut != "" {
 				require.False(t, strings.Contains(out.String(), tc.notInOut))
 			}
+		})
+	}
+}
+
+// TestCheck runs the check verb on a manifest of the smoke model: the CI config passes, the
+// seeded bug exits 1 naming its property, a bug expected to break the wrong property exits 3,
+// and bad manifests or names exit 2.
+func TestCheck(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(text), 0o644))
+		return p
+	}
+	smoke, err := filepath.Abs(filepath.Join("..", "..", "spec", "smoke"))
+	require.NoError(t, err)
+	require.NoError(t, os.Symlink(smoke, filepath.Join(dir, "smoke")))
+	good := write("good.tsv", "smoke\tSmoke\tSmoke.cfg\t-\t7\nsmoke\tSmoke\tSmokeNoFence.cfg\tno_fence\tOwnerEpochNeverDecreases\n")
+	wrong := write("wrong.tsv", "smoke\tSmoke\tSmokeNoFence.cfg\tno_fence\tTypeOK\n")
+	drift := write("drift.tsv", "smoke\tSmoke\tSmoke.cfg\t-\t8\n")
+	bad := write("bad.tsv", "smoke\tSmoke\n")
+	cases := []struct {
+		name string
+		args []string
+		code int
+		out  string
+	}{
+		{"ci configs pass", []string{"check", "--manifest", good}, exitOK, "ok   smoke/Smoke.cfg: 7 distinct states"},
+		{"seeded bug caught", []string{"check", "--manifest", good, "--bug", "no_fence"}, exitViolated, "violates: OwnerEpochNeverDecreases"},
+		{"seeded bug not caught as expected", []string{"check", "--manifest", wrong, "--bug", "no_fence"}, exitUncaught, "want a violation of TypeOK"},
+		{"state count drift", []string{"check", "--manifest", drift}, exitViolated, "want 8 distinct states"},
+		{"unknown bug", []string{"check", "--manifest", good, "--bug", "nope"}, exitBadInput, ""},
+		{"malformed manifest", []string{"check", "--manifest", bad}, exitBadInput, ""},
+		{"missing manifest", []string{"check", "--manifest", filepath.Join(dir, "none.tsv")}, exitBadInput, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			require.Equal(t, tc.code, run(tc.args, &out, &errOut), "stdout %s stderr %s", out.String(), errOut.String())
+			require.Contains(t, out.String(), tc.out)
 		})
 	}
 }

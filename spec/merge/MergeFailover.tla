@@ -36,8 +36,10 @@ CONSTANTS
     Nodes,      \* dispatcher manager nodes
     MaxEpoch,   \* maintainer epochs 1..MaxEpoch: MaxEpoch - 1 failovers
     MaxLoss,    \* messages the network may lose
-    Bug         \* "none", "merge_journal_lost", "no_epoch_fence" or
-                \* "move_dest_before_origin_stopped"
+    Bug         \* "none" or a seeded bug: "merge_journal_lost",
+                \* "no_epoch_fence", "move_dest_before_origin_stopped",
+                \* "move_advances_on_any_status", "recovery_ignores_commit_point",
+                \* "bootstrap_no_fence"
 
 Ids == {"a", "b", "m"}
 Sources == {"a", "b"}
@@ -162,7 +164,8 @@ MaintainerStatus(n) ==
        IN
        IF Head(stq[n]).epoch # epoch THEN
             UNCHANGED <<sched, node, mop, mv, net>>
-       ELSE IF mv = "RemoveOrigin" /\ d = "a" /\ n = node["a"] /\ st = "Stopped" THEN
+       ELSE IF mv = "RemoveOrigin" /\ d = "a" /\ n = node["a"]
+               /\ (st = "Stopped" \/ Bug = "move_advances_on_any_status") THEN
             \* Move: origin stopped; bind to the destination and create it there.
             /\ mv' = "AddDest"
             /\ node' = [node EXCEPT !["a"] = mvDest]
@@ -233,7 +236,7 @@ Recover ==
           LET n == CHOOSE x \in J : TRUE
               r == R(n)
           IN
-          IF r.disp["m"] = "Working" THEN
+          IF r.disp["m"] = "Working" \/ Bug = "recovery_ignores_commit_point" THEN
               /\ sched' = [d \in Ids |-> IF d = "m" THEN "Replicating" ELSE "none"]
               /\ node' = [d \in Ids |-> IF d = "m" THEN n ELSE ""]
               /\ mop' = "none" /\ net' = net
@@ -398,9 +401,9 @@ DMRemoveMove(m) ==
 DMBootstrap(m) ==
     /\ m \in net /\ m.type = "bootstrap"
     /\ LET n == m.to IN
-       /\ owner' = [owner EXCEPT ![n] = IF m.epoch > @ THEN m.epoch ELSE @]
+       /\ owner' = [owner EXCEPT ![n] = IF m.epoch > @ \/ Bug = "bootstrap_no_fence" THEN m.epoch ELSE @]
        /\ net' = (net \ {m}) \union
-            IF m.epoch >= owner[n]
+            IF m.epoch >= owner[n] \/ Bug = "bootstrap_no_fence"
             THEN {[type |-> "response", from |-> n, epoch |-> m.epoch, disp |-> disp[n], rem |-> rem[n],
                    mergeJ |-> IF Bug = "merge_journal_lost" THEN {} ELSE mergeJ[n], opJ |-> opJ[n]]}
             ELSE {}
@@ -444,8 +447,9 @@ MergeCommitRespected ==
     (sched["m"] = "Replicating" /\ phase = "run") =>
         \E n \in Nodes : node["m"] = n /\ (Committed(disp[n]["m"]) \/ disp[n]["m"] = "none")
 
-(* S8: a dispatcher manager's owner epoch never exceeds the newest one.    *)
-OwnerEpochBounded == \A n \in Nodes : owner[n] <= epoch
+(* S8: a dispatcher manager's owner epoch never goes back, so a stale      *)
+(* maintainer's bootstrap cannot take a node over again.                   *)
+OwnerEpochNeverDecreases == [][\A n \in Nodes : owner'[n] >= owner[n]]_vars
 
 (* Not a safety property: a reachability witness.  Checked as an invariant *)
 (* it must be violated, which proves a merge can finish in this model      *)

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"opfsm/internal/tlc"
+	"opfsm/spec"
+)
+
+// exitUncaught is check --bug's answer when a seeded bug was NOT caught as expected: the
+// checker itself is broken, which must not look like the expected failure (exit 1).
+const exitUncaught = 3
+
+// errUncaught reports a seeded bug that TLC did not catch with the expected property.
+var errUncaught = errors.New("seeded bug not caught")
+
+// runCheck model-checks the models of the manifest: every CI config (which must pass with
+// its recorded state count), or with --bug the seeded variant of that name, which must fail
+// on its property; that expected failure exits 1 and names the property.
+func runCheck(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("check", stderr)
+	manifest := fs.String("manifest", filepath.Join("spec", "configs.tsv"), "model list")
+	bug := fs.String("bug", "", "run the seeded-bug variant with this name instead of the CI configs")
+	workers := fs.Int("workers", 1, "TLC workers (1 keeps state counts exact)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return badInput("unexpected argument %q", fs.Arg(0))
+	}
+	models, err := spec.LoadModels(*manifest)
+	if err != nil {
+		return badInput("%v", err)
+	}
+	var chosen []spec.Model
+	var bugs []string
+	for _, m := range models {
+		if m.Bug != "" {
+			bugs = append(bugs, m.Bug)
+		}
+		if m.Bug == *bug {
+			chosen = append(chosen, m)
+		}
+	}
+	if len(chosen) == 0 {
+		return badInput("no seeded bug %q in %s (have %v)", *bug, *manifest, bugs)
+	}
+	root := filepath.Dir(*manifest)
+	failed, caught := false, false
+	for _, m := range chosen {
+		res, err := tlc.Run(context.Background(), tlc.Options{Dir: filepath.Join(root, m.Dir), Spec: m.Module, Config: m.Config, Workers: *workers})
+		if err != nil {
+			return err
+		}
+		switch {
+		case res.Error != "":
+			fmt.Fprintf(stdout, "FAIL %s: TLC error: %s\n", m.Name(), res.Error)
+			failed = true
+		case m.Bug == "" && res.Passed && (*workers > 1 || res.Distinct == m.Distinct):
+			fmt.Fprintf(stdout, "ok   %s: %d distinct states, depth %d, %s\n", m.Name(), res.Distinct, res.Depth, res.Duration.Round(1e6))
+		case m.Bug == "":
+			fmt.Fprintf(stdout, "FAIL %s: %s (want %d distinct states)\n", m.Name(), res.Summary(), m.Distinct)
+			failed = true
+		case res.Violated == m.Violates:
+			fmt.Fprintf(stdout, "%s (%s) violates: %s (counterexample of %d states, %s)\n", m.Name(), m.Bug, res.Violated, res.TraceLength, res.Duration.Round(1e6))
+			caught = true
+		default:
+			fmt.Fprintf(stdout, "FAIL %s (%s): %s, want a violation of %s\n", m.Name(), m.Bug, res.Summary(), m.Violates)
+			return errUncaught
+		}
+	}
+	if failed {
+		return errViolated
+	}
+	if caught {
+		return errViolated // the expected failure of a seeded bug
+	}
+	return nil
+}

@@ -1,0 +1,75 @@
+package spec
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// ErrManifest means a malformed line in configs.tsv.
+var ErrManifest = errors.New("malformed model manifest")
+
+// Model is one TLC run listed in configs.tsv.
+type Model struct {
+	// Dir is the model's folder below spec/; Module its root module; Config its .cfg file.
+	Dir, Module, Config string
+	// Bug is "" for a CI config (which must pass), else the seeded bug's name.
+	Bug string
+	// Distinct is a CI config's exact distinct-state count (one TLC worker).
+	Distinct int64
+	// Violates is the property a seeded bug must violate.
+	Violates string
+}
+
+// Name is "dir/config".
+func (m Model) Name() string { return m.Dir + "/" + m.Config }
+
+// LoadModels reads the manifest at path (spec/configs.tsv).
+func LoadModels(path string) ([]Model, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("spec: %w", err)
+	}
+	defer f.Close()
+	return ParseModels(f)
+}
+
+// ParseModels reads a manifest: tab-separated dir, module, config, bug ("-" for a CI
+// config) and expectation (distinct states, or the property to violate); '#' starts a
+// comment line.
+func ParseModels(r io.Reader) ([]Model, error) {
+	var out []Model
+	sc := bufio.NewScanner(r)
+	for line := 1; sc.Scan(); line++ {
+		text := sc.Text()
+		if strings.TrimSpace(text) == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		cols := strings.Split(text, "\t")
+		if len(cols) != 5 {
+			return nil, fmt.Errorf("spec: line %d: %w: want 5 tab-separated columns, got %d", line, ErrManifest, len(cols))
+		}
+		m := Model{Dir: cols[0], Module: cols[1], Config: cols[2]}
+		if cols[3] == "-" {
+			n, err := strconv.ParseInt(cols[4], 10, 64)
+			if err != nil || n <= 0 {
+				return nil, fmt.Errorf("spec: line %d: %w: distinct states %q", line, ErrManifest, cols[4])
+			}
+			m.Distinct = n
+		} else {
+			m.Bug, m.Violates = cols[3], cols[4]
+		}
+		out = append(out, m)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("spec: %w", err)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("spec: %w: no models", ErrManifest)
+	}
+	return out, nil
+}
