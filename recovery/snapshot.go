@@ -1,6 +1,7 @@
 package recovery
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,13 +13,14 @@ import (
 // SnapshotVersion is the version of the snapshot encoding.
 const SnapshotVersion = 1
 
-// Dispatcher is one dispatcher as its dispatcher manager reports it at bootstrap.
+// Dispatcher is one dispatcher as its dispatcher manager reports it at bootstrap. Its JSON
+// form names the state (see MarshalJSON).
 type Dispatcher struct {
-	ID         ops.DispatcherID   `json:"id"`
-	Span       ops.Span           `json:"span"`
-	State      ops.ComponentState `json:"-"`
-	Removing   bool               `json:"removing,omitempty"`
-	Checkpoint uint64             `json:"checkpoint,omitempty"`
+	ID         ops.DispatcherID
+	Span       ops.Span
+	State      ops.ComponentState
+	Removing   bool
+	Checkpoint uint64
 }
 
 type dispatcherJSON struct {
@@ -38,7 +40,7 @@ func (d Dispatcher) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON reads a dispatcher strictly: id, span and state are required.
 func (d *Dispatcher) UnmarshalJSON(data []byte) error {
 	var j dispatcherJSON
-	dec := json.NewDecoder(bytesReader(data))
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&j); err != nil {
 		return &fsm.DecodeError{Record: "dispatcher", Err: fmt.Errorf("%w: %v", fsm.ErrMalformed, err)}
@@ -62,8 +64,8 @@ func (d *Dispatcher) UnmarshalJSON(data []byte) error {
 // JournalEntry is one in-flight request a dispatcher manager journaled: what it was asked
 // to do and the record of the operator that asked.
 type JournalEntry struct {
-	Action ops.MessageKind `json:"-"`
-	Record ops.Record      `json:"record"`
+	Action ops.MessageKind
+	Record ops.Record
 }
 
 type journalJSON struct {
@@ -83,7 +85,7 @@ func (e JournalEntry) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON reads an entry strictly; its record is decoded by operators.DecodeRecord.
 func (e *JournalEntry) UnmarshalJSON(data []byte) error {
 	var j journalJSON
-	dec := json.NewDecoder(bytesReader(data))
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&j); err != nil {
 		return &fsm.DecodeError{Record: "journal entry", Err: fmt.Errorf("%w: %v", fsm.ErrMalformed, err)}
