@@ -53,6 +53,11 @@ func ParseModels(r io.Reader) ([]Model, error) {
 		if len(cols) != 5 {
 			return nil, fmt.Errorf("spec: line %d: %w: want 5 tab-separated columns, got %d", line, ErrManifest, len(cols))
 		}
+		for i, c := range cols {
+			if strings.TrimSpace(c) == "" {
+				return nil, fmt.Errorf("spec: line %d: %w: column %d is empty", line, ErrManifest, i+1)
+			}
+		}
 		m := Model{Dir: cols[0], Module: cols[1], Config: cols[2]}
 		if cols[3] == "-" {
 			n, err := strconv.ParseInt(cols[4], 10, 64)

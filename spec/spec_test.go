@@ -56,3 +56,20 @@ func TestParseModelsRejects(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []spec.Model{{Dir: "d", Module: "M", Config: "M.cfg", Distinct: 12}, {Dir: "d", Module: "M", Config: "B.cfg", Bug: "bug", Violates: "Inv"}}, ms)
 }
+
+// FuzzParseModels: any manifest text gives models or ErrManifest, never a panic.
+func FuzzParseModels(f *testing.F) {
+	f.Add("smoke\tSmoke\tSmoke.cfg\t-\t7\n")
+	f.Add("# c\nd\tM\tB.cfg\tbug\tInv\n\n")
+	f.Add("a\tb\tc\t-\t-1\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		ms, err := spec.ParseModels(strings.NewReader(text))
+		if err != nil {
+			require.ErrorIs(t, err, spec.ErrManifest)
+			return
+		}
+		for _, m := range ms {
+			require.True(t, (m.Bug == "") == (m.Distinct > 0))
+		}
+	})
+}
