@@ -55,7 +55,10 @@ type Config struct {
 	Observer fsm.Observer
 	// Logger, if not nil, logs operators added, finished and refused (never per status).
 	Logger *zap.Logger
-	// Capacity, if set, sizes the registry for that many tasks up front (recovery knows).
+	// Capacity, if set, sizes the registry for that many tasks up front (recovery knows): the
+	// index is presized and the first Capacity tasks are stored in one preallocated block
+	// instead of one allocation each. The block stays allocated while any of its tasks is
+	// in the registry, so set it only to a count that is about to be added.
 	Capacity int
 }
 
@@ -67,11 +70,31 @@ type Controller struct {
 	tasks   map[DispatcherID]*Task
 	ops     map[DispatcherID]*Operator
 	splitID uint64
+	// block is the rest of the preallocated task storage (Config.Capacity): AddTask takes
+	// its next element instead of allocating, until it is used up.
+	block []Task
 }
 
 // NewController returns an empty controller.
 func NewController(cfg Config) *Controller {
-	return &Controller{cfg: cfg, tasks: make(map[DispatcherID]*Task, cfg.Capacity), ops: make(map[DispatcherID]*Operator, cfg.Capacity/8)}
+	c := &Controller{cfg: cfg, tasks: make(map[DispatcherID]*Task, cfg.Capacity), ops: make(map[DispatcherID]*Operator, cfg.Capacity/8)}
+	if cfg.Capacity > 0 {
+		c.block = make([]Task, cfg.Capacity)
+	}
+	return c
+}
+
+// newTask stores t in the preallocated block while it lasts, else in its own allocation.
+func (c *Controller) newTask(t Task) *Task {
+	if len(c.block) == 0 {
+		p := new(Task) // not &t: that would move every t to the heap
+		*p = t
+		return p
+	}
+	p := &c.block[0]
+	*p = t
+	c.block = c.block[1:]
+	return p
 }
 
 // Changefeed returns the controller's changefeed.
@@ -161,8 +184,7 @@ func (c *Controller) AddTask(t Task) error {
 	if _, ok := c.tasks[t.ID]; ok {
 		return fmt.Errorf("operators: add task %s: %w", t.ID, ErrTaskExists)
 	}
-	tc := t
-	c.tasks[t.ID] = &tc
+	c.tasks[t.ID] = c.newTask(t)
 	return nil
 }
 
@@ -485,12 +507,16 @@ func (c *Controller) HandleTableDropped(table TableID) {
 // operator id. The caller decides when to resend; the operators keep asking until they hear
 // back.
 func (c *Controller) Pending() []Message {
-	var out []Message
-	for _, id := range c.opIDs() {
+	ids := c.opIDs()
+	out := make([]Message, 0, len(ids))
+	for _, id := range ids {
 		o := c.ops[id]
 		if to, kind, ok := o.message(); ok {
 			out = append(out, Message{To: to, Kind: kind, Record: o.Record(c.cfg.Changefeed, c.cfg.Epoch)})
 		}
+	}
+	if len(out) == 0 {
+		return nil
 	}
 	return out
 }

@@ -66,33 +66,47 @@ var seededBug string
 // btree collapse does (G8). TestOrderIndependenceCatchesSeededBug must fail on it.
 const bugFirstReportWins = "g8_first_report_wins"
 
-// recoverer is the working state of one Recover call.
+// recoverer is the working state of one Recover call. Reported dispatchers are not copied
+// into maps: each is addressed by a ref into its response's dispatcher list (sorted by id),
+// and its status lives in one flat slice, so a million spans cost a few flat allocations.
 type recoverer struct {
 	snap      Snapshot
-	live      map[ops.TableID]bool
-	nodes     map[ops.NodeID]bool
-	resps     []Response // accepted, sorted by node
-	reported  map[key]Dispatcher
-	claimed   map[key]bool
-	byTable   map[ops.TableID][]ops.Span
+	live      map[ops.TableID]int32 // live table -> its index in tables
+	tables    []ops.TableID         // live tables, sorted, unique
+	nodes     map[ops.NodeID]int32  // accepted node -> its index in resps
+	resps     []Response            // accepted, sorted by node
+	base      []int32               // base[i] is the index in status of resps[i]'s first dispatcher
+	status    []uint8               // per reported dispatcher: unusable, open or claimed
+	spans     tableSpans            // the spans of every task so far, by live table (set by adopt)
 	c         *ops.Controller
 	oneShot   []ops.Message
 	decisions []Decision
 	rejected  []*Rejection
 }
 
-type key struct {
-	node ops.NodeID
-	id   ops.DispatcherID
-}
+// ref addresses one reported dispatcher: resps[r].Dispatchers[i].
+type ref struct{ r, i int32 }
+
+// The status of a reported dispatcher.
+const (
+	unusable uint8 = iota // rejected (malformed or duplicated): as if not reported
+	open                  // not decided yet
+	claimed               // a rule decided it
+)
+
+func (r *recoverer) disp(x ref) *Dispatcher  { return &r.resps[x.r].Dispatchers[x.i] }
+func (r *recoverer) nodeOf(x ref) ops.NodeID { return r.resps[x.r].Node }
+func (r *recoverer) slot(x ref) *uint8       { return &r.status[r.base[x.r]+x.i] }
+func (r *recoverer) claim(x ref)             { *r.slot(x) = claimed }
 
 func (r *recoverer) decide(id ops.DispatcherID, rule, format string, args ...any) {
 	r.decisions = append(r.decisions, Decision{Subject: id, Rule: rule, Detail: fmt.Sprintf(format, args...)})
 }
 
 // decideReport records a decision about one reported dispatcher, without formatting.
-func (r *recoverer) decideReport(n ops.NodeID, d Dispatcher, rule, detail string) {
-	r.decisions = append(r.decisions, Decision{Subject: d.ID, Rule: rule, Node: n, Span: d.Span, State: d.State, Detail: detail})
+func (r *recoverer) decideReport(x ref, rule, detail string) {
+	d := r.disp(x)
+	r.decisions = append(r.decisions, Decision{Subject: d.ID, Rule: rule, Node: r.nodeOf(x), Span: d.Span, State: d.State, Detail: detail})
 }
 
 func (r *recoverer) reject(node ops.NodeID, what string, err error) {
@@ -108,26 +122,22 @@ func Recover(s Snapshot) (Result, error) {
 	if s.Changefeed == "" || s.Epoch == 0 {
 		return Result{}, fmt.Errorf("recovery: %w: changefeed %q epoch %d", ErrInvalidSnapshot, s.Changefeed, s.Epoch)
 	}
-	r := &recoverer{
-		snap: s, live: make(map[ops.TableID]bool, len(s.Tables)), nodes: make(map[ops.NodeID]bool),
-	}
-	total := 0
-	for _, resp := range s.Responses {
-		total += len(resp.Dispatchers)
-	}
-	r.reported = make(map[key]Dispatcher, total)
-	r.claimed = make(map[key]bool, total)
-	r.decisions = make([]Decision, 0, total+total/8)
-	r.c = ops.NewController(ops.Config{Changefeed: s.Changefeed, Epoch: s.Epoch, Capacity: total + len(s.Tables)})
-	for _, t := range s.Tables {
-		r.live[t] = true
+	r := &recoverer{snap: s, nodes: make(map[ops.NodeID]int32, len(s.Responses))}
+	r.tables = slices.Clone(s.Tables)
+	slices.Sort(r.tables)
+	r.tables = slices.Compact(r.tables)
+	r.live = make(map[ops.TableID]int32, len(r.tables))
+	for i, t := range r.tables {
+		r.live[t] = int32(i)
 	}
 	r.fence()
+	total := len(r.status)
+	r.decisions = make([]Decision, 0, total+total/8)
+	r.c = ops.NewController(ops.Config{Changefeed: s.Changefeed, Epoch: s.Epoch, Capacity: total + len(r.tables)})
 	r.index()
 	r.restoreMerges()
 	r.restoreJournals()
-	r.droppedTables()
-	r.adopt()
+	r.adopt() // includes the dropped tables (C6), decided first
 	r.fillHoles()
 	msgs := r.c.Pending()
 	slices.SortFunc(r.oneShot, func(a, b ops.Message) int {
@@ -172,17 +182,25 @@ func (r *recoverer) fence() {
 			continue
 		}
 		r.resps = append(r.resps, rs[0])
-		r.nodes[node] = true
 	}
 	if seededBug != bugFirstReportWins {
 		slices.SortFunc(r.resps, func(a, b Response) int { return cmp.Compare(a.Node, b.Node) })
 	}
+	r.base = make([]int32, len(r.resps))
+	total := 0
+	for i, resp := range r.resps {
+		r.nodes[resp.Node] = int32(i)
+		r.base[i] = int32(total)
+		total += len(resp.Dispatchers)
+	}
+	r.status = make([]uint8, total)
 }
 
-// normalize sorts a response's lists so that equal contents compare equal.
+// normalize sorts a response's lists so that equal contents compare equal. Dispatchers are
+// ordered by id and then by every other field, so even a response that repeats an id in
+// another order normalizes to the same list.
 func normalize(resp Response) Response {
-	resp.Dispatchers = slices.Clone(resp.Dispatchers)
-	slices.SortStableFunc(resp.Dispatchers, func(a, b Dispatcher) int { return cmp.Compare(a.ID, b.ID) })
+	resp.Dispatchers = sortDispatchers(resp.Dispatchers)
 	resp.Journal = slices.Clone(resp.Journal)
 	slices.SortStableFunc(resp.Journal, func(a, b JournalEntry) int {
 		return cmp.Or(cmp.Compare(a.Record.ID, b.Record.ID), cmp.Compare(a.Action, b.Action))
@@ -192,11 +210,63 @@ func normalize(resp Response) Response {
 	return resp
 }
 
-// index validates and indexes the reported dispatchers.
+func dispatcherCmp(a, b *Dispatcher) int {
+	return cmp.Or(cmp.Compare(a.ID, b.ID), spanCmp(a.Span, b.Span), cmp.Compare(a.State, b.State),
+		boolCmp(a.Removing, b.Removing), cmp.Compare(a.Checkpoint, b.Checkpoint))
+}
+
+// sortDispatchers returns a sorted copy of ds. It sorts small pointer-free keys (the id's
+// first eight bytes and an index) and copies each dispatcher once, instead of swapping
+// 72-byte structs with pointers under the garbage collector's write barrier.
+func sortDispatchers(ds []Dispatcher) []Dispatcher {
+	if slices.IsSortedFunc(ds, func(a, b Dispatcher) int { return dispatcherCmp(&a, &b) }) {
+		return slices.Clone(ds)
+	}
+	type key struct {
+		prefix uint64 // the id's first eight bytes, big-endian, zero-padded: orders like the id
+		i      int32
+	}
+	keys := make([]key, len(ds))
+	for i := range ds {
+		var p uint64
+		id := ds[i].ID
+		for j := 0; j < 8; j++ {
+			p <<= 8
+			if j < len(id) {
+				p |= uint64(id[j])
+			}
+		}
+		keys[i] = key{p, int32(i)}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		if a.prefix != b.prefix {
+			return cmp.Compare(a.prefix, b.prefix)
+		}
+		return dispatcherCmp(&ds[a.i], &ds[b.i])
+	})
+	out := make([]Dispatcher, len(ds))
+	for k, key := range keys {
+		out[k] = ds[key.i]
+	}
+	return out
+}
+
+func boolCmp(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case b:
+		return -1
+	default:
+		return 1
+	}
+}
+
+// index validates the reported dispatchers: the usable ones are open, the rest rejected.
 func (r *recoverer) index() {
-	for _, resp := range r.resps {
+	for ri, resp := range r.resps {
+		st := r.status[r.base[ri] : int(r.base[ri])+len(resp.Dispatchers)]
 		for i, d := range resp.Dispatchers {
-			k := key{resp.Node, d.ID}
 			switch {
 			case !d.Span.Valid() || d.ID == "":
 				r.reject(resp.Node, "dispatcher "+string(d.ID), fmt.Errorf("%w: %s", ErrMalformedSpan, d.Span))
@@ -207,14 +277,24 @@ func (r *recoverer) index() {
 				}
 				continue
 			}
-			r.reported[k] = d
+			st[i] = open
 		}
 	}
 }
 
-func (r *recoverer) get(n ops.NodeID, id ops.DispatcherID) (Dispatcher, bool) {
-	d, ok := r.reported[key{n, id}]
-	return d, ok
+// get finds the usable dispatcher id reported by node n.
+func (r *recoverer) get(n ops.NodeID, id ops.DispatcherID) (ref, bool) {
+	ri, ok := r.nodes[n]
+	if !ok {
+		return ref{}, false
+	}
+	ds := r.resps[ri].Dispatchers
+	i, found := slices.BinarySearchFunc(ds, id, func(d Dispatcher, id ops.DispatcherID) int { return cmp.Compare(d.ID, id) })
+	x := ref{ri, int32(i)}
+	if !found || *r.slot(x) == unusable {
+		return ref{}, false
+	}
+	return x, true
 }
 
 // committed reports whether a merged dispatcher passed the commit point (2.2).
@@ -226,51 +306,54 @@ func (r *recoverer) restoreMerges() {
 	for _, resp := range r.resps {
 		for _, rec := range resp.MergeJournal {
 			n := resp.Node
-			what := "merge journal " + string(rec.ID)
 			if rec.Changefeed != r.snap.Changefeed || rec.Type != ops.TypeMerge || rec.Origin != n {
-				r.reject(n, what, fmt.Errorf("%w: %s record from %s for origin %s", ErrBadJournal, rec.Type, rec.Changefeed, rec.Origin))
+				r.reject(n, "merge journal "+string(rec.ID), fmt.Errorf("%w: %s record from %s for origin %s", ErrBadJournal, rec.Type, rec.Changefeed, rec.Origin))
 				continue
 			}
-			if !r.live[rec.Span.Table] {
-				continue // droppedTables removes whatever is left of it
+			if _, live := r.live[rec.Span.Table]; !live {
+				continue // the dropped-table rule removes whatever is left of it
 			}
-			target, hasTarget := r.get(n, rec.ID)
-			var srcs []Dispatcher
+			tx, hasTarget := r.get(n, rec.ID)
+			var srcs []ref
 			allWaiting := true
 			for _, s := range rec.Sources {
-				d, ok := r.get(n, s)
+				x, ok := r.get(n, s)
 				if ok {
-					srcs = append(srcs, d)
+					srcs = append(srcs, x)
 				}
-				allWaiting = allWaiting && ok && d.State == ops.WaitingMerge
+				allWaiting = allWaiting && ok && r.disp(x).State == ops.WaitingMerge
+			}
+			var target Dispatcher
+			if hasTarget {
+				target = *r.disp(tx)
 			}
 			switch {
 			case hasTarget && target.State == ops.Working:
 				// Merge done: keep the merged dispatcher, forget the sources (3.4 step 4).
-				r.adoptTask(n, target, ops.Replicating)
+				r.adoptTask(tx, ops.Replicating)
 				for _, s := range srcs {
-					r.claimRemoving(n, s, "3.4-merge-done-source")
+					r.claimRemoving(s, "3.4-merge-done-source")
 				}
 				r.decide(rec.ID, "3.4-merge-done", "merged %s reported Working on %s", rec.ID, n)
 			case hasTarget && (committed(target.State) || allWaiting) && len(srcs) == len(rec.Sources):
 				// Committed, or pre-commit with full evidence: resume the merge exactly.
-				r.resumeMerge(n, rec, target, srcs)
+				r.resumeMerge(rec, tx, srcs)
 			case hasTarget && committed(target.State):
 				// Committed but a source was already swept: the merged span is the survivor.
-				r.adoptTask(n, target, ops.Replicating)
+				r.adoptTask(tx, ops.Replicating)
 				for _, s := range srcs {
-					r.claimRemoving(n, s, "3.4-merge-committed-source")
+					r.claimRemoving(s, "3.4-merge-committed-source")
 				}
 				r.decide(rec.ID, "3.4-merge-committed-partial", "merged %s %s, %d of %d sources left", rec.ID, target.State, len(srcs), len(rec.Sources))
 			case hasTarget:
 				// Pre-commit without full evidence: the manager aborts the merge and its sources
 				// return to Working, so they keep their tasks; the target is removed (G6).
 				for _, s := range srcs {
-					if !s.Removing {
-						r.adoptTask(n, s, ops.Replicating)
+					if !r.disp(s).Removing {
+						r.adoptTask(s, ops.Replicating)
 					}
 				}
-				r.cleanup(n, target, "G6-abort-precommit-target")
+				r.cleanup(tx, "G6-abort-precommit-target")
 			default:
 				r.decide(rec.ID, "3.4-merge-stale-journal", "no merged dispatcher on %s; sources are adopted as they are", n)
 			}
@@ -278,13 +361,16 @@ func (r *recoverer) restoreMerges() {
 	}
 }
 
-func (r *recoverer) resumeMerge(n ops.NodeID, rec ops.Record, target Dispatcher, srcs []Dispatcher) {
-	for _, s := range srcs {
-		r.adoptTask(n, s, ops.Scheduling)
+func (r *recoverer) resumeMerge(rec ops.Record, tx ref, srcs []ref) {
+	n := r.nodeOf(tx)
+	for _, x := range srcs {
+		s := r.disp(x)
+		r.adoptTask(x, ops.Scheduling)
 		occ := ops.Record{Changefeed: r.snap.Changefeed, ID: s.ID, Type: ops.TypeOccupy, State: "Holding", Epoch: r.snap.Epoch, Span: s.Span, Origin: n}
 		r.restore(n, occ)
 	}
-	r.adoptTask(n, target, ops.Scheduling)
+	r.adoptTask(tx, ops.Scheduling)
+	target := r.disp(tx)
 	rec.State = "Running"
 	rec.Span = target.Span
 	r.restore(n, rec)
@@ -298,44 +384,43 @@ func (r *recoverer) restoreJournals() {
 		n := resp.Node
 		for _, e := range resp.Journal {
 			rec := e.Record
-			what := "journal " + string(rec.ID)
 			if rec.Changefeed != r.snap.Changefeed {
-				r.reject(n, what, fmt.Errorf("%w: changefeed %q", ErrBadJournal, rec.Changefeed))
+				r.reject(n, "journal "+string(rec.ID), fmt.Errorf("%w: changefeed %q", ErrBadJournal, rec.Changefeed))
 				continue
 			}
-			if !r.live[rec.Span.Table] {
-				continue // dropped: droppedTables decides (C6, G5)
+			if _, live := r.live[rec.Span.Table]; !live {
+				continue // dropped: the dropped-table rule decides (C6, G5)
 			}
 			if _, ok := r.c.Operator(rec.ID); ok {
 				r.decide(rec.ID, "3.3-journal-superseded", "an operator for %s was already restored", rec.ID)
 				continue
 			}
-			d, here := r.get(n, rec.ID)
+			x, here := r.get(n, rec.ID)
 			switch {
 			case e.Action == ops.Create && (rec.Type == ops.TypeAdd || rec.Type == ops.TypeMove) && n == rec.Dest:
-				r.restoreCreate(n, rec, d, here)
+				r.restoreCreate(n, rec, x, here)
 			case e.Action == ops.Remove && n == rec.Origin && (rec.Type == ops.TypeRemove || rec.Type == ops.TypeMove || rec.Type == ops.TypeSplit):
-				r.restoreRemove(n, rec, d, here)
+				r.restoreRemove(n, rec, x, here)
 			default:
-				r.reject(n, what, fmt.Errorf("%w: %s of a %s operator at node %s", ErrBadJournal, e.Action, rec.Type, n))
+				r.reject(n, "journal "+string(rec.ID), fmt.Errorf("%w: %s of a %s operator at node %s", ErrBadJournal, e.Action, rec.Type, n))
 			}
 		}
 	}
 }
 
-func (r *recoverer) restoreCreate(n ops.NodeID, rec ops.Record, d Dispatcher, here bool) {
+func (r *recoverer) restoreCreate(n ops.NodeID, rec ops.Record, x ref, here bool) {
 	switch {
-	case here && d.State == ops.Working:
-		r.adoptTask(n, d, ops.Replicating)
+	case here && r.disp(x).State == ops.Working:
+		r.adoptTask(x, ops.Replicating)
 		r.decide(rec.ID, "3.3-create-done", "%s already Working on %s", rec.ID, n)
 	case here:
-		r.adoptTask(n, d, ops.Scheduling)
+		r.adoptTask(x, ops.Scheduling)
 		rec.Type, rec.State, rec.Origin = ops.TypeAdd, "Running", ""
 		r.restore(n, rec)
-		r.decide(rec.ID, "3.3-create-resume", "%s %s on %s: waiting for Working", rec.ID, d.State, n)
+		r.decide(rec.ID, "3.3-create-resume", "%s %s on %s: waiting for Working", rec.ID, r.disp(x).State, n)
 	default:
 		if err := r.c.AddTask(ops.Task{ID: rec.ID, Span: rec.Span, Sched: ops.Scheduling, Node: n}); err != nil {
-			r.reject(n, "journal "+string(rec.ID), fmt.Errorf("%w: %v", ErrBadJournal, err))
+			r.reject(n, "journal "+string(rec.ID), fmt.Errorf("%w: %w", ErrBadJournal, err))
 			return
 		}
 		if rec.Type == ops.TypeMove {
@@ -348,12 +433,12 @@ func (r *recoverer) restoreCreate(n ops.NodeID, rec ops.Record, d Dispatcher, he
 	}
 }
 
-func (r *recoverer) restoreRemove(n ops.NodeID, rec ops.Record, d Dispatcher, here bool) {
+func (r *recoverer) restoreRemove(n ops.NodeID, rec ops.Record, x ref, here bool) {
 	if !here {
 		// The origin already closed the dispatcher: the remove phase is over.
 		switch rec.Type {
 		case ops.TypeMove:
-			if r.nodes[rec.Dest] {
+			if _, ok := r.nodes[rec.Dest]; ok {
 				if err := r.c.AddTask(ops.Task{ID: rec.ID, Span: rec.Span, Sched: ops.Scheduling, Node: rec.Dest}); err == nil {
 					rec.State = "AddDest"
 					r.restore(n, rec)
@@ -377,97 +462,178 @@ func (r *recoverer) restoreRemove(n ops.NodeID, rec ops.Record, d Dispatcher, he
 		sched = ops.Replicating
 		rec.Hook = ops.HookDelete
 	}
-	r.adoptTask(n, d, sched)
-	if rec.Type == ops.TypeMove && !r.nodes[rec.Dest] {
+	r.adoptTask(x, sched)
+	if _, ok := r.nodes[rec.Dest]; rec.Type == ops.TypeMove && !ok {
 		rec.State = "AbortRemoveOrigin"
 	}
 	r.restore(n, rec)
-	r.decide(rec.ID, "3.3-remove-resume", "%s %s on %s: %s resumes in %s", rec.ID, d.State, n, rec.Type, rec.State)
+	r.decide(rec.ID, "3.3-remove-resume", "%s %s on %s: %s resumes in %s", rec.ID, r.disp(x).State, n, rec.Type, rec.State)
 }
 
-// droppedTables removes every reported dispatcher of a table that is not alive (C6, G5,
-// L5): one remove operator per id, one-shot removes for the same id on other nodes.
-func (r *recoverer) droppedTables() {
-	var keys []key
-	for k, d := range r.reported {
-		if !r.live[d.Span.Table] && !r.claimed[k] {
-			keys = append(keys, k)
-		}
-	}
-	slices.SortFunc(keys, func(a, b key) int { return cmp.Or(cmp.Compare(a.id, b.id), cmp.Compare(a.node, b.node)) })
-	for _, k := range keys {
-		r.claimed[k] = true
-		r.removeWithoutTask(k.node, r.reported[k], "C6-dropped-table")
+// rank orders the reports adopt considers: active ones first, the best evidence first.
+func rank(d *Dispatcher) int32 {
+	switch {
+	case d.Removing:
+		return 4
+	case d.State == ops.Working:
+		return 0
+	case d.State == ops.Initializing:
+		return 1
+	case d.State == ops.WaitingMerge:
+		return 2 // returns to Working when its merge aborts, unless a committed target covers it
+	default:
+		return 3
 	}
 }
 
-// adopt turns the remaining reported dispatchers of live tables into Replicating tasks,
-// accepting them greedily in a fixed order so no two active dispatchers overlap (S1, G3,
-// G8); the rest are cleaned up.
+const ranks = 5
+
+// adopt decides every report no journal decided. First the reports of tables that are not
+// alive: each gets a remove, by id and node (C6, G5, L5): one remove operator per id,
+// one-shot removes for the same id on other nodes. Then the reports of live tables become
+// Replicating tasks, accepted greedily in a fixed order (rank, span, id, node) so no two
+// active dispatchers overlap (S1, G3, G8); the rest are cleaned up.
+//
+// The order is built by a counting sort on (rank, table), then a sort of each bucket,
+// which typically holds a table's few spans: linear in the number of reports.
 func (r *recoverer) adopt() {
-	type cand struct {
-		k key
-		d Dispatcher
-	}
-	var candCmp func(a, b *cand) int
-	cands := make([]cand, 0, len(r.reported)-len(r.claimed))
-	for _, resp := range r.resps {
-		for _, d := range resp.Dispatchers {
-			k := key{resp.Node, d.ID}
-			if rd, ok := r.reported[k]; ok && !r.claimed[k] {
-				r.claimed[k] = true // claimed now; cleanup and adoptTask claim again harmlessly
-				cands = append(cands, cand{k, rd})
+	T := int32(len(r.tables))
+	var dropped []ref
+	cands := make([]ref, 0, len(r.status))
+	bucket := make([]int32, 0, len(r.status))
+	count := make([]int32, ranks*int(T)+1)
+	for ri := range r.resps {
+		ds := r.resps[ri].Dispatchers
+		st := r.status[r.base[ri] : int(r.base[ri])+len(ds)]
+		for i := range ds {
+			if st[i] != open {
+				continue
 			}
+			st[i] = claimed // claimed now; cleanup and adoptTask claim again harmlessly
+			x := ref{int32(ri), int32(i)}
+			t, ok := r.live[ds[i].Span.Table]
+			if !ok {
+				dropped = append(dropped, x)
+				continue
+			}
+			b := rank(&ds[i])*T + t
+			cands = append(cands, x)
+			bucket = append(bucket, b)
+			count[b+1]++
 		}
 	}
-	rank := func(d Dispatcher) int {
-		switch {
-		case d.Removing:
-			return 4
-		case d.State == ops.Working:
-			return 0
-		case d.State == ops.Initializing:
-			return 1
-		case d.State == ops.WaitingMerge:
-			return 2 // returns to Working when its merge aborts, unless a committed target covers it
-		default:
-			return 3
+
+	// Dropped tables first, by id and node.
+	slices.SortFunc(dropped, func(a, b ref) int {
+		return cmp.Or(cmp.Compare(r.disp(a).ID, r.disp(b).ID), cmp.Compare(r.nodeOf(a), r.nodeOf(b)))
+	})
+	for _, x := range dropped {
+		r.removeWithoutTask(x, "C6-dropped-table")
+	}
+
+	// Counting sort by (rank, table); each bucket keeps the order reports were collected in.
+	for b := 1; b < len(count); b++ {
+		count[b] += count[b-1]
+	}
+	start := slices.Clone(count)
+	order := make([]ref, len(cands))
+	for k, x := range cands {
+		order[count[bucket[k]]] = x
+		count[bucket[k]]++
+	}
+	cands, bucket = nil, nil
+
+	// Room per live table for its tasks so far and for every candidate of it. The registry
+	// is scanned once: a presized map costs its capacity to iterate, not its length.
+	type taskSpan struct {
+		t int32
+		s ops.Span
+	}
+	var existing []taskSpan
+	perTable := make([]int32, T+1)
+	r.c.EachTask(func(t ops.Task) {
+		if ti, ok := r.live[t.Span.Table]; ok {
+			existing = append(existing, taskSpan{ti, t.Span})
+			perTable[ti+1]++
 		}
+	})
+	for b := int32(0); b < ranks*T; b++ {
+		perTable[b%T+1] += start[b+1] - start[b]
 	}
-	candCmp = func(a, b *cand) int {
-		return cmp.Or(cmp.Compare(rank(a.d), rank(b.d)), spanCmp(a.d.Span, b.d.Span), cmp.Compare(a.k.id, b.k.id), cmp.Compare(a.k.node, b.k.node))
+	r.spans = newTableSpans(perTable)
+	for _, e := range existing {
+		r.spans.add(e.t, e.s)
 	}
-	if seededBug == bugFirstReportWins {
-		// TiCDC's G8: identical spans collapse and the report that came first wins.
-		candCmp = func(a, b *cand) int { return cmp.Or(cmp.Compare(rank(a.d), rank(b.d)), spanCmp(a.d.Span, b.d.Span)) }
+	existing = nil
+
+	less := func(a, b ref) int {
+		da, db := r.disp(a), r.disp(b)
+		return cmp.Or(spanCmp(da.Span, db.Span), cmp.Compare(da.ID, db.ID), cmp.Compare(r.nodeOf(a), r.nodeOf(b)))
 	}
-	r.byTable = r.spansByTable()
-	byTable := r.byTable
-	order := make([]int32, len(cands))
-	for i := range order {
-		order[i] = int32(i)
-	}
-	// Sorting indices moves 4 bytes per swap instead of a whole candidate.
-	slices.SortStableFunc(order, func(i, j int32) int { return candCmp(&cands[i], &cands[j]) })
-	for _, i := range order {
-		c := &cands[i]
-		if c.d.Removing || !(committed(c.d.State) || c.d.State == ops.WaitingMerge) {
-			rule := "3.5-not-active"
-			if c.d.State == ops.Preparing || c.d.State == ops.MergeReady {
-				rule = "G6-abort-precommit-target"
-			}
-			r.cleanup(c.k.node, c.d, rule)
+	for b := int32(0); b < ranks*T; b++ {
+		group := order[start[b]:start[b+1]]
+		if len(group) == 0 {
 			continue
 		}
-		if other, ok := overlapping(byTable[c.d.Span.Table], c.d.Span); ok || r.hasTask(c.d.ID) {
-			r.cleanup(c.k.node, c.d, "G8-overlap")
-			r.decisions[len(r.decisions)-1].Detail += " (overlaps " + other.String() + " or its id is taken)"
-			continue
+		if seededBug == bugFirstReportWins {
+			// TiCDC's G8: identical spans collapse and the report that came first wins.
+			slices.SortStableFunc(group, func(a, b ref) int { return spanCmp(r.disp(a).Span, r.disp(b).Span) })
+		} else {
+			slices.SortFunc(group, less) // a total order: (id, node) is unique
 		}
-		byTable[c.d.Span.Table] = append(byTable[c.d.Span.Table], c.d.Span)
-		r.adoptTask(c.k.node, c.d, ops.Replicating)
-		r.decideReport(c.k.node, c.d, "3.2-adopt", "")
+		ti := b % T
+		for _, x := range group {
+			d := r.disp(x)
+			if d.Removing || !(committed(d.State) || d.State == ops.WaitingMerge) {
+				rule := "3.5-not-active"
+				if d.State == ops.Preparing || d.State == ops.MergeReady {
+					rule = "G6-abort-precommit-target"
+				}
+				r.cleanup(x, rule)
+				continue
+			}
+			if other, ok := overlapping(r.spans.of(ti), d.Span); ok || r.hasTask(d.ID) {
+				r.cleanup(x, "G8-overlap")
+				r.decisions[len(r.decisions)-1].Detail += " (overlaps " + other.String() + " or its id is taken)"
+				continue
+			}
+			r.spans.add(ti, d.Span)
+			// No task has this id (hasTask above); an error can only be a report the
+			// registry refuses (an empty node name), which is adopted as before: its span
+			// counts as covered.
+			_ = r.c.AddTask(ops.Task{ID: d.ID, Span: d.Span, Sched: ops.Replicating, Node: r.nodeOf(x), Checkpoint: d.Checkpoint})
+			r.decideReport(x, "3.2-adopt", "")
+		}
 	}
+}
+
+// tableSpans holds spans grouped by live table in one backing array, each table with the
+// room it was given up front.
+type tableSpans struct {
+	all   []ops.Span
+	start []int32 // start[t] is table t's first slot
+	n     []int32 // n[t] is how many table t holds
+}
+
+// newTableSpans sizes table t for room[t+1] spans.
+func newTableSpans(room []int32) tableSpans {
+	ts := tableSpans{start: make([]int32, len(room)-1), n: make([]int32, len(room)-1)}
+	total := int32(0)
+	for t := range ts.start {
+		ts.start[t] = total
+		total += room[t+1]
+	}
+	ts.all = make([]ops.Span, total)
+	return ts
+}
+
+func (ts *tableSpans) add(t int32, s ops.Span) {
+	ts.all[ts.start[t]+ts.n[t]] = s
+	ts.n[t]++
+}
+
+func (ts *tableSpans) of(t int32) []ops.Span {
+	return ts.all[ts.start[t] : ts.start[t]+ts.n[t]]
 }
 
 func spanCmp(a, b ops.Span) int {
@@ -500,12 +666,9 @@ func (r *recoverer) hasTask(id ops.DispatcherID) bool {
 // fillHoles adds an Absent task for every uncovered range of a live table (3.2 holes),
 // with an id derived from the epoch and the range, so it is the same whatever the order.
 func (r *recoverer) fillHoles() {
-	byTable := r.byTable // every task so far: adopt collected them and added what it accepted
-	tables := slices.Clone(r.snap.Tables)
-	slices.Sort(tables)
-	tables = slices.Compact(tables)
-	for _, tb := range tables {
-		for _, h := range holes(tb, byTable[tb]) {
+	for ti, tb := range r.tables {
+		// Every task so far: adopt collected them and added what it accepted.
+		for _, h := range holes(tb, r.spans.of(int32(ti))) {
 			id := ops.DispatcherID("t" + strconv.FormatInt(int64(tb), 10) + "-e" + strconv.FormatUint(uint64(r.snap.Epoch), 10) + "-" + h.Start)
 			if err := r.c.AddTask(ops.Task{ID: id, Span: h, Sched: ops.Absent}); err != nil {
 				continue // cannot happen: ids are unique per table start key
@@ -513,15 +676,6 @@ func (r *recoverer) fillHoles() {
 			r.decisions = append(r.decisions, Decision{Subject: id, Rule: "3.2-hole", Span: h, Detail: "uncovered"})
 		}
 	}
-}
-
-// spansByTable groups the spans of every task by table.
-func (r *recoverer) spansByTable() map[ops.TableID][]ops.Span {
-	byTable := make(map[ops.TableID][]ops.Span, len(r.snap.Tables))
-	r.c.EachTask(func(t ops.Task) {
-		byTable[t.Span.Table] = append(byTable[t.Span.Table], t.Span)
-	})
-	return byTable
 }
 
 // holes returns the ranges of table tb that spans (which may overlap) leave uncovered.
@@ -549,42 +703,43 @@ func holes(tb ops.TableID, spans []ops.Span) []ops.Span {
 }
 
 // adoptTask records a task for a reported dispatcher and claims the report.
-func (r *recoverer) adoptTask(n ops.NodeID, d Dispatcher, sched ops.Sched) {
-	r.claimed[key{n, d.ID}] = true
-	if _, ok := r.c.Task(d.ID); ok {
+func (r *recoverer) adoptTask(x ref, sched ops.Sched) {
+	r.claim(x)
+	d := r.disp(x)
+	if r.hasTask(d.ID) {
 		return
 	}
-	_ = r.c.AddTask(ops.Task{ID: d.ID, Span: d.Span, Sched: sched, Node: n, Checkpoint: d.Checkpoint})
+	_ = r.c.AddTask(ops.Task{ID: d.ID, Span: d.Span, Sched: sched, Node: r.nodeOf(x), Checkpoint: d.Checkpoint})
 }
 
 // claimRemoving marks a reported dispatcher as handled without a task: it is already being
 // closed by its manager (a merge source after the commit point).
-func (r *recoverer) claimRemoving(n ops.NodeID, d Dispatcher, rule string) {
-	r.claimed[key{n, d.ID}] = true
-	r.decideReport(n, d, rule, "closing")
+func (r *recoverer) claimRemoving(x ref, rule string) {
+	r.claim(x)
+	r.decideReport(x, rule, "closing")
 }
 
 // cleanup removes a reported dispatcher that no task may own.
-func (r *recoverer) cleanup(n ops.NodeID, d Dispatcher, rule string) {
-	r.claimed[key{n, d.ID}] = true
-	r.removeWithoutTask(n, d, rule)
+func (r *recoverer) cleanup(x ref, rule string) {
+	r.claim(x)
+	r.removeWithoutTask(x, rule)
 }
 
-func (r *recoverer) removeWithoutTask(n ops.NodeID, d Dispatcher, rule string) {
+func (r *recoverer) removeWithoutTask(x ref, rule string) {
+	d, n := r.disp(x), r.nodeOf(x)
 	rec := ops.Record{Changefeed: r.snap.Changefeed, ID: d.ID, Type: ops.TypeRemove, State: "Running", Epoch: r.snap.Epoch, Span: d.Span, Origin: n}
 	_, hasOp := r.c.Operator(d.ID)
-	_, hasTask := r.c.Task(d.ID)
-	if hasOp || hasTask {
+	if hasOp || r.hasTask(d.ID) {
 		r.oneShot = append(r.oneShot, ops.Message{To: n, Kind: ops.Remove, Record: rec})
-		r.decideReport(n, d, rule, "one-shot remove (the id is owned elsewhere)")
+		r.decideReport(x, rule, "one-shot remove (the id is owned elsewhere)")
 		return
 	}
 	r.restore(n, rec)
-	r.decideReport(n, d, rule, "remove operator without task")
+	r.decideReport(x, rule, "remove operator without task")
 }
 
 func (r *recoverer) restore(n ops.NodeID, rec ops.Record) {
 	if err := r.c.Restore(rec); err != nil {
-		r.reject(n, "journal "+string(rec.ID), fmt.Errorf("%w: %v", ErrBadJournal, err))
+		r.reject(n, "journal "+string(rec.ID), fmt.Errorf("%w: %w", ErrBadJournal, err))
 	}
 }
