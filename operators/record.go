@@ -137,7 +137,8 @@ func (r Record) Validate() error {
 		}
 		return bad(field, fmt.Errorf("%w: a %s operator has no %s", ErrInvalidRecord, r.Type, field))
 	}
-	checks := []error{}
+	var buf [8]error // every check below fits: no allocation per validated record
+	checks := buf[:0]
 	switch r.Type {
 	case TypeAdd:
 		checks = append(checks, need("dest", r.Dest != "", "a destination"), forbid("origin", r.Origin == ""))

@@ -74,9 +74,10 @@ type recoverer struct {
 	live      map[ops.TableID]int32 // live table -> its index in tables
 	tables    []ops.TableID         // live tables, sorted, unique
 	nodes     map[ops.NodeID]int32  // accepted node -> its index in resps
-	resps     []Response            // accepted, sorted by node
+	resps     []Response            // accepted, sorted by node; dispatchers as reported
+	views     []view                // views[i] orders resps[i]'s dispatchers
 	base      []int32               // base[i] is the index in status of resps[i]'s first dispatcher
-	status    []uint8               // per reported dispatcher: unusable, open or claimed
+	status    []uint8               // per reported dispatcher, in view order: unusable, open or claimed
 	spans     tableSpans            // the spans of every task so far, by live table (set by adopt)
 	c         *ops.Controller
 	oneShot   []ops.Message
@@ -84,8 +85,15 @@ type recoverer struct {
 	rejected  []*Rejection
 }
 
-// ref addresses one reported dispatcher: resps[r].Dispatchers[i].
+// ref addresses one reported dispatcher: the i-th of resps[r] in view order.
 type ref struct{ r, i int32 }
+
+// view orders a response's dispatchers by id (then by every other field) without copying
+// them: perm[k] is the index of the k-th, prefix[k] the first eight bytes of its id.
+type view struct {
+	perm   []int32
+	prefix []uint64
+}
 
 // The status of a reported dispatcher.
 const (
@@ -94,7 +102,9 @@ const (
 	claimed               // a rule decided it
 )
 
-func (r *recoverer) disp(x ref) *Dispatcher  { return &r.resps[x.r].Dispatchers[x.i] }
+func (r *recoverer) disp(x ref) *Dispatcher {
+	return &r.resps[x.r].Dispatchers[r.views[x.r].perm[x.i]]
+}
 func (r *recoverer) nodeOf(x ref) ops.NodeID { return r.resps[x.r].Node }
 func (r *recoverer) slot(x ref) *uint8       { return &r.status[r.base[x.r]+x.i] }
 func (r *recoverer) claim(x ref)             { *r.slot(x) = claimed }
@@ -152,7 +162,11 @@ func Recover(s Snapshot) (Result, error) {
 
 // fence keeps the responses of this changefeed and epoch, one per node (3.1, 3.7, 25c).
 func (r *recoverer) fence() {
-	byNode := make(map[ops.NodeID][]Response)
+	type normalized struct {
+		resp Response
+		v    view
+	}
+	byNode := make(map[ops.NodeID][]normalized)
 	for _, resp := range r.snap.Responses {
 		switch {
 		case resp.Changefeed != r.snap.Changefeed:
@@ -160,7 +174,8 @@ func (r *recoverer) fence() {
 		case resp.Epoch != r.snap.Epoch:
 			r.reject(resp.Node, "response", fmt.Errorf("%w: %d (want %d)", ErrStaleEpoch, resp.Epoch, r.snap.Epoch))
 		default:
-			byNode[resp.Node] = append(byNode[resp.Node], normalize(resp))
+			resp, v := normalize(resp)
+			byNode[resp.Node] = append(byNode[resp.Node], normalized{resp, v})
 		}
 	}
 	var order []ops.NodeID
@@ -175,16 +190,26 @@ func (r *recoverer) fence() {
 		rs := byNode[node]
 		same := true
 		for _, x := range rs[1:] {
-			same = same && reflect.DeepEqual(x, rs[0])
+			same = same && sameResponse(x.resp, x.v, rs[0].resp, rs[0].v)
 		}
 		if !same {
 			r.reject(node, "response", fmt.Errorf("%w: %d different answers", ErrConflictingResponses, len(rs)))
 			continue
 		}
-		r.resps = append(r.resps, rs[0])
+		r.resps = append(r.resps, rs[0].resp)
+		r.views = append(r.views, rs[0].v)
 	}
 	if seededBug != bugFirstReportWins {
-		slices.SortFunc(r.resps, func(a, b Response) int { return cmp.Compare(a.Node, b.Node) })
+		byNode := make([]int, len(r.resps))
+		for i := range byNode {
+			byNode[i] = i
+		}
+		slices.SortFunc(byNode, func(a, b int) int { return cmp.Compare(r.resps[a].Node, r.resps[b].Node) })
+		resps, views := make([]Response, len(byNode)), make([]view, len(byNode))
+		for k, i := range byNode {
+			resps[k], views[k] = r.resps[i], r.views[i]
+		}
+		r.resps, r.views = resps, views
 	}
 	r.base = make([]int32, len(r.resps))
 	total := 0
@@ -196,18 +221,32 @@ func (r *recoverer) fence() {
 	r.status = make([]uint8, total)
 }
 
-// normalize sorts a response's lists so that equal contents compare equal. Dispatchers are
-// ordered by id and then by every other field, so even a response that repeats an id in
-// another order normalizes to the same list.
-func normalize(resp Response) Response {
-	resp.Dispatchers = sortDispatchers(resp.Dispatchers)
+// normalize sorts a response's journals and returns the view that orders its dispatchers,
+// so that equal contents compare equal (sameResponse). Dispatchers are ordered by id and
+// then by every other field, so even a response that repeats an id in another order
+// normalizes to the same order.
+func normalize(resp Response) (Response, view) {
 	resp.Journal = slices.Clone(resp.Journal)
 	slices.SortStableFunc(resp.Journal, func(a, b JournalEntry) int {
 		return cmp.Or(cmp.Compare(a.Record.ID, b.Record.ID), cmp.Compare(a.Action, b.Action))
 	})
 	resp.MergeJournal = slices.Clone(resp.MergeJournal)
 	slices.SortStableFunc(resp.MergeJournal, func(a, b ops.Record) int { return cmp.Compare(a.ID, b.ID) })
-	return resp
+	return resp, sortDispatchers(resp.Dispatchers)
+}
+
+// sameResponse reports whether two normalized responses have the same contents.
+func sameResponse(a Response, va view, b Response, vb view) bool {
+	if a.Node != b.Node || a.Changefeed != b.Changefeed || a.Epoch != b.Epoch || len(a.Dispatchers) != len(b.Dispatchers) ||
+		!reflect.DeepEqual(a.Journal, b.Journal) || !reflect.DeepEqual(a.MergeJournal, b.MergeJournal) {
+		return false
+	}
+	for k := range va.perm {
+		if a.Dispatchers[va.perm[k]] != b.Dispatchers[vb.perm[k]] {
+			return false
+		}
+	}
+	return true
 }
 
 func dispatcherCmp(a, b *Dispatcher) int {
@@ -215,28 +254,16 @@ func dispatcherCmp(a, b *Dispatcher) int {
 		boolCmp(a.Removing, b.Removing), cmp.Compare(a.Checkpoint, b.Checkpoint))
 }
 
-// sortDispatchers returns a sorted copy of ds. It sorts small pointer-free keys (the id's
-// first eight bytes and an index) and copies each dispatcher once, instead of swapping
-// 72-byte structs with pointers under the garbage collector's write barrier.
-func sortDispatchers(ds []Dispatcher) []Dispatcher {
-	if slices.IsSortedFunc(ds, func(a, b Dispatcher) int { return dispatcherCmp(&a, &b) }) {
-		return slices.Clone(ds)
-	}
+// sortDispatchers returns the view that orders ds. It sorts small pointer-free keys (the
+// id's first eight bytes and an index) and never moves a dispatcher.
+func sortDispatchers(ds []Dispatcher) view {
 	type key struct {
-		prefix uint64 // the id's first eight bytes, big-endian, zero-padded: orders like the id
+		prefix uint64
 		i      int32
 	}
 	keys := make([]key, len(ds))
 	for i := range ds {
-		var p uint64
-		id := ds[i].ID
-		for j := 0; j < 8; j++ {
-			p <<= 8
-			if j < len(id) {
-				p |= uint64(id[j])
-			}
-		}
-		keys[i] = key{p, int32(i)}
+		keys[i] = key{idPrefix(ds[i].ID), int32(i)}
 	}
 	slices.SortFunc(keys, func(a, b key) int {
 		if a.prefix != b.prefix {
@@ -244,11 +271,24 @@ func sortDispatchers(ds []Dispatcher) []Dispatcher {
 		}
 		return dispatcherCmp(&ds[a.i], &ds[b.i])
 	})
-	out := make([]Dispatcher, len(ds))
+	v := view{perm: make([]int32, len(ds)), prefix: make([]uint64, len(ds))}
 	for k, key := range keys {
-		out[k] = ds[key.i]
+		v.perm[k], v.prefix[k] = key.i, key.prefix
 	}
-	return out
+	return v
+}
+
+// idPrefix is the id's first eight bytes, big-endian and zero-padded: ids with different
+// prefixes compare like their prefixes.
+func idPrefix(id ops.DispatcherID) uint64 {
+	var p uint64
+	for j := 0; j < 8; j++ {
+		p <<= 8
+		if j < len(id) {
+			p |= uint64(id[j])
+		}
+	}
+	return p
 }
 
 func boolCmp(a, b bool) int {
@@ -266,13 +306,15 @@ func boolCmp(a, b bool) int {
 func (r *recoverer) index() {
 	for ri, resp := range r.resps {
 		st := r.status[r.base[ri] : int(r.base[ri])+len(resp.Dispatchers)]
-		for i, d := range resp.Dispatchers {
+		id := func(k int) ops.DispatcherID { return r.disp(ref{int32(ri), int32(k)}).ID }
+		for i := range st {
+			d := r.disp(ref{int32(ri), int32(i)})
 			switch {
 			case !d.Span.Valid() || d.ID == "":
 				r.reject(resp.Node, "dispatcher "+string(d.ID), fmt.Errorf("%w: %s", ErrMalformedSpan, d.Span))
 				continue
-			case i > 0 && resp.Dispatchers[i-1].ID == d.ID, i+1 < len(resp.Dispatchers) && resp.Dispatchers[i+1].ID == d.ID:
-				if i == 0 || resp.Dispatchers[i-1].ID != d.ID {
+			case i > 0 && id(i-1) == d.ID, i+1 < len(st) && id(i+1) == d.ID:
+				if i == 0 || id(i-1) != d.ID {
 					r.reject(resp.Node, "dispatcher "+string(d.ID), ErrDuplicateDispatcher)
 				}
 				continue
@@ -288,13 +330,20 @@ func (r *recoverer) get(n ops.NodeID, id ops.DispatcherID) (ref, bool) {
 	if !ok {
 		return ref{}, false
 	}
-	ds := r.resps[ri].Dispatchers
-	i, found := slices.BinarySearchFunc(ds, id, func(d Dispatcher, id ops.DispatcherID) int { return cmp.Compare(d.ID, id) })
-	x := ref{ri, int32(i)}
-	if !found || *r.slot(x) == unusable {
-		return ref{}, false
+	// Search the dense prefixes first, then the few ids that share the prefix.
+	pre := r.views[ri].prefix
+	p := idPrefix(id)
+	k, _ := slices.BinarySearch(pre, p)
+	for ; k < len(pre) && pre[k] == p; k++ {
+		x := ref{ri, int32(k)}
+		switch c := cmp.Compare(r.disp(x).ID, id); {
+		case c > 0:
+			return ref{}, false
+		case c == 0:
+			return x, *r.slot(x) != unusable
+		}
 	}
-	return x, true
+	return ref{}, false
 }
 
 // committed reports whether a merged dispatcher passed the commit point (2.2).
@@ -503,20 +552,21 @@ func (r *recoverer) adopt() {
 	bucket := make([]int32, 0, len(r.status))
 	count := make([]int32, ranks*int(T)+1)
 	for ri := range r.resps {
-		ds := r.resps[ri].Dispatchers
+		ds, perm := r.resps[ri].Dispatchers, r.views[ri].perm
 		st := r.status[r.base[ri] : int(r.base[ri])+len(ds)]
-		for i := range ds {
+		for i := range st {
 			if st[i] != open {
 				continue
 			}
 			st[i] = claimed // claimed now; cleanup and adoptTask claim again harmlessly
 			x := ref{int32(ri), int32(i)}
-			t, ok := r.live[ds[i].Span.Table]
+			d := &ds[perm[i]]
+			t, ok := r.live[d.Span.Table]
 			if !ok {
 				dropped = append(dropped, x)
 				continue
 			}
-			b := rank(&ds[i])*T + t
+			b := rank(d)*T + t
 			cands = append(cands, x)
 			bucket = append(bucket, b)
 			count[b+1]++
