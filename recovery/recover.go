@@ -77,7 +77,7 @@ type recoverer struct {
 	resps     []Response            // accepted, sorted by node; dispatchers as reported
 	views     []view                // views[i] orders resps[i]'s dispatchers
 	base      []int32               // base[i] is the index in status of resps[i]'s first dispatcher
-	status    []uint8               // per reported dispatcher, in view order: unusable, open or claimed
+	status    []uint8               // per reported dispatcher, as reported: unusable, open or claimed
 	spans     tableSpans            // the spans of every task so far, by live table (set by adopt)
 	c         *ops.Controller
 	oneShot   []ops.Message
@@ -85,7 +85,8 @@ type recoverer struct {
 	rejected  []*Rejection
 }
 
-// ref addresses one reported dispatcher: the i-th of resps[r] in view order.
+// ref addresses one reported dispatcher: resps[r].Dispatchers[i], as reported. Passes
+// that need no order walk the dispatchers as reported, which is sequential in memory.
 type ref struct{ r, i int32 }
 
 // view orders a response's dispatchers by id (then by every other field) without copying
@@ -102,15 +103,33 @@ const (
 	claimed               // a rule decided it
 )
 
-func (r *recoverer) disp(x ref) *Dispatcher {
-	return &r.resps[x.r].Dispatchers[r.views[x.r].perm[x.i]]
-}
+func (r *recoverer) disp(x ref) *Dispatcher  { return &r.resps[x.r].Dispatchers[x.i] }
 func (r *recoverer) nodeOf(x ref) ops.NodeID { return r.resps[x.r].Node }
 func (r *recoverer) slot(x ref) *uint8       { return &r.status[r.base[x.r]+x.i] }
 func (r *recoverer) claim(x ref)             { *r.slot(x) = claimed }
 
 func (r *recoverer) decide(id ops.DispatcherID, rule, format string, args ...any) {
 	r.decisions = append(r.decisions, Decision{Subject: id, Rule: rule, Detail: fmt.Sprintf(format, args...)})
+}
+
+// decideText records a decision whose detail is already a string: the journal rules
+// build theirs by concatenation, one allocation instead of fmt's boxing and formatting.
+func (r *recoverer) decideText(id ops.DispatcherID, rule, detail string) {
+	r.decisions = append(r.decisions, Decision{Subject: id, Rule: rule, Detail: detail})
+}
+
+// idList formats ids as fmt's %v does: [a b c].
+func idList(ids []ops.DispatcherID) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(string(id))
+	}
+	b.WriteByte(']')
+	return b.String()
 }
 
 // decideReport records a decision about one reported dispatcher, without formatting.
@@ -255,27 +274,66 @@ func dispatcherCmp(a, b *Dispatcher) int {
 }
 
 // sortDispatchers returns the view that orders ds. It sorts small pointer-free keys (the
-// id's first eight bytes and an index) and never moves a dispatcher.
+// id's first eight bytes and an index) with a radix sort, then orders the few runs of
+// equal prefixes by comparison; it never moves a dispatcher.
 func sortDispatchers(ds []Dispatcher) view {
-	type key struct {
-		prefix uint64
-		i      int32
-	}
-	keys := make([]key, len(ds))
+	keys := make([]idKey, len(ds))
 	for i := range ds {
-		keys[i] = key{idPrefix(ds[i].ID), int32(i)}
+		keys[i] = idKey{idPrefix(ds[i].ID), int32(i)}
 	}
-	slices.SortFunc(keys, func(a, b key) int {
-		if a.prefix != b.prefix {
-			return cmp.Compare(a.prefix, b.prefix)
+	keys = radixSort(keys)
+	for lo := 0; lo < len(keys); {
+		hi := lo + 1
+		for hi < len(keys) && keys[hi].prefix == keys[lo].prefix {
+			hi++
 		}
-		return dispatcherCmp(&ds[a.i], &ds[b.i])
-	})
+		if hi-lo > 1 {
+			slices.SortFunc(keys[lo:hi], func(a, b idKey) int { return dispatcherCmp(&ds[a.i], &ds[b.i]) })
+		}
+		lo = hi
+	}
 	v := view{perm: make([]int32, len(ds)), prefix: make([]uint64, len(ds))}
 	for k, key := range keys {
 		v.perm[k], v.prefix[k] = key.i, key.prefix
 	}
 	return v
+}
+
+// idKey is a dispatcher's id prefix and its index in its response.
+type idKey struct {
+	prefix uint64
+	i      int32
+}
+
+// radixSort sorts keys by prefix, stably, one byte at a time from the lowest, skipping the
+// bytes every key shares. It may return its scratch slice instead of keys.
+func radixSort(keys []idKey) []idKey {
+	if len(keys) < 64 {
+		slices.SortStableFunc(keys, func(a, b idKey) int { return cmp.Compare(a.prefix, b.prefix) })
+		return keys
+	}
+	tmp := make([]idKey, len(keys))
+	for shift := 0; shift < 64; shift += 8 {
+		var count [256]int
+		for _, k := range keys {
+			count[byte(k.prefix>>shift)]++
+		}
+		if count[byte(keys[0].prefix>>shift)] == len(keys) {
+			continue
+		}
+		pos := 0
+		for d, c := range count {
+			count[d] = pos
+			pos += c
+		}
+		for _, k := range keys {
+			d := byte(k.prefix >> shift)
+			tmp[count[d]] = k
+			count[d]++
+		}
+		keys, tmp = tmp, keys
+	}
+	return keys
 }
 
 // idPrefix is the id's first eight bytes, big-endian and zero-padded: ids with different
@@ -304,22 +362,38 @@ func boolCmp(a, b bool) int {
 
 // index validates the reported dispatchers: the usable ones are open, the rest rejected.
 func (r *recoverer) index() {
+	const malformed = claimed // a temporary mark: nothing is claimed yet
 	for ri, resp := range r.resps {
-		st := r.status[r.base[ri] : int(r.base[ri])+len(resp.Dispatchers)]
-		id := func(k int) ops.DispatcherID { return r.disp(ref{int32(ri), int32(k)}).ID }
-		for i := range st {
-			d := r.disp(ref{int32(ri), int32(i)})
-			switch {
-			case !d.Span.Valid() || d.ID == "":
+		ds := resp.Dispatchers
+		st := r.status[r.base[ri] : int(r.base[ri])+len(ds)]
+		for i := range ds {
+			if d := &ds[i]; !d.Span.Valid() || d.ID == "" {
 				r.reject(resp.Node, "dispatcher "+string(d.ID), fmt.Errorf("%w: %s", ErrMalformedSpan, d.Span))
-				continue
-			case i > 0 && id(i-1) == d.ID, i+1 < len(st) && id(i+1) == d.ID:
-				if i == 0 || id(i-1) != d.ID {
-					r.reject(resp.Node, "dispatcher "+string(d.ID), ErrDuplicateDispatcher)
-				}
+				st[i] = malformed
+			} else {
+				st[i] = open
+			}
+		}
+		// Duplicates are neighbours in view order; their prefixes say where to look.
+		v := r.views[ri]
+		same := func(k, l int) bool {
+			return l >= 0 && l < len(v.perm) && v.prefix[k] == v.prefix[l] && ds[v.perm[k]].ID == ds[v.perm[l]].ID
+		}
+		for k, i := range v.perm {
+			if st[i] == malformed {
 				continue
 			}
-			st[i] = open
+			if prev := same(k, k-1); prev || same(k, k+1) {
+				if !prev {
+					r.reject(resp.Node, "dispatcher "+string(ds[i].ID), ErrDuplicateDispatcher)
+				}
+				st[i] = unusable
+			}
+		}
+		for i := range st {
+			if st[i] == malformed {
+				st[i] = unusable
+			}
 		}
 	}
 }
@@ -335,7 +409,7 @@ func (r *recoverer) get(n ops.NodeID, id ops.DispatcherID) (ref, bool) {
 	p := idPrefix(id)
 	k, _ := slices.BinarySearch(pre, p)
 	for ; k < len(pre) && pre[k] == p; k++ {
-		x := ref{ri, int32(k)}
+		x := ref{ri, r.views[ri].perm[k]}
 		switch c := cmp.Compare(r.disp(x).ID, id); {
 		case c > 0:
 			return ref{}, false
@@ -383,7 +457,7 @@ func (r *recoverer) restoreMerges() {
 				for _, s := range srcs {
 					r.claimRemoving(s, "3.4-merge-done-source")
 				}
-				r.decide(rec.ID, "3.4-merge-done", "merged %s reported Working on %s", rec.ID, n)
+				r.decideText(rec.ID, "3.4-merge-done", "merged "+string(rec.ID)+" reported Working on "+string(n))
 			case hasTarget && (committed(target.State) || allWaiting) && len(srcs) == len(rec.Sources):
 				// Committed, or pre-commit with full evidence: resume the merge exactly.
 				r.resumeMerge(rec, tx, srcs)
@@ -423,7 +497,7 @@ func (r *recoverer) resumeMerge(rec ops.Record, tx ref, srcs []ref) {
 	rec.State = "Running"
 	rec.Span = target.Span
 	r.restore(n, rec)
-	r.decide(rec.ID, "3.4-merge-resume", "merged %s %s on %s with sources %v", rec.ID, target.State, n, rec.Sources)
+	r.decideText(rec.ID, "3.4-merge-resume", "merged "+string(rec.ID)+" "+target.State.String()+" on "+string(n)+" with sources "+idList(rec.Sources))
 }
 
 // restoreJournals applies 3.3 with full records: each operator resumes in the state its
@@ -461,12 +535,12 @@ func (r *recoverer) restoreCreate(n ops.NodeID, rec ops.Record, x ref, here bool
 	switch {
 	case here && r.disp(x).State == ops.Working:
 		r.adoptTask(x, ops.Replicating)
-		r.decide(rec.ID, "3.3-create-done", "%s already Working on %s", rec.ID, n)
+		r.decideText(rec.ID, "3.3-create-done", string(rec.ID)+" already Working on "+string(n))
 	case here:
 		r.adoptTask(x, ops.Scheduling)
 		rec.Type, rec.State, rec.Origin = ops.TypeAdd, "Running", ""
 		r.restore(n, rec)
-		r.decide(rec.ID, "3.3-create-resume", "%s %s on %s: waiting for Working", rec.ID, r.disp(x).State, n)
+		r.decideText(rec.ID, "3.3-create-resume", string(rec.ID)+" "+r.disp(x).State.String()+" on "+string(n)+": waiting for Working")
 	default:
 		if err := r.c.AddTask(ops.Task{ID: rec.ID, Span: rec.Span, Sched: ops.Scheduling, Node: n}); err != nil {
 			r.reject(n, "journal "+string(rec.ID), fmt.Errorf("%w: %w", ErrBadJournal, err))
@@ -478,7 +552,7 @@ func (r *recoverer) restoreCreate(n ops.NodeID, rec ops.Record, x ref, here bool
 			rec.State = "Running"
 		}
 		r.restore(n, rec)
-		r.decide(rec.ID, "3.3-create-restore", "Create of %s journaled on %s, dispatcher not there yet", rec.ID, n)
+		r.decideText(rec.ID, "3.3-create-restore", "Create of "+string(rec.ID)+" journaled on "+string(n)+", dispatcher not there yet")
 	}
 }
 
@@ -491,7 +565,7 @@ func (r *recoverer) restoreRemove(n ops.NodeID, rec ops.Record, x ref, here bool
 				if err := r.c.AddTask(ops.Task{ID: rec.ID, Span: rec.Span, Sched: ops.Scheduling, Node: rec.Dest}); err == nil {
 					rec.State = "AddDest"
 					r.restore(n, rec)
-					r.decide(rec.ID, "G4-move-continue-add-dest", "origin %s closed %s; move resumes towards %s", n, rec.ID, rec.Dest)
+					r.decideText(rec.ID, "G4-move-continue-add-dest", "origin "+string(n)+" closed "+string(rec.ID)+"; move resumes towards "+string(rec.Dest))
 				}
 				return
 			}
@@ -503,7 +577,7 @@ func (r *recoverer) restoreRemove(n ops.NodeID, rec ops.Record, x ref, here bool
 			}
 			return
 		}
-		r.decide(rec.ID, "3.3-remove-done", "%s no longer on %s", rec.ID, n)
+		r.decideText(rec.ID, "3.3-remove-done", string(rec.ID)+" no longer on "+string(n))
 		return
 	}
 	sched := ops.Scheduling
@@ -516,7 +590,7 @@ func (r *recoverer) restoreRemove(n ops.NodeID, rec ops.Record, x ref, here bool
 		rec.State = "AbortRemoveOrigin"
 	}
 	r.restore(n, rec)
-	r.decide(rec.ID, "3.3-remove-resume", "%s %s on %s: %s resumes in %s", rec.ID, r.disp(x).State, n, rec.Type, rec.State)
+	r.decideText(rec.ID, "3.3-remove-resume", string(rec.ID)+" "+r.disp(x).State.String()+" on "+string(n)+": "+rec.Type.String()+" resumes in "+rec.State)
 }
 
 // rank orders the reports adopt considers: active ones first, the best evidence first.
@@ -552,7 +626,7 @@ func (r *recoverer) adopt() {
 	bucket := make([]int32, 0, len(r.status))
 	count := make([]int32, ranks*int(T)+1)
 	for ri := range r.resps {
-		ds, perm := r.resps[ri].Dispatchers, r.views[ri].perm
+		ds := r.resps[ri].Dispatchers
 		st := r.status[r.base[ri] : int(r.base[ri])+len(ds)]
 		for i := range st {
 			if st[i] != open {
@@ -560,7 +634,7 @@ func (r *recoverer) adopt() {
 			}
 			st[i] = claimed // claimed now; cleanup and adoptTask claim again harmlessly
 			x := ref{int32(ri), int32(i)}
-			d := &ds[perm[i]]
+			d := &ds[i]
 			t, ok := r.live[d.Span.Table]
 			if !ok {
 				dropped = append(dropped, x)
