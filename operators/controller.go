@@ -60,6 +60,10 @@ type Config struct {
 	// instead of one allocation each. The block stays allocated while any of its tasks is
 	// in the registry, so set it only to a count that is about to be added.
 	Capacity int
+	// TaskDeleted, if not nil, is called after a finished remove operator with HookDelete
+	// deleted its task, with the task as it was. It may add tasks: recovery uses it to
+	// repair a table's coverage after a restored standalone remove (domain.md 3.3, C10).
+	TaskDeleted func(Task)
 }
 
 // Controller is a maintainer's operator controller (domain.md 0.2): the task registry and
@@ -552,6 +556,9 @@ func (c *Controller) finish(o *Operator) {
 				markAbsent(task)
 			case HookDelete:
 				delete(c.tasks, o.id)
+				if task != nil && c.cfg.TaskDeleted != nil {
+					c.cfg.TaskDeleted(*task)
+				}
 			}
 		}
 	case TypeMove:

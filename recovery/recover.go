@@ -80,6 +80,7 @@ type recoverer struct {
 	status    []uint8               // per reported dispatcher, as reported: unusable, open or claimed
 	spans     tableSpans            // the spans of every task so far, by live table (set by adopt)
 	c         *ops.Controller
+	repair    *coverageRepair
 	oneShot   []ops.Message
 	decisions []Decision
 	rejected  []*Rejection
@@ -161,13 +162,22 @@ func Recover(s Snapshot) (Result, error) {
 	}
 	r.fence()
 	total := len(r.status)
-	r.decisions = make([]Decision, 0, total+total/8)
-	r.c = ops.NewController(ops.Config{Changefeed: s.Changefeed, Epoch: s.Epoch, Capacity: total + len(r.tables)})
+	// Sized up front: about one decision per report and per journal entry (fillHoles grows
+	// it once for the holes), and about one task per report.
+	journals := 0
+	for _, resp := range r.resps {
+		journals += len(resp.Journal) + len(resp.MergeJournal)
+	}
+	r.decisions = make([]Decision, 0, total+journals)
+	r.repair = &coverageRepair{epoch: s.Epoch}
+	r.c = ops.NewController(ops.Config{Changefeed: s.Changefeed, Epoch: s.Epoch, Capacity: total, TaskDeleted: r.repair.taskDeleted})
+	r.repair.c = r.c
 	r.index()
 	r.restoreMerges()
 	r.restoreJournals()
 	r.adopt() // includes the dropped tables (C6), decided first
 	r.fillHoles()
+	r.repair.active = true
 	msgs := r.c.Pending()
 	slices.SortFunc(r.oneShot, func(a, b ops.Message) int {
 		return cmp.Or(cmp.Compare(a.To, b.To), cmp.Compare(a.Record.ID, b.Record.ID))
@@ -589,8 +599,56 @@ func (r *recoverer) restoreRemove(n ops.NodeID, rec ops.Record, x ref, here bool
 	if _, ok := r.nodes[rec.Dest]; rec.Type == ops.TypeMove && !ok {
 		rec.State = "AbortRemoveOrigin"
 	}
-	r.restore(n, rec)
-	r.decideText(rec.ID, "3.3-remove-resume", string(rec.ID)+" "+r.disp(x).State.String()+" on "+string(n)+": "+rec.Type.String()+" resumes in "+rec.State)
+	detail := string(rec.ID) + " " + r.disp(x).State.String() + " on " + string(n) + ": " + rec.Type.String() + " resumes in " + rec.State
+	if r.restore(n, rec) && rec.Type == ops.TypeRemove && r.hasOperator(rec.ID) {
+		r.repair.expect(rec.ID)
+		detail += "; coverage repaired when it finishes"
+	}
+	r.decideText(rec.ID, "3.3-remove-resume", detail)
+}
+
+func (r *recoverer) hasOperator(id ops.DispatcherID) bool {
+	_, ok := r.c.Operator(id)
+	return ok
+}
+
+// coverageRepair finishes what a restored standalone remove of a live table leaves behind
+// (domain.md 3.3, C10; TiCDC's repairBootstrapTableCoverage): when the remove deletes its
+// task, every range of the table then uncovered gets an Absent task, with the id fillHoles
+// would give it. It holds only what that needs, not the recoverer, since the controller
+// keeps it for as long as it lives.
+type coverageRepair struct {
+	c       *ops.Controller
+	epoch   ops.Epoch
+	pending map[ops.DispatcherID]bool // restored standalone removes not finished yet
+	active  bool                      // off while Recover runs: fillHoles covers what it leaves
+}
+
+func (cr *coverageRepair) expect(id ops.DispatcherID) {
+	if cr.pending == nil {
+		cr.pending = make(map[ops.DispatcherID]bool)
+	}
+	cr.pending[id] = true
+}
+
+// taskDeleted is the controller's TaskDeleted hook.
+func (cr *coverageRepair) taskDeleted(t ops.Task) {
+	if !cr.pending[t.ID] {
+		return // not a restored standalone remove: a remove the scheduler chose deletes only
+	}
+	delete(cr.pending, t.ID)
+	if !cr.active {
+		return
+	}
+	var spans []ops.Span
+	cr.c.EachTask(func(o ops.Task) {
+		if o.Span.Table == t.Span.Table {
+			spans = append(spans, o.Span)
+		}
+	})
+	for _, h := range holes(nil, t.Span.Table, spans) {
+		_ = cr.c.AddTask(ops.Task{ID: holeID(h, cr.epoch), Span: h, Sched: ops.Absent}) // uncovered: no task has its id
+	}
 }
 
 // rank orders the reports adopt considers: active ones first, the best evidence first.
@@ -790,22 +848,31 @@ func (r *recoverer) hasTask(id ops.DispatcherID) bool {
 // fillHoles adds an Absent task for every uncovered range of a live table (3.2 holes),
 // with an id derived from the epoch and the range, so it is the same whatever the order.
 func (r *recoverer) fillHoles() {
+	var all []ops.Span
 	for ti, tb := range r.tables {
 		// Every task so far: adopt collected them and added what it accepted.
-		for _, h := range holes(tb, r.spans.of(int32(ti))) {
-			id := ops.DispatcherID("t" + strconv.FormatInt(int64(tb), 10) + "-e" + strconv.FormatUint(uint64(r.snap.Epoch), 10) + "-" + h.Start)
-			if err := r.c.AddTask(ops.Task{ID: id, Span: h, Sched: ops.Absent}); err != nil {
-				continue // cannot happen: ids are unique per table start key
-			}
-			r.decisions = append(r.decisions, Decision{Subject: id, Rule: "3.2-hole", Span: h, Detail: "uncovered"})
+		all = holes(all, tb, r.spans.of(int32(ti)))
+	}
+	r.decisions = slices.Grow(r.decisions, len(all))
+	for _, h := range all {
+		id := holeID(h, r.snap.Epoch)
+		if err := r.c.AddTask(ops.Task{ID: id, Span: h, Sched: ops.Absent}); err != nil {
+			continue // cannot happen: ids are unique per table start key
 		}
+		r.decisions = append(r.decisions, Decision{Subject: id, Rule: "3.2-hole", Span: h, Detail: "uncovered"})
 	}
 }
 
-// holes returns the ranges of table tb that spans (which may overlap) leave uncovered.
-func holes(tb ops.TableID, spans []ops.Span) []ops.Span {
+// holeID names the Absent task for an uncovered range: table, epoch and start key, so it
+// is the same whatever the order (t100-e2-m).
+func holeID(h ops.Span, e ops.Epoch) ops.DispatcherID {
+	return ops.DispatcherID("t" + strconv.FormatInt(int64(h.Table), 10) + "-e" + strconv.FormatUint(uint64(e), 10) + "-" + h.Start)
+}
+
+// holes appends to out the ranges of table tb that spans (which may overlap) leave
+// uncovered. It sorts spans.
+func holes(out []ops.Span, tb ops.TableID, spans []ops.Span) []ops.Span {
 	slices.SortFunc(spans, spanCmp)
-	var out []ops.Span
 	pos, done := "", false
 	for _, s := range spans {
 		if done {
@@ -862,8 +929,11 @@ func (r *recoverer) removeWithoutTask(x ref, rule string) {
 	r.decideReport(x, rule, "remove operator without task")
 }
 
-func (r *recoverer) restore(n ops.NodeID, rec ops.Record) {
+// restore restores an operator from rec, or rejects the journal entry it came from.
+func (r *recoverer) restore(n ops.NodeID, rec ops.Record) bool {
 	if err := r.c.Restore(rec); err != nil {
 		r.reject(n, "journal "+string(rec.ID), fmt.Errorf("%w: %w", ErrBadJournal, err))
+		return false
 	}
+	return true
 }
