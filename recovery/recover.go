@@ -58,6 +58,10 @@ type Result struct {
 	Rejected []*Rejection
 }
 
+// scanRegistry makes adopt always scan the registry for the tasks added so far, as it does
+// when a restored operator changed it; tests set it to check that both ways agree.
+var scanRegistry bool
+
 // seededBug switches on a known-wrong variant so tests can prove their checks catch it;
 // only tests set it.
 var seededBug string
@@ -81,6 +85,8 @@ type recoverer struct {
 	spans     tableSpans            // the spans of every task so far, by live table (set by adopt)
 	c         *ops.Controller
 	repair    *coverageRepair
+	added     []ops.Span // the spans of the tasks added before adopt, unless...
+	changed   bool       // ...a restored operator finished at once and changed the registry
 	oneShot   []ops.Message
 	decisions []Decision
 	rejected  []*Rejection
@@ -552,7 +558,7 @@ func (r *recoverer) restoreCreate(n ops.NodeID, rec ops.Record, x ref, here bool
 		r.restore(n, rec)
 		r.decideText(rec.ID, "3.3-create-resume", string(rec.ID)+" "+r.disp(x).State.String()+" on "+string(n)+": waiting for Working")
 	default:
-		if err := r.c.AddTask(ops.Task{ID: rec.ID, Span: rec.Span, Sched: ops.Scheduling, Node: n}); err != nil {
+		if err := r.addTask(ops.Task{ID: rec.ID, Span: rec.Span, Sched: ops.Scheduling, Node: n}); err != nil {
 			r.reject(n, "journal "+string(rec.ID), fmt.Errorf("%w: %w", ErrBadJournal, err))
 			return
 		}
@@ -572,7 +578,7 @@ func (r *recoverer) restoreRemove(n ops.NodeID, rec ops.Record, x ref, here bool
 		switch rec.Type {
 		case ops.TypeMove:
 			if _, ok := r.nodes[rec.Dest]; ok {
-				if err := r.c.AddTask(ops.Task{ID: rec.ID, Span: rec.Span, Sched: ops.Scheduling, Node: rec.Dest}); err == nil {
+				if err := r.addTask(ops.Task{ID: rec.ID, Span: rec.Span, Sched: ops.Scheduling, Node: rec.Dest}); err == nil {
 					rec.State = "AddDest"
 					r.restore(n, rec)
 					r.decideText(rec.ID, "G4-move-continue-add-dest", "origin "+string(n)+" closed "+string(rec.ID)+"; move resumes towards "+string(rec.Dest))
@@ -580,7 +586,7 @@ func (r *recoverer) restoreRemove(n ops.NodeID, rec ops.Record, x ref, here bool
 				return
 			}
 		case ops.TypeSplit:
-			if err := r.c.AddTask(ops.Task{ID: rec.ID, Span: rec.Span, Sched: ops.Scheduling, Node: n}); err == nil {
+			if err := r.addTask(ops.Task{ID: rec.ID, Span: rec.Span, Sched: ops.Scheduling, Node: n}); err == nil {
 				rec.State = "Done"
 				r.restore(n, rec)
 				r.decide(rec.ID, "G4-split-finish", "origin %s closed %s; split into %v", n, rec.ID, rec.SplitSpans)
@@ -600,16 +606,11 @@ func (r *recoverer) restoreRemove(n ops.NodeID, rec ops.Record, x ref, here bool
 		rec.State = "AbortRemoveOrigin"
 	}
 	detail := string(rec.ID) + " " + r.disp(x).State.String() + " on " + string(n) + ": " + rec.Type.String() + " resumes in " + rec.State
-	if r.restore(n, rec) && rec.Type == ops.TypeRemove && r.hasOperator(rec.ID) {
+	if r.restore(n, rec) && rec.Type == ops.TypeRemove {
 		r.repair.expect(rec.ID)
 		detail += "; coverage repaired when it finishes"
 	}
 	r.decideText(rec.ID, "3.3-remove-resume", detail)
-}
-
-func (r *recoverer) hasOperator(id ops.DispatcherID) bool {
-	_, ok := r.c.Operator(id)
-	return ok
 }
 
 // coverageRepair finishes what a restored standalone remove of a live table leaves behind
@@ -725,20 +726,29 @@ func (r *recoverer) adopt() {
 	}
 	cands, bucket = nil, nil
 
-	// Room per live table for its tasks so far and for every candidate of it. The registry
-	// is scanned once: a presized map costs its capacity to iterate, not its length.
+	// Room per live table for its tasks so far and for every candidate of it. The tasks
+	// so far are the ones recovery added, unless a restored operator finished and changed
+	// the registry: then it is scanned, once (a presized map costs its capacity to iterate).
 	type taskSpan struct {
 		t int32
 		s ops.Span
 	}
 	var existing []taskSpan
 	perTable := make([]int32, T+1)
-	r.c.EachTask(func(t ops.Task) {
-		if ti, ok := r.live[t.Span.Table]; ok {
-			existing = append(existing, taskSpan{ti, t.Span})
+	see := func(s ops.Span) {
+		if ti, ok := r.live[s.Table]; ok {
+			existing = append(existing, taskSpan{ti, s})
 			perTable[ti+1]++
 		}
-	})
+	}
+	if r.changed || scanRegistry {
+		r.c.EachTask(func(t ops.Task) { see(t.Span) })
+	} else {
+		for _, s := range r.added {
+			see(s)
+		}
+	}
+	r.added = nil
 	for b := int32(0); b < ranks*T; b++ {
 		perTable[b%T+1] += start[b+1] - start[b]
 	}
@@ -760,7 +770,7 @@ func (r *recoverer) adopt() {
 		if seededBug == bugFirstReportWins {
 			// TiCDC's G8: identical spans collapse and the report that came first wins.
 			slices.SortStableFunc(group, func(a, b ref) int { return spanCmp(r.disp(a).Span, r.disp(b).Span) })
-		} else {
+		} else if !slices.IsSortedFunc(group, less) { // reports often come in key order
 			slices.SortFunc(group, less) // a total order: (id, node) is unique
 		}
 		ti := b % T
@@ -829,15 +839,18 @@ func spanCmp(a, b ops.Span) int {
 	}
 }
 
-// overlapping returns an accepted span of the same table that overlaps s. Tables hold few
-// spans each, so a scan beats an interval tree here.
+// overlapping returns the least accepted span of the same table that overlaps s (the
+// least, so the evidence does not depend on the order they were accepted in). Tables
+// hold few spans each, so a scan beats an interval tree here.
 func overlapping(accepted []ops.Span, s ops.Span) (ops.Span, bool) {
+	var least ops.Span
+	found := false
 	for _, a := range accepted {
-		if a.Overlaps(s) {
-			return a, true
+		if a.Overlaps(s) && (!found || a.Less(least)) {
+			least, found = a, true
 		}
 	}
-	return ops.Span{}, false
+	return least, found
 }
 
 func (r *recoverer) hasTask(id ops.DispatcherID) bool {
@@ -872,7 +885,9 @@ func holeID(h ops.Span, e ops.Epoch) ops.DispatcherID {
 // holes appends to out the ranges of table tb that spans (which may overlap) leave
 // uncovered. It sorts spans.
 func holes(out []ops.Span, tb ops.TableID, spans []ops.Span) []ops.Span {
-	slices.SortFunc(spans, spanCmp)
+	if !slices.IsSortedFunc(spans, spanCmp) {
+		slices.SortFunc(spans, spanCmp)
+	}
 	pos, done := "", false
 	for _, s := range spans {
 		if done {
@@ -900,7 +915,7 @@ func (r *recoverer) adoptTask(x ref, sched ops.Sched) {
 	if r.hasTask(d.ID) {
 		return
 	}
-	_ = r.c.AddTask(ops.Task{ID: d.ID, Span: d.Span, Sched: sched, Node: r.nodeOf(x), Checkpoint: d.Checkpoint})
+	_ = r.addTask(ops.Task{ID: d.ID, Span: d.Span, Sched: sched, Node: r.nodeOf(x), Checkpoint: d.Checkpoint})
 }
 
 // claimRemoving marks a reported dispatcher as handled without a task: it is already being
@@ -929,11 +944,29 @@ func (r *recoverer) removeWithoutTask(x ref, rule string) {
 	r.decideReport(x, rule, "remove operator without task")
 }
 
-// restore restores an operator from rec, or rejects the journal entry it came from.
+// restore restores an operator from rec, or rejects the journal entry it came from. It
+// reports whether the operator is now in flight: restored and not finished at once (a
+// terminal record finishes at once and may change the registry).
 func (r *recoverer) restore(n ops.NodeID, rec ops.Record) bool {
+	tasks, opsN := r.c.Len()
 	if err := r.c.Restore(rec); err != nil {
 		r.reject(n, "journal "+string(rec.ID), fmt.Errorf("%w: %w", ErrBadJournal, err))
 		return false
 	}
+	// Restoring adds exactly one operator and no task unless the operator finished: its
+	// effects delete it (and may add or delete tasks and start others).
+	if t, o := r.c.Len(); t != tasks || o != opsN+1 {
+		r.changed = true
+		return false
+	}
 	return true
+}
+
+// addTask adds a task and remembers its span for adopt.
+func (r *recoverer) addTask(t ops.Task) error {
+	err := r.c.AddTask(t)
+	if err == nil {
+		r.added = append(r.added, t.Span)
+	}
+	return err
 }

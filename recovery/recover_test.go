@@ -238,6 +238,23 @@ func TestOrderIndependence(t *testing.T) {
 	require.Empty(t, orderDependence(t, 300))
 }
 
+// TestScanAgreesWithTracking: adopt takes the tasks added before it from its own list,
+// not from a scan of the registry; both must give the same result.
+func TestScanAgreesWithTracking(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 200; i++ {
+		snap := randomSnapshot(rng, 20+rng.IntN(40))
+		want, err := Recover(snap)
+		require.NoError(t, err)
+		scanRegistry = true
+		got, err := Recover(snap)
+		scanRegistry = false
+		require.NoError(t, err)
+		require.Equal(t, summarize(want), summarize(got))
+		require.Equal(t, want.Decisions, got.Decisions)
+	}
+}
+
 // TestOrderIndependenceCatchesSeededBug proves the property check can fail: with G8
 // resolved by response order, as TiCDC does, it finds a snapshot whose result changes.
 func TestOrderIndependenceCatchesSeededBug(t *testing.T) {
