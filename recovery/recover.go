@@ -175,6 +175,7 @@ func Recover(s Snapshot) (Result, error) {
 		journals += len(resp.Journal) + len(resp.MergeJournal)
 	}
 	r.decisions = make([]Decision, 0, total+journals)
+	r.added = make([]ops.Span, 0, 2*journals) // a journal entry adds a task or two (a merge, three)
 	r.repair = &coverageRepair{epoch: s.Epoch}
 	r.c = ops.NewController(ops.Config{Changefeed: s.Changefeed, Epoch: s.Epoch, Capacity: total, TaskDeleted: r.repair.taskDeleted})
 	r.repair.c = r.c
@@ -202,6 +203,7 @@ func (r *recoverer) fence() {
 		v    view
 	}
 	byNode := make(map[ops.NodeID][]normalized)
+	var scratch []idKey // sortDispatchers' buffer, shared by every response
 	for _, resp := range r.snap.Responses {
 		switch {
 		case resp.Changefeed != r.snap.Changefeed:
@@ -209,7 +211,7 @@ func (r *recoverer) fence() {
 		case resp.Epoch != r.snap.Epoch:
 			r.reject(resp.Node, "response", fmt.Errorf("%w: %d (want %d)", ErrStaleEpoch, resp.Epoch, r.snap.Epoch))
 		default:
-			resp, v := normalize(resp)
+			resp, v := normalize(resp, &scratch)
 			byNode[resp.Node] = append(byNode[resp.Node], normalized{resp, v})
 		}
 	}
@@ -260,14 +262,14 @@ func (r *recoverer) fence() {
 // so that equal contents compare equal (sameResponse). Dispatchers are ordered by id and
 // then by every other field, so even a response that repeats an id in another order
 // normalizes to the same order.
-func normalize(resp Response) (Response, view) {
+func normalize(resp Response, scratch *[]idKey) (Response, view) {
 	resp.Journal = slices.Clone(resp.Journal)
 	slices.SortStableFunc(resp.Journal, func(a, b JournalEntry) int {
 		return cmp.Or(cmp.Compare(a.Record.ID, b.Record.ID), cmp.Compare(a.Action, b.Action))
 	})
 	resp.MergeJournal = slices.Clone(resp.MergeJournal)
 	slices.SortStableFunc(resp.MergeJournal, func(a, b ops.Record) int { return cmp.Compare(a.ID, b.ID) })
-	return resp, sortDispatchers(resp.Dispatchers)
+	return resp, sortDispatchers(resp.Dispatchers, scratch)
 }
 
 // sameResponse reports whether two normalized responses have the same contents.
@@ -292,12 +294,15 @@ func dispatcherCmp(a, b *Dispatcher) int {
 // sortDispatchers returns the view that orders ds. It sorts small pointer-free keys (the
 // id's first eight bytes and an index) with a radix sort, then orders the few runs of
 // equal prefixes by comparison; it never moves a dispatcher.
-func sortDispatchers(ds []Dispatcher) view {
-	keys := make([]idKey, len(ds))
+func sortDispatchers(ds []Dispatcher, scratch *[]idKey) view {
+	if cap(*scratch) < 2*len(ds) {
+		*scratch = make([]idKey, 2*len(ds))
+	}
+	keys, tmp := (*scratch)[:len(ds)], (*scratch)[len(ds):2*len(ds)]
 	for i := range ds {
 		keys[i] = idKey{idPrefix(ds[i].ID), int32(i)}
 	}
-	keys = radixSort(keys)
+	keys = radixSort(keys, tmp)
 	for lo := 0; lo < len(keys); {
 		hi := lo + 1
 		for hi < len(keys) && keys[hi].prefix == keys[lo].prefix {
@@ -322,13 +327,12 @@ type idKey struct {
 }
 
 // radixSort sorts keys by prefix, stably, one byte at a time from the lowest, skipping the
-// bytes every key shares. It may return its scratch slice instead of keys.
-func radixSort(keys []idKey) []idKey {
+// bytes every key shares. It returns keys or tmp (as long as keys), whichever ends sorted.
+func radixSort(keys, tmp []idKey) []idKey {
 	if len(keys) < 64 {
 		slices.SortStableFunc(keys, func(a, b idKey) int { return cmp.Compare(a.prefix, b.prefix) })
 		return keys
 	}
-	tmp := make([]idKey, len(keys))
 	for shift := 0; shift < 64; shift += 8 {
 		var count [256]int
 		for _, k := range keys {
@@ -729,34 +733,26 @@ func (r *recoverer) adopt() {
 	// Room per live table for its tasks so far and for every candidate of it. The tasks
 	// so far are the ones recovery added, unless a restored operator finished and changed
 	// the registry: then it is scanned, once (a presized map costs its capacity to iterate).
-	type taskSpan struct {
-		t int32
-		s ops.Span
+	if r.changed || scanRegistry {
+		r.added = r.added[:0]
+		r.c.EachTask(func(t ops.Task) { r.added = append(r.added, t.Span) })
 	}
-	var existing []taskSpan
 	perTable := make([]int32, T+1)
-	see := func(s ops.Span) {
+	for _, s := range r.added {
 		if ti, ok := r.live[s.Table]; ok {
-			existing = append(existing, taskSpan{ti, s})
 			perTable[ti+1]++
 		}
 	}
-	if r.changed || scanRegistry {
-		r.c.EachTask(func(t ops.Task) { see(t.Span) })
-	} else {
-		for _, s := range r.added {
-			see(s)
-		}
-	}
-	r.added = nil
 	for b := int32(0); b < ranks*T; b++ {
 		perTable[b%T+1] += start[b+1] - start[b]
 	}
 	r.spans = newTableSpans(perTable)
-	for _, e := range existing {
-		r.spans.add(e.t, e.s)
+	for _, s := range r.added {
+		if ti, ok := r.live[s.Table]; ok {
+			r.spans.add(ti, s)
+		}
 	}
-	existing = nil
+	r.added = nil
 
 	less := func(a, b ref) int {
 		da, db := r.disp(a), r.disp(b)
