@@ -688,6 +688,8 @@ func (r *recoverer) adopt() {
 	cands := make([]ref, 0, len(r.status))
 	bucket := make([]int32, 0, len(r.status))
 	count := make([]int32, ranks*int(T)+1)
+	// Reports come grouped by table, so the last table's answer is usually the next one's.
+	lastTable, lastIdx, lastLive, cached := ops.TableID(0), int32(0), false, false
 	for ri := range r.resps {
 		ds := r.resps[ri].Dispatchers
 		st := r.status[r.base[ri] : int(r.base[ri])+len(ds)]
@@ -698,12 +700,15 @@ func (r *recoverer) adopt() {
 			st[i] = claimed // claimed now; cleanup and adoptTask claim again harmlessly
 			x := ref{int32(ri), int32(i)}
 			d := &ds[i]
-			t, ok := r.live[d.Span.Table]
-			if !ok {
+			if !cached || d.Span.Table != lastTable {
+				lastTable, cached = d.Span.Table, true
+				lastIdx, lastLive = r.live[lastTable]
+			}
+			if !lastLive {
 				dropped = append(dropped, x)
 				continue
 			}
-			b := rank(d)*T + t
+			b := rank(d)*T + lastIdx
 			cands = append(cands, x)
 			bucket = append(bucket, b)
 			count[b+1]++
