@@ -263,13 +263,30 @@ func (r *recoverer) fence() {
 // then by every other field, so even a response that repeats an id in another order
 // normalizes to the same order.
 func normalize(resp Response, scratch *[]idKey) (Response, view) {
-	resp.Journal = slices.Clone(resp.Journal)
-	slices.SortStableFunc(resp.Journal, func(a, b JournalEntry) int {
-		return cmp.Or(cmp.Compare(a.Record.ID, b.Record.ID), cmp.Compare(a.Action, b.Action))
-	})
+	resp.Journal = sortedJournal(resp.Journal)
 	resp.MergeJournal = slices.Clone(resp.MergeJournal)
 	slices.SortStableFunc(resp.MergeJournal, func(a, b ops.Record) int { return cmp.Compare(a.ID, b.ID) })
 	return resp, sortDispatchers(resp.Dispatchers, scratch)
+}
+
+// sortedJournal returns a copy of j sorted stably by id and action. It sorts indices and
+// copies each entry once: an entry carries a whole operator record.
+func sortedJournal(j []JournalEntry) []JournalEntry {
+	if len(j) == 0 {
+		return nil
+	}
+	idx := make([]int32, len(j))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortStableFunc(idx, func(a, b int32) int {
+		return cmp.Or(cmp.Compare(j[a].Record.ID, j[b].Record.ID), cmp.Compare(j[a].Action, j[b].Action))
+	})
+	out := make([]JournalEntry, len(j))
+	for k, i := range idx {
+		out[k] = j[i]
+	}
+	return out
 }
 
 // sameResponse reports whether two normalized responses have the same contents.
