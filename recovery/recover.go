@@ -83,6 +83,7 @@ type recoverer struct {
 	base      []int32               // base[i] is the index in status of resps[i]'s first dispatcher
 	status    []uint8               // per reported dispatcher, as reported: unusable, open or claimed
 	spans     tableSpans            // the spans of every task so far, by live table (set by adopt)
+	order     []ref                 // adopt's candidates in the order it decides them
 	c         *ops.Controller
 	repair    *coverageRepair
 	added     []ops.Span // the spans of the tasks added before adopt, unless...
@@ -668,7 +669,8 @@ func (cr *coverageRepair) taskDeleted(t ops.Task) {
 			spans = append(spans, o.Span)
 		}
 	})
-	for _, h := range holes(nil, t.Span.Table, spans) {
+	slices.SortFunc(spans, spanCmp)
+	for _, h := range holes(nil, t.Span.Table, len(spans), func(i int) *ops.Span { return &spans[i] }) {
 		_ = cr.c.AddTask(ops.Task{ID: holeID(h, cr.epoch), Span: h, Sched: ops.Absent}) // uncovered: no task has its id
 	}
 }
@@ -746,6 +748,7 @@ func (r *recoverer) adopt() {
 	}
 	start := slices.Clone(count)
 	order := make([]ref, len(cands))
+	r.order = order
 	for k, x := range cands {
 		order[count[bucket[k]]] = x
 		count[bucket[k]]++
@@ -769,12 +772,11 @@ func (r *recoverer) adopt() {
 		perTable[b%T+1] += start[b+1] - start[b]
 	}
 	r.spans = newTableSpans(perTable)
-	for _, s := range r.added {
+	for i, s := range r.added {
 		if ti, ok := r.live[s.Table]; ok {
-			r.spans.add(ti, s)
+			r.spans.add(ti, -1-int32(i))
 		}
 	}
-	r.added = nil
 
 	less := func(a, b ref) int {
 		da, db := r.disp(a), r.disp(b)
@@ -792,7 +794,7 @@ func (r *recoverer) adopt() {
 			slices.SortFunc(group, less) // a total order: (id, node) is unique
 		}
 		ti := b % T
-		for _, x := range group {
+		for j, x := range group {
 			d := r.disp(x)
 			if d.Removing || !(committed(d.State) || d.State == ops.WaitingMerge) {
 				rule := "3.5-not-active"
@@ -802,12 +804,12 @@ func (r *recoverer) adopt() {
 				r.cleanup(x, rule)
 				continue
 			}
-			if other, ok := overlapping(r.spans.of(ti), d.Span); ok || r.hasTask(d.ID) {
+			if other, ok := r.overlapping(r.spans.of(ti), d.Span); ok || r.hasTask(d.ID) {
 				r.cleanup(x, "G8-overlap")
 				r.decisions[len(r.decisions)-1].Detail += " (overlaps " + other.String() + " or its id is taken)"
 				continue
 			}
-			r.spans.add(ti, d.Span)
+			r.spans.add(ti, start[b]+int32(j))
 			// No task has this id (hasTask above); an error can only be a report the
 			// registry refuses (an empty node name), which is adopted as before: its span
 			// counts as covered.
@@ -820,7 +822,7 @@ func (r *recoverer) adopt() {
 // tableSpans holds spans grouped by live table in one backing array, each table with the
 // room it was given up front.
 type tableSpans struct {
-	all   []ops.Span
+	all   []int32 // spanAt's references, so the array holds no pointers
 	start []int32 // start[t] is table t's first slot
 	n     []int32 // n[t] is how many table t holds
 }
@@ -833,17 +835,26 @@ func newTableSpans(room []int32) tableSpans {
 		ts.start[t] = total
 		total += room[t+1]
 	}
-	ts.all = make([]ops.Span, total)
+	ts.all = make([]int32, total)
 	return ts
 }
 
-func (ts *tableSpans) add(t int32, s ops.Span) {
-	ts.all[ts.start[t]+ts.n[t]] = s
+func (ts *tableSpans) add(t int32, e int32) {
+	ts.all[ts.start[t]+ts.n[t]] = e
 	ts.n[t]++
 }
 
-func (ts *tableSpans) of(t int32) []ops.Span {
+func (ts *tableSpans) of(t int32) []int32 {
 	return ts.all[ts.start[t] : ts.start[t]+ts.n[t]]
+}
+
+// spanAt resolves a tableSpans reference: e >= 0 is the report at order[e], e < 0 the
+// task added before adopt at added[-1-e]. Neither moves once adopt has started.
+func (r *recoverer) spanAt(e int32) *ops.Span {
+	if e >= 0 {
+		return &r.disp(r.order[e]).Span
+	}
+	return &r.added[-1-e]
 }
 
 func spanCmp(a, b ops.Span) int {
@@ -860,15 +871,17 @@ func spanCmp(a, b ops.Span) int {
 // overlapping returns the least accepted span of the same table that overlaps s (the
 // least, so the evidence does not depend on the order they were accepted in). Tables
 // hold few spans each, so a scan beats an interval tree here.
-func overlapping(accepted []ops.Span, s ops.Span) (ops.Span, bool) {
-	var least ops.Span
-	found := false
-	for _, a := range accepted {
-		if a.Overlaps(s) && (!found || a.Less(least)) {
-			least, found = a, true
+func (r *recoverer) overlapping(accepted []int32, s ops.Span) (ops.Span, bool) {
+	var least *ops.Span
+	for _, e := range accepted {
+		if a := r.spanAt(e); a.Overlaps(s) && (least == nil || a.Less(*least)) {
+			least = a
 		}
 	}
-	return least, found
+	if least == nil {
+		return ops.Span{}, false
+	}
+	return *least, true
 }
 
 func (r *recoverer) hasTask(id ops.DispatcherID) bool {
@@ -882,7 +895,16 @@ func (r *recoverer) fillHoles() {
 	var all []ops.Span
 	for ti, tb := range r.tables {
 		// Every task so far: adopt collected them and added what it accepted.
-		all = holes(all, tb, r.spans.of(int32(ti)))
+		refs := r.spans.of(int32(ti))
+		at := func(i int) *ops.Span { return r.spanAt(refs[i]) }
+		sorted := true
+		for i := 1; i < len(refs) && sorted; i++ {
+			sorted = spanCmp(*at(i - 1), *at(i)) <= 0
+		}
+		if !sorted {
+			slices.SortFunc(refs, func(a, b int32) int { return spanCmp(*r.spanAt(a), *r.spanAt(b)) })
+		}
+		all = holes(all, tb, len(refs), at)
 	}
 	r.decisions = slices.Grow(r.decisions, len(all))
 	for _, h := range all {
@@ -900,14 +922,12 @@ func holeID(h ops.Span, e ops.Epoch) ops.DispatcherID {
 	return ops.DispatcherID("t" + strconv.FormatInt(int64(h.Table), 10) + "-e" + strconv.FormatUint(uint64(e), 10) + "-" + h.Start)
 }
 
-// holes appends to out the ranges of table tb that spans (which may overlap) leave
-// uncovered. It sorts spans.
-func holes(out []ops.Span, tb ops.TableID, spans []ops.Span) []ops.Span {
-	if !slices.IsSortedFunc(spans, spanCmp) {
-		slices.SortFunc(spans, spanCmp)
-	}
+// holes appends to out the ranges of table tb that n spans, sorted and possibly
+// overlapping, leave uncovered; at(i) is the i-th.
+func holes(out []ops.Span, tb ops.TableID, n int, at func(i int) *ops.Span) []ops.Span {
 	pos, done := "", false
-	for _, s := range spans {
+	for i := 0; i < n; i++ {
+		s := at(i)
 		if done {
 			break
 		}
