@@ -2,6 +2,7 @@ package recovery
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -804,16 +805,22 @@ func (r *recoverer) adopt() {
 				r.cleanup(x, rule)
 				continue
 			}
-			if other, ok := r.overlapping(r.spans.of(ti), d.Span); ok || r.hasTask(d.ID) {
+			other, overlaps := r.overlapping(r.spans.of(ti), d.Span)
+			taken := false
+			if !overlaps {
+				// AddTask itself finds a taken id: one registry lookup per report, not two.
+				err := r.c.AddTask(ops.Task{ID: d.ID, Span: d.Span, Sched: ops.Replicating, Node: r.nodeOf(x), Checkpoint: d.Checkpoint})
+				// Another refusal can only be an empty node name, checked before the id: such
+				// a report is adopted as before (its span counts as covered, it gets no task)
+				// unless its id is taken.
+				taken = errors.Is(err, ops.ErrTaskExists) || err != nil && r.hasTask(d.ID)
+			}
+			if overlaps || taken {
 				r.cleanup(x, "G8-overlap")
 				r.decisions[len(r.decisions)-1].Detail += " (overlaps " + other.String() + " or its id is taken)"
 				continue
 			}
 			r.spans.add(ti, start[b]+int32(j))
-			// No task has this id (hasTask above); an error can only be a report the
-			// registry refuses (an empty node name), which is adopted as before: its span
-			// counts as covered.
-			_ = r.c.AddTask(ops.Task{ID: d.ID, Span: d.Span, Sched: ops.Replicating, Node: r.nodeOf(x), Checkpoint: d.Checkpoint})
 			r.decideReport(x, "3.2-adopt", "")
 		}
 	}
