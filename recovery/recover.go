@@ -267,6 +267,9 @@ func (r *recoverer) fence() {
 func normalize(resp Response, scratch *[]idKey) (Response, view) {
 	resp.Journal = sortedJournal(resp.Journal)
 	resp.MergeJournal = slices.Clone(resp.MergeJournal)
+	if len(resp.MergeJournal) == 0 {
+		resp.MergeJournal = nil // like sortedJournal: an empty list and none are the same answer
+	}
 	slices.SortStableFunc(resp.MergeJournal, func(a, b ops.Record) int { return cmp.Compare(a.ID, b.ID) })
 	return resp, sortDispatchers(resp.Dispatchers, scratch)
 }

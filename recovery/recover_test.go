@@ -300,3 +300,15 @@ func shuffle(rng *rand.Rand, s Snapshot) Snapshot {
 	rng.Shuffle(len(out.Tables), func(i, j int) { out.Tables[i], out.Tables[j] = out.Tables[j], out.Tables[i] })
 	return out
 }
+
+// TestRepeatedResponseWithEmptyLists: a node that answers twice, once with empty lists and
+// once with none, gave the same answer (JSON [] and null).
+func TestRepeatedResponseWithEmptyLists(t *testing.T) {
+	a := resp("B", disp("d", full, ops.Working))
+	b := a
+	a.Journal, a.MergeJournal = []JournalEntry{}, []ops.Record{}
+	res, err := Recover(Snapshot{Changefeed: cf, Epoch: 2, Tables: []ops.TableID{100}, Responses: []Response{a, b}})
+	require.NoError(t, err)
+	require.Empty(t, res.Rejected)
+	require.Equal(t, []string{"d 100[,) Replicating@B"}, summarize(res).tasks)
+}
