@@ -1,0 +1,149 @@
+-------------------------- MODULE DispatcherManager --------------------------
+(***************************************************************************)
+(* A node's dispatcher manager (domain.md section 2): requests behind the  *)
+(* epoch fence, the schedule journal (a Remove's record) and the merge     *)
+(* journal, dispatcher progress, merge execution with its commit point and *)
+(* abort, sweeps that report Stopped, and bootstrap responses.             *)
+(***************************************************************************)
+EXTENDS Network
+
+(* The fence (domain.md 3.7): a request is applied only if its sender's    *)
+(* epoch is the owner epoch.  Seeded bug no_epoch_fence applies any.       *)
+Fenced(n, e) == Bug = "no_epoch_fence" \/ e = owner[n]
+
+(* Create: a missing dispatcher is created Initializing.  The journal      *)
+(* entry a Create writes lives only until the dispatcher exists, and the   *)
+(* bootstrap handler waits for creation under the fence lock (2.4), so     *)
+(* journal-and-create is one step here.  A Create for an existing          *)
+(* dispatcher is dropped silently.                                         *)
+HandleCreate(n, e, m) ==
+    /\ IF Fenced(n, e) /\ disp[n][m.id] = "none"
+       THEN disp' = [disp EXCEPT ![n][m.id] = "Initializing"]
+       ELSE UNCHANGED disp
+    /\ UNCHANGED <<rem, opJ, mergeJ, owner, stq, resp>>
+
+(* Remove: an existing dispatcher starts closing (removing) and the        *)
+(* request's record is journaled; a missing one answers Stopped at once    *)
+(* and is not journaled (nothing would delete the entry): seeded bug       *)
+(* journal_missing_remove journals it anyway.                              *)
+HandleRemove(n, e, m) ==
+    /\ IF ~Fenced(n, e) THEN UNCHANGED <<rem, opJ, stq>>
+       ELSE IF disp[n][m.id] # "none" THEN
+            /\ rem' = [rem EXCEPT ![n][m.id] = TRUE]
+            /\ opJ' = [opJ EXCEPT ![n][m.id] = [op |-> m.op, epoch |-> e, dest |-> m.dest]]
+            /\ UNCHANGED stq
+       ELSE /\ Report(n, m.id, "Stopped") /\ UNCHANGED rem
+            /\ IF Bug = "journal_missing_remove"
+               THEN opJ' = [opJ EXCEPT ![n][m.id] = [op |-> m.op, epoch |-> e, dest |-> m.dest]]
+               ELSE UNCHANGED opJ
+    /\ UNCHANGED <<disp, mergeJ, owner, resp>>
+
+(* Merge (2.2, 2.3): journaled after the fence.  If both sources are       *)
+(* Working and "m" is missing, the merge starts: "m" Preparing, sources    *)
+(* WaitingMerge.  If "m" is already Working it is re-reported.  If the    *)
+(* merge can neither start nor is in progress, the journal is dropped.     *)
+HandleMerge(n, e) ==
+    /\ IF ~Fenced(n, e) THEN UNCHANGED <<disp, mergeJ, stq>>
+       ELSE IF disp[n]["m"] = "none" /\ \A s \in Sources : disp[n][s] = "Working" /\ ~rem[n][s] THEN
+            /\ disp' = [disp EXCEPT ![n]["m"] = "Preparing", ![n]["a"] = "WaitingMerge", ![n]["b"] = "WaitingMerge"]
+            /\ mergeJ' = [mergeJ EXCEPT ![n] = e]
+            /\ UNCHANGED stq
+       ELSE IF disp[n]["m"] = "none" THEN
+            mergeJ' = [mergeJ EXCEPT ![n] = 0] /\ UNCHANGED <<disp, stq>>
+       ELSE
+            /\ mergeJ' = [mergeJ EXCEPT ![n] = e]
+            /\ IF disp[n]["m"] = "Working" /\ ~rem[n]["m"] THEN Report(n, "m", "Working") ELSE UNCHANGED stq
+            /\ UNCHANGED disp
+    /\ UNCHANGED <<rem, opJ, owner, resp>>
+
+(* Bootstrap (2.4): the owner switches to the new epoch first, then the    *)
+(* response carries every dispatcher with its state and removing flag, the *)
+(* schedule journal and the merge journal.  A response reaches only the    *)
+(* maintainer of its epoch (others are dropped, 25c).  Seeded bugs:        *)
+(* merge_journal_lost omits the merge journal (TiCDC 4763);               *)
+(* bootstrap_no_fence lets a stale bootstrap take the node over.           *)
+HandleBootstrap(n, e) ==
+    /\ IF e >= owner[n] \/ Bug = "bootstrap_no_fence" THEN
+          /\ owner' = [owner EXCEPT ![n] = e]
+          /\ resp' = IF phase = "boot" /\ epoch = e
+                     THEN [resp EXCEPT ![n] = [ok |-> TRUE, disp |-> disp[n], rem |-> rem[n], opJ |-> opJ[n],
+                                               mergeJ |-> IF Bug = "merge_journal_lost" THEN 0 ELSE mergeJ[n]]]
+                     ELSE resp
+       ELSE UNCHANGED <<owner, resp>>
+    /\ UNCHANGED <<disp, rem, opJ, mergeJ, stq>>
+
+Handle(n, e, m) ==
+    CASE m.type = "create" -> HandleCreate(n, e, m)
+      [] m.type = "remove" -> HandleRemove(n, e, m)
+      [] m.type = "merge" -> HandleMerge(n, e)
+      [] m.type = "bootstrap" -> HandleBootstrap(n, e)
+
+(* Node n takes the next request of epoch e's stream.                      *)
+DMDeliver(n, e) ==
+    /\ n \in alive /\ req[n][e] # <<>>
+    /\ Handle(n, e, Head(req[n][e]))
+    /\ req' = [req EXCEPT ![n][e] = Tail(@)]
+    /\ UNCHANGED <<epoch, phase, sched, node, ops, envVars>>
+
+(* Fault: the network delivers the next request twice (bounded).           *)
+DMDeliverDup(n, e) ==
+    /\ n \in alive /\ req[n][e] # <<>> /\ faults.dup < MaxDup
+    /\ Handle(n, e, Head(req[n][e]))
+    /\ faults' = [faults EXCEPT !.dup = @ + 1]
+    /\ UNCHANGED <<req, epoch, phase, sched, node, ops, alive, dropEpoch, budget>>
+
+(* The merged dispatcher finished preparing.                               *)
+DMPrepared(n) ==
+    /\ n \in alive /\ disp[n]["m"] = "Preparing" /\ ~rem[n]["m"]
+    /\ disp' = [disp EXCEPT ![n]["m"] = "MergeReady"]
+    /\ UNCHANGED <<rem, opJ, mergeJ, owner, netVars, mVars, envVars>>
+
+(* The commit point (2.2 doMerge): both sources close, "m" Initializing.   *)
+DMCommit(n) ==
+    /\ n \in alive /\ disp[n]["m"] = "MergeReady" /\ ~rem[n]["m"]
+    /\ \A s \in Sources : disp[n][s] = "WaitingMerge" /\ ~rem[n][s]
+    /\ disp' = [disp EXCEPT ![n]["m"] = "Initializing"]
+    /\ rem' = [rem EXCEPT ![n]["a"] = TRUE, ![n]["b"] = TRUE]
+    /\ UNCHANGED <<opJ, mergeJ, owner, netVars, mVars, envVars>>
+
+(* A pre-commit merge aborts when a member is missing or being removed:    *)
+(* sources back to Working, "m" removed, the merge journal deleted.        *)
+DMAbortMerge(n) ==
+    /\ n \in alive /\ PreCommit(disp[n]["m"])
+    /\ rem[n]["m"] \/ \E s \in Sources : disp[n][s] # "WaitingMerge" \/ rem[n][s]
+    /\ disp' = [disp EXCEPT ![n]["a"] = IF @ = "WaitingMerge" THEN "Working" ELSE @,
+                            ![n]["b"] = IF @ = "WaitingMerge" THEN "Working" ELSE @]
+    /\ rem' = [rem EXCEPT ![n]["m"] = TRUE]
+    /\ mergeJ' = [mergeJ EXCEPT ![n] = 0]
+    /\ UNCHANGED <<opJ, owner, netVars, mVars, envVars>>
+
+(* A dispatcher receives its first event and reports Working.              *)
+DMWorking(n, d) ==
+    /\ n \in alive /\ disp[n][d] = "Initializing" /\ ~rem[n][d]
+    /\ disp' = [disp EXCEPT ![n][d] = "Working"]
+    /\ Report(n, d, "Working")
+    /\ UNCHANGED <<rem, opJ, mergeJ, owner, req, mVars, envVars>>
+
+(* The sweep deletes a closed dispatcher, drops its journal entry and     *)
+(* reports Stopped.  Pre-commit merge targets are swept too (opfsm fixes   *)
+(* G6); seeded bug sweep_skips_precommit keeps TiCDC's behaviour.          *)
+DMSweep(n, d) ==
+    /\ n \in alive /\ disp[n][d] # "none" /\ rem[n][d]
+    /\ Bug = "sweep_skips_precommit" => ~PreCommit(disp[n][d])
+    /\ disp' = [disp EXCEPT ![n][d] = "none"]
+    /\ rem' = [rem EXCEPT ![n][d] = FALSE]
+    /\ opJ' = [opJ EXCEPT ![n][d] = NoRec]
+    /\ Report(n, d, "Stopped")
+    /\ UNCHANGED <<mergeJ, owner, req, mVars, envVars>>
+
+(* A finished merge's journal entry is dropped once no source remains and  *)
+(* the target is missing or Working (cleanupFinishedMergeOperators).       *)
+(* Seeded bug journal_never_cleaned never drops it (L3).                   *)
+DMJournalCleanup(n) ==
+    /\ Bug # "journal_never_cleaned"
+    /\ n \in alive /\ mergeJ[n] # 0
+    /\ \A s \in Sources : disp[n][s] = "none"
+    /\ disp[n]["m"] \in {"none", "Working"}
+    /\ mergeJ' = [mergeJ EXCEPT ![n] = 0]
+    /\ UNCHANGED <<disp, rem, opJ, owner, netVars, mVars, envVars>>
+=============================================================================

@@ -1,0 +1,117 @@
+----------------------------- MODULE Maintainer -----------------------------
+(***************************************************************************)
+(* The maintainer: its scheduler (which starts operators), its status      *)
+(* handling (operators' Check and the post-bootstrap reconciliation of     *)
+(* domain.md 3.6), the resends that survive lost requests, DROP TABLE, and *)
+(* its crash.  Recovery after the crash is in Recovery.tla.                *)
+(***************************************************************************)
+EXTENDS Operators
+
+Running == phase = "run"
+Free(d) == ops[d] = NoOp
+UseBudget == budget' = budget - 1
+
+(* The basic scheduler adds an Absent task on a live node: an add          *)
+(* operator, the task Scheduling on n, Create(add) to n.  Seeded bug       *)
+(* add_no_bind forgets to bind the task to n (BindSpanToNode).             *)
+ScheduleAbsent(d, n) ==
+    /\ Running /\ n \in alive /\ sched[d] = "Absent" /\ Free(d)
+    /\ LET bound == IF Bug = "add_no_bind" THEN NoNode ELSE n IN
+       Commit(EmitOp(SetOp(SetTask(View, d, "Scheduling", bound), d, MkOp("add", "Running", NoNode, n)), d))
+    /\ UNCHANGED <<dmVars, stq, epoch, phase, resp, envVars>>
+
+(* The scheduler moves d from its node to n (domain.md 1.3): Remove(move,  *)
+(* dest n) to the origin; the destination is created only once the origin  *)
+(* stopped.  Seeded bug move_dest_before_origin_stopped creates it at once.*)
+StartMove(d, n) ==
+    /\ Running /\ "move" \in OpKinds /\ budget > 0
+    /\ n \in alive /\ sched[d] = "Replicating" /\ Free(d) /\ node[d] # n
+    /\ LET v == EmitOp(SetOp(SetTask(View, d, "Scheduling", node[d]), d, MkOp("move", "RemoveOrigin", node[d], n)), d)
+       IN Commit(IF Bug = "move_dest_before_origin_stopped" THEN Emit(v, n, CreateReq(d, "move", n)) ELSE v)
+    /\ UseBudget
+    /\ UNCHANGED <<dmVars, stq, epoch, phase, resp, alive, dropEpoch, faults>>
+
+(* The scheduler splits "m" into "a" and "b" (domain.md 1.4): Remove(split) *)
+(* to its node; the halves are added once it stopped.                      *)
+StartSplit ==
+    /\ Running /\ "split" \in OpKinds /\ budget > 0
+    /\ sched["m"] = "Replicating" /\ Free("m")
+    /\ \A s \in Sources : sched[s] = "none" /\ Free(s)
+    /\ Commit(EmitOp(SetOp(SetTask(View, "m", "Scheduling", node["m"]), "m", MkOp("split", "Running", node["m"], NoNode)), "m"))
+    /\ UseBudget
+    /\ UNCHANGED <<dmVars, stq, epoch, phase, resp, alive, dropEpoch, faults>>
+
+(* The scheduler merges "a" and "b" on their node into "m" (domain.md 1.5):*)
+(* occupy both sources, add "m" Scheduling there, send the merge request.  *)
+(* Seeded bug merge_no_occupy leaves the sources without occupy operators.*)
+StartMerge ==
+    /\ Running /\ "merge" \in OpKinds /\ budget > 0
+    /\ \A s \in Sources : sched[s] = "Replicating" /\ Free(s) /\ node[s] = node["a"]
+    /\ sched["m"] = "none" /\ Free("m")
+    /\ LET n == node["a"]
+           v0 == SetTask(SetTask(SetTask(View, "a", "Scheduling", n), "b", "Scheduling", n), "m", "Scheduling", n)
+           v1 == IF Bug = "merge_no_occupy" THEN v0
+                 ELSE SetOp(SetOp(v0, "a", MkOp("occupy", "Holding", n, NoNode)), "b", MkOp("occupy", "Holding", n, NoNode))
+       IN Commit(EmitOp(SetOp(v1, "m", MkOp("merge", "Running", n, NoNode)), "m"))
+    /\ UseBudget
+    /\ UNCHANGED <<dmVars, stq, epoch, phase, resp, alive, dropEpoch, faults>>
+
+(* DROP TABLE processed by the maintainer (domain.md 0.2): every task bound *)
+(* to a node gets a remove operator that replaces its operator, then every *)
+(* task of the table is deleted (removes already running are kept).        *)
+(* Seeded bug drop_keeps_operators leaves running operators in place.      *)
+DropTable ==
+    /\ Running /\ "drop" \in OpKinds /\ budget > 0 /\ TableLive
+    /\ LET bound == {d \in Ids : node[d] # NoNode}
+           v0 == [View EXCEPT !.ops = [d \in Ids |-> IF d \in bound /\ Bug = "drop_keeps_operators" /\ ops[d] # NoOp THEN ops[d]
+                                                    ELSE IF d \in bound THEN MkOp("remove", "Running", node[d], NoNode)
+                                                    ELSE IF ops[d].type = "remove" THEN ops[d] ELSE NoOp]]
+           v1 == EmitOp(EmitOp(EmitOp(v0, "m"), "a"), "b")
+       IN Commit([v1 EXCEPT !.sched = [d \in Ids |-> "none"], !.node = [d \in Ids |-> NoNode]])
+    /\ dropEpoch' = epoch
+    /\ UseBudget
+    /\ UNCHANGED <<dmVars, stq, epoch, phase, resp, alive, faults>>
+
+(* An operator resends its current request (every operator throttles its   *)
+(* resends; here: one copy in flight at a time).  Seeded bug no_resend     *)
+(* never resends, so one lost request leaves its operator hanging (L1).    *)
+Resend(d) ==
+    /\ Running /\ Sends(ops[d]) /\ Bug # "no_resend"
+    /\ LET n == OpTarget(ops[d]) m == OpReq(d, ops[d]) IN
+       /\ n \in alive /\ ~InFlight(n, m)
+       /\ Send(n, m)
+    /\ UNCHANGED <<dmVars, stq, mVars, envVars>>
+
+(* The next status report from node n reaches the maintainer.  A status   *)
+(* sent to another maintainer epoch is dropped.  An operator for the id    *)
+(* checks it; otherwise 3.6: an orphan reporting Working is removed; a     *)
+(* terminal status of a task bound to n deletes the task if a Replicating  *)
+(* task covers it (C8), else marks it Absent; anything else is ignored     *)
+(* (statuses for a span without task never resurrect it: G9).             *)
+MaintainerStatus(n) ==
+    /\ Running /\ stq[n] # <<>>
+    /\ stq' = [stq EXCEPT ![n] = Tail(@)]
+    /\ LET s == Head(stq[n])
+           d == s.id
+       IN
+       IF s.epoch # epoch THEN UNCHANGED <<sched, node, ops, req>>
+       ELSE IF ~Free(d) THEN Commit(Check(View, n, d, s.st))
+       ELSE IF sched[d] = "none" THEN
+            IF s.st = "Working" THEN Send(n, RemoveReq(d, "remove", NoNode)) /\ UNCHANGED <<sched, node, ops>>
+            ELSE UNCHANGED <<sched, node, ops, req>>
+       ELSE IF node[d] = n /\ s.st = "Stopped" THEN
+            Commit(IF CoveredByOther(View, d) THEN DelTask(View, d) ELSE Absent(View, d))
+       ELSE UNCHANGED <<sched, node, ops, req>>
+    /\ UNCHANGED <<dmVars, epoch, phase, resp, envVars>>
+
+(* The maintainer dies.  The next one takes epoch + 1, starts empty, and   *)
+(* sends a bootstrap request to every live node on its own streams.        *)
+(* Statuses addressed to the dead maintainer are gone with it.            *)
+MaintainerCrash ==
+    /\ epoch < MaxEpoch
+    /\ epoch' = epoch + 1 /\ phase' = "boot" /\ resp' = [n \in Nodes |-> NoResp]
+    /\ sched' = [d \in Ids |-> "none"] /\ node' = [d \in Ids |-> NoNode] /\ ops' = [d \in Ids |-> NoOp]
+    /\ stq' = [n \in Nodes |-> <<>>]
+    /\ req' = [n \in Nodes |-> [req[n] EXCEPT ![epoch + 1] = IF n \in alive THEN <<BootReq>> ELSE <<>>]]
+    /\ UNCHANGED <<dmVars, envVars>>
+=============================================================================

@@ -1,0 +1,117 @@
+----------------------------- MODULE Operators -----------------------------
+(***************************************************************************)
+(* The maintainer's operators as explicit state machines (package          *)
+(* operators; domain.md section 1), written as functions on a "view" of    *)
+(* the maintainer: its tasks, its operators and the requests it is about   *)
+(* to send.  Every maintainer action computes a new view and commits it    *)
+(* with Commit, so one transition of one operator can change several       *)
+(* tasks (a merge deletes its sources) and send requests, atomically.      *)
+(*                                                                         *)
+(* Operator records: [type, st, origin, dest] with the FSM state names of  *)
+(* package operators: add Running (dest); remove Running (origin); move    *)
+(* RemoveOrigin -> AddDest, or AbortRemoveOrigin when the destination      *)
+(* died (origin, dest); split Running (origin); merge Running (origin, the *)
+(* node of both sources) holding an occupy per source.  A finished         *)
+(* operator applies its finish effect and is deleted in the same step.    *)
+(***************************************************************************)
+EXTENDS Network
+
+View == [sched |-> sched, node |-> node, ops |-> ops, out |-> NoOut]
+
+SetTask(v, d, s, n) == [v EXCEPT !.sched[d] = s, !.node[d] = n]
+DelTask(v, d) == SetTask(v, d, "none", NoNode)
+Absent(v, d) == SetTask(v, d, "Absent", NoNode)
+SetOp(v, d, o) == [v EXCEPT !.ops[d] = o]
+Emit(v, n, m) == [v EXCEPT !.out[n] = Append(@, m)]
+
+MkOp(t, s, o, d) == [type |-> t, st |-> s, origin |-> o, dest |-> d]
+
+(* The node an operator's current request goes to, and the request: the   *)
+(* record it carries is what the dispatcher manager journals.             *)
+OpTarget(o) == IF o.type = "add" \/ (o.type = "move" /\ o.st = "AddDest") THEN o.dest ELSE o.origin
+OpReq(d, o) ==
+    CASE o.type = "add" -> CreateReq(d, "add", NoNode)
+      [] o.type = "move" /\ o.st = "AddDest" -> CreateReq(d, "move", o.dest)
+      [] o.type = "move" -> RemoveReq(d, "move", o.dest)
+      [] o.type = "split" -> RemoveReq(d, "split", NoNode)
+      [] o.type = "remove" -> RemoveReq(d, "remove", NoNode)
+      [] o.type = "merge" -> MergeReq
+Sends(o) == o.type \notin {"", "occupy"}
+EmitOp(v, d) == IF Sends(v.ops[d]) THEN Emit(v, OpTarget(v.ops[d]), OpReq(d, v.ops[d])) ELSE v
+
+(* A Replicating task other than d covers d's span (a merged target).      *)
+CoveredByOther(v, d) == \E o \in Ids : o # d /\ v.sched[o] = "Replicating" /\ Keys[d] \subseteq Keys[o]
+
+(***************************************************************************)
+(* Check: operator d handles status st of dispatcher d from node n.        *)
+(***************************************************************************)
+Check(v, n, d, st) ==
+    LET o == v.ops[d] IN
+    CASE o.type = "add" ->
+            \* Running --DestWorking--> DoneOK: the task replicates on dest.
+            IF n = o.dest /\ st = "Working"
+            THEN SetOp(SetTask(v, d, "Replicating", n), d, NoOp) ELSE v
+      [] o.type = "remove" ->
+            \* Running --NodeStopped--> Done.  Removes own no task.
+            IF n = o.origin /\ st = "Stopped" THEN SetOp(v, d, NoOp) ELSE v
+      [] o.type = "move" /\ o.st = "RemoveOrigin" ->
+            \* RemoveOrigin --OriginStopped--> AddDest: bind to dest, create it.
+            IF n = o.origin /\ (st = "Stopped" \/ Bug = "move_advances_on_any_status")
+            THEN EmitOp(SetOp(SetTask(v, d, "Scheduling", o.dest), d, [o EXCEPT !.st = "AddDest"]), d)
+            ELSE v
+      [] o.type = "move" /\ o.st = "AbortRemoveOrigin" ->
+            \* AbortRemoveOrigin --OriginStopped--> Aborted: the span goes Absent.
+            IF n = o.origin /\ st = "Stopped" THEN SetOp(Absent(v, d), d, NoOp) ELSE v
+      [] o.type = "move" /\ o.st = "AddDest" ->
+            \* AddDest --DestWorking--> DoneSuccess.
+            IF n = o.dest /\ st = "Working"
+            THEN SetOp(SetTask(v, d, "Replicating", n), d, NoOp) ELSE v
+      [] o.type = "split" ->
+            \* Running --OriginStopped--> Done: the halves replace the whole,
+            \* Absent, for the basic scheduler to add.
+            IF n = o.origin /\ st = "Stopped"
+            THEN LET v1 == SetOp(DelTask(v, d), d, NoOp)
+                     v2 == IF v1.sched["a"] = "none" THEN Absent(v1, "a") ELSE v1
+                 IN IF v2.sched["b"] = "none" THEN Absent(v2, "b") ELSE v2
+            ELSE v
+      [] o.type = "merge" ->
+            \* Running --MergedWorking--> DoneOK: sources deleted, merged replicates,
+            \* occupies released.
+            IF n = o.origin /\ st = "Working"
+            THEN SetOp(SetOp(SetOp(SetTask(DelTask(DelTask(v, "a"), "b"), "m", "Replicating", n),
+                                   "m", NoOp), "a", NoOp), "b", NoOp)
+            ELSE v
+      [] OTHER -> v   \* occupy: statuses of merge sources change nothing
+
+(***************************************************************************)
+(* OnNodeRemove: node n died (domain.md 0.2, 1.x).  Tasks on n without an  *)
+(* operator go Absent; then each operator reacts.  The merge ("m") goes    *)
+(* first, so its occupies are released before the sources are looked at.   *)
+(***************************************************************************)
+NodeGone(v, d, n) ==
+    LET o == v.ops[d] IN
+    CASE o.type = "add" /\ o.dest = n -> SetOp(Absent(v, d), d, NoOp)
+      [] o.type = "remove" /\ o.origin = n -> SetOp(v, d, NoOp)
+      [] o.type = "move" /\ o.st = "RemoveOrigin" /\ o.origin = n ->
+            EmitOp(SetOp(SetTask(v, d, "Scheduling", o.dest), d, [o EXCEPT !.st = "AddDest"]), d)
+      [] o.type = "move" /\ o.st = "RemoveOrigin" /\ o.dest = n ->
+            SetOp(v, d, [o EXCEPT !.st = "AbortRemoveOrigin"])
+      [] o.type = "move" /\ o.st = "AbortRemoveOrigin" /\ o.origin = n -> SetOp(Absent(v, d), d, NoOp)
+      [] o.type = "move" /\ o.st = "AddDest" /\ o.dest = n -> SetOp(Absent(v, d), d, NoOp)
+      [] o.type = "split" /\ o.origin = n ->
+            \* Seeded bug split_abort_keeps_scheduling forgets to mark the span Absent.
+            SetOp(IF Bug = "split_abort_keeps_scheduling" THEN v ELSE Absent(v, d), d, NoOp)
+      [] o.type = "merge" /\ o.origin = n ->
+            SetOp(SetOp(SetOp(DelTask(Absent(Absent(v, "a"), "b"), "m"), "m", NoOp), "a", NoOp), "b", NoOp)
+      [] o.type = "occupy" /\ o.origin = n -> SetOp(Absent(v, d), d, NoOp)
+      [] OTHER -> v
+
+OnNodeRemove(v, n) ==
+    LET v0 == [v EXCEPT !.sched = [d \in Ids |-> IF v.node[d] = n /\ v.ops[d] = NoOp THEN "Absent" ELSE @[d]],
+                        !.node = [d \in Ids |-> IF v.node[d] = n /\ v.ops[d] = NoOp THEN NoNode ELSE @[d]]]
+    IN NodeGone(NodeGone(NodeGone(v0, "m", n), "a", n), "b", n)
+
+(* Commit a view: the maintainer's new tasks and operators, and its       *)
+(* requests appended to the current streams.                               *)
+Commit(v) == sched' = v.sched /\ node' = v.node /\ ops' = v.ops /\ Post(v.out)
+=============================================================================
