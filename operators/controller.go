@@ -55,10 +55,9 @@ type Config struct {
 	Observer fsm.Observer
 	// Logger, if not nil, logs operators added, finished and refused (never per status).
 	Logger *zap.Logger
-	// Capacity, if set, sizes the registry for that many tasks up front (recovery knows): the
-	// index is presized and the first Capacity tasks are stored in one preallocated block
-	// instead of one allocation each. The block stays allocated while any of its tasks is
-	// in the registry, so set it only to a count that is about to be added.
+	// Capacity, if set, sizes the registry's index for that many tasks up front (recovery
+	// knows), so adding them never rehashes it. Tasks are stored in pages of 256 whatever
+	// it says.
 	Capacity int
 	// TaskDeleted, if not nil, is called after a finished remove operator with HookDelete
 	// deleted its task, with the task as it was. It may add tasks: recovery uses it to
@@ -71,34 +70,14 @@ type Config struct {
 // clocks or I/O; the caller feeds it events and sends what Pending returns.
 type Controller struct {
 	cfg     Config
-	tasks   map[DispatcherID]*Task
+	tasks   taskTable
 	ops     map[DispatcherID]*Operator
 	splitID uint64
-	// block is the rest of the preallocated task storage (Config.Capacity): AddTask takes
-	// its next element instead of allocating, until it is used up.
-	block []Task
 }
 
 // NewController returns an empty controller.
 func NewController(cfg Config) *Controller {
-	c := &Controller{cfg: cfg, tasks: make(map[DispatcherID]*Task, cfg.Capacity), ops: make(map[DispatcherID]*Operator, cfg.Capacity/8)}
-	if cfg.Capacity > 0 {
-		c.block = make([]Task, cfg.Capacity)
-	}
-	return c
-}
-
-// newTask stores t in the preallocated block while it lasts, else in its own allocation.
-func (c *Controller) newTask(t Task) *Task {
-	if len(c.block) == 0 {
-		p := new(Task) // not &t: that would move every t to the heap
-		*p = t
-		return p
-	}
-	p := &c.block[0]
-	*p = t
-	c.block = c.block[1:]
-	return p
+	return &Controller{cfg: cfg, tasks: newTaskTable(cfg.Capacity), ops: make(map[DispatcherID]*Operator, cfg.Capacity/8)}
 }
 
 // Changefeed returns the controller's changefeed.
@@ -108,12 +87,12 @@ func (c *Controller) Changefeed() ChangefeedID { return c.cfg.Changefeed }
 func (c *Controller) Epoch() Epoch { return c.cfg.Epoch }
 
 // Len returns the number of tasks and of operators.
-func (c *Controller) Len() (tasks, operators int) { return len(c.tasks), len(c.ops) }
+func (c *Controller) Len() (tasks, operators int) { return c.tasks.n, len(c.ops) }
 
 // Task returns the task with id.
 func (c *Controller) Task(id DispatcherID) (Task, bool) {
-	t, ok := c.tasks[id]
-	if !ok {
+	t := c.tasks.get(id)
+	if t == nil {
 		return Task{}, false
 	}
 	return *t, true
@@ -121,10 +100,8 @@ func (c *Controller) Task(id DispatcherID) (Task, bool) {
 
 // Tasks returns every task, ordered by id.
 func (c *Controller) Tasks() []Task {
-	out := make([]Task, 0, len(c.tasks))
-	for _, t := range c.tasks {
-		out = append(out, *t)
-	}
+	out := make([]Task, 0, c.tasks.n)
+	c.tasks.each(func(t *Task) { out = append(out, *t) })
 	slices.SortFunc(out, func(a, b Task) int { return cmpID(a.ID, b.ID) })
 	return out
 }
@@ -132,9 +109,7 @@ func (c *Controller) Tasks() []Task {
 // EachTask calls fn for every task, in no particular order: the cheap way to scan a large
 // registry when the order does not matter.
 func (c *Controller) EachTask(fn func(Task)) {
-	for _, t := range c.tasks {
-		fn(*t)
-	}
+	c.tasks.each(func(t *Task) { fn(*t) })
 }
 
 // Operator returns the record of the operator with id.
@@ -185,10 +160,9 @@ func (c *Controller) AddTask(t Task) error {
 	case (t.Sched == Absent) != (t.Node == ""):
 		return fmt.Errorf("operators: add task %s: %w: %s with node %q", t.ID, ErrTaskState, t.Sched, t.Node)
 	}
-	if _, ok := c.tasks[t.ID]; ok {
+	if _, ok := c.tasks.insert(t); !ok {
 		return fmt.Errorf("operators: add task %s: %w", t.ID, ErrTaskExists)
 	}
-	c.tasks[t.ID] = c.newTask(t)
 	return nil
 }
 
@@ -197,10 +171,9 @@ func (c *Controller) DeleteTask(id DispatcherID) error {
 	if _, ok := c.ops[id]; ok {
 		return fmt.Errorf("operators: delete task %s: %w", id, ErrOperatorExists)
 	}
-	if _, ok := c.tasks[id]; !ok {
+	if _, ok := c.tasks.remove(id); !ok {
 		return fmt.Errorf("operators: delete task %s: %w", id, ErrUnknownTask)
 	}
-	delete(c.tasks, id)
 	return nil
 }
 
@@ -210,8 +183,8 @@ func (c *Controller) admit(typ Type, id DispatcherID, want ...Sched) (*Task, err
 	if _, ok := c.ops[id]; ok {
 		return nil, c.refused(typ, id, ErrOperatorExists)
 	}
-	t, ok := c.tasks[id]
-	if !ok {
+	t := c.tasks.get(id)
+	if t == nil {
 		return nil, c.refused(typ, id, ErrUnknownTask)
 	}
 	if !slices.Contains(want, t.Sched) {
@@ -307,7 +280,7 @@ func (c *Controller) AddMerge(sources []DispatcherID, mergedID DispatcherID) err
 	if _, ok := c.ops[mergedID]; ok {
 		return c.refused(TypeMerge, mergedID, ErrOperatorExists)
 	}
-	if _, ok := c.tasks[mergedID]; ok {
+	if c.tasks.get(mergedID) != nil {
 		return c.refused(TypeMerge, mergedID, ErrTaskExists)
 	}
 	if len(sources) < 2 {
@@ -351,7 +324,7 @@ func (c *Controller) AddMerge(sources []DispatcherID, mergedID DispatcherID) err
 		t.Sched = Scheduling
 		c.start(&Operator{id: t.ID, typ: TypeOccupy, state: OccupyHolding, span: t.Span, origin: origin})
 	}
-	c.tasks[mergedID] = &Task{ID: mergedID, Span: merged, Sched: Scheduling, Node: origin, Checkpoint: ckpt}
+	c.tasks.insert(Task{ID: mergedID, Span: merged, Sched: Scheduling, Node: origin, Checkpoint: ckpt})
 	c.start(&Operator{id: mergedID, typ: TypeMerge, state: MergeRunning, span: merged, origin: origin,
 		checkpoint: ckpt, extra: &extra{sources: ids}})
 	return nil
@@ -373,7 +346,7 @@ func (c *Controller) Restore(r Record) error {
 	if _, ok := c.ops[r.ID]; ok {
 		return c.refused(r.Type, r.ID, ErrOperatorExists)
 	}
-	if _, ok := c.tasks[r.ID]; !ok && r.Type != TypeRemove {
+	if c.tasks.get(r.ID) == nil && r.Type != TypeRemove {
 		return c.refused(r.Type, r.ID, ErrUnknownTask)
 	}
 	c.start(o)
@@ -400,7 +373,7 @@ func (c *Controller) fire(o *Operator, t fsm.Trigger) {
 	}
 	if o.typ == TypeMove && o.state == MoveAddDest {
 		// domain.md 1.3: the origin is gone; bind the task to dest before the Create.
-		if t, ok := c.tasks[o.id]; ok {
+		if t := c.tasks.get(o.id); t != nil {
 			t.Sched, t.Node = Scheduling, o.dest
 		}
 	}
@@ -421,8 +394,8 @@ func (c *Controller) HandleStatus(from NodeID, s Status) []Message {
 		c.fire(o, o.statusTrigger(from, s.State))
 		return nil
 	}
-	t, ok := c.tasks[s.ID]
-	if !ok {
+	t := c.tasks.get(s.ID)
+	if t == nil {
 		if s.State == Working {
 			// An orphan: no task, no operator. Remove it (domain.md 3.6, L4).
 			return []Message{{To: from, Kind: Remove, Record: Record{Changefeed: c.cfg.Changefeed, ID: s.ID,
@@ -438,7 +411,7 @@ func (c *Controller) HandleStatus(from NodeID, s Status) []Message {
 	}
 	if s.State.Terminal() {
 		if c.coveredByMerged(t) {
-			delete(c.tasks, t.ID) // a late merge source (C8)
+			c.tasks.remove(t.ID) // a late merge source (C8)
 		} else {
 			t.Sched, t.Node = Absent, "" // the dispatcher stopped although the task wants it
 		}
@@ -448,24 +421,23 @@ func (c *Controller) HandleStatus(from NodeID, s Status) []Message {
 
 // coveredByMerged reports whether another Replicating task of the same table covers t.
 func (c *Controller) coveredByMerged(t *Task) bool {
-	for _, o := range c.tasks {
-		if o.ID != t.ID && o.Sched == Replicating && o.Span.Contains(t.Span) {
-			return true
-		}
-	}
-	return false
+	covered := false
+	c.tasks.each(func(o *Task) {
+		covered = covered || o.ID != t.ID && o.Sched == Replicating && o.Span.Contains(t.Span)
+	})
+	return covered
 }
 
 // HandleNodeRemoved handles the death of node n (domain.md 0.2): its tasks without an
 // operator become Absent, then every operator, in id order, hears of it.
 func (c *Controller) HandleNodeRemoved(n NodeID) {
-	for id, t := range c.tasks {
+	c.tasks.each(func(t *Task) {
 		if t.Node == n {
-			if _, ok := c.ops[id]; !ok {
+			if _, ok := c.ops[t.ID]; !ok {
 				t.Sched, t.Node = Absent, ""
 			}
 		}
-	}
+	})
 	for _, id := range c.opIDs() {
 		if o, ok := c.ops[id]; ok {
 			c.fire(o, o.nodeLostTrigger(n))
@@ -484,14 +456,14 @@ func (c *Controller) HandleTableDropped(table TableID) {
 	}
 	var victims []bound
 	var all []DispatcherID
-	for id, t := range c.tasks {
+	c.tasks.each(func(t *Task) {
 		if t.Span.Table == table {
-			all = append(all, id)
+			all = append(all, t.ID)
 			if t.Node != "" {
-				victims = append(victims, bound{id, t.Node, t.Span})
+				victims = append(victims, bound{t.ID, t.Node, t.Span})
 			}
 		}
-	}
+	})
 	slices.Sort(all)
 	slices.SortFunc(victims, func(a, b bound) int { return cmpID(a.id, b.id) })
 	for _, id := range all {
@@ -500,7 +472,7 @@ func (c *Controller) HandleTableDropped(table TableID) {
 		}
 	}
 	for _, id := range all {
-		delete(c.tasks, id)
+		c.tasks.remove(id)
 	}
 	for _, v := range victims {
 		c.start(&Operator{id: v.id, typ: TypeRemove, state: RemoveRunning, hook: HookNone, span: v.span, origin: v.node})
@@ -531,7 +503,7 @@ func (c *Controller) finish(o *Operator) {
 		return // already finished or replaced
 	}
 	delete(c.ops, o.id)
-	task := c.tasks[o.id]
+	task := c.tasks.get(o.id) // valid until its task is deleted
 	markAbsent := func(t *Task) {
 		if t != nil {
 			t.Sched, t.Node = Absent, ""
@@ -555,9 +527,8 @@ func (c *Controller) finish(o *Operator) {
 			case HookMarkAbsent:
 				markAbsent(task)
 			case HookDelete:
-				delete(c.tasks, o.id)
-				if task != nil && c.cfg.TaskDeleted != nil {
-					c.cfg.TaskDeleted(*task)
+				if old, ok := c.tasks.remove(o.id); ok && c.cfg.TaskDeleted != nil {
+					c.cfg.TaskDeleted(old)
 				}
 			}
 		}
@@ -594,13 +565,13 @@ func (c *Controller) replaceSplit(o *Operator, task *Task) {
 	if task == nil {
 		return
 	}
-	delete(c.tasks, o.id)
 	ckpt := max(task.Checkpoint, o.checkpoint)
+	c.tasks.remove(o.id)
 	aligned := len(o.extra.splitTargets) == len(o.extra.splitSpans)
 	for i, s := range o.extra.splitSpans {
 		c.splitID++
 		id := DispatcherID(string(o.id) + "." + strconv.FormatUint(uint64(c.cfg.Epoch), 10) + "." + strconv.FormatUint(c.splitID, 10))
-		c.tasks[id] = &Task{ID: id, Span: s, Sched: Absent, Checkpoint: ckpt}
+		c.tasks.insert(Task{ID: id, Span: s, Sched: Absent, Checkpoint: ckpt})
 		if aligned {
 			_ = c.AddAdd(id, o.extra.splitTargets[i]) // a fresh id has neither task conflict nor operator
 		}
@@ -611,10 +582,10 @@ func (c *Controller) replaceSplit(o *Operator, task *Task) {
 // (PR #4543) so a late source Stopped never meets a source task without an operator.
 func (c *Controller) finishMerge(o *Operator, merged *Task) {
 	for _, s := range o.extra.sources {
-		t := c.tasks[s]
+		t := c.tasks.get(s)
 		switch o.state {
 		case MergeDoneOK:
-			delete(c.tasks, s)
+			c.tasks.remove(s)
 		case MergeAbortedNode:
 			if t != nil {
 				t.Sched, t.Node = Absent, ""
@@ -630,7 +601,7 @@ func (c *Controller) finishMerge(o *Operator, merged *Task) {
 			merged.Sched = Replicating
 		}
 	} else {
-		delete(c.tasks, o.id)
+		c.tasks.remove(o.id)
 	}
 	for _, s := range o.extra.sources {
 		if occ, ok := c.ops[s]; ok && occ.typ == TypeOccupy {

@@ -1,0 +1,168 @@
+package operators
+
+import (
+	"hash/maphash"
+	"math/bits"
+)
+
+// taskTable is the controller's task registry. Tasks live in fixed-size pages, so a *Task
+// stays valid until its task is deleted (pages never move), and a deleted task's slot is
+// reused. They are found through an open-addressing index (linear probing, deletion by
+// backward shift) whose entries are pointer-free uint64s: the high half of the id's hash
+// and the slot number plus one (0 is empty). An entry's home position is the top bits of
+// its hash, so growing and deleting never rehash an id. So the garbage collector never scans the
+// index, and an insert or a failed lookup touches one cache line of it, comparing ids only
+// when the hash halves match. A Go map keyed by string costs about twice the memory and a
+// cache miss more per insert; at a million tasks that is most of recovery's registry time.
+type taskTable struct {
+	seed  maphash.Seed
+	index []uint64 // len is 1<<(64-shift), kept at most 3/4 full
+	shift uint     // an entry's home is e>>shift
+	pages []*[pageSize]Task
+	free  []uint32 // slots of deleted tasks, reused first
+	next  uint32   // slots below next have been used
+	n     int
+}
+
+const (
+	pageBits = 8
+	pageSize = 1 << pageBits
+	slotMask = 1<<32 - 1
+)
+
+// newTaskTable returns a table sized for capacity tasks.
+func newTaskTable(capacity int) taskTable {
+	tt := taskTable{seed: maphash.MakeSeed()}
+	tt.setIndex(indexSize(capacity))
+	if capacity > 0 {
+		tt.pages = make([]*[pageSize]Task, 0, (capacity+pageSize-1)/pageSize)
+	}
+	return tt
+}
+
+// indexSize is the power of two that holds n entries at most 3/4 full (at least 8).
+func indexSize(n int) int {
+	return max(8, 1<<bits.Len(uint(n+n/3)))
+}
+
+func (tt *taskTable) hash(id DispatcherID) uint64 { return maphash.String(tt.seed, string(id)) }
+
+// setIndex replaces the index with an empty one of size entries (a power of two).
+func (tt *taskTable) setIndex(size int) {
+	tt.index = make([]uint64, size)
+	tt.shift = uint(64 - bits.TrailingZeros(uint(size)))
+}
+
+func (tt *taskTable) at(slot uint32) *Task { return &tt.pages[slot>>pageBits][slot&(pageSize-1)] }
+
+// find returns the index position of id, or of the empty entry where it would go.
+func (tt *taskTable) find(id DispatcherID, h uint64) (pos int, found bool) {
+	mask := len(tt.index) - 1
+	tag := h &^ slotMask
+	for pos = int(h >> tt.shift); ; pos = (pos + 1) & mask {
+		e := tt.index[pos]
+		if e == 0 {
+			return pos, false
+		}
+		if e&^slotMask == tag && tt.at(uint32(e&slotMask)-1).ID == id {
+			return pos, true
+		}
+	}
+}
+
+// get returns the task with id, or nil.
+func (tt *taskTable) get(id DispatcherID) *Task {
+	if tt.n == 0 {
+		return nil
+	}
+	pos, ok := tt.find(id, tt.hash(id))
+	if !ok {
+		return nil
+	}
+	return tt.at(uint32(tt.index[pos]&slotMask) - 1)
+}
+
+// insert stores t unless a task with its id exists; it returns the stored task and whether
+// it was inserted.
+func (tt *taskTable) insert(t Task) (*Task, bool) {
+	if 4*(tt.n+1) > 3*len(tt.index) {
+		tt.grow()
+	}
+	h := tt.hash(t.ID)
+	pos, ok := tt.find(t.ID, h)
+	if ok {
+		return tt.at(uint32(tt.index[pos]&slotMask) - 1), false
+	}
+	var slot uint32
+	if k := len(tt.free); k > 0 {
+		slot = tt.free[k-1]
+		tt.free = tt.free[:k-1]
+	} else {
+		slot = tt.next
+		tt.next++
+		if int(slot>>pageBits) == len(tt.pages) {
+			tt.pages = append(tt.pages, new([pageSize]Task))
+		}
+	}
+	p := tt.at(slot)
+	*p = t
+	tt.index[pos] = h&^slotMask | uint64(slot+1)
+	tt.n++
+	return p, true
+}
+
+// remove deletes the task with id and returns it as it was.
+func (tt *taskTable) remove(id DispatcherID) (Task, bool) {
+	if tt.n == 0 {
+		return Task{}, false
+	}
+	pos, ok := tt.find(id, tt.hash(id))
+	if !ok {
+		return Task{}, false
+	}
+	slot := uint32(tt.index[pos]&slotMask) - 1
+	p := tt.at(slot)
+	old := *p
+	*p = Task{} // an empty id marks the slot free, and the strings are released
+	tt.free = append(tt.free, slot)
+	tt.n--
+	// Backward shift: move later entries of the probe run into the hole when their home
+	// position allows, so lookups never need tombstones.
+	mask := len(tt.index) - 1
+	hole := pos
+	for i := (pos + 1) & mask; tt.index[i] != 0; i = (i + 1) & mask {
+		e := tt.index[i]
+		if home := int(e >> tt.shift); (i-home)&mask >= (i-hole)&mask {
+			tt.index[hole] = e
+			hole = i
+		}
+	}
+	tt.index[hole] = 0
+	return old, true
+}
+
+// grow doubles the index and re-enters every task.
+func (tt *taskTable) grow() {
+	old := tt.index
+	tt.setIndex(2 * len(old))
+	mask := len(tt.index) - 1
+	for _, e := range old {
+		if e == 0 {
+			continue
+		}
+		pos := int(e >> tt.shift)
+		for tt.index[pos] != 0 {
+			pos = (pos + 1) & mask
+		}
+		tt.index[pos] = e
+	}
+}
+
+// each calls fn for every task, in slot order. fn may change the task.
+func (tt *taskTable) each(fn func(*Task)) {
+	for slot := uint32(0); slot < tt.next; slot++ {
+		if t := tt.at(slot); t.ID != "" {
+			fn(t)
+		}
+	}
+}
