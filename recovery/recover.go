@@ -12,40 +12,6 @@ import (
 	ops "opfsm/operators"
 )
 
-// Decision explains what recovery did with one dispatcher, span or journal entry. It keeps
-// its evidence as fields and formats it only when asked, because recovery decides once per
-// span and a million spans must not mean a million Sprintf calls.
-type Decision struct {
-	// Subject is the dispatcher or task id the decision is about.
-	Subject ops.DispatcherID
-	// Rule is a stable rule name, documented in docs/recovery.md.
-	Rule string
-	// Node, Span and State are what the deciding report said (zero when not from a report).
-	Node  ops.NodeID
-	Span  ops.Span
-	State ops.ComponentState
-	// Detail adds what the fields cannot say.
-	Detail string
-}
-
-// Evidence formats what made the rule apply.
-func (d Decision) Evidence() string {
-	var b strings.Builder
-	if d.Node != "" {
-		fmt.Fprintf(&b, "%s %s on %s", d.Span, d.State, d.Node)
-	}
-	if d.Detail != "" {
-		if b.Len() > 0 {
-			b.WriteString(": ")
-		}
-		b.WriteString(d.Detail)
-	}
-	return b.String()
-}
-
-// String formats the decision as "subject rule: evidence".
-func (d Decision) String() string { return string(d.Subject) + " " + d.Rule + ": " + d.Evidence() }
-
 // Result is the recovered maintainer state.
 type Result struct {
 	// Controller holds the recovered task registry and operators, ready to run.
@@ -54,7 +20,7 @@ type Result struct {
 	// then one-shot removes of dispatchers that nothing should own, by node and id.
 	Messages []ops.Message
 	// Decisions is the log of every rule applied, in the order applied.
-	Decisions []Decision
+	Decisions Decisions
 	// Rejected lists the parts of the snapshot that were not used.
 	Rejected []*Rejection
 }
@@ -75,23 +41,23 @@ const bugFirstReportWins = "g8_first_report_wins"
 // into maps: each is addressed by a ref into its response's dispatcher list (sorted by id),
 // and its status lives in one flat slice, so a million spans cost a few flat allocations.
 type recoverer struct {
-	snap      Snapshot
-	live      map[ops.TableID]int32 // live table -> its index in tables
-	tables    []ops.TableID         // live tables, sorted, unique
-	nodes     map[ops.NodeID]int32  // accepted node -> its index in resps
-	resps     []Response            // accepted, sorted by node; dispatchers as reported
-	views     []view                // views[i] orders resps[i]'s dispatchers
-	base      []int32               // base[i] is the index in status of resps[i]'s first dispatcher
-	status    []uint8               // per reported dispatcher, as reported: unusable, open or claimed
-	spans     tableSpans            // the spans of every task so far, by live table (set by adopt)
-	order     []ref                 // adopt's candidates in the order it decides them
-	c         *ops.Controller
-	repair    *coverageRepair
-	added     []ops.Span // the spans of the tasks added before adopt, unless...
-	changed   bool       // ...a restored operator finished at once and changed the registry
-	oneShot   []ops.Message
-	decisions []Decision
-	rejected  []*Rejection
+	snap     Snapshot
+	live     map[ops.TableID]int32 // live table -> its index in tables
+	tables   []ops.TableID         // live tables, sorted, unique
+	nodes    map[ops.NodeID]int32  // accepted node -> its index in resps
+	resps    []Response            // accepted, sorted by node; dispatchers as reported
+	views    []view                // views[i] orders resps[i]'s dispatchers
+	base     []int32               // base[i] is the index in status of resps[i]'s first dispatcher
+	status   []uint8               // per reported dispatcher, as reported: unusable, open or claimed
+	spans    tableSpans            // the spans of every task so far, by live table (set by adopt)
+	order    []ref                 // adopt's candidates in the order it decides them
+	c        *ops.Controller
+	repair   *coverageRepair
+	added    []ops.Span // the spans of the tasks added before adopt, unless...
+	changed  bool       // ...a restored operator finished at once and changed the registry
+	oneShot  []ops.Message
+	log      Decisions
+	rejected []*Rejection
 }
 
 // ref addresses one reported dispatcher: resps[r].Dispatchers[i], as reported. Passes
@@ -117,14 +83,14 @@ func (r *recoverer) nodeOf(x ref) ops.NodeID { return r.resps[x.r].Node }
 func (r *recoverer) slot(x ref) *uint8       { return &r.status[r.base[x.r]+x.i] }
 func (r *recoverer) claim(x ref)             { *r.slot(x) = claimed }
 
-func (r *recoverer) decide(id ops.DispatcherID, rule, format string, args ...any) {
-	r.decisions = append(r.decisions, Decision{Subject: id, Rule: rule, Detail: fmt.Sprintf(format, args...)})
+func (r *recoverer) decide(id ops.DispatcherID, rl rule, format string, args ...any) {
+	r.log.addText(id, rl, ops.Span{}, fmt.Sprintf(format, args...))
 }
 
 // decideText records a decision whose detail is already a string: the journal rules
 // build theirs by concatenation, one allocation instead of fmt's boxing and formatting.
-func (r *recoverer) decideText(id ops.DispatcherID, rule, detail string) {
-	r.decisions = append(r.decisions, Decision{Subject: id, Rule: rule, Detail: detail})
+func (r *recoverer) decideText(id ops.DispatcherID, rl rule, detail string) {
+	r.log.addText(id, rl, ops.Span{}, detail)
 }
 
 // idList formats ids as fmt's %v does: [a b c].
@@ -141,10 +107,10 @@ func idList(ids []ops.DispatcherID) string {
 	return b.String()
 }
 
-// decideReport records a decision about one reported dispatcher, without formatting.
-func (r *recoverer) decideReport(x ref, rule, detail string) {
-	d := r.disp(x)
-	r.decisions = append(r.decisions, Decision{Subject: d.ID, Rule: rule, Node: r.nodeOf(x), Span: d.Span, State: d.State, Detail: detail})
+// decideReport records a decision about one reported dispatcher: a 16-byte entry that
+// refers to the report, formatted only when the log is read.
+func (r *recoverer) decideReport(x ref, rl rule, d detail) {
+	r.log.addReport(x, rl, d)
 }
 
 func (r *recoverer) reject(node ops.NodeID, what string, err error) {
@@ -155,7 +121,8 @@ func (r *recoverer) reject(node ops.NodeID, what string, err error) {
 // pure, deterministic function of the snapshot: the order of responses, of their
 // dispatchers and of their journals does not matter, and a response repeated verbatim
 // counts once. Only an unusable snapshot is an error; bad parts of it are listed in
-// Result.Rejected and the rest is used.
+// Result.Rejected and the rest is used. Result.Decisions reads the reports from the
+// snapshot's dispatcher lists: keep them unchanged while it is used.
 func Recover(s Snapshot) (Result, error) {
 	if s.Changefeed == "" || s.Epoch == 0 {
 		return Result{}, fmt.Errorf("recovery: %w: changefeed %q epoch %d", ErrInvalidSnapshot, s.Changefeed, s.Epoch)
@@ -176,7 +143,8 @@ func Recover(s Snapshot) (Result, error) {
 	for _, resp := range r.resps {
 		journals += len(resp.Journal) + len(resp.MergeJournal)
 	}
-	r.decisions = make([]Decision, 0, total+journals)
+	r.log.entries = make([]entry, 0, total+journals)
+	r.log.texts = make([]text, 0, journals)
 	r.added = make([]ops.Span, 0, 2*journals) // a journal entry adds a task or two (a merge, three)
 	r.repair = &coverageRepair{epoch: s.Epoch}
 	r.c = ops.NewController(ops.Config{Changefeed: s.Changefeed, Epoch: s.Epoch, Capacity: total, TaskDeleted: r.repair.taskDeleted})
@@ -195,7 +163,8 @@ func Recover(s Snapshot) (Result, error) {
 	slices.SortFunc(r.rejected, func(a, b *Rejection) int {
 		return cmp.Or(cmp.Compare(a.Node, b.Node), cmp.Compare(a.What, b.What), cmp.Compare(a.Err.Error(), b.Err.Error()))
 	})
-	return Result{Controller: r.c, Messages: msgs, Decisions: r.decisions, Rejected: r.rejected}, nil
+	r.log.resps = r.resps
+	return Result{Controller: r.c, Messages: msgs, Decisions: r.log, Rejected: r.rejected}, nil
 }
 
 // fence keeps the responses of this changefeed and epoch, one per node (3.1, 3.7, 25c).
@@ -497,9 +466,9 @@ func (r *recoverer) restoreMerges() {
 				// Merge done: keep the merged dispatcher, forget the sources (3.4 step 4).
 				r.adoptTask(tx, ops.Replicating)
 				for _, s := range srcs {
-					r.claimRemoving(s, "3.4-merge-done-source")
+					r.claimRemoving(s, ruleMergeDoneSource)
 				}
-				r.decideText(rec.ID, "3.4-merge-done", "merged "+string(rec.ID)+" reported Working on "+string(n))
+				r.decideText(rec.ID, ruleMergeDone, "merged "+string(rec.ID)+" reported Working on "+string(n))
 			case hasTarget && (committed(target.State) || allWaiting) && len(srcs) == len(rec.Sources):
 				// Committed, or pre-commit with full evidence: resume the merge exactly.
 				r.resumeMerge(rec, tx, srcs)
@@ -507,9 +476,9 @@ func (r *recoverer) restoreMerges() {
 				// Committed but a source was already swept: the merged span is the survivor.
 				r.adoptTask(tx, ops.Replicating)
 				for _, s := range srcs {
-					r.claimRemoving(s, "3.4-merge-committed-source")
+					r.claimRemoving(s, ruleMergeCommittedSource)
 				}
-				r.decide(rec.ID, "3.4-merge-committed-partial", "merged %s %s, %d of %d sources left", rec.ID, target.State, len(srcs), len(rec.Sources))
+				r.decide(rec.ID, ruleMergeCommittedPartial, "merged %s %s, %d of %d sources left", rec.ID, target.State, len(srcs), len(rec.Sources))
 			case hasTarget:
 				// Pre-commit without full evidence: the manager aborts the merge and its sources
 				// return to Working, so they keep their tasks; the target is removed (G6).
@@ -518,9 +487,9 @@ func (r *recoverer) restoreMerges() {
 						r.adoptTask(s, ops.Replicating)
 					}
 				}
-				r.cleanup(tx, "G6-abort-precommit-target")
+				r.cleanup(tx, ruleAbortPrecommitTarget)
 			default:
-				r.decide(rec.ID, "3.4-merge-stale-journal", "no merged dispatcher on %s; sources are adopted as they are", n)
+				r.decide(rec.ID, ruleMergeStaleJournal, "no merged dispatcher on %s; sources are adopted as they are", n)
 			}
 		}
 	}
@@ -539,7 +508,7 @@ func (r *recoverer) resumeMerge(rec ops.Record, tx ref, srcs []ref) {
 	rec.State = "Running"
 	rec.Span = target.Span
 	r.restore(n, rec)
-	r.decideText(rec.ID, "3.4-merge-resume", "merged "+string(rec.ID)+" "+target.State.String()+" on "+string(n)+" with sources "+idList(rec.Sources))
+	r.decideText(rec.ID, ruleMergeResume, "merged "+string(rec.ID)+" "+target.State.String()+" on "+string(n)+" with sources "+idList(rec.Sources))
 }
 
 // restoreJournals applies 3.3 with full records: each operator resumes in the state its
@@ -557,7 +526,7 @@ func (r *recoverer) restoreJournals() {
 				continue // dropped: the dropped-table rule decides (C6, G5)
 			}
 			if _, ok := r.c.Operator(rec.ID); ok {
-				r.decide(rec.ID, "3.3-journal-superseded", "an operator for %s was already restored", rec.ID)
+				r.decide(rec.ID, ruleJournalSuperseded, "an operator for %s was already restored", rec.ID)
 				continue
 			}
 			x, here := r.get(n, rec.ID)
@@ -577,12 +546,12 @@ func (r *recoverer) restoreCreate(n ops.NodeID, rec ops.Record, x ref, here bool
 	switch {
 	case here && r.disp(x).State == ops.Working:
 		r.adoptTask(x, ops.Replicating)
-		r.decideText(rec.ID, "3.3-create-done", string(rec.ID)+" already Working on "+string(n))
+		r.decideText(rec.ID, ruleCreateDone, string(rec.ID)+" already Working on "+string(n))
 	case here:
 		r.adoptTask(x, ops.Scheduling)
 		rec.Type, rec.State, rec.Origin = ops.TypeAdd, "Running", ""
 		r.restore(n, rec)
-		r.decideText(rec.ID, "3.3-create-resume", string(rec.ID)+" "+r.disp(x).State.String()+" on "+string(n)+": waiting for Working")
+		r.decideText(rec.ID, ruleCreateResume, string(rec.ID)+" "+r.disp(x).State.String()+" on "+string(n)+": waiting for Working")
 	default:
 		if err := r.addTask(ops.Task{ID: rec.ID, Span: rec.Span, Sched: ops.Scheduling, Node: n}); err != nil {
 			r.reject(n, "journal "+string(rec.ID), fmt.Errorf("%w: %w", ErrBadJournal, err))
@@ -594,7 +563,7 @@ func (r *recoverer) restoreCreate(n ops.NodeID, rec ops.Record, x ref, here bool
 			rec.State = "Running"
 		}
 		r.restore(n, rec)
-		r.decideText(rec.ID, "3.3-create-restore", "Create of "+string(rec.ID)+" journaled on "+string(n)+", dispatcher not there yet")
+		r.decideText(rec.ID, ruleCreateRestore, "Create of "+string(rec.ID)+" journaled on "+string(n)+", dispatcher not there yet")
 	}
 }
 
@@ -607,7 +576,7 @@ func (r *recoverer) restoreRemove(n ops.NodeID, rec ops.Record, x ref, here bool
 				if err := r.addTask(ops.Task{ID: rec.ID, Span: rec.Span, Sched: ops.Scheduling, Node: rec.Dest}); err == nil {
 					rec.State = "AddDest"
 					r.restore(n, rec)
-					r.decideText(rec.ID, "G4-move-continue-add-dest", "origin "+string(n)+" closed "+string(rec.ID)+"; move resumes towards "+string(rec.Dest))
+					r.decideText(rec.ID, ruleMoveContinueAddDest, "origin "+string(n)+" closed "+string(rec.ID)+"; move resumes towards "+string(rec.Dest))
 				}
 				return
 			}
@@ -615,11 +584,11 @@ func (r *recoverer) restoreRemove(n ops.NodeID, rec ops.Record, x ref, here bool
 			if err := r.addTask(ops.Task{ID: rec.ID, Span: rec.Span, Sched: ops.Scheduling, Node: n}); err == nil {
 				rec.State = "Done"
 				r.restore(n, rec)
-				r.decide(rec.ID, "G4-split-finish", "origin %s closed %s; split into %v", n, rec.ID, rec.SplitSpans)
+				r.decide(rec.ID, ruleSplitFinish, "origin %s closed %s; split into %v", n, rec.ID, rec.SplitSpans)
 			}
 			return
 		}
-		r.decideText(rec.ID, "3.3-remove-done", string(rec.ID)+" no longer on "+string(n))
+		r.decideText(rec.ID, ruleRemoveDone, string(rec.ID)+" no longer on "+string(n))
 		return
 	}
 	sched := ops.Scheduling
@@ -636,7 +605,7 @@ func (r *recoverer) restoreRemove(n ops.NodeID, rec ops.Record, x ref, here bool
 		r.repair.expect(rec.ID)
 		detail += "; coverage repaired when it finishes"
 	}
-	r.decideText(rec.ID, "3.3-remove-resume", detail)
+	r.decideText(rec.ID, ruleRemoveResume, detail)
 }
 
 // coverageRepair finishes what a restored standalone remove of a live table leaves behind
@@ -743,7 +712,7 @@ func (r *recoverer) adopt() {
 		return cmp.Or(cmp.Compare(r.disp(a).ID, r.disp(b).ID), cmp.Compare(r.nodeOf(a), r.nodeOf(b)))
 	})
 	for _, x := range dropped {
-		r.removeWithoutTask(x, "C6-dropped-table")
+		r.removeWithoutTask(x, ruleDroppedTable)
 	}
 
 	// Counting sort by (rank, table); each bucket keeps the order reports were collected in.
@@ -801,9 +770,9 @@ func (r *recoverer) adopt() {
 		for j, x := range group {
 			d := r.disp(x)
 			if d.Removing || !(committed(d.State) || d.State == ops.WaitingMerge) {
-				rule := "3.5-not-active"
+				rule := ruleNotActive
 				if d.State == ops.Preparing || d.State == ops.MergeReady {
-					rule = "G6-abort-precommit-target"
+					rule = ruleAbortPrecommitTarget
 				}
 				r.cleanup(x, rule)
 				continue
@@ -819,12 +788,12 @@ func (r *recoverer) adopt() {
 				taken = errors.Is(err, ops.ErrTaskExists) || err != nil && r.hasTask(d.ID)
 			}
 			if overlaps || taken {
-				r.cleanup(x, "G8-overlap")
-				r.decisions[len(r.decisions)-1].Detail += " (overlaps " + other.String() + " or its id is taken)"
+				r.cleanup(x, ruleOverlap)
+				r.log.extendLast(" (overlaps " + other.String() + " or its id is taken)")
 				continue
 			}
 			r.spans.add(ti, start[b]+int32(j))
-			r.decideReport(x, "3.2-adopt", "")
+			r.decideReport(x, ruleAdopt, detailNone)
 		}
 	}
 }
@@ -916,13 +885,14 @@ func (r *recoverer) fillHoles() {
 		}
 		all = holes(all, tb, len(refs), at)
 	}
-	r.decisions = slices.Grow(r.decisions, len(all))
+	r.log.entries = slices.Grow(r.log.entries, len(all))
+	r.log.texts = slices.Grow(r.log.texts, len(all))
 	for _, h := range all {
 		id := holeID(h, r.snap.Epoch)
 		if err := r.c.AddTask(ops.Task{ID: id, Span: h, Sched: ops.Absent}); err != nil {
 			continue // cannot happen: ids are unique per table start key
 		}
-		r.decisions = append(r.decisions, Decision{Subject: id, Rule: "3.2-hole", Span: h, Detail: "uncovered"})
+		r.log.addText(id, ruleHole, h, "uncovered")
 	}
 }
 
@@ -968,28 +938,28 @@ func (r *recoverer) adoptTask(x ref, sched ops.Sched) {
 
 // claimRemoving marks a reported dispatcher as handled without a task: it is already being
 // closed by its manager (a merge source after the commit point).
-func (r *recoverer) claimRemoving(x ref, rule string) {
+func (r *recoverer) claimRemoving(x ref, rl rule) {
 	r.claim(x)
-	r.decideReport(x, rule, "closing")
+	r.decideReport(x, rl, detailClosing)
 }
 
 // cleanup removes a reported dispatcher that no task may own.
-func (r *recoverer) cleanup(x ref, rule string) {
+func (r *recoverer) cleanup(x ref, rl rule) {
 	r.claim(x)
-	r.removeWithoutTask(x, rule)
+	r.removeWithoutTask(x, rl)
 }
 
-func (r *recoverer) removeWithoutTask(x ref, rule string) {
+func (r *recoverer) removeWithoutTask(x ref, rl rule) {
 	d, n := r.disp(x), r.nodeOf(x)
 	rec := ops.Record{Changefeed: r.snap.Changefeed, ID: d.ID, Type: ops.TypeRemove, State: "Running", Epoch: r.snap.Epoch, Span: d.Span, Origin: n}
 	_, hasOp := r.c.Operator(d.ID)
 	if hasOp || r.hasTask(d.ID) {
 		r.oneShot = append(r.oneShot, ops.Message{To: n, Kind: ops.Remove, Record: rec})
-		r.decideReport(x, rule, "one-shot remove (the id is owned elsewhere)")
+		r.decideReport(x, rl, detailOneShot)
 		return
 	}
 	r.restore(n, rec)
-	r.decideReport(x, rule, "remove operator without task")
+	r.decideReport(x, rl, detailRemoveOperator)
 }
 
 // restore restores an operator from rec, or rejects the journal entry it came from. It

@@ -177,14 +177,14 @@ func TestScenarios(t *testing.T) {
 			require.Empty(t, res.Rejected)
 			require.Equal(t, tc.want, summarize(res))
 			for _, rule := range tc.rules {
-				require.True(t, hasRule(res, rule), "rule %s not applied: %+v", rule, res.Decisions)
+				require.True(t, hasRule(res, rule), "rule %s not applied: %+v", rule, res.Decisions.List())
 			}
 		})
 	}
 }
 
 func hasRule(res Result, rule string) bool {
-	for _, d := range res.Decisions {
+	for d := range res.Decisions.All() {
 		if d.Rule == rule {
 			return true
 		}
@@ -251,7 +251,7 @@ func TestScanAgreesWithTracking(t *testing.T) {
 		scanRegistry = false
 		require.NoError(t, err)
 		require.Equal(t, summarize(want), summarize(got))
-		require.Equal(t, want.Decisions, got.Decisions)
+		require.Equal(t, want.Decisions.List(), got.Decisions.List())
 	}
 }
 
@@ -274,7 +274,7 @@ func orderDependence(t *testing.T, n int) string {
 		for j := 0; j < 5; j++ {
 			got, err := Recover(shuffle(rng, snap))
 			require.NoError(t, err)
-			if !reflect.DeepEqual(summarize(want), summarize(got)) || !reflect.DeepEqual(want.Decisions, got.Decisions) {
+			if !reflect.DeepEqual(summarize(want), summarize(got)) || !reflect.DeepEqual(want.Decisions.List(), got.Decisions.List()) {
 				return fmt.Sprintf("snapshot %d shuffle %d: %+v != %+v", i, j, summarize(want), summarize(got))
 			}
 		}
