@@ -56,7 +56,7 @@ type Config struct {
 	// Logger, if not nil, logs operators added, finished and refused (never per status).
 	Logger *zap.Logger
 	// Capacity, if set, sizes the registry's index for that many tasks up front (recovery
-	// knows), so adding them never rehashes it. Tasks are stored in pages of 256 whatever
+	// knows), so adding them never rehashes it. Tasks are stored in pages of 1024 whatever
 	// it says.
 	Capacity int
 	// TaskDeleted, if not nil, is called after a finished remove operator with HookDelete
@@ -73,6 +73,7 @@ type Controller struct {
 	tasks   taskTable
 	ops     map[DispatcherID]*Operator
 	splitID uint64
+	sink    uint64 // keeps AddTasks' look-ahead loads
 }
 
 // NewController returns an empty controller.
@@ -152,6 +153,50 @@ func (c *Controller) opIDs() []DispatcherID {
 
 // AddTask inserts a task, for a scheduler placing a new table or for recovery.
 func (c *Controller) AddTask(t Task) error {
+	if err := checkTask(t); err != nil {
+		return err
+	}
+	if _, ok := c.tasks.insert(t); !ok {
+		return fmt.Errorf("operators: add task %s: %w", t.ID, ErrTaskExists)
+	}
+	return nil
+}
+
+// AddTasks adds ts as calling AddTask on each, in order, would, and returns the error
+// AddTask gave each task it refused, by position (nil when it added them all). It hashes a
+// few tasks ahead and touches their places in the registry's index together, so their
+// cache misses overlap: at a million tasks (recovery) that is several times faster than
+// one AddTask each, whose misses come one after another.
+func (c *Controller) AddTasks(ts []Task) []error {
+	const ahead = 16
+	var errs []error
+	var hs [ahead]uint64
+	for lo := 0; lo < len(ts); lo += ahead {
+		batch := ts[lo:min(lo+ahead, len(ts))]
+		for i := range batch {
+			hs[i] = c.tasks.hash(batch[i].ID)
+		}
+		c.sink ^= c.tasks.touch(hs[:len(batch)])
+		for i := range batch {
+			err := checkTask(batch[i])
+			if err == nil {
+				if _, ok := c.tasks.insertHashed(batch[i], hs[i]); !ok {
+					err = fmt.Errorf("operators: add task %s: %w", batch[i].ID, ErrTaskExists)
+				}
+			}
+			if err != nil {
+				if errs == nil {
+					errs = make([]error, len(ts))
+				}
+				errs[lo+i] = err
+			}
+		}
+	}
+	return errs
+}
+
+// checkTask validates a task AddTask is asked to add.
+func checkTask(t Task) error {
 	switch {
 	case t.ID == "":
 		return fmt.Errorf("operators: add task: %w: empty id", ErrInvalidRecord)
@@ -159,9 +204,6 @@ func (c *Controller) AddTask(t Task) error {
 		return fmt.Errorf("operators: add task %s: %w: %s", t.ID, ErrInvalidSpan, t.Span)
 	case (t.Sched == Absent) != (t.Node == ""):
 		return fmt.Errorf("operators: add task %s: %w: %s with node %q", t.ID, ErrTaskState, t.Sched, t.Node)
-	}
-	if _, ok := c.tasks.insert(t); !ok {
-		return fmt.Errorf("operators: add task %s: %w", t.ID, ErrTaskExists)
 	}
 	return nil
 }

@@ -50,3 +50,39 @@ func TestTaskTableAgreesWithMap(t *testing.T) {
 		}
 	}
 }
+
+// TestAddTasksAgreesWithAddTask: AddTasks gives each task the answer AddTask would, in order,
+// duplicates and invalid tasks included, and leaves the same registry.
+func TestAddTasksAgreesWithAddTask(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{0, 1, 15, 16, 17, 500} {
+		var ts []Task
+		for i := 0; i < n; i++ {
+			task := Task{ID: DispatcherID("d" + strconv.Itoa(rng.IntN(n+1))), Span: Span{Table: TableID(i)}, Sched: Replicating, Node: "B"}
+			switch rng.IntN(10) {
+			case 0:
+				task.Node = "" // refused: Replicating without a node
+			case 1:
+				task.ID = ""
+			}
+			ts = append(ts, task)
+		}
+		one, all := NewController(Config{Changefeed: "cf", Epoch: 1}), NewController(Config{Changefeed: "cf", Epoch: 1, Capacity: n})
+		require.NoError(t, one.AddTask(Task{ID: "d0", Span: Span{Table: 1}, Sched: Absent}))
+		require.NoError(t, all.AddTask(Task{ID: "d0", Span: Span{Table: 1}, Sched: Absent}))
+		errs := all.AddTasks(ts)
+		refused := 0
+		for i, task := range ts {
+			want := one.AddTask(task)
+			if want == nil {
+				require.True(t, errs == nil || errs[i] == nil, "task %d", i)
+				continue
+			}
+			refused++
+			require.NotNil(t, errs, "task %d", i)
+			require.EqualError(t, errs[i], want.Error())
+		}
+		require.Equal(t, refused == 0, errs == nil)
+		require.Equal(t, one.Tasks(), all.Tasks())
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"hash/maphash"
+	"math/bits"
 	"reflect"
 	"slices"
 	"strconv"
@@ -726,6 +728,14 @@ func (r *recoverer) adopt() {
 		order[count[bucket[k]]] = x
 		count[bucket[k]]++
 	}
+	// When no two candidates share an id and none has a task yet, every task adopt adds is
+	// new: it may add them in batches, whose registry lookups overlap, since no lookup in
+	// between (cleanup's) can see them and none of them can be refused as taken.
+	batched := !oneByOne && seededBug == "" && r.idsUnique(cands)
+	var batch []ops.Task
+	if batched {
+		batch = make([]ops.Task, 0, min(len(cands), batchSize))
+	}
 	cands, bucket = nil, nil
 
 	// Room per live table for its tasks so far and for every candidate of it. The tasks
@@ -779,7 +789,13 @@ func (r *recoverer) adopt() {
 			}
 			other, overlaps := r.overlapping(r.spans.of(ti), d.Span)
 			taken := false
-			if !overlaps {
+			if !overlaps && batched {
+				batch = append(batch, ops.Task{ID: d.ID, Span: d.Span, Sched: ops.Replicating, Node: r.nodeOf(x), Checkpoint: d.Checkpoint})
+				if len(batch) == batchSize {
+					_ = r.c.AddTasks(batch) // only an empty node can be refused: adopted without a task, as below
+					batch = batch[:0]
+				}
+			} else if !overlaps {
 				// AddTask itself finds a taken id: one registry lookup per report, not two.
 				err := r.c.AddTask(ops.Task{ID: d.ID, Span: d.Span, Sched: ops.Replicating, Node: r.nodeOf(x), Checkpoint: d.Checkpoint})
 				// Another refusal can only be an empty node name, checked before the id: such
@@ -796,6 +812,75 @@ func (r *recoverer) adopt() {
 			r.decideReport(x, ruleAdopt, detailNone)
 		}
 	}
+	_ = r.c.AddTasks(batch)
+}
+
+// batchSize is how many tasks adopt hands AddTasks at a time.
+const batchSize = 4096
+
+// oneByOne makes adopt add its tasks one AddTask at a time even when it could batch them;
+// tests set it to check that both ways agree.
+var oneByOne bool
+
+// idsUnique reports whether no two candidates share an id and no candidate's id has a task.
+// It hashes every id once and sets a bit per hash in a bitmap of eight bits per id, small
+// enough to stay in cache; only the ids whose bit was set twice (about a tenth) are then
+// sorted by hash and compared.
+func (r *recoverer) idsUnique(cands []ref) bool {
+	var ids []ops.DispatcherID // the registry's
+	r.c.EachTask(func(t ops.Task) { ids = append(ids, t.ID) })
+	n := len(ids) + len(cands)
+	id := func(i int) ops.DispatcherID {
+		if i < len(ids) {
+			return ids[i]
+		}
+		return r.disp(cands[i-len(ids)]).ID
+	}
+	size := uint64(1) << bits.Len(uint(8*n|63))
+	seed := maphash.MakeSeed()
+	hs := make([]uint64, n)
+	bitmap, twice := make([]uint64, size/64), make([]uint64, size/64)
+	collided := false
+	for i := range hs {
+		h := maphash.String(seed, string(id(i)))
+		hs[i] = h
+		b := h & (size - 1)
+		w, m := b/64, uint64(1)<<(b%64)
+		if bitmap[w]&m != 0 {
+			twice[w] |= m
+			collided = true
+		}
+		bitmap[w] |= m
+	}
+	if !collided {
+		return true
+	}
+	type suspect struct {
+		h uint64
+		i int32
+	}
+	var sus []suspect
+	for i, h := range hs {
+		if b := h & (size - 1); twice[b/64]&(1<<(b%64)) != 0 {
+			sus = append(sus, suspect{h, int32(i)})
+		}
+	}
+	slices.SortFunc(sus, func(a, b suspect) int { return cmp.Compare(a.h, b.h) })
+	for lo := 0; lo < len(sus); {
+		hi := lo + 1
+		for hi < len(sus) && sus[hi].h == sus[lo].h {
+			hi++
+		}
+		for j := lo; j < hi; j++ { // equal full hashes are rare: compare them pairwise
+			for k := j + 1; k < hi; k++ {
+				if id(int(sus[j].i)) == id(int(sus[k].i)) {
+					return false
+				}
+			}
+		}
+		lo = hi
+	}
+	return true
 }
 
 // tableSpans holds spans grouped by live table in one backing array, each table with the

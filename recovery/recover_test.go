@@ -255,6 +255,27 @@ func TestScanAgreesWithTracking(t *testing.T) {
 	}
 }
 
+// TestBatchAgreesWithOneByOne: adopt adds its tasks in batches when their ids are unique,
+// one AddTask at a time otherwise; both ways must give the same result.
+func TestBatchAgreesWithOneByOne(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	snaps := []Snapshot{bigSnapshot(10_000)}
+	for i := 0; i < 200; i++ {
+		snaps = append(snaps, randomSnapshot(rng, 1+rng.IntN(60)))
+	}
+	for _, snap := range snaps {
+		want, err := Recover(snap)
+		require.NoError(t, err)
+		oneByOne = true
+		got, err := Recover(snap)
+		oneByOne = false
+		require.NoError(t, err)
+		require.Equal(t, summarize(want), summarize(got))
+		require.Equal(t, want.Decisions.List(), got.Decisions.List())
+		require.Equal(t, want.Messages, got.Messages)
+	}
+}
+
 // TestOrderIndependenceCatchesSeededBug proves the property check can fail: with G8
 // resolved by response order, as TiCDC does, it finds a snapshot whose result changes.
 func TestOrderIndependenceCatchesSeededBug(t *testing.T) {
