@@ -1,6 +1,7 @@
 package operators
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -124,10 +125,10 @@ func (c *Controller) Operator(id DispatcherID) (Record, bool) {
 
 // Operators returns the records of every operator, ordered by id.
 func (c *Controller) Operators() []Record {
-	ids := c.opIDs()
-	out := make([]Record, 0, len(ids))
-	for _, id := range ids {
-		out = append(out, c.ops[id].Record(c.cfg.Changefeed, c.cfg.Epoch))
+	sorted := c.sortedOps()
+	out := make([]Record, 0, len(sorted))
+	for _, o := range sorted {
+		out = append(out, o.Record(c.cfg.Changefeed, c.cfg.Epoch))
 	}
 	return out
 }
@@ -143,12 +144,50 @@ func cmpID(a, b DispatcherID) int {
 }
 
 func (c *Controller) opIDs() []DispatcherID {
-	ids := make([]DispatcherID, 0, len(c.ops))
-	for id := range c.ops {
-		ids = append(ids, id)
+	sorted := c.sortedOps()
+	ids := make([]DispatcherID, len(sorted))
+	for i, o := range sorted {
+		ids[i] = o.id
 	}
-	slices.Sort(ids)
 	return ids
+}
+
+// sortedOps returns every operator, ordered by id. It sorts them by the ids' first eight
+// bytes, which compare as integers, and compares whole ids only where those are equal:
+// recovery's first Pending sorts a hundred thousand operators or more.
+func (c *Controller) sortedOps() []*Operator {
+	type keyed struct {
+		prefix uint64
+		o      *Operator
+	}
+	keys := make([]keyed, 0, len(c.ops))
+	for id, o := range c.ops {
+		keys = append(keys, keyed{idPrefix(id), o})
+	}
+	slices.SortFunc(keys, func(a, b keyed) int {
+		if a.prefix != b.prefix {
+			return cmp.Compare(a.prefix, b.prefix)
+		}
+		return cmpID(a.o.id, b.o.id)
+	})
+	out := make([]*Operator, len(keys))
+	for i, k := range keys {
+		out[i] = k.o
+	}
+	return out
+}
+
+// idPrefix is the id's first eight bytes, big-endian and zero-padded: ids with different
+// prefixes compare like their prefixes.
+func idPrefix(id DispatcherID) uint64 {
+	var p uint64
+	for j := 0; j < 8; j++ {
+		p <<= 8
+		if j < len(id) {
+			p |= uint64(id[j])
+		}
+	}
+	return p
 }
 
 // AddTask inserts a task, for a scheduler placing a new table or for recovery.
@@ -525,10 +564,9 @@ func (c *Controller) HandleTableDropped(table TableID) {
 // operator id. The caller decides when to resend; the operators keep asking until they hear
 // back.
 func (c *Controller) Pending() []Message {
-	ids := c.opIDs()
-	out := make([]Message, 0, len(ids))
-	for _, id := range ids {
-		o := c.ops[id]
+	sorted := c.sortedOps()
+	out := make([]Message, 0, len(sorted))
+	for _, o := range sorted {
 		if to, kind, ok := o.message(); ok {
 			out = append(out, Message{To: to, Kind: kind, Record: o.Record(c.cfg.Changefeed, c.cfg.Epoch)})
 		}
