@@ -43,23 +43,38 @@ const bugFirstReportWins = "g8_first_report_wins"
 // into maps: each is addressed by a ref into its response's dispatcher list (sorted by id),
 // and its status lives in one flat slice, so a million spans cost a few flat allocations.
 type recoverer struct {
-	snap     Snapshot
-	live     map[ops.TableID]int32 // live table -> its index in tables
-	tables   []ops.TableID         // live tables, sorted, unique
-	nodes    map[ops.NodeID]int32  // accepted node -> its index in resps
-	resps    []Response            // accepted, sorted by node; dispatchers as reported
-	views    []view                // views[i] orders resps[i]'s dispatchers
-	base     []int32               // base[i] is the index in status of resps[i]'s first dispatcher
-	status   []uint8               // per reported dispatcher, as reported: unusable, open or claimed
-	spans    tableSpans            // the spans of every task so far, by live table (set by adopt)
-	order    []ref                 // adopt's candidates in the order it decides them
-	c        *ops.Controller
-	repair   *coverageRepair
-	added    []ops.Span // the spans of the tasks added before adopt, unless...
-	changed  bool       // ...a restored operator finished at once and changed the registry
-	oneShot  []ops.Message
-	log      Decisions
-	rejected []*Rejection
+	snap      Snapshot
+	live      map[ops.TableID]int32 // live table -> its index in tables, unless...
+	liveDense []int32               // ...the ids are dense: liveDense[t-liveLo], -1 if dropped
+	liveLo    ops.TableID
+	tables    []ops.TableID        // live tables, sorted, unique
+	nodes     map[ops.NodeID]int32 // accepted node -> its index in resps
+	resps     []Response           // accepted, sorted by node; dispatchers as reported
+	views     []view               // views[i] orders resps[i]'s dispatchers
+	base      []int32              // base[i] is the index in status of resps[i]'s first dispatcher
+	status    []uint8              // per reported dispatcher, as reported: unusable, open or claimed
+	spans     tableSpans           // the spans of every task so far, by live table (set by adopt)
+	order     []ref                // adopt's candidates in the order it decides them
+	c         *ops.Controller
+	repair    *coverageRepair
+	added     []ops.Span // the spans of the tasks added before adopt, unless...
+	changed   bool       // ...a restored operator finished at once and changed the registry
+	oneShot   []ops.Message
+	log       Decisions
+	rejected  []*Rejection
+}
+
+// liveIndex returns table t's index in tables, and whether it is live.
+func (r *recoverer) liveIndex(t ops.TableID) (int32, bool) {
+	if r.liveDense != nil {
+		if t < r.liveLo || uint64(t-r.liveLo) >= uint64(len(r.liveDense)) {
+			return 0, false
+		}
+		i := r.liveDense[t-r.liveLo]
+		return i, i >= 0
+	}
+	i, ok := r.live[t]
+	return i, ok
 }
 
 // ref addresses one reported dispatcher: resps[r].Dispatchers[i], as reported. Passes
@@ -133,9 +148,21 @@ func Recover(s Snapshot) (Result, error) {
 	r.tables = slices.Clone(s.Tables)
 	slices.Sort(r.tables)
 	r.tables = slices.Compact(r.tables)
-	r.live = make(map[ops.TableID]int32, len(r.tables))
-	for i, t := range r.tables {
-		r.live[t] = int32(i)
+	if n := len(r.tables); n > 0 && !mapTables && uint64(r.tables[n-1]-r.tables[0]) < uint64(4*n+64) {
+		// Table ids are usually dense: index them by offset, no hashing, no cache miss.
+		r.liveLo = r.tables[0]
+		r.liveDense = make([]int32, r.tables[n-1]-r.tables[0]+1)
+		for i := range r.liveDense {
+			r.liveDense[i] = -1
+		}
+		for i, t := range r.tables {
+			r.liveDense[t-r.liveLo] = int32(i)
+		}
+	} else {
+		r.live = make(map[ops.TableID]int32, len(r.tables))
+		for i, t := range r.tables {
+			r.live[t] = int32(i)
+		}
 	}
 	r.fence()
 	total := len(r.status)
@@ -446,7 +473,7 @@ func (r *recoverer) restoreMerges() {
 				r.reject(n, "merge journal "+string(rec.ID), fmt.Errorf("%w: %s record from %s for origin %s", ErrBadJournal, rec.Type, rec.Changefeed, rec.Origin))
 				continue
 			}
-			if _, live := r.live[rec.Span.Table]; !live {
+			if _, live := r.liveIndex(rec.Span.Table); !live {
 				continue // the dropped-table rule removes whatever is left of it
 			}
 			tx, hasTarget := r.get(n, rec.ID)
@@ -524,7 +551,7 @@ func (r *recoverer) restoreJournals() {
 				r.reject(n, "journal "+string(rec.ID), fmt.Errorf("%w: changefeed %q", ErrBadJournal, rec.Changefeed))
 				continue
 			}
-			if _, live := r.live[rec.Span.Table]; !live {
+			if _, live := r.liveIndex(rec.Span.Table); !live {
 				continue // dropped: the dropped-table rule decides (C6, G5)
 			}
 			if _, ok := r.c.Operator(rec.ID); ok {
@@ -696,7 +723,7 @@ func (r *recoverer) adopt() {
 			d := &ds[i]
 			if !cached || d.Span.Table != lastTable {
 				lastTable, cached = d.Span.Table, true
-				lastIdx, lastLive = r.live[lastTable]
+				lastIdx, lastLive = r.liveIndex(lastTable)
 			}
 			if !lastLive {
 				dropped = append(dropped, x)
@@ -747,7 +774,7 @@ func (r *recoverer) adopt() {
 	}
 	perTable := make([]int32, T+1)
 	for _, s := range r.added {
-		if ti, ok := r.live[s.Table]; ok {
+		if ti, ok := r.liveIndex(s.Table); ok {
 			perTable[ti+1]++
 		}
 	}
@@ -756,7 +783,7 @@ func (r *recoverer) adopt() {
 	}
 	r.spans = newTableSpans(perTable)
 	for i, s := range r.added {
-		if ti, ok := r.live[s.Table]; ok {
+		if ti, ok := r.liveIndex(s.Table); ok {
 			r.spans.add(ti, -1-int32(i))
 		}
 	}
@@ -817,6 +844,10 @@ func (r *recoverer) adopt() {
 
 // batchSize is how many tasks adopt hands AddTasks at a time.
 const batchSize = 4096
+
+// mapTables makes Recover index live tables by a map even when their ids are dense; tests
+// set it to check that both ways agree.
+var mapTables bool
 
 // oneByOne makes adopt add its tasks one AddTask at a time even when it could batch them;
 // tests set it to check that both ways agree.

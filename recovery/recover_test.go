@@ -276,6 +276,24 @@ func TestBatchAgreesWithOneByOne(t *testing.T) {
 	}
 }
 
+// TestDenseTablesAgreeWithMap: live tables are indexed by offset when their ids are dense,
+// by a map otherwise; both ways must give the same result.
+func TestDenseTablesAgreeWithMap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	for i := 0; i < 200; i++ {
+		snap := randomSnapshot(rng, 1+rng.IntN(60))
+		want, err := Recover(snap)
+		require.NoError(t, err)
+		mapTables = true
+		got, err := Recover(snap)
+		mapTables = false
+		require.NoError(t, err)
+		require.Equal(t, summarize(want), summarize(got))
+		require.Equal(t, want.Decisions.List(), got.Decisions.List())
+		require.Equal(t, want.Messages, got.Messages)
+	}
+}
+
 // TestOrderIndependenceCatchesSeededBug proves the property check can fail: with G8
 // resolved by response order, as TiCDC does, it finds a snapshot whose result changes.
 func TestOrderIndependenceCatchesSeededBug(t *testing.T) {
