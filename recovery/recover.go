@@ -790,7 +790,14 @@ func (r *recoverer) adopt() {
 
 	less := func(a, b ref) int {
 		da, db := r.disp(a), r.disp(b)
-		return cmp.Or(spanCmp(da.Span, db.Span), cmp.Compare(da.ID, db.ID), cmp.Compare(r.nodeOf(a), r.nodeOf(b)))
+		// Not cmp.Or: it would compare the ids and nodes of every pair, needed or not.
+		if c := spanCmp(da.Span, db.Span); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(da.ID, db.ID); c != 0 {
+			return c
+		}
+		return cmp.Compare(r.nodeOf(a), r.nodeOf(b))
 	}
 	for b := int32(0); b < ranks*T; b++ {
 		group := order[start[b]:start[b+1]]
@@ -952,14 +959,24 @@ func (r *recoverer) spanAt(e int32) *ops.Span {
 	return &r.added[-1-e]
 }
 
+// spanCmp orders spans as ops.Span.Less does (table, start, then end with "" last),
+// comparing each key once.
 func spanCmp(a, b ops.Span) int {
+	if a.Table != b.Table {
+		return cmp.Compare(a.Table, b.Table)
+	}
+	if c := strings.Compare(a.Start, b.Start); c != 0 {
+		return c
+	}
 	switch {
-	case a == b:
+	case a.End == b.End:
 		return 0
-	case a.Less(b):
+	case a.End == "":
+		return 1
+	case b.End == "":
 		return -1
 	default:
-		return 1
+		return strings.Compare(a.End, b.End)
 	}
 }
 

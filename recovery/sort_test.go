@@ -70,3 +70,29 @@ func TestLookupLongIDs(t *testing.T) {
 	require.True(t, hasRule(res, "3.3-remove-done")) // dispatcher-570 is not reported
 	require.Equal(t, []string{"remove dispatcher-57 Running"}, summarize(res).ops)
 }
+
+// TestSpanCmpAgreesWithLess: spanCmp is the order ops.Span.Less defines.
+func TestSpanCmpAgreesWithLess(t *testing.T) {
+	keys := []string{"", "a", "b", "ab"}
+	var spans []ops.Span
+	for _, tb := range []ops.TableID{1, 2} {
+		for _, s := range keys {
+			for _, e := range keys {
+				spans = append(spans, ops.Span{Table: tb, Start: s, End: e})
+			}
+		}
+	}
+	for _, a := range spans {
+		for _, b := range spans {
+			want := 0
+			if a.Less(b) {
+				want = -1
+			} else if b.Less(a) {
+				want = 1
+			}
+			if got := spanCmp(a, b); got != want {
+				t.Errorf("spanCmp(%v, %v) = %d, want %d", a, b, got, want)
+			}
+		}
+	}
+}
