@@ -201,11 +201,13 @@ func (c *Controller) AddTask(t Task) error {
 	return nil
 }
 
-// AddTasks adds ts as calling AddTask on each, in order, would, and returns the error
-// AddTask gave each task it refused, by position (nil when it added them all). It hashes a
-// few tasks ahead and touches their places in the registry's index together, so their
-// cache misses overlap: at a million tasks (recovery) that is several times faster than
-// one AddTask each, whose misses come one after another.
+// AddTasks adds all of ts or none. When calling AddTask on each, in order, would add them
+// all, it adds them and returns nil; otherwise it adds none and returns, by position, the
+// error AddTask would have given each task it refused (nil for the others; a task after
+// the first refusal is judged as if the ones before it had been added). It hashes a few
+// tasks ahead and touches their places in the registry's index together, so their cache
+// misses overlap: at a million tasks (recovery) that is several times faster than one
+// AddTask each, whose misses come one after another.
 func (c *Controller) AddTasks(ts []Task) []error {
 	const ahead = 16
 	var errs []error
@@ -228,6 +230,13 @@ func (c *Controller) AddTasks(ts []Task) []error {
 					errs = make([]error, len(ts))
 				}
 				errs[lo+i] = err
+			}
+		}
+	}
+	if errs != nil {
+		for i, err := range errs {
+			if err == nil {
+				c.tasks.remove(ts[i].ID) // added above, so its own: no operator needs it yet
 			}
 		}
 	}

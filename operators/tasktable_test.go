@@ -52,13 +52,17 @@ func TestTaskTableAgreesWithMap(t *testing.T) {
 }
 
 // TestAddTasksAgreesWithAddTask: AddTasks gives each task the answer AddTask would, in order,
-// duplicates and invalid tasks included, and leaves the same registry.
+// duplicates and invalid tasks included, and adds them all or, if any is refused, none.
 func TestAddTasksAgreesWithAddTask(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, n := range []int{0, 1, 15, 16, 17, 500} {
 		var ts []Task
 		for i := 0; i < n; i++ {
 			task := Task{ID: DispatcherID("d" + strconv.Itoa(rng.IntN(n+1))), Span: Span{Table: TableID(i)}, Sched: Replicating, Node: "B"}
+			if n == 17 { // all new and valid: added
+				ts = append(ts, Task{ID: DispatcherID("u" + strconv.Itoa(i)), Span: Span{Table: TableID(i)}, Sched: Absent})
+				continue
+			}
 			switch rng.IntN(10) {
 			case 0:
 				task.Node = "" // refused: Replicating without a node
@@ -70,6 +74,7 @@ func TestAddTasksAgreesWithAddTask(t *testing.T) {
 		one, all := NewController(Config{Changefeed: "cf", Epoch: 1}), NewController(Config{Changefeed: "cf", Epoch: 1, Capacity: n})
 		require.NoError(t, one.AddTask(Task{ID: "d0", Span: Span{Table: 1}, Sched: Absent}))
 		require.NoError(t, all.AddTask(Task{ID: "d0", Span: Span{Table: 1}, Sched: Absent}))
+		before := all.Tasks()
 		errs := all.AddTasks(ts)
 		refused := 0
 		for i, task := range ts {
@@ -83,6 +88,10 @@ func TestAddTasksAgreesWithAddTask(t *testing.T) {
 			require.EqualError(t, errs[i], want.Error())
 		}
 		require.Equal(t, refused == 0, errs == nil)
-		require.Equal(t, one.Tasks(), all.Tasks())
+		if refused == 0 {
+			require.Equal(t, one.Tasks(), all.Tasks())
+		} else {
+			require.Equal(t, before, all.Tasks())
+		}
 	}
 }

@@ -4,8 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"hash/maphash"
-	"math/bits"
 	"reflect"
 	"slices"
 	"strconv"
@@ -59,6 +57,7 @@ type recoverer struct {
 	repair    *coverageRepair
 	added     []ops.Span // the spans of the tasks added before adopt, unless...
 	changed   bool       // ...a restored operator finished at once and changed the registry
+	batch     []ops.Task // adoptGroup's buffer
 	oneShot   []ops.Message
 	log       Decisions
 	rejected  []*Rejection
@@ -755,14 +754,6 @@ func (r *recoverer) adopt() {
 		order[count[bucket[k]]] = x
 		count[bucket[k]]++
 	}
-	// When no two candidates share an id and none has a task yet, every task adopt adds is
-	// new: it may add them in batches, whose registry lookups overlap, since no lookup in
-	// between (cleanup's) can see them and none of them can be refused as taken.
-	batched := !oneByOne && seededBug == "" && r.idsUnique(cands)
-	var batch []ops.Task
-	if batched {
-		batch = make([]ops.Task, 0, min(len(cands), batchSize))
-	}
 	cands, bucket = nil, nil
 
 	// Room per live table for its tasks so far and for every candidate of it. The tasks
@@ -810,47 +801,88 @@ func (r *recoverer) adopt() {
 		} else if !slices.IsSortedFunc(group, less) { // reports often come in key order
 			slices.SortFunc(group, less) // a total order: (id, node) is unique
 		}
-		ti := b % T
-		for j, x := range group {
-			d := r.disp(x)
-			if d.Removing || !(committed(d.State) || d.State == ops.WaitingMerge) {
-				rule := ruleNotActive
-				if d.State == ops.Preparing || d.State == ops.MergeReady {
-					rule = ruleAbortPrecommitTarget
-				}
-				r.cleanup(x, rule)
-				continue
-			}
-			other, overlaps := r.overlapping(r.spans.of(ti), d.Span)
-			taken := false
-			if !overlaps && batched {
-				batch = append(batch, ops.Task{ID: d.ID, Span: d.Span, Sched: ops.Replicating, Node: r.nodeOf(x), Checkpoint: d.Checkpoint})
-				if len(batch) == batchSize {
-					_ = r.c.AddTasks(batch) // only an empty node can be refused: adopted without a task, as below
-					batch = batch[:0]
-				}
-			} else if !overlaps {
-				// AddTask itself finds a taken id: one registry lookup per report, not two.
-				err := r.c.AddTask(ops.Task{ID: d.ID, Span: d.Span, Sched: ops.Replicating, Node: r.nodeOf(x), Checkpoint: d.Checkpoint})
-				// Another refusal can only be an empty node name, checked before the id: such
-				// a report is adopted as before (its span counts as covered, it gets no task)
-				// unless its id is taken.
-				taken = errors.Is(err, ops.ErrTaskExists) || err != nil && r.hasTask(d.ID)
-			}
-			if overlaps || taken {
-				r.cleanup(x, ruleOverlap)
-				r.log.extendLast(" (overlaps " + other.String() + " or its id is taken)")
-				continue
-			}
-			r.spans.add(ti, start[b]+int32(j))
-			r.decideReport(x, ruleAdopt, detailNone)
-		}
+		r.adoptGroup(group, b%T, start[b])
 	}
-	_ = r.c.AddTasks(batch)
 }
 
-// batchSize is how many tasks adopt hands AddTasks at a time.
-const batchSize = 4096
+// adoptGroup decides one bucket of adopt's candidates, in order: group holds the reports
+// of live table ti with one rank, sorted, and group[0] is order[first].
+//
+// The tasks it accepts go to the registry in batches (Controller.AddTasks), so their index
+// misses overlap. A batch is added before any other registry lookup (a cleanup's) and at
+// the end of the group, and AddTasks adds all or none: when it refuses one (a taken id),
+// the decisions since the batch began are undone and redone one AddTask at a time, which
+// decides exactly as if there had been no batch.
+func (r *recoverer) adoptGroup(group []ref, ti, first int32) {
+	batch := r.batch[:0]
+	slow := oneByOne
+	var from int    // the report the batch began at
+	var logLen int  // the log's length then
+	var spanN int32 // how many spans table ti had then
+	flush := func() bool {
+		if len(batch) == 0 {
+			return true
+		}
+		errs := r.c.AddTasks(batch)
+		batch = batch[:0]
+		return errs == nil
+	}
+	for j := 0; j < len(group); j++ {
+		x := group[j]
+		d := r.disp(x)
+		if d.Removing || !(committed(d.State) || d.State == ops.WaitingMerge) {
+			if !flush() {
+				j, slow = r.undoBatch(from, logLen, ti, spanN), true
+				continue
+			}
+			rule := ruleNotActive
+			if d.State == ops.Preparing || d.State == ops.MergeReady {
+				rule = ruleAbortPrecommitTarget
+			}
+			r.cleanup(x, rule)
+			continue
+		}
+		other, overlaps := r.overlapping(r.spans.of(ti), d.Span)
+		taken := false
+		if !overlaps && !slow {
+			if len(batch) == 0 {
+				from, logLen, spanN = j, len(r.log.entries), r.spans.n[ti]
+			}
+			batch = append(batch, ops.Task{ID: d.ID, Span: d.Span, Sched: ops.Replicating, Node: r.nodeOf(x), Checkpoint: d.Checkpoint})
+		} else if !overlaps {
+			// AddTask itself finds a taken id: one registry lookup per report, not two.
+			err := r.c.AddTask(ops.Task{ID: d.ID, Span: d.Span, Sched: ops.Replicating, Node: r.nodeOf(x), Checkpoint: d.Checkpoint})
+			// Another refusal can only be an empty node name, checked before the id: such
+			// a report is adopted as before (its span counts as covered, it gets no task)
+			// unless its id is taken.
+			taken = errors.Is(err, ops.ErrTaskExists) || err != nil && r.hasTask(d.ID)
+		}
+		if overlaps || taken {
+			if !flush() {
+				j, slow = r.undoBatch(from, logLen, ti, spanN), true
+				continue
+			}
+			r.cleanup(x, ruleOverlap)
+			r.log.extendLast(" (overlaps " + other.String() + " or its id is taken)")
+			continue
+		}
+		r.spans.add(ti, first+int32(j))
+		r.decideReport(x, ruleAdopt, detailNone)
+		if j == len(group)-1 && !flush() {
+			j, slow = r.undoBatch(from, logLen, ti, spanN), true
+		}
+	}
+	r.batch = batch
+}
+
+// undoBatch undoes the decisions of a batch AddTasks refused: the log and table ti's spans
+// go back to what they were when it began, at report from. It returns the index to resume
+// the loop from (from-1: the loop increments it).
+func (r *recoverer) undoBatch(from, logLen int, ti, spanN int32) int {
+	r.log.entries = r.log.entries[:logLen]
+	r.spans.n[ti] = spanN
+	return from - 1
+}
 
 // mapTables makes Recover index live tables by a map even when their ids are dense; tests
 // set it to check that both ways agree.
@@ -859,67 +891,6 @@ var mapTables bool
 // oneByOne makes adopt add its tasks one AddTask at a time even when it could batch them;
 // tests set it to check that both ways agree.
 var oneByOne bool
-
-// idsUnique reports whether no two candidates share an id and no candidate's id has a task.
-// It hashes every id once and sets a bit per hash in a bitmap of eight bits per id, small
-// enough to stay in cache; only the ids whose bit was set twice (about a tenth) are then
-// sorted by hash and compared.
-func (r *recoverer) idsUnique(cands []ref) bool {
-	var ids []ops.DispatcherID // the registry's
-	r.c.EachTask(func(t ops.Task) { ids = append(ids, t.ID) })
-	n := len(ids) + len(cands)
-	id := func(i int) ops.DispatcherID {
-		if i < len(ids) {
-			return ids[i]
-		}
-		return r.disp(cands[i-len(ids)]).ID
-	}
-	size := uint64(1) << bits.Len(uint(8*n|63))
-	seed := maphash.MakeSeed()
-	hs := make([]uint64, n)
-	bitmap, twice := make([]uint64, size/64), make([]uint64, size/64)
-	collided := false
-	for i := range hs {
-		h := maphash.String(seed, string(id(i)))
-		hs[i] = h
-		b := h & (size - 1)
-		w, m := b/64, uint64(1)<<(b%64)
-		if bitmap[w]&m != 0 {
-			twice[w] |= m
-			collided = true
-		}
-		bitmap[w] |= m
-	}
-	if !collided {
-		return true
-	}
-	type suspect struct {
-		h uint64
-		i int32
-	}
-	var sus []suspect
-	for i, h := range hs {
-		if b := h & (size - 1); twice[b/64]&(1<<(b%64)) != 0 {
-			sus = append(sus, suspect{h, int32(i)})
-		}
-	}
-	slices.SortFunc(sus, func(a, b suspect) int { return cmp.Compare(a.h, b.h) })
-	for lo := 0; lo < len(sus); {
-		hi := lo + 1
-		for hi < len(sus) && sus[hi].h == sus[lo].h {
-			hi++
-		}
-		for j := lo; j < hi; j++ { // equal full hashes are rare: compare them pairwise
-			for k := j + 1; k < hi; k++ {
-				if id(int(sus[j].i)) == id(int(sus[k].i)) {
-					return false
-				}
-			}
-		}
-		lo = hi
-	}
-	return true
-}
 
 // tableSpans holds spans grouped by live table in one backing array, each table with the
 // room it was given up front.

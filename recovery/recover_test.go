@@ -259,7 +259,20 @@ func TestScanAgreesWithTracking(t *testing.T) {
 // one AddTask at a time otherwise; both ways must give the same result.
 func TestBatchAgreesWithOneByOne(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	snaps := []Snapshot{bigSnapshot(10_000)}
+	other := ops.Span{Table: 101}
+	snaps := []Snapshot{bigSnapshot(10_000),
+		// The same id for spans that do not overlap: the batch that adds it twice is refused
+		// and redone one by one, within a table and across tables, with a cleanup after it.
+		{Changefeed: cf, Epoch: 2, Tables: []ops.TableID{100, 101}, Responses: []Response{
+			resp("B", disp("d", left, ops.Working), disp("e", other, ops.Working)),
+			resp("C", disp("d", right, ops.Working), removing(disp("f", full, ops.Working))),
+			resp("D", disp("e", full, ops.Working), disp("g", other, ops.Initializing))}},
+		// A refused batch found when an overlapping report needs a cleanup.
+		{Changefeed: cf, Epoch: 2, Tables: []ops.TableID{102}, Responses: []Response{
+			resp("B", disp("d", ops.Span{Table: 102, End: "a"}, ops.Working)),
+			resp("C", disp("d", ops.Span{Table: 102, Start: "a", End: "m"}, ops.Working)),
+			resp("D", disp("x", ops.Span{Table: 102, Start: "b", End: "m"}, ops.Working))}},
+	}
 	for i := 0; i < 200; i++ {
 		snaps = append(snaps, randomSnapshot(rng, 1+rng.IntN(60)))
 	}
