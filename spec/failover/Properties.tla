@@ -59,19 +59,20 @@ MergeCommitRespected ==
 (* S11: a journaled Remove names a dispatcher the node has.                *)
 RemoveJournalSound == \A n \in alive, d \in Ids : opJ[n][d] # NoRec => disp[n][d] # "none"
 
-(* G4 (design.md 5: resume exactly): when recovery runs, a move journaled   *)
-(* at a node that still reports its dispatcher, active nowhere else, with  *)
-(* its destination alive, resumes as that move towards that destination.  *)
+(* G4 (design.md 5: resume exactly): when recovery runs, a move or split   *)
+(* journaled at a node that still reports its dispatcher, active nowhere   *)
+(* else, resumes as that operator from that node (a move towards its own   *)
+(* destination while that node lives).                                     *)
 RecoveryResumesJournal ==
     [][(phase = "boot" /\ phase' = "run" /\ TableLive) =>
         \A n \in alive, d \in Ids :
             LET r == resp[n].opJ[d] IN
-            (/\ r.op = "move" /\ resp[n].disp[d] # "none"
+            (/\ r.op \in {"move", "split"} /\ resp[n].disp[d] # "none"
              /\ n = Min({x \in alive : resp[x].opJ[d] # NoRec /\ resp[x].disp[d] # "none"})
              /\ \A x \in alive \ {n} : ~(Active(resp[x].disp[d]) /\ ~resp[x].rem[d])
-             /\ r.dest \in alive /\ r.dest # n
              /\ ~(d \in Sources /\ resp[n].mergeJ # 0))
-            => (ops'[d].type = "move" /\ ops'[d].dest = r.dest /\ ops'[d].origin = n)]_vars
+            => /\ ops'[d].type = r.op /\ ops'[d].origin = n
+               /\ (r.op = "move" /\ r.dest \in alive /\ r.dest # n) => ops'[d].dest = r.dest]_vars
 
 (* Liveness, once faults stop (they are bounded) under weak fairness of    *)
 (* every non-fault action.                                                 *)
