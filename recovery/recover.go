@@ -1034,9 +1034,7 @@ func holes(out []ops.Span, tb ops.TableID, n int, at func(i int) *ops.Span) []op
 func (r *recoverer) adoptTask(x ref, sched ops.Sched) {
 	r.claim(x)
 	d := r.disp(x)
-	if r.hasTask(d.ID) {
-		return
-	}
+	// A task with its id already there is kept: AddTask refuses it, one lookup, not two.
 	_ = r.addTask(ops.Task{ID: d.ID, Span: d.Span, Sched: sched, Node: r.nodeOf(x), Checkpoint: d.Checkpoint})
 }
 
