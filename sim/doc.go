@@ -4,11 +4,13 @@
 // (same names, same parameters; docs/abstract-state.md), so the conformance suite can
 // compare the two state by state.
 //
-// This first slice is the dispatcher manager (Manager), action for action with
+// So far it has the dispatcher manager (Manager), action for action with
 // spec/failover/DispatcherManager.tla: requests behind the epoch fence, the schedule and
 // merge journals, dispatcher progress, merge execution with its commit point and abort,
-// sweeps, and bootstrap responses in the form package recovery reads. The maintainer side
-// of the simulator is the library itself (operators.Controller and recovery.Recover).
+// sweeps, and bootstrap responses in the form package recovery reads; and the network
+// (Network), as in Network.tla: one ordered request stream per (maintainer epoch, node),
+// one ordered status stream per node, loss and duplicate delivery. The maintainer side of
+// the simulator is the library itself (operators.Controller and recovery.Recover).
 //
 // Everything is a pure, deterministic value: no goroutines, clocks or randomness; maps are
 // only ever walked in sorted order.
