@@ -816,6 +816,9 @@ func (r *recoverer) adopt() {
 func (r *recoverer) adoptGroup(group []ref, ti, first int32) {
 	batch := r.batch[:0]
 	slow := oneByOne
+	// The spans this group accepts are sorted and disjoint, and every later report starts
+	// at or after them: only the last can overlap it. Earlier groups' spans are all checked.
+	before := r.spans.n[ti]
 	var from int    // the report the batch began at
 	var logLen int  // the log's length then
 	var spanN int32 // how many spans table ti had then
@@ -842,7 +845,16 @@ func (r *recoverer) adoptGroup(group []ref, ti, first int32) {
 			r.cleanup(x, rule)
 			continue
 		}
-		other, overlaps := r.overlapping(r.spans.of(ti), d.Span)
+		acc := r.spans.of(ti)
+		if scanAccepted {
+			before = int32(len(acc))
+		}
+		other, overlaps := r.overlapping(acc[:before], d.Span)
+		if k := int32(len(acc)); k > before {
+			if a := r.spanAt(acc[k-1]); a.Overlaps(d.Span) && (!overlaps || a.Less(other)) {
+				other, overlaps = *a, true
+			}
+		}
 		taken := false
 		if !overlaps && !slow {
 			if len(batch) == 0 {
@@ -883,6 +895,10 @@ func (r *recoverer) undoBatch(from, logLen int, ti, spanN int32) int {
 	r.spans.n[ti] = spanN
 	return from - 1
 }
+
+// scanAccepted makes adopt check every accepted span of a table for overlap, not only the
+// last its group accepted; tests set it to check that both ways agree.
+var scanAccepted bool
 
 // mapTables makes Recover index live tables by a map even when their ids are dense; tests
 // set it to check that both ways agree.
