@@ -300,7 +300,7 @@ func TestLastAcceptedSpanSuffices(t *testing.T) {
 	for i := 0; i < 300; i++ {
 		snap := Snapshot{Changefeed: cf, Epoch: 2, Tables: []ops.TableID{1, 2}}
 		for n := 0; n < 3; n++ {
-			r := resp(ops.NodeID("n"+strconv.Itoa(n)))
+			r := resp(ops.NodeID("n" + strconv.Itoa(n)))
 			for k := rng.IntN(12); k > 0; k-- {
 				s, e := keys[rng.IntN(len(keys))], keys[rng.IntN(len(keys))]
 				if e != "" && e <= s {
