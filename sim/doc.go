@@ -9,8 +9,15 @@
 // merge journals, dispatcher progress, merge execution with its commit point and abort,
 // sweeps, and bootstrap responses in the form package recovery reads; and the network
 // (Network), as in Network.tla: one ordered request stream per (maintainer epoch, node),
-// one ordered status stream per node, loss and duplicate delivery. The maintainer side of
-// the simulator is the library itself (operators.Controller and recovery.Recover).
+// one ordered status stream per node, loss and duplicate delivery. Cluster puts them
+// together with a maintainer that is the library itself (operators.Controller while it
+// runs, recovery.Recover after a crash): Enabled lists the actions that can happen next,
+// Apply performs one, Check runs the invariants (S1, S5, S11). Walk is a seeded random walk
+// over them with bounded faults (maintainer and node crashes, loss, duplication) and
+// scheduler operations (move, merge, drop table): the fault campaign.
+//
+// Still to come (issue 6): split in campaigns, the liveness checks once faults stop,
+// scenario files and the opfsm run and sim commands.
 //
 // Everything is a pure, deterministic value: no goroutines, clocks or randomness; maps are
 // only ever walked in sorted order.

@@ -374,42 +374,42 @@ func (m *Manager) JournalCleanup(id ops.DispatcherID) error {
 	return nil
 }
 
-// Action is one enabled local action of a manager, named as in the spec.
-type Action struct {
+// LocalAction is one enabled local action of a manager, named as in the spec.
+type LocalAction struct {
 	Name string
 	ID   ops.DispatcherID
 }
 
 // String is the action as the spec labels it, e.g. DMSweep(d1).
-func (a Action) String() string { return a.Name + "(" + string(a.ID) + ")" }
+func (a LocalAction) String() string { return a.Name + "(" + string(a.ID) + ")" }
 
 // Enabled lists the enabled local actions in a fixed order (by id, then by name).
-func (m *Manager) Enabled() []Action {
-	var out []Action
+func (m *Manager) Enabled() []LocalAction {
+	var out []LocalAction
 	for _, id := range sortedKeys(m.disp) {
 		d := m.disp[id]
 		switch {
 		case d.State == ops.Preparing && !d.Removing:
-			out = append(out, Action{"DMPrepared", id})
+			out = append(out, LocalAction{"DMPrepared", id})
 		case d.State == ops.Initializing && !d.Removing:
-			out = append(out, Action{"DMWorking", id})
+			out = append(out, LocalAction{"DMWorking", id})
 		}
 		if m.abortable(id) {
-			out = append(out, Action{"DMAbortMerge", id})
+			out = append(out, LocalAction{"DMAbortMerge", id})
 		}
 		if m.committable(id) {
-			out = append(out, Action{"DMCommit", id})
+			out = append(out, LocalAction{"DMCommit", id})
 		}
 		if m.sweepable(d) {
-			out = append(out, Action{"DMSweep", id})
+			out = append(out, LocalAction{"DMSweep", id})
 		}
 	}
 	for _, id := range sortedKeys(m.mergeJ) {
 		if m.cleanable(id) {
-			out = append(out, Action{"DMJournalCleanup", id})
+			out = append(out, LocalAction{"DMJournalCleanup", id})
 		}
 	}
-	slices.SortStableFunc(out, func(a, b Action) int {
+	slices.SortStableFunc(out, func(a, b LocalAction) int {
 		if c := strings.Compare(string(a.ID), string(b.ID)); c != 0 {
 			return c
 		}

@@ -128,12 +128,12 @@ func TestManagerUnknownRequest(t *testing.T) {
 func TestManagerMergeCommit(t *testing.T) {
 	m := halves()
 	handle(t, m, Request{Epoch: 1, Kind: MergeRequest, Record: mergeRec()})
-	require.Equal(t, []Action{{"DMPrepared", "m"}}, m.Enabled())
+	require.Equal(t, []LocalAction{{"DMPrepared", "m"}}, m.Enabled())
 	require.ErrorIs(t, m.Commit("m"), ErrNotEnabled)
 	require.NoError(t, m.Prepared("m"))
-	require.Equal(t, []Action{{"DMCommit", "m"}}, m.Enabled())
+	require.Equal(t, []LocalAction{{"DMCommit", "m"}}, m.Enabled())
 	require.NoError(t, m.Commit("m"))
-	require.Equal(t, []Action{{"DMSweep", "a"}, {"DMSweep", "b"}, {"DMWorking", "m"}}, m.Enabled())
+	require.Equal(t, []LocalAction{{"DMSweep", "a"}, {"DMSweep", "b"}, {"DMWorking", "m"}}, m.Enabled())
 	st, err := m.Working("m")
 	require.NoError(t, err)
 	require.Equal(t, ops.Status{ID: "m", State: ops.Working}, st)
@@ -144,7 +144,7 @@ func TestManagerMergeCommit(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, ops.Stopped, st.State)
 	}
-	require.Equal(t, []Action{{"DMJournalCleanup", "m"}}, m.Enabled())
+	require.Equal(t, []LocalAction{{"DMJournalCleanup", "m"}}, m.Enabled())
 	require.NoError(t, m.JournalCleanup("m"))
 	require.Empty(t, m.Enabled())
 	require.Equal(t, []Dispatcher{{ID: "m", Span: spanM, State: ops.Working}}, m.Dispatchers())
@@ -158,7 +158,7 @@ func TestManagerMergeAbort(t *testing.T) {
 		m.Bugs.SweepSkipsPreCommit = bug
 		handle(t, m, Request{Epoch: 1, Kind: MergeRequest, Record: mergeRec()})
 		handle(t, m, Request{Epoch: 1, Kind: RemoveRequest, Record: ops.Record{ID: "a", Type: ops.TypeRemove}})
-		require.Contains(t, m.Enabled(), Action{"DMAbortMerge", "m"})
+		require.Contains(t, m.Enabled(), LocalAction{"DMAbortMerge", "m"})
 		require.NoError(t, m.AbortMerge("m"))
 		b, _ := m.Dispatcher("b")
 		require.Equal(t, ops.Working, b.State, "the other source is restored")
@@ -167,7 +167,7 @@ func TestManagerMergeAbort(t *testing.T) {
 		_, err := m.Sweep("m")
 		if bug {
 			require.ErrorIs(t, err, ErrNotEnabled, "G6: the aborted target is never swept")
-			require.NotContains(t, m.Enabled(), Action{"DMSweep", "m"})
+			require.NotContains(t, m.Enabled(), LocalAction{"DMSweep", "m"})
 		} else {
 			require.NoError(t, err)
 		}

@@ -1,0 +1,528 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+
+	ops "opfsm/operators"
+	"opfsm/recovery"
+)
+
+// ErrBadConfig: a cluster configuration that names no node, an unknown node, or tasks that
+// overlap.
+var ErrBadConfig = errors.New("bad cluster config")
+
+// Limits bound the faults and scheduler operations of a run, like the spec's constants.
+type Limits struct {
+	// MaxEpoch: maintainer epochs 1..MaxEpoch (MaxEpoch - 1 maintainer crashes).
+	MaxEpoch ops.Epoch
+	// MaxLoss, MaxDup, MaxCrash: lost requests, duplicated deliveries, node crashes.
+	MaxLoss, MaxDup, MaxCrash int
+	// MaxOps: scheduler operations (move, merge, drop table) a run may start.
+	MaxOps int
+}
+
+// Config describes a cluster: its nodes, its tables and the initial placement (each task
+// Replicating with its dispatcher Working on its node), the bounds and the seeded bugs.
+type Config struct {
+	Changefeed ops.ChangefeedID
+	Nodes      []ops.NodeID
+	Tables     []ops.TableID
+	Tasks      []ops.Task
+	Limits     Limits
+	Bugs       Bugs
+}
+
+// Cluster is a simulated changefeed: a dispatcher manager per node, the network, and a
+// maintainer that is the library itself (operators.Controller while running,
+// recovery.Recover after a crash). Enabled lists what can happen next; Apply makes one of
+// those things happen, deterministically.
+type Cluster struct {
+	cfg      Config
+	managers map[ops.NodeID]*Manager
+	alive    map[ops.NodeID]bool
+	net      *Network
+	epoch    ops.Epoch
+	booting  bool
+	ctrl     *ops.Controller
+	resp     map[ops.NodeID]recovery.Response
+	tables   []ops.TableID
+	loss     int
+	dup      int
+	crash    int
+	opsLeft  int
+}
+
+// NewCluster builds the cluster of cfg with its maintainer at epoch 1.
+func NewCluster(cfg Config) (*Cluster, error) {
+	if len(cfg.Nodes) == 0 || cfg.Changefeed == "" {
+		return nil, fmt.Errorf("sim: %w: need a changefeed and at least one node", ErrBadConfig)
+	}
+	c := &Cluster{cfg: cfg, managers: map[ops.NodeID]*Manager{}, alive: map[ops.NodeID]bool{}, net: NewNetwork(),
+		epoch: 1, resp: map[ops.NodeID]recovery.Response{}, tables: slices.Clone(cfg.Tables), opsLeft: cfg.Limits.MaxOps}
+	slices.Sort(c.tables)
+	for _, n := range cfg.Nodes {
+		m := NewManager(n, cfg.Changefeed, 1)
+		m.Bugs = cfg.Bugs
+		c.managers[n], c.alive[n] = m, true
+	}
+	c.ctrl = ops.NewController(ops.Config{Changefeed: cfg.Changefeed, Epoch: 1})
+	for _, t := range cfg.Tasks {
+		m, ok := c.managers[t.Node]
+		if !ok {
+			return nil, fmt.Errorf("sim: %w: task %s on unknown node %q", ErrBadConfig, t.ID, t.Node)
+		}
+		t.Sched = ops.Replicating
+		if err := c.ctrl.AddTask(t); err != nil {
+			return nil, fmt.Errorf("sim: %w: %w", ErrBadConfig, err)
+		}
+		m.Place(t.ID, t.Span)
+	}
+	if err := c.Check(); err != nil {
+		return nil, fmt.Errorf("sim: %w: initial placement: %w", ErrBadConfig, err)
+	}
+	return c, nil
+}
+
+// Epoch is the maintainer's epoch; Booting reports whether it waits for bootstrap answers.
+func (c *Cluster) Epoch() ops.Epoch { return c.epoch }
+
+// Booting reports whether the maintainer is bootstrapping (no controller yet).
+func (c *Cluster) Booting() bool { return c.booting }
+
+// Controller is the running maintainer's controller (nil while booting).
+func (c *Cluster) Controller() *ops.Controller {
+	if c.booting {
+		return nil
+	}
+	return c.ctrl
+}
+
+// Manager returns node n's dispatcher manager.
+func (c *Cluster) Manager(n ops.NodeID) *Manager { return c.managers[n] }
+
+// Network returns the messages in flight.
+func (c *Cluster) Network() *Network { return c.net }
+
+func (c *Cluster) liveNodes() []ops.NodeID {
+	var out []ops.NodeID
+	for _, n := range c.cfg.Nodes {
+		if c.alive[n] {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (c *Cluster) liveManagers() []*Manager {
+	var out []*Manager
+	for _, n := range c.liveNodes() {
+		out = append(out, c.managers[n])
+	}
+	return out
+}
+
+// Action is one step of the simulation, named as in spec/failover (docs/abstract-state.md).
+// Only the fields its name uses are set.
+type Action struct {
+	Name  string
+	Node  ops.NodeID
+	Epoch ops.Epoch
+	ID    ops.DispatcherID
+	IDs   []ops.DispatcherID
+	Index int
+	Table ops.TableID
+}
+
+// String formats the action as the spec labels it.
+func (a Action) String() string {
+	switch a.Name {
+	case "DMDeliver", "DMDeliverDup":
+		return fmt.Sprintf("%s(%s, %d)", a.Name, a.Node, a.Epoch)
+	case "Lose":
+		return fmt.Sprintf("Lose(%s, %d, %d)", a.Node, a.Epoch, a.Index)
+	case "MaintainerStatus", "NodeCrash":
+		return fmt.Sprintf("%s(%s)", a.Name, a.Node)
+	case "ScheduleAbsent", "StartMove":
+		return fmt.Sprintf("%s(%s, %s)", a.Name, a.ID, a.Node)
+	case "StartMerge":
+		return fmt.Sprintf("StartMerge(%v)", a.IDs)
+	case "DropTable":
+		return "DropTable(" + strconv.FormatInt(int64(a.Table), 10) + ")"
+	case "Resend":
+		return "Resend(" + string(a.ID) + ")"
+	case "MaintainerCrash", "Recover":
+		return a.Name
+	}
+	return fmt.Sprintf("%s(%s, %s)", a.Name, a.Node, a.ID)
+}
+
+// IsFault reports whether the action is a fault (it never happens under fairness alone).
+func (a Action) IsFault() bool {
+	switch a.Name {
+	case "MaintainerCrash", "NodeCrash", "Lose", "DMDeliverDup":
+		return true
+	}
+	return false
+}
+
+// IsScheduler reports whether the action is a scheduler's choice (move, merge, drop).
+func (a Action) IsScheduler() bool {
+	return a.Name == "StartMove" || a.Name == "StartMerge" || a.Name == "DropTable"
+}
+
+// Enabled lists every action that can happen now, in a fixed order.
+func (c *Cluster) Enabled() []Action {
+	var out []Action
+	lim := c.cfg.Limits
+	for _, s := range c.net.Streams() {
+		if !c.alive[s.Node] {
+			continue
+		}
+		out = append(out, Action{Name: "DMDeliver", Node: s.Node, Epoch: s.Epoch})
+		if c.dup < lim.MaxDup {
+			out = append(out, Action{Name: "DMDeliverDup", Node: s.Node, Epoch: s.Epoch})
+		}
+		if c.loss < lim.MaxLoss {
+			for i, r := range c.net.Requests(s) {
+				if r.Kind != BootstrapRequest {
+					out = append(out, Action{Name: "Lose", Node: s.Node, Epoch: s.Epoch, Index: i})
+				}
+			}
+		}
+	}
+	for _, m := range c.liveManagers() {
+		for _, a := range m.Enabled() {
+			out = append(out, Action{Name: a.Name, Node: m.Node, ID: a.ID})
+		}
+	}
+	if c.epoch < lim.MaxEpoch {
+		out = append(out, Action{Name: "MaintainerCrash"})
+	}
+	live := c.liveNodes()
+	if c.crash < lim.MaxCrash && len(live) > 1 {
+		for _, n := range live {
+			out = append(out, Action{Name: "NodeCrash", Node: n})
+		}
+	}
+	if c.booting {
+		if c.allAnswered() {
+			out = append(out, Action{Name: "Recover"})
+		}
+		return out
+	}
+	for _, n := range live {
+		if len(c.net.Statuses(n)) > 0 {
+			out = append(out, Action{Name: "MaintainerStatus", Node: n})
+		}
+	}
+	for _, msg := range c.ctrl.Pending() {
+		if c.alive[msg.To] && !c.net.InFlight(Stream{msg.To, c.epoch}, c.request(msg)) {
+			out = append(out, Action{Name: "Resend", ID: msg.Record.ID})
+		}
+	}
+	c.schedulerActions(live, &out)
+	return out
+}
+
+func (c *Cluster) schedulerActions(live []ops.NodeID, out *[]Action) {
+	tasks := c.ctrl.Tasks()
+	for _, t := range tasks {
+		if _, busy := c.ctrl.Operator(t.ID); busy {
+			continue
+		}
+		if t.Sched == ops.Absent {
+			for _, n := range live {
+				*out = append(*out, Action{Name: "ScheduleAbsent", ID: t.ID, Node: n})
+			}
+		}
+		if t.Sched == ops.Replicating && c.opsLeft > 0 {
+			for _, n := range live {
+				if n != t.Node {
+					*out = append(*out, Action{Name: "StartMove", ID: t.ID, Node: n})
+				}
+			}
+		}
+	}
+	if c.opsLeft <= 0 {
+		return
+	}
+	for i, a := range tasks {
+		for _, b := range tasks[i+1:] {
+			if c.mergeable(a, b) {
+				*out = append(*out, Action{Name: "StartMerge", IDs: []ops.DispatcherID{a.ID, b.ID}})
+			}
+		}
+	}
+	for _, t := range c.tables {
+		*out = append(*out, Action{Name: "DropTable", Table: t})
+	}
+}
+
+func (c *Cluster) mergeable(a, b ops.Task) bool {
+	_, opA := c.ctrl.Operator(a.ID)
+	_, opB := c.ctrl.Operator(b.ID)
+	_, taken := c.ctrl.Task(mergedID(a.ID, b.ID))
+	_, busy := c.ctrl.Operator(mergedID(a.ID, b.ID))
+	return !opA && !opB && !taken && !busy && a.Sched == ops.Replicating && b.Sched == ops.Replicating &&
+		a.Node == b.Node && a.Span.Adjacent(b.Span)
+}
+
+// mergedID names the dispatcher a merge of a and b creates, the same in every run.
+func mergedID(a, b ops.DispatcherID) ops.DispatcherID { return a + "+" + b }
+
+func (c *Cluster) allAnswered() bool {
+	for _, n := range c.liveNodes() {
+		if _, ok := c.resp[n]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+var kinds = map[ops.MessageKind]RequestKind{ops.Create: CreateRequest, ops.Remove: RemoveRequest, ops.Merge: MergeRequest}
+
+func (c *Cluster) request(msg ops.Message) Request {
+	return Request{Epoch: c.epoch, Kind: kinds[msg.Kind], Record: msg.Record}
+}
+
+func (c *Cluster) send(msgs []ops.Message) {
+	for _, msg := range msgs {
+		if c.alive[msg.To] {
+			c.net.Send(Stream{msg.To, c.epoch}, c.request(msg))
+		}
+	}
+}
+
+// transition runs fn on the controller and sends the requests it newly wants: an operator
+// sends its request when it starts or changes phase, as the spec's EmitOp does.
+func (c *Cluster) transition(fn func() error) error {
+	before := map[string]bool{}
+	for _, msg := range c.ctrl.Pending() {
+		before[msgKey(msg)] = true
+	}
+	if err := fn(); err != nil {
+		return err
+	}
+	for _, msg := range c.ctrl.Pending() {
+		if !before[msgKey(msg)] {
+			c.send([]ops.Message{msg})
+		}
+	}
+	return nil
+}
+
+func msgKey(m ops.Message) string {
+	return string(m.To) + "|" + m.Kind.String() + "|" + string(m.Record.ID) + "|" + m.Record.State
+}
+
+// Apply performs action a. An action that is not enabled returns an error wrapping
+// ErrNotEnabled or ErrNoMessage and changes nothing the caller can observe.
+func (c *Cluster) Apply(a Action) error {
+	switch a.Name {
+	case "DMDeliver", "DMDeliverDup":
+		return c.deliver(a)
+	case "Lose":
+		if c.loss >= c.cfg.Limits.MaxLoss {
+			return c.notEnabled(a)
+		}
+		if err := c.net.Lose(Stream{a.Node, a.Epoch}, a.Index); err != nil {
+			return err
+		}
+		c.loss++
+		return nil
+	case "DMPrepared", "DMCommit", "DMAbortMerge", "DMWorking", "DMSweep", "DMJournalCleanup":
+		return c.local(a)
+	case "MaintainerCrash":
+		return c.maintainerCrash(a)
+	case "NodeCrash":
+		return c.nodeCrash(a)
+	case "Recover":
+		return c.recover(a)
+	}
+	if c.booting {
+		return c.notEnabled(a)
+	}
+	switch a.Name {
+	case "MaintainerStatus":
+		rep, err := c.net.NextStatus(a.Node)
+		if err != nil {
+			return err
+		}
+		if rep.Epoch != c.epoch {
+			return nil // addressed to another maintainer
+		}
+		return c.transition(func() error {
+			c.send(c.ctrl.HandleStatus(a.Node, rep.Status))
+			return nil
+		})
+	case "Resend":
+		for _, msg := range c.ctrl.Pending() {
+			if msg.Record.ID == a.ID && c.alive[msg.To] {
+				c.send([]ops.Message{msg})
+				return nil
+			}
+		}
+		return c.notEnabled(a)
+	case "ScheduleAbsent":
+		return c.transition(func() error { return c.ctrl.AddAdd(a.ID, a.Node) })
+	}
+	if c.opsLeft <= 0 {
+		return c.notEnabled(a)
+	}
+	var err error
+	switch a.Name {
+	case "StartMove":
+		err = c.transition(func() error { return c.ctrl.AddMove(a.ID, a.Node) })
+	case "StartMerge":
+		if len(a.IDs) != 2 {
+			return c.notEnabled(a)
+		}
+		err = c.transition(func() error { return c.ctrl.AddMerge(a.IDs, mergedID(a.IDs[0], a.IDs[1])) })
+	case "DropTable":
+		i := slices.Index(c.tables, a.Table)
+		if i < 0 {
+			return c.notEnabled(a)
+		}
+		err = c.transition(func() error { c.ctrl.HandleTableDropped(a.Table); return nil })
+		c.tables = slices.Delete(c.tables, i, i+1)
+	default:
+		return fmt.Errorf("sim: %w: unknown action %q", ErrNotEnabled, a.Name)
+	}
+	if err == nil {
+		c.opsLeft--
+	}
+	return err
+}
+
+func (c *Cluster) notEnabled(a Action) error {
+	return fmt.Errorf("sim: %w: %s", ErrNotEnabled, a)
+}
+
+func (c *Cluster) deliver(a Action) error {
+	dup := a.Name == "DMDeliverDup"
+	if !c.alive[a.Node] || (dup && c.dup >= c.cfg.Limits.MaxDup) {
+		return c.notEnabled(a)
+	}
+	r, err := c.net.Deliver(Stream{a.Node, a.Epoch}, dup)
+	if err != nil {
+		return err
+	}
+	if dup {
+		c.dup++
+	}
+	m := c.managers[a.Node]
+	sts, resp, err := m.Handle(r)
+	if err != nil {
+		return err
+	}
+	for _, st := range sts {
+		c.net.Report(a.Node, st, m.Owner)
+	}
+	if resp != nil && c.booting && resp.Epoch == c.epoch {
+		c.resp[a.Node] = *resp // a repeat replaces the pending answer (25c)
+	}
+	return nil
+}
+
+func (c *Cluster) local(a Action) error {
+	m := c.managers[a.Node]
+	if !c.alive[a.Node] || m == nil {
+		return c.notEnabled(a)
+	}
+	var st ops.Status
+	var err error
+	switch a.Name {
+	case "DMPrepared":
+		err = m.Prepared(a.ID)
+	case "DMCommit":
+		err = m.Commit(a.ID)
+	case "DMAbortMerge":
+		err = m.AbortMerge(a.ID)
+	case "DMJournalCleanup":
+		err = m.JournalCleanup(a.ID)
+	case "DMWorking":
+		st, err = m.Working(a.ID)
+	case "DMSweep":
+		st, err = m.Sweep(a.ID)
+	}
+	if err == nil && st.ID != "" {
+		c.net.Report(a.Node, st, m.Owner)
+	}
+	return err
+}
+
+// maintainerCrash: the next maintainer takes epoch + 1, starts empty and asks every live
+// node for a bootstrap response on its own streams; statuses to the dead one are gone.
+func (c *Cluster) maintainerCrash(a Action) error {
+	if c.epoch >= c.cfg.Limits.MaxEpoch {
+		return c.notEnabled(a)
+	}
+	c.epoch++
+	c.booting, c.ctrl = true, nil
+	clear(c.resp)
+	c.net.DropStatuses()
+	for _, n := range c.liveNodes() {
+		c.net.Send(Stream{n, c.epoch}, Request{Epoch: c.epoch, Kind: BootstrapRequest, Record: ops.Record{Changefeed: c.cfg.Changefeed}})
+	}
+	return nil
+}
+
+// nodeCrash: node n dies with its dispatchers, journals and streams; a running maintainer
+// hears of it at once, a booting one stops waiting for its answer.
+func (c *Cluster) nodeCrash(a Action) error {
+	if !c.alive[a.Node] || c.crash >= c.cfg.Limits.MaxCrash || len(c.liveNodes()) < 2 {
+		return c.notEnabled(a)
+	}
+	c.crash++
+	c.alive[a.Node] = false
+	c.net.NodeGone(a.Node)
+	if c.booting {
+		delete(c.resp, a.Node)
+		return nil
+	}
+	return c.transition(func() error { c.ctrl.HandleNodeRemoved(a.Node); return nil })
+}
+
+// recover: every live node answered; the library's recovery rebuilds the maintainer and
+// its first requests go out.
+func (c *Cluster) recover(a Action) error {
+	if !c.booting || !c.allAnswered() {
+		return c.notEnabled(a)
+	}
+	snap := recovery.Snapshot{Changefeed: c.cfg.Changefeed, Epoch: c.epoch, Tables: slices.Clone(c.tables)}
+	for _, n := range c.liveNodes() {
+		snap.Responses = append(snap.Responses, c.resp[n])
+	}
+	res, err := recovery.Recover(snap)
+	if err != nil {
+		return fmt.Errorf("sim: recover at epoch %d: %w", c.epoch, err)
+	}
+	c.ctrl, c.booting = res.Controller, false
+	c.send(res.Messages)
+	return nil
+}
+
+// Check runs the invariants that hold in every state: S1 and S11 over the live nodes, and
+// S5 (NodeBinding) over the running maintainer's tasks.
+func (c *Cluster) Check() error {
+	live := c.liveManagers()
+	if err := NoDuplicateActiveDispatcher(live); err != nil {
+		return err
+	}
+	if err := RemoveJournalSound(live); err != nil {
+		return err
+	}
+	if c.booting {
+		return nil
+	}
+	for _, t := range c.ctrl.Tasks() {
+		if (t.Sched == ops.Absent) != (t.Node == "") {
+			return &Violation{Property: "NodeBinding", Detail: t.String()}
+		}
+	}
+	return nil
+}

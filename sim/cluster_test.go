@@ -1,0 +1,115 @@
+package sim
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	ops "opfsm/operators"
+)
+
+// halvesConfig: nodes A, B, C; table 100 as two spans on B; one failover, one loss, one
+// duplicate, one node crash, two scheduler operations.
+func halvesConfig(bugs Bugs) Config {
+	return Config{
+		Changefeed: cf,
+		Nodes:      []ops.NodeID{"A", "B", "C"},
+		Tables:     []ops.TableID{100},
+		Tasks: []ops.Task{
+			{ID: "a", Span: spanA, Node: "B"},
+			{ID: "b", Span: spanB, Node: "B"},
+		},
+		Limits: Limits{MaxEpoch: 2, MaxLoss: 1, MaxDup: 1, MaxCrash: 1, MaxOps: 2},
+		Bugs:   bugs,
+	}
+}
+
+func TestNewClusterRejectsBadConfig(t *testing.T) {
+	for name, cfg := range map[string]Config{
+		"no nodes":     {Changefeed: cf},
+		"unknown node": {Changefeed: cf, Nodes: []ops.NodeID{"A"}, Tasks: []ops.Task{{ID: "a", Span: spanA, Node: "Z"}}},
+		"overlap": {Changefeed: cf, Nodes: []ops.NodeID{"A", "B"}, Tasks: []ops.Task{
+			{ID: "a", Span: spanA, Node: "A"}, {ID: "m", Span: spanM, Node: "B"}}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := NewCluster(cfg)
+			require.ErrorIs(t, err, ErrBadConfig)
+		})
+	}
+}
+
+// TestScenario15 drives scenario 15 of domain.md section 7 step by step: a merge prepared
+// on B when the maintainer dies; the new maintainer restores it from B's merge journal and
+// it completes, leaving only the merged dispatcher.
+func TestScenario15(t *testing.T) {
+	c, err := NewCluster(halvesConfig(Bugs{}))
+	require.NoError(t, err)
+	step := func(a Action) {
+		t.Helper()
+		require.Contains(t, c.Enabled(), a)
+		require.NoError(t, c.Apply(a))
+		require.NoError(t, c.Check())
+	}
+	step(Action{Name: "StartMerge", IDs: []ops.DispatcherID{"a", "b"}})
+	step(Action{Name: "DMDeliver", Node: "B", Epoch: 1})
+	step(Action{Name: "DMPrepared", Node: "B", ID: "a+b"})
+	step(Action{Name: "MaintainerCrash"})
+	for _, n := range []ops.NodeID{"A", "B", "C"} {
+		step(Action{Name: "DMDeliver", Node: n, Epoch: 2})
+	}
+	step(Action{Name: "Recover"})
+	rec, ok := c.Controller().Operator("a+b")
+	require.True(t, ok)
+	require.Equal(t, ops.TypeMerge, rec.Type)
+	step(Action{Name: "DMDeliver", Node: "B", Epoch: 2}) // the resent merge request
+	step(Action{Name: "DMCommit", Node: "B", ID: "a+b"})
+	step(Action{Name: "DMWorking", Node: "B", ID: "a+b"})
+	step(Action{Name: "MaintainerStatus", Node: "B"})
+	_, ok = c.Controller().Operator("a+b")
+	require.False(t, ok, "the merge finished on the merged dispatcher's Working")
+	tasks := c.Controller().Tasks()
+	require.Len(t, tasks, 1)
+	require.Equal(t, ops.Replicating, tasks[0].Sched)
+	require.Equal(t, spanM, tasks[0].Span)
+}
+
+// TestCampaign: seeded random walks with every fault on find no violation in the correct
+// design, and the same walks catch the seeded bugs: TiCDC 4763 (the merge journal lost) as a
+// duplicate active dispatcher, and a missing epoch fence.
+func TestCampaign(t *testing.T) {
+	const runs, steps = 2000, 100
+	violations := func(bugs Bugs) (int, Run) {
+		n, first := 0, Run{}
+		for seed := uint64(1); seed <= runs; seed++ {
+			run, err := Walk(halvesConfig(bugs), seed, steps)
+			require.NoError(t, err)
+			if run.Violation != nil {
+				if n == 0 {
+					first = run
+				}
+				n++
+			}
+		}
+		return n, first
+	}
+	n, first := violations(Bugs{})
+	require.Zero(t, n, "seed %d:\n%s", first.Seed, first.Timeline())
+	for name, bugs := range map[string]Bugs{
+		"merge_journal_lost": {MergeJournalLost: true},
+		"no_epoch_fence":     {NoEpochFence: true},
+	} {
+		n, first := violations(bugs)
+		require.Positive(t, n, "%s must be caught", name)
+		t.Logf("%s: %d of %d runs violate; first (seed %d):\n%s", name, n, runs, first.Seed, first.Timeline())
+	}
+}
+
+// BenchmarkWalk measures random walks of 100 steps with every fault on.
+func BenchmarkWalk(b *testing.B) {
+	cfg := halvesConfig(Bugs{})
+	for i := 0; i < b.N; i++ {
+		if _, err := Walk(cfg, uint64(i), 100); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
