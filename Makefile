@@ -6,9 +6,9 @@ BUG      ?=
 
 .PHONY: run test lint gotest bench fuzz check-spec graphs
 
-## run: the main job on the built-in default
+## run: the main job on the built-in default: a fault campaign with a summary
 run:
-	$(GO) run ./cmd/opfsm graph
+	$(GO) run ./cmd/opfsm sim
 
 ## test: gofmt, go vet, all Go tests (TLC on every spec config and seeded bug included)
 test: lint gotest

@@ -35,6 +35,7 @@ type verb struct {
 
 func verbs() []verb {
 	return []verb{
+		{"sim", "run a seeded fault campaign on the built-in cluster (the main job)", runSim},
 		{"graph", "print each operator's state machine (DOT or Mermaid)", runGraph},
 		{"check", "run TLC on the CI models of spec/configs.tsv, or a seeded-bug variant with --bug", runCheck},
 	}

@@ -27,6 +27,11 @@ func TestRun(t *testing.T) {
 		{"unknown operator", []string{"graph", "teleport"}, exitBadInput, "", `unknown operator "teleport"`, ""},
 		{"unknown format", []string{"graph", "--format", "png"}, exitBadInput, "", `unknown --format "png"`, ""},
 		{"unknown flag", []string{"graph", "--colour"}, exitBadInput, "", "flag provided but not defined", ""},
+		{"sim campaign", []string{"sim", "--runs", "200"}, exitOK, "walks 200,", "", "first violation"},
+		{"sim without faults", []string{"sim", "--runs", "50", "--faults", "none"}, exitOK, "violations 0", "", ""},
+		{"sim unknown bug", []string{"sim", "--bug", "nope"}, exitBadInput, "", `unknown seeded bug "nope"`, ""},
+		{"sim unknown faults", []string{"sim", "--faults", "some"}, exitBadInput, "", `unknown --faults "some"`, ""},
+		{"sim bad runs", []string{"sim", "--runs", "0"}, exitBadInput, "", "must be positive", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -80,4 +85,17 @@ func TestCheck(t *testing.T) {
 			require.Contains(t, out.String(), tc.out)
 		})
 	}
+}
+
+// TestSimFindsSeededBug: the main job catches TiCDC 4763 when it is seeded in, prints the
+// shrunk counterexample and writes its sequence diagram; exit 1.
+func TestSimFindsSeededBug(t *testing.T) {
+	mmd := filepath.Join(t.TempDir(), "ce.mmd")
+	var out, errOut bytes.Buffer
+	code := run([]string{"sim", "--bug", "merge_journal_lost", "--runs", "2000", "--mermaid", mmd}, &out, &errOut)
+	require.Equal(t, exitViolated, code, errOut.String())
+	require.Contains(t, out.String(), "NoDuplicateActiveDispatcher violated")
+	diagram, err := os.ReadFile(mmd)
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(string(diagram), "sequenceDiagram"))
 }

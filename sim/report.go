@@ -1,0 +1,166 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	ops "opfsm/operators"
+)
+
+// ErrUnknownBug: a seeded-bug name the simulator does not have.
+var ErrUnknownBug = errors.New("unknown seeded bug")
+
+// bugNames maps the spec's seeded-bug names to the simulator's switches.
+var bugNames = map[string]func(*Bugs){
+	"merge_journal_lost":     func(b *Bugs) { b.MergeJournalLost = true },
+	"no_epoch_fence":         func(b *Bugs) { b.NoEpochFence = true },
+	"bootstrap_no_fence":     func(b *Bugs) { b.BootstrapNoFence = true },
+	"sweep_skips_precommit":  func(b *Bugs) { b.SweepSkipsPreCommit = true },
+	"journal_missing_remove": func(b *Bugs) { b.JournalMissingRemove = true },
+}
+
+// BugNames lists the seeded bugs ParseBug knows, sorted.
+func BugNames() []string {
+	out := make([]string, 0, len(bugNames))
+	for n := range bugNames {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// ParseBug returns the Bugs with the named seeded bug switched on ("" or "none": none).
+func ParseBug(name string) (Bugs, error) {
+	var b Bugs
+	if name == "" || name == "none" {
+		return b, nil
+	}
+	set, ok := bugNames[name]
+	if !ok {
+		return b, fmt.Errorf("%w %q (have %s)", ErrUnknownBug, name, strings.Join(BugNames(), ", "))
+	}
+	set(&b)
+	return b, nil
+}
+
+// DefaultConfig is the built-in cluster: nodes A, B, C; table 100 as two spans on B and
+// table 200 whole on C; one maintainer failover, one node crash, one lost and one
+// duplicated request, and two scheduler operations per run.
+func DefaultConfig() Config {
+	return Config{
+		Changefeed: "cf",
+		Nodes:      []ops.NodeID{"A", "B", "C"},
+		Tables:     []ops.TableID{100, 200},
+		Tasks: []ops.Task{
+			{ID: "t100-a", Span: ops.Span{Table: 100, End: "m"}, Node: "B"},
+			{ID: "t100-b", Span: ops.Span{Table: 100, Start: "m"}, Node: "B"},
+			{ID: "t200", Span: ops.Span{Table: 200}, Node: "C"},
+		},
+		Limits: Limits{MaxEpoch: 2, MaxLoss: 1, MaxDup: 1, MaxCrash: 1, MaxOps: 2},
+	}
+}
+
+// Replay applies trace to a fresh cluster of cfg, checking the invariants after every step,
+// and stops at the first violation. An action that is not enabled where the trace puts it
+// is an error (ErrNotEnabled or ErrNoMessage).
+func Replay(cfg Config, trace []Action) (Run, error) {
+	c, err := NewCluster(cfg)
+	if err != nil {
+		return Run{}, err
+	}
+	var run Run
+	for _, a := range trace {
+		if err := c.Apply(a); err != nil {
+			return run, err
+		}
+		run.Trace = append(run.Trace, a)
+		if err := c.Check(); err != nil {
+			run.Violation = err
+			return run, nil
+		}
+	}
+	return run, nil
+}
+
+// Shrink returns a shortest-found failing run: it drops one action at a time, from the
+// end, keeping every shorter trace that still replays to a violation of the same property.
+func Shrink(cfg Config, run Run) Run {
+	var want *Violation
+	if !errors.As(run.Violation, &want) {
+		return run
+	}
+	best := run
+	for changed := true; changed; {
+		changed = false
+		for i := len(best.Trace) - 1; i >= 0; i-- {
+			cand := slices.Delete(slices.Clone(best.Trace), i, i+1)
+			got, err := Replay(cfg, cand)
+			var v *Violation
+			if err == nil && errors.As(got.Violation, &v) && v.Property == want.Property {
+				got.Seed = run.Seed
+				best, changed = got, true
+			}
+		}
+	}
+	return best
+}
+
+// Mermaid renders a run as a Mermaid sequence diagram: the maintainer and the nodes as
+// participants, requests and statuses as arrows, everything else as notes.
+func Mermaid(cfg Config, run Run) string {
+	var b strings.Builder
+	b.WriteString("sequenceDiagram\n  participant M as maintainer\n")
+	for _, n := range cfg.Nodes {
+		fmt.Fprintf(&b, "  participant %s\n", n)
+	}
+	for i, a := range run.Trace {
+		switch {
+		case a.Name == "DMDeliver" || a.Name == "DMDeliverDup":
+			fmt.Fprintf(&b, "  M->>%s: %d. %s\n", a.Node, i+1, a)
+		case a.Name == "MaintainerStatus":
+			fmt.Fprintf(&b, "  %s->>M: %d. %s\n", a.Node, i+1, a)
+		case a.Node != "" && a.Name != "StartMove" && a.Name != "ScheduleAbsent":
+			fmt.Fprintf(&b, "  Note over %s: %d. %s\n", a.Node, i+1, a)
+		default:
+			fmt.Fprintf(&b, "  Note over M: %d. %s\n", i+1, a)
+		}
+	}
+	if run.Violation != nil {
+		fmt.Fprintf(&b, "  Note over M: %s\n", strings.ReplaceAll(run.Violation.Error(), ";", ","))
+	}
+	return b.String()
+}
+
+// Summary is what a campaign found.
+type Summary struct {
+	Runs, Steps, Violations int
+	// First is the first violating run (by seed), shrunk.
+	First *Run
+}
+
+// Campaign runs walks for seeds seed..seed+runs-1, each of up to steps steps. progress, if
+// not nil, is called after every run.
+func Campaign(cfg Config, seed uint64, runs, steps int, progress func(done int, s Summary)) (Summary, error) {
+	var s Summary
+	for i := 0; i < runs; i++ {
+		run, err := Walk(cfg, seed+uint64(i), steps)
+		if err != nil {
+			return s, err
+		}
+		s.Runs++
+		s.Steps += len(run.Trace)
+		if run.Violation != nil {
+			s.Violations++
+			if s.First == nil {
+				shrunk := Shrink(cfg, run)
+				s.First = &shrunk
+			}
+		}
+		if progress != nil {
+			progress(i+1, s)
+		}
+	}
+	return s, nil
+}
