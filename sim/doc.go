@@ -14,10 +14,12 @@
 // runs, recovery.Recover after a crash): Enabled lists the actions that can happen next,
 // Apply performs one, Check runs the invariants (S1, S5, S11). Walk is a seeded random walk
 // over them with bounded faults (maintainer and node crashes, loss, duplication) and
-// scheduler operations (move, merge, drop table): the fault campaign.
+// scheduler operations (move, merge, drop table), after which the faults stop and a fair
+// scheduler must bring the cluster to a converged state (Settle, Converged: L1-L5): the
+// fault campaign. Shrink and Mermaid turn a failing walk into a short readable
+// counterexample.
 //
-// Still to come (issue 6): split in campaigns, the liveness checks once faults stop,
-// scenario files and the opfsm run and sim commands.
+// Still to come (issue 6): splits in campaigns, scenario files and opfsm run.
 //
 // Everything is a pure, deterministic value: no goroutines, clocks or randomness; maps are
 // only ever walked in sorted order.

@@ -63,8 +63,9 @@ func DefaultConfig() Config {
 }
 
 // Replay applies trace to a fresh cluster of cfg, checking the invariants after every step,
-// and stops at the first violation. An action that is not enabled where the trace puts it
-// is an error (ErrNotEnabled or ErrNoMessage).
+// and stops at the first violation; if there is none, the cluster must then settle, as in
+// Walk. An action that is not enabled where the trace puts it is an error (ErrNotEnabled
+// or ErrNoMessage).
 func Replay(cfg Config, trace []Action) (Run, error) {
 	c, err := NewCluster(cfg)
 	if err != nil {
@@ -81,11 +82,12 @@ func Replay(cfg Config, trace []Action) (Run, error) {
 			return run, nil
 		}
 	}
-	return run, nil
+	return settle(c, run)
 }
 
-// Shrink returns a shortest-found failing run: it drops one action at a time, from the
-// end, keeping every shorter trace that still replays to a violation of the same property.
+// Shrink returns a shortest-found failing run: it drops one random step at a time, from
+// the end, keeping every shorter trace that still replays (and settles) to a violation of
+// the same property.
 func Shrink(cfg Config, run Run) Run {
 	var want *Violation
 	if !errors.As(run.Violation, &want) {
@@ -127,6 +129,9 @@ func Mermaid(cfg Config, run Run) string {
 			fmt.Fprintf(&b, "  Note over M: %d. %s\n", i+1, a)
 		}
 	}
+	if len(run.Settle) > 0 {
+		fmt.Fprintf(&b, "  Note over M: faults stop, %d fair steps\n", len(run.Settle))
+	}
 	if run.Violation != nil {
 		fmt.Fprintf(&b, "  Note over M: %s\n", strings.ReplaceAll(run.Violation.Error(), ";", ","))
 	}
@@ -136,6 +141,8 @@ func Mermaid(cfg Config, run Run) string {
 // Summary is what a campaign found.
 type Summary struct {
 	Runs, Steps, Violations int
+	// ByProperty counts the violating runs by the property they broke.
+	ByProperty map[string]int
 	// First is the first violating run (by seed), shrunk.
 	First *Run
 }
@@ -153,6 +160,13 @@ func Campaign(cfg Config, seed uint64, runs, steps int, progress func(done int, 
 		s.Steps += len(run.Trace)
 		if run.Violation != nil {
 			s.Violations++
+			var v *Violation
+			if errors.As(run.Violation, &v) {
+				if s.ByProperty == nil {
+					s.ByProperty = map[string]int{}
+				}
+				s.ByProperty[v.Property]++
+			}
 			if s.First == nil {
 				shrunk := Shrink(cfg, run)
 				s.First = &shrunk

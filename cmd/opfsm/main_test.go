@@ -94,7 +94,8 @@ func TestSimFindsSeededBug(t *testing.T) {
 	var out, errOut bytes.Buffer
 	code := run([]string{"sim", "--bug", "merge_journal_lost", "--runs", "2000", "--mermaid", mmd}, &out, &errOut)
 	require.Equal(t, exitViolated, code, errOut.String())
-	require.Contains(t, out.String(), "NoDuplicateActiveDispatcher violated")
+	require.Contains(t, out.String(), "NoDuplicateActiveDispatcher:")
+	require.Contains(t, out.String(), "first violation")
 	diagram, err := os.ReadFile(mmd)
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(string(diagram), "sequenceDiagram"))

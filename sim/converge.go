@@ -1,0 +1,126 @@
+package sim
+
+import (
+	"fmt"
+	"slices"
+
+	ops "opfsm/operators"
+)
+
+// Settle runs the cluster with faults and scheduler operations stopped until it is stable
+// or maxSteps steps were taken. The scheduler is fair (the spec's weak fairness): of the
+// enabled actions it takes the one taken least recently, so no action that stays enabled
+// waits forever behind a resend loop. It returns the steps taken; the invariants are
+// checked after each one.
+func (c *Cluster) Settle(maxSteps int) ([]Action, error) {
+	var trace []Action
+	last := map[string]int{}
+	for turn := 1; len(trace) < maxSteps && !c.Stable(); turn++ {
+		var a Action
+		best := -1
+		for _, e := range c.Enabled() {
+			if e.IsFault() || e.IsScheduler() {
+				continue
+			}
+			if t := last[e.String()]; best < 0 || t < best {
+				a, best = e, t
+			}
+		}
+		if best < 0 {
+			break
+		}
+		last[a.String()] = turn
+		if err := c.Apply(a); err != nil {
+			return trace, fmt.Errorf("sim: settle step %s: %w", a, err)
+		}
+		trace = append(trace, a)
+		if err := c.Check(); err != nil {
+			return trace, err
+		}
+	}
+	return trace, c.Converged()
+}
+
+// Stable: the maintainer runs with no operator and no Absent or Scheduling task, no node
+// has a journal entry, and no create, remove or merge request is in flight.
+func (c *Cluster) Stable() bool {
+	if c.booting {
+		return false
+	}
+	if _, n := c.ctrl.Len(); n > 0 {
+		return false
+	}
+	for _, t := range c.ctrl.Tasks() {
+		if t.Sched != ops.Replicating {
+			return false
+		}
+	}
+	for _, m := range c.liveManagers() {
+		if len(m.journal) > 0 || len(m.mergeJ) > 0 {
+			return false
+		}
+	}
+	for _, s := range c.net.Streams() {
+		if c.alive[s.Node] && slices.ContainsFunc(c.net.Requests(s), func(r Request) bool { return r.Kind != BootstrapRequest }) {
+			return false
+		}
+	}
+	return true
+}
+
+// Converged checks L2 with S6 (Converge in Properties.tla): stable, every task Working on
+// its live node, every live table covered exactly once, and no dispatcher without its task
+// (no orphans, dropped tables cleaned: L4, L5).
+func (c *Cluster) Converged() error {
+	fail := func(format string, args ...any) error {
+		return &Violation{Property: "Converge", Detail: fmt.Sprintf(format, args...)}
+	}
+	if !c.Stable() {
+		return fail("not stable")
+	}
+	owned := map[ops.NodeID]map[ops.DispatcherID]bool{}
+	cover := map[ops.TableID][]ops.Span{}
+	for _, t := range c.ctrl.Tasks() {
+		d, ok := c.managers[t.Node].Dispatcher(t.ID)
+		if !c.alive[t.Node] || !ok || d.State != ops.Working || d.Removing {
+			return fail("task %s is not served on %s", t.ID, t.Node)
+		}
+		if owned[t.Node] == nil {
+			owned[t.Node] = map[ops.DispatcherID]bool{}
+		}
+		owned[t.Node][t.ID] = true
+		cover[t.Span.Table] = append(cover[t.Span.Table], t.Span)
+	}
+	for _, m := range c.liveManagers() {
+		for _, d := range m.Dispatchers() {
+			if !owned[m.Node][d.ID] {
+				return fail("dispatcher %s %s on %s has no task", d.ID, d.Span, m.Node)
+			}
+		}
+	}
+	for _, tb := range c.tables {
+		spans := cover[tb]
+		slices.SortFunc(spans, func(a, b ops.Span) int {
+			if a.Less(b) {
+				return -1
+			}
+			return 1
+		})
+		end := ""
+		for i, sp := range spans {
+			if (i == 0 && sp.Start != "") || (i > 0 && sp.Start != end) {
+				return fail("table %d is not covered exactly once at %s", tb, sp)
+			}
+			end = sp.End
+		}
+		if len(spans) == 0 || end != "" {
+			return fail("table %d is not covered to its end", tb)
+		}
+	}
+	for tb := range cover {
+		if !slices.Contains(c.tables, tb) {
+			return fail("dropped table %d still has tasks", tb)
+		}
+	}
+	return nil
+}
