@@ -143,6 +143,14 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 
 	cmd := exec.CommandContext(ctx, "bash", args...)
 	cmd.Dir = opts.Dir
+	// TLC unpacks its standard modules (Naturals.tla, ...) into java.io.tmpdir; TLC runs
+	// side by side sharing /tmp read each other's half-written files. Each run gets its own.
+	tmp, err := os.MkdirTemp("", "opfsm-tlc-tmp-")
+	if err != nil {
+		return Result{}, fmt.Errorf("tlc: tmpdir: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	cmd.Env = append(os.Environ(), "OPFSM_TLC_JAVA_OPTS="+strings.TrimSpace(os.Getenv("OPFSM_TLC_JAVA_OPTS")+" -Djava.io.tmpdir="+tmp))
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
