@@ -72,6 +72,7 @@ HandleBootstrap(n, e) ==
        ELSE UNCHANGED <<owner, resp>>
     /\ UNCHANGED <<disp, rem, opJ, mergeJ, stq>>
 
+(* Node n handles request m that the maintainer of epoch e sent.          *)
 Handle(n, e, m) ==
     CASE m.type = "create" -> HandleCreate(n, e, m)
       [] m.type = "remove" -> HandleRemove(n, e, m)
