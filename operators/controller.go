@@ -162,7 +162,7 @@ func (c *Controller) sortedOps() []*Operator {
 	}
 	keys := make([]keyed, 0, len(c.ops))
 	for id, o := range c.ops {
-		keys = append(keys, keyed{idPrefix(id), o})
+		keys = append(keys, keyed{id.Prefix(), o})
 	}
 	slices.SortFunc(keys, func(a, b keyed) int {
 		if a.prefix != b.prefix {
@@ -175,19 +175,6 @@ func (c *Controller) sortedOps() []*Operator {
 		out[i] = k.o
 	}
 	return out
-}
-
-// idPrefix is the id's first eight bytes, big-endian and zero-padded: ids with different
-// prefixes compare like their prefixes.
-func idPrefix(id DispatcherID) uint64 {
-	var p uint64
-	for j := 0; j < 8; j++ {
-		p <<= 8
-		if j < len(id) {
-			p |= uint64(id[j])
-		}
-	}
-	return p
 }
 
 // AddTask inserts a task, for a scheduler placing a new table or for recovery.

@@ -8,6 +8,19 @@ import (
 // DispatcherID identifies a dispatcher and the task that owns it.
 type DispatcherID string
 
+// Prefix is the id's first eight bytes, big-endian and zero-padded: ids with different
+// prefixes compare like their prefixes, so it serves as a radix-sort key.
+func (id DispatcherID) Prefix() uint64 {
+	var p uint64
+	for j := 0; j < 8; j++ {
+		p <<= 8
+		if j < len(id) {
+			p |= uint64(id[j])
+		}
+	}
+	return p
+}
+
 // NodeID identifies a node (a capture) hosting a dispatcher manager.
 type NodeID string
 

@@ -319,7 +319,7 @@ func sortDispatchers(ds []Dispatcher, scratch *[]idKey) view {
 	}
 	keys, tmp := (*scratch)[:len(ds)], (*scratch)[len(ds):2*len(ds)]
 	for i := range ds {
-		keys[i] = idKey{idPrefix(ds[i].ID), int32(i)}
+		keys[i] = idKey{ds[i].ID.Prefix(), int32(i)}
 	}
 	keys = radixSort(keys, tmp)
 	for lo := 0; lo < len(keys); {
@@ -373,19 +373,6 @@ func radixSort(keys, tmp []idKey) []idKey {
 		keys, tmp = tmp, keys
 	}
 	return keys
-}
-
-// idPrefix is the id's first eight bytes, big-endian and zero-padded: ids with different
-// prefixes compare like their prefixes.
-func idPrefix(id ops.DispatcherID) uint64 {
-	var p uint64
-	for j := 0; j < 8; j++ {
-		p <<= 8
-		if j < len(id) {
-			p |= uint64(id[j])
-		}
-	}
-	return p
 }
 
 func boolCmp(a, b bool) int {
@@ -445,7 +432,7 @@ func (r *recoverer) get(n ops.NodeID, id ops.DispatcherID) (ref, bool) {
 	}
 	// Search the dense prefixes first, then the few ids that share the prefix.
 	pre := r.views[ri].prefix
-	p := idPrefix(id)
+	p := id.Prefix()
 	k, _ := slices.BinarySearch(pre, p)
 	for ; k < len(pre) && pre[k] == p; k++ {
 		x := ref{ri, r.views[ri].perm[k]}

@@ -40,7 +40,7 @@ func TestSortDispatchers(t *testing.T) {
 			got := make([]Dispatcher, n)
 			for k, i := range v.perm {
 				got[k] = ds[i]
-				require.Equal(t, idPrefix(ds[i].ID), v.prefix[k])
+				require.Equal(t, ds[i].ID.Prefix(), v.prefix[k])
 			}
 			require.Equal(t, want, got, "n=%d", n)
 		}
