@@ -519,7 +519,12 @@ func (c *Cluster) Check() error {
 	if c.booting {
 		return nil
 	}
-	for _, t := range c.ctrl.Tasks() {
+	return NodeBinding(c.ctrl.Tasks())
+}
+
+// NodeBinding (S5): Absent tasks are unbound, Scheduling and Replicating tasks bound.
+func NodeBinding(tasks []ops.Task) error {
+	for _, t := range tasks {
 		if (t.Sched == ops.Absent) != (t.Node == "") {
 			return &Violation{Property: "NodeBinding", Detail: t.String()}
 		}

@@ -54,3 +54,15 @@ func TestRemoveJournalSound(t *testing.T) {
 		require.Equal(t, "RemoveJournalSound", v.Property)
 	}
 }
+
+// TestNodeBinding: the controller refuses unbound Scheduling tasks on insertion, so the
+// check is shown to fail on task lists built by hand.
+func TestNodeBinding(t *testing.T) {
+	ok := []ops.Task{{ID: "a", Sched: ops.Absent}, {ID: "b", Sched: ops.Replicating, Node: "B"}}
+	require.NoError(t, NodeBinding(ok))
+	for _, bad := range []ops.Task{{ID: "x", Sched: ops.Scheduling}, {ID: "y", Sched: ops.Absent, Node: "B"}} {
+		var v *Violation
+		require.ErrorAs(t, NodeBinding(append(ok, bad)), &v)
+		require.Equal(t, "NodeBinding", v.Property)
+	}
+}
