@@ -134,6 +134,17 @@ func (m *Manager) MergeJournaled(id ops.DispatcherID) (ops.Record, bool) {
 
 func (m *Manager) fenced(e ops.Epoch) bool { return m.Bugs.NoEpochFence || e == m.Owner }
 
+// admit passes r through the fence and returns its record stamped with the sender's epoch,
+// as the node journals it.
+func (m *Manager) admit(r Request) (ops.Record, bool) {
+	if !m.fenced(r.Epoch) {
+		return ops.Record{}, false
+	}
+	rec := r.Record
+	rec.Epoch = r.Epoch
+	return rec, true
+}
+
 // Handle applies request r (DMDeliver). It returns the statuses the node reports, and for
 // an accepted bootstrap the response. A request the fence rejects changes nothing.
 func (m *Manager) Handle(r Request) ([]ops.Status, *recovery.Response, error) {
@@ -163,11 +174,10 @@ func (m *Manager) create(r Request) []ops.Status {
 // remove: an existing dispatcher starts closing and the record is journaled; a missing one
 // answers Stopped at once (and is not journaled: nothing would ever delete the entry).
 func (m *Manager) remove(r Request) []ops.Status {
-	if !m.fenced(r.Epoch) {
+	rec, ok := m.admit(r)
+	if !ok {
 		return nil
 	}
-	rec := r.Record
-	rec.Epoch = r.Epoch
 	d, ok := m.disp[rec.ID]
 	if !ok {
 		if m.Bugs.JournalMissingRemove {
@@ -184,11 +194,10 @@ func (m *Manager) remove(r Request) []ops.Status {
 // dispatcher is missing; a Working merged dispatcher is re-reported; a merge that can
 // neither start nor is in progress drops its journal entry.
 func (m *Manager) merge(r Request) []ops.Status {
-	if !m.fenced(r.Epoch) {
+	rec, ok := m.admit(r)
+	if !ok {
 		return nil
 	}
-	rec := r.Record
-	rec.Epoch = r.Epoch
 	merged, exists := m.disp[rec.ID]
 	switch {
 	case !exists && m.sourcesWorking(rec.Sources):
