@@ -20,7 +20,7 @@ type Limits struct {
 	MaxEpoch ops.Epoch
 	// MaxLoss, MaxDup, MaxCrash: lost requests, duplicated deliveries, node crashes.
 	MaxLoss, MaxDup, MaxCrash int
-	// MaxOps: scheduler operations (move, merge, drop table) a run may start.
+	// MaxOps: scheduler operations (move, split, merge, drop table) a run may start.
 	MaxOps int
 }
 
@@ -148,6 +148,8 @@ func (a Action) String() string {
 		return fmt.Sprintf("%s(%s)", a.Name, a.Node)
 	case "ScheduleAbsent", "StartMove":
 		return fmt.Sprintf("%s(%s, %s)", a.Name, a.ID, a.Node)
+	case "StartSplit":
+		return "StartSplit(" + string(a.ID) + ")"
 	case "StartMerge":
 		return fmt.Sprintf("StartMerge(%v)", a.IDs)
 	case "DropTable":
@@ -169,9 +171,13 @@ func (a Action) IsFault() bool {
 	return false
 }
 
-// IsScheduler reports whether the action is a scheduler's choice (move, merge, drop).
+// IsScheduler reports whether the action is a scheduler's choice (move, split, merge, drop).
 func (a Action) IsScheduler() bool {
-	return a.Name == "StartMove" || a.Name == "StartMerge" || a.Name == "DropTable"
+	switch a.Name {
+	case "StartMove", "StartSplit", "StartMerge", "DropTable":
+		return true
+	}
+	return false
 }
 
 // Enabled lists every action that can happen now, in a fixed order.
@@ -245,6 +251,9 @@ func (c *Cluster) schedulerActions(live []ops.NodeID, out *[]Action) {
 					*out = append(*out, Action{Name: "StartMove", ID: t.ID, Node: n})
 				}
 			}
+			if _, ok := SplitKey(t.Span); ok {
+				*out = append(*out, Action{Name: "StartSplit", ID: t.ID})
+			}
 		}
 	}
 	if c.opsLeft <= 0 {
@@ -269,6 +278,26 @@ func (c *Cluster) mergeable(a, b ops.Task) bool {
 	_, busy := c.ctrl.Operator(mergedID(a.ID, b.ID))
 	return !opA && !opB && !taken && !busy && a.Sched == ops.Replicating && b.Sched == ops.Replicating &&
 		a.Node == b.Node && a.Span.Adjacent(b.Span)
+}
+
+// SplitKey is the key at which the simulator's scheduler splits span s: the first of
+// Start+"m", Start+"g", Start+"0" that lies strictly inside s. ok is false when none does.
+func SplitKey(s ops.Span) (key string, ok bool) {
+	for _, k := range []string{s.Start + "m", s.Start + "g", s.Start + "0"} {
+		if s.Start < k && (s.End == "" || k < s.End) {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+// Halves cuts s at SplitKey(s) into two adjacent spans that tile it.
+func Halves(s ops.Span) ([]ops.Span, bool) {
+	k, ok := SplitKey(s)
+	if !ok {
+		return nil, false
+	}
+	return []ops.Span{{Table: s.Table, Start: s.Start, End: k}, {Table: s.Table, Start: k, End: s.End}}, true
 }
 
 // mergedID names the dispatcher a merge of a and b creates, the same in every run.
@@ -377,6 +406,16 @@ func (c *Cluster) Apply(a Action) error {
 	switch a.Name {
 	case "StartMove":
 		err = c.transition(func() error { return c.ctrl.AddMove(a.ID, a.Node) })
+	case "StartSplit":
+		t, ok := c.ctrl.Task(a.ID)
+		if !ok {
+			return c.notEnabled(a)
+		}
+		halves, ok := Halves(t.Span)
+		if !ok {
+			return c.notEnabled(a)
+		}
+		err = c.transition(func() error { return c.ctrl.AddSplit(a.ID, halves, nil) })
 	case "StartMerge":
 		if len(a.IDs) != 2 {
 			return c.notEnabled(a)

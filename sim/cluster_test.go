@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -115,4 +116,47 @@ func BenchmarkWalk(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestCampaignCompletesEveryOperatorKind: the default campaign does not only start moves,
+// splits, merges and drops, it also sees them through a failover: some walks end with a task
+// that a split created (id "<origin>.<epoch>.<n>") or a merge created ("<a>+<b>"), and the
+// seeded walks include maintainer crashes while such operators run.
+func TestCampaignCompletesEveryOperatorKind(t *testing.T) {
+	started := map[string]int{}
+	var splitDone, mergeDone, crashDuringOp int
+	for seed := uint64(1); seed <= 500; seed++ {
+		c, err := NewCluster(DefaultConfig())
+		require.NoError(t, err)
+		run, err := walkOn(c, seed, 100)
+		require.NoError(t, err)
+		require.NoError(t, run.Violation, "seed %d:\n%s", seed, run.Timeline())
+		busy := false
+		for _, a := range run.Trace {
+			if a.IsScheduler() {
+				started[a.Name]++
+				busy = true
+			}
+			if a.Name == "MaintainerCrash" && busy {
+				crashDuringOp++
+			}
+		}
+		for _, task := range c.Controller().Tasks() {
+			require.Equal(t, ops.Replicating, task.Sched)
+			if strings.Contains(string(task.ID), ".") {
+				splitDone++
+			}
+			if strings.Contains(string(task.ID), "+") {
+				mergeDone++
+			}
+		}
+	}
+	for _, name := range []string{"StartMove", "StartSplit", "StartMerge", "DropTable"} {
+		require.Positive(t, started[name], name)
+	}
+	require.Positive(t, splitDone, "some split completes")
+	require.Positive(t, mergeDone, "some merge completes")
+	require.Positive(t, crashDuringOp)
+	t.Logf("started %v; split tasks at the end %d, merged %d; crashes after an operator started %d",
+		started, splitDone, mergeDone, crashDuringOp)
 }

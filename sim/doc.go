@@ -14,7 +14,7 @@
 // runs, recovery.Recover after a crash): Enabled lists the actions that can happen next,
 // Apply performs one, Check runs the invariants (S1, S5, S11). Walk is a seeded random walk
 // over them with bounded faults (maintainer and node crashes, loss, duplication) and
-// scheduler operations (move, merge, drop table), after which the faults stop and a fair
+// scheduler operations (move, split, merge, drop table), after which the faults stop and a fair
 // scheduler must bring the cluster to a converged state (Settle, Converged: L1-L5): the
 // fault campaign. Shrink and Mermaid turn a failing walk into a short readable
 // counterexample.
