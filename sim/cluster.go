@@ -53,6 +53,7 @@ type Cluster struct {
 	dup      int
 	crash    int
 	opsLeft  int
+	late     []Action // DDL the next maintainer replays after recovery
 }
 
 // NewCluster builds the cluster of cfg with its maintainer at epoch 1.
@@ -103,6 +104,12 @@ func (c *Cluster) Controller() *ops.Controller {
 // Manager returns node n's dispatcher manager.
 func (c *Cluster) Manager(n ops.NodeID) *Manager { return c.managers[n] }
 
+// Alive reports whether node n is up.
+func (c *Cluster) Alive(n ops.NodeID) bool { return c.alive[n] }
+
+// Tables lists the live tables, sorted.
+func (c *Cluster) Tables() []ops.TableID { return slices.Clone(c.tables) }
+
 // Network returns the messages in flight.
 func (c *Cluster) Network() *Network { return c.net }
 
@@ -135,6 +142,16 @@ type Action struct {
 	IDs   []ops.DispatcherID
 	Index int
 	Table ops.TableID
+	// Key is where StartSplit cuts (empty: SplitKey of the span).
+	Key string
+	// DDL times a DropTable or CreateTable against the next maintainer's start ts
+	// (scenario operations; random walks leave it empty): "" the maintainer processes it
+	// and the next snapshot agrees; "late" the maintainer processes it but its commit ts is
+	// after the next maintainer's start ts, so the next snapshot does not show it and the
+	// next maintainer replays it right after recovery (the table trigger dispatcher);
+	// "unseen" (drop only) it committed before the next start ts but this maintainer never
+	// processes it.
+	DDL string
 }
 
 // String formats the action as the spec labels it.
@@ -149,10 +166,26 @@ func (a Action) String() string {
 	case "ScheduleAbsent", "StartMove":
 		return fmt.Sprintf("%s(%s, %s)", a.Name, a.ID, a.Node)
 	case "StartSplit":
+		if a.Key != "" {
+			return fmt.Sprintf("StartSplit(%s, %q)", a.ID, a.Key)
+		}
 		return "StartSplit(" + string(a.ID) + ")"
+	case "StartRemove":
+		return "StartRemove(" + string(a.ID) + ")"
+	case "CreateTable":
+		if a.DDL != "" {
+			return fmt.Sprintf("CreateTable(%d, %s, %s)", a.Table, a.ID, a.DDL)
+		}
+		return fmt.Sprintf("CreateTable(%d, %s)", a.Table, a.ID)
 	case "StartMerge":
+		if a.ID != "" {
+			return fmt.Sprintf("StartMerge(%v, %s)", a.IDs, a.ID)
+		}
 		return fmt.Sprintf("StartMerge(%v)", a.IDs)
 	case "DropTable":
+		if a.DDL != "" {
+			return fmt.Sprintf("DropTable(%d, %s)", a.Table, a.DDL)
+		}
 		return "DropTable(" + strconv.FormatInt(int64(a.Table), 10) + ")"
 	case "Resend":
 		return "Resend(" + string(a.ID) + ")"
@@ -174,7 +207,7 @@ func (a Action) IsFault() bool {
 // IsScheduler reports whether the action is a scheduler's choice (move, split, merge, drop).
 func (a Action) IsScheduler() bool {
 	switch a.Name {
-	case "StartMove", "StartSplit", "StartMerge", "DropTable":
+	case "StartMove", "StartSplit", "StartMerge", "DropTable", "StartRemove", "CreateTable":
 		return true
 	}
 	return false
@@ -297,7 +330,32 @@ func Halves(s ops.Span) ([]ops.Span, bool) {
 	if !ok {
 		return nil, false
 	}
+	return cut(s, k)
+}
+
+// cut cuts s at key k, which must lie strictly inside s.
+func cut(s ops.Span, k string) ([]ops.Span, bool) {
+	if k <= s.Start || (s.End != "" && k >= s.End) {
+		return nil, false
+	}
 	return []ops.Span{{Table: s.Table, Start: s.Start, End: k}, {Table: s.Table, Start: k, End: s.End}}, true
+}
+
+// createTable: CREATE TABLE reaches the running maintainer, which adds an Absent task a.ID
+// for the table's whole key range (a scenario operation; the spec's world has one table).
+func (c *Cluster) createTable(a Action) error {
+	if slices.Contains(c.tables, a.Table) || a.ID == "" || (a.DDL != "" && a.DDL != "late") {
+		return c.notEnabled(a)
+	}
+	if err := c.ctrl.AddTask(ops.Task{ID: a.ID, Span: ops.Span{Table: a.Table}, Sched: ops.Absent}); err != nil {
+		return fmt.Errorf("sim: %s: %w", a, err)
+	}
+	c.tables = append(c.tables, a.Table)
+	slices.Sort(c.tables)
+	if a.DDL == "late" {
+		c.late = append(c.late, a)
+	}
+	return nil
 }
 
 // mergedID names the dispatcher a merge of a and b creates, the same in every run.
@@ -398,6 +456,8 @@ func (c *Cluster) Apply(a Action) error {
 		return c.notEnabled(a)
 	case "ScheduleAbsent":
 		return c.transition(func() error { return c.ctrl.AddAdd(a.ID, a.Node) })
+	case "CreateTable":
+		return c.createTable(a)
 	}
 	if c.opsLeft <= 0 {
 		return c.notEnabled(a)
@@ -412,6 +472,9 @@ func (c *Cluster) Apply(a Action) error {
 			return c.notEnabled(a)
 		}
 		halves, ok := Halves(t.Span)
+		if a.Key != "" {
+			halves, ok = cut(t.Span, a.Key)
+		}
 		if !ok {
 			return c.notEnabled(a)
 		}
@@ -420,14 +483,29 @@ func (c *Cluster) Apply(a Action) error {
 		if len(a.IDs) != 2 {
 			return c.notEnabled(a)
 		}
-		err = c.transition(func() error { return c.ctrl.AddMerge(a.IDs, mergedID(a.IDs[0], a.IDs[1])) })
+		merged := a.ID
+		if merged == "" {
+			merged = mergedID(a.IDs[0], a.IDs[1])
+		}
+		err = c.transition(func() error { return c.ctrl.AddMerge(a.IDs, merged) })
+	case "StartRemove":
+		err = c.transition(func() error { return c.ctrl.AddRemove(a.ID) })
 	case "DropTable":
 		i := slices.Index(c.tables, a.Table)
 		if i < 0 {
 			return c.notEnabled(a)
 		}
-		err = c.transition(func() error { c.ctrl.HandleTableDropped(a.Table); return nil })
+		switch a.DDL {
+		case "", "late":
+			err = c.transition(func() error { c.ctrl.HandleTableDropped(a.Table); return nil })
+		case "unseen":
+		default:
+			return c.notEnabled(a)
+		}
 		c.tables = slices.Delete(c.tables, i, i+1)
+		if a.DDL == "late" {
+			c.late = append(c.late, a)
+		}
 	default:
 		return fmt.Errorf("sim: %w: unknown action %q", ErrNotEnabled, a.Name)
 	}
@@ -532,7 +610,17 @@ func (c *Cluster) recover(a Action) error {
 	if !c.booting || !c.allAnswered() {
 		return c.notEnabled(a)
 	}
-	snap := recovery.Snapshot{Changefeed: c.cfg.Changefeed, Epoch: c.epoch, Tables: slices.Clone(c.tables)}
+	// The snapshot is the schema at the new maintainer's start ts: late DDL is not in it.
+	tables := slices.Clone(c.tables)
+	for _, d := range c.late {
+		if d.Name == "DropTable" {
+			tables = append(tables, d.Table)
+		} else {
+			tables = slices.DeleteFunc(tables, func(t ops.TableID) bool { return t == d.Table })
+		}
+	}
+	slices.Sort(tables)
+	snap := recovery.Snapshot{Changefeed: c.cfg.Changefeed, Epoch: c.epoch, Tables: tables}
 	for _, n := range c.liveNodes() {
 		snap.Responses = append(snap.Responses, c.resp[n])
 	}
@@ -542,6 +630,24 @@ func (c *Cluster) recover(a Action) error {
 	}
 	c.ctrl, c.booting = res.Controller, false
 	c.send(res.Messages)
+	// The table trigger dispatcher replays the DDL committed after the start ts.
+	late := c.late
+	c.late = nil
+	for _, d := range late {
+		err := c.transition(func() error {
+			if d.Name == "DropTable" {
+				c.ctrl.HandleTableDropped(d.Table)
+				return nil
+			}
+			// A new task: the old maintainer's dispatcher d.ID, if it was created, is not in
+			// the snapshot's schema and is being cleaned up.
+			id := ops.DispatcherID(fmt.Sprintf("%s-r%d", d.ID, c.epoch))
+			return c.ctrl.AddTask(ops.Task{ID: id, Span: ops.Span{Table: d.Table}, Sched: ops.Absent})
+		})
+		if err != nil {
+			return fmt.Errorf("sim: replay %s after recovery: %w", d, err)
+		}
+	}
 	return nil
 }
 

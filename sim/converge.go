@@ -7,29 +7,20 @@ import (
 	ops "opfsm/operators"
 )
 
-// Settle runs the cluster with faults and scheduler operations stopped until it is stable
-// or maxSteps steps were taken. The scheduler is fair (the spec's weak fairness): of the
+// Settle runs the cluster with faults and scheduler operations stopped until it has
+// converged (stable, and every task served by a Working dispatcher) or maxSteps steps were
+// taken. The scheduler is fair (the spec's weak fairness): of the
 // enabled actions it takes the one taken least recently, so no action that stays enabled
 // waits forever behind a resend loop. It returns the steps taken; the invariants are
 // checked after each one.
 func (c *Cluster) Settle(maxSteps int) ([]Action, error) {
 	var trace []Action
-	last := map[string]int{}
-	for turn := 1; len(trace) < maxSteps && !c.Stable(); turn++ {
-		var a Action
-		best := -1
-		for _, e := range c.Enabled() {
-			if e.IsFault() || e.IsScheduler() {
-				continue
-			}
-			if t := last[e.String()]; best < 0 || t < best {
-				a, best = e, t
-			}
-		}
-		if best < 0 {
+	f := NewFair()
+	for len(trace) < maxSteps && c.Converged() != nil {
+		a, ok := f.Next(c, nil)
+		if !ok {
 			break
 		}
-		last[a.String()] = turn
 		if err := c.Apply(a); err != nil {
 			return trace, fmt.Errorf("sim: settle step %s: %w", a, err)
 		}
@@ -39,6 +30,38 @@ func (c *Cluster) Settle(maxSteps int) ([]Action, error) {
 		}
 	}
 	return trace, c.Converged()
+}
+
+// Fair is the fair scheduler of Settle, usable step by step (scenario runs interleave it
+// with their own actions): of the enabled actions that are neither faults nor scheduler
+// operations, it picks the one it picked least recently.
+type Fair struct {
+	last map[string]int
+	turn int
+}
+
+// NewFair returns a fair scheduler that has picked nothing yet.
+func NewFair() *Fair { return &Fair{last: map[string]int{}} }
+
+// Next picks the next fair action of c among those allow accepts (nil: all); ok is false
+// when there is none.
+func (f *Fair) Next(c *Cluster, allow func(Action) bool) (Action, bool) {
+	var a Action
+	best := -1
+	for _, e := range c.Enabled() {
+		if e.IsFault() || e.IsScheduler() || (allow != nil && !allow(e)) {
+			continue
+		}
+		if t := f.last[e.String()]; best < 0 || t < best {
+			a, best = e, t
+		}
+	}
+	if best < 0 {
+		return Action{}, false
+	}
+	f.turn++
+	f.last[a.String()] = f.turn
+	return a, true
 }
 
 // Stable: the maintainer runs with no operator and no Absent or Scheduling task, no node

@@ -36,6 +36,7 @@ type verb struct {
 func verbs() []verb {
 	return []verb{
 		{"sim", "run a seeded fault campaign on the built-in cluster (the main job)", runSim},
+		{"run", "play scenario files (docs/scenarios.md) and report; exit 0 pass, 1 fail, 2 bad input", runScenario},
 		{"graph", "print each operator's state machine (DOT or Mermaid)", runGraph},
 		{"check", "run TLC on the CI models of spec/configs.tsv, or a seeded-bug variant with --bug", runCheck},
 	}
