@@ -171,6 +171,12 @@ func (r *runner) apply(a sim.Action) error {
 	if err := r.c.Apply(a); err != nil {
 		return r.badStep(Step{Line: r.line}, "action", fmt.Errorf("%s: %w", a, err))
 	}
+	return r.record(a)
+}
+
+// record appends the applied action a to the trace; then the invariants and monitors must
+// hold.
+func (r *runner) record(a sim.Action) error {
 	r.rep.Trace = append(r.rep.Trace, StepRecord{N: len(r.rep.Trace) + 1, Line: r.line, Action: a.String()})
 	if err := r.c.Check(); err != nil {
 		r.rep.Violation = fmt.Sprintf("step %d (%s, line %d): %v", len(r.rep.Trace), a, r.line, err)
@@ -307,12 +313,7 @@ func (r *runner) operate(st Step) error {
 	if err := r.c.Apply(a); err != nil {
 		return r.badStep(st, st.Verb, fmt.Errorf("%w: %w", ErrForbidden, err))
 	}
-	r.rep.Trace = append(r.rep.Trace, StepRecord{N: len(r.rep.Trace) + 1, Line: st.Line, Action: a.String()})
-	if err := r.c.Check(); err != nil {
-		r.rep.Violation = fmt.Sprintf("step %d (%s, line %d): %v", len(r.rep.Trace), a, st.Line, err)
-		return &stopped{}
-	}
-	return r.monitor(a)
+	return r.record(a)
 }
 
 // run: fair steps, for a count, until stable, or until an action with the label applies.
@@ -386,12 +387,7 @@ func (r *runner) kill(st Step) error {
 	if err := r.c.Apply(a); err != nil {
 		return r.badStep(st, "kill", fmt.Errorf("%w: %w", ErrForbidden, err))
 	}
-	r.rep.Trace = append(r.rep.Trace, StepRecord{N: len(r.rep.Trace) + 1, Line: st.Line, Action: a.String()})
-	if err := r.c.Check(); err != nil {
-		r.rep.Violation = fmt.Sprintf("step %d (%s, line %d): %v", len(r.rep.Trace), a, st.Line, err)
-		return &stopped{}
-	}
-	return r.monitor(a)
+	return r.record(a)
 }
 
 // check compares the converged cluster with one expect line; "" when it holds.

@@ -3,9 +3,12 @@ package scenario
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"opfsm/sim"
 )
 
 // TestShippedScenarios: every file in scenarios/ decodes and passes.
@@ -31,4 +34,144 @@ func load(t *testing.T, path string) *Scenario {
 	s, err := Decode(fh, path)
 	require.NoError(t, err)
 	return s
+}
+
+// TestSeededBugsFailScenarios: the simulator's seeded bugs make the shipped scenarios fail,
+// each on the files that exercise what it breaks.
+func TestSeededBugsFailScenarios(t *testing.T) {
+	for _, tc := range []struct {
+		bug   string
+		files []string
+		why   string
+	}{
+		{"merge_journal_lost", []string{"15-merge-precommit.scn", "composite-all-operators.scn"}, "never absent"},
+		{"no_epoch_fence", []string{"02-add-create-in-transit.scn", "10a-move-create-in-transit.scn", "20-merge-request-in-transit.scn"}, "never dispatcher"},
+		{"journal_missing_remove", []string{"06-drop-before-startts.scn", "09-move-remove-origin.scn", "13-split-remove-in-flight.scn"}, "RemoveJournalSound"},
+	} {
+		t.Run(tc.bug, func(t *testing.T) {
+			bugs, err := sim.ParseBug(tc.bug)
+			require.NoError(t, err)
+			for _, f := range tc.files {
+				rep, err := Run(load(t, filepath.Join("../scenarios", f)), Options{Bugs: bugs})
+				require.NoError(t, err)
+				require.False(t, rep.Passed, "%s must fail with %s", f, tc.bug)
+				require.Contains(t, rep.Violation, tc.why, f)
+			}
+		})
+	}
+}
+
+// TestDecodeErrors: malformed files are rejected with the line, the field and the kind.
+func TestDecodeErrors(t *testing.T) {
+	const head = "nodes A B\ntable 100\nspan d 100 -..- on A\n"
+	for _, tc := range []struct {
+		name, text string
+		line       int
+		field      string
+		kind       error
+	}{
+		{"unknown statement", head + "fly d to B\n", 4, "statement", ErrSyntax},
+		{"no nodes", "table 100\n", 0, "nodes", ErrSyntax},
+		{"unknown node", head + "move d to Z\n", 4, "node", ErrUnknownNode},
+		{"unknown table", head + "drop 7\n", 4, "table", ErrUnknownTable},
+		{"unknown dispatcher", head + "move x to B\n", 4, "id", ErrUnknownDispatcher},
+		{"span on unknown table", "nodes A\ntable 1\nspan d 2 -..- on A\n", 3, "table", ErrUnknownTable},
+		{"overlapping spans", "nodes A\ntable 1\nspan d 1 -..m on A\nspan e 1 k..- on A\n", 0, "span", ErrForbidden},
+		{"gap", "nodes A\ntable 1\nspan d 1 -..k on A\nspan e 1 m..- on A\n", 0, "span", ErrForbidden},
+		{"empty span", "nodes A\ntable 1\nspan d 1 m..k on A\n", 3, "span", ErrForbidden},
+		{"bad span syntax", "nodes A\ntable 1\nspan d 1 m-k on A\n", 3, "span", ErrSyntax},
+		{"split outside", "nodes A\ntable 1\nspan a 1 -..g on A\nspan b 1 g..- on A\nsplit a at h\n", 5, "key", ErrForbidden},
+		{"merge not adjacent", "nodes A\ntable 1\nspan a 1 -..g on A\nspan b 1 g..m on A\nspan c 1 m..- on A\nmerge a c as ac\n", 6, "id", ErrForbidden},
+		{"merge one source", head + "merge d as e\n", 4, "merge", ErrSyntax},
+		{"cluster after steps", head + "run\nnodes C\n", 5, "nodes", ErrSyntax},
+		{"bad label", head + "run until DMDeliver(B, 1\n", 4, "label", ErrSyntax},
+		{"bad block", head + "block nap on A\n", 4, "kind", ErrSyntax},
+		{"epoch on close", head + "block close on A epoch 2\n", 4, "epoch", ErrSyntax},
+		{"kill what", head + "kill everyone\n", 4, "kill", ErrSyntax},
+		{"bad run count", head + "run -3\n", 4, "run", ErrSyntax},
+		{"expect not tiled", head + "expect table 100 -..m on A\n", 4, "span", ErrForbidden},
+		{"expect twice", head + "expect table 100 gone\nexpect table 100 gone\n", 5, "table", ErrSyntax},
+		{"create existing", head + "create 100 as x\n", 4, "table", ErrForbidden},
+		{"reserved node name", "nodes all\n", 1, "nodes", ErrSyntax},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Decode(strings.NewReader(tc.text), "x.scn")
+			var e *Error
+			require.ErrorAs(t, err, &e)
+			require.ErrorIs(t, err, tc.kind)
+			require.Equal(t, tc.line, e.Line, err.Error())
+			require.Equal(t, tc.field, e.Field, err.Error())
+			require.Contains(t, err.Error(), "x.scn:")
+		})
+	}
+}
+
+// TestRunErrors: steps the cluster cannot take at that point are bad input naming the line.
+func TestRunErrors(t *testing.T) {
+	const head = "nodes A B\ntable 100\nspan d 100 -..- on A\n"
+	for _, tc := range []struct{ name, text string }{
+		{"not enabled", head + "do DMDeliver(B, 1)\n"},
+		{"operation while booting", head + "kill maintainer\nmove d to B\n"},
+		{"release without block", head + "release close on A\n"},
+		{"kill at a past step", head + "move d to B\nkill maintainer at step 1\n"},
+		{"move twice", head + "move d to B\nmove d to B\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Decode(strings.NewReader(tc.text), "x.scn")
+			require.NoError(t, err)
+			_, err = Run(s, Options{})
+			var e *Error
+			require.ErrorAs(t, err, &e)
+			require.ErrorIs(t, err, ErrForbidden)
+			require.Equal(t, strings.Count(tc.text, "\n"), e.Line, err.Error())
+		})
+	}
+}
+
+// TestRunReportsFailures: a wrong expectation and an event that never happens fail the run
+// (Passed false, no error), naming the line.
+func TestRunReportsFailures(t *testing.T) {
+	const head = "nodes A B\ntable 100\nspan d 100 -..- on A\n"
+	for _, tc := range []struct{ name, text, want string }{
+		{"wrong node", head + "expect table 100 -..- on B\n", "line 4: expect table 100: -..- is on A, want B"},
+		{"wrong id", head + "expect table 100 -..- on A as e\n", "has dispatcher d, want e"},
+		{"not gone", head + "expect table 100 gone\n", "want gone"},
+		{"never happens", head + "run until DMSweep(A, d)\n", "line 4: DMSweep(A,d) never happened"},
+		{"blocked forever", head + "block close on A\nmove d to B\n", "did not converge"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Decode(strings.NewReader(tc.text), "x.scn")
+			require.NoError(t, err)
+			rep, err := Run(s, Options{})
+			require.NoError(t, err)
+			require.False(t, rep.Passed)
+			require.Contains(t, strings.Join(rep.Failures, "\n"), tc.want)
+		})
+	}
+}
+
+// FuzzDecode: no input makes the decoder panic; whatever decodes also runs without panic.
+func FuzzDecode(f *testing.F) {
+	files, _ := filepath.Glob("../scenarios/*.scn")
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		require.NoError(f, err)
+		f.Add(string(data))
+	}
+	f.Add("nodes A\ntable 1\nspan d 1 -..- on A\nkill maintainer after Recover\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		s, err := Decode(strings.NewReader(text), "fuzz.scn")
+		if err != nil {
+			var e *Error
+			require.ErrorAs(t, err, &e)
+			return
+		}
+		rep, err := Run(s, Options{})
+		if err != nil {
+			var e *Error
+			require.ErrorAs(t, err, &e)
+			return
+		}
+		require.NotNil(t, rep)
+	})
 }

@@ -32,6 +32,14 @@ func TestRun(t *testing.T) {
 		{"sim unknown bug", []string{"sim", "--bug", "nope"}, exitBadInput, "", `unknown seeded bug "nope"`, ""},
 		{"sim unknown faults", []string{"sim", "--faults", "some"}, exitBadInput, "", `unknown --faults "some"`, ""},
 		{"sim bad runs", []string{"sim", "--runs", "0"}, exitBadInput, "", "must be positive", ""},
+		{"sim some faults", []string{"sim", "--runs", "50", "--faults", "crash,loss"}, exitOK, "MaxLoss:1 MaxDup:0 MaxCrash:0", "", ""},
+		{"run a scenario", []string{"run", "../../scenarios/15-merge-precommit.scn"}, exitOK, "PASS  ../../scenarios/15-merge-precommit.scn", "", "FAIL"},
+		{"run flags after the file", []string{"run", "../../scenarios/20-merge-request-in-transit.scn", "--json"}, exitOK, `"passed": true`, "", ""},
+		{"run with a seeded bug", []string{"run", "-q", "--bug", "merge_journal_lost", "../../scenarios/15-merge-precommit.scn"}, exitViolated, "never absent 100", "", ""},
+		{"run wrong expectation", []string{"run", "testdata/wrong-expect.scn"}, exitViolated, "line 5: expect table 100: -..- is on B, want A", "", ""},
+		{"run malformed", []string{"run", "testdata/unknown-node.scn"}, exitBadInput, "", `testdata/unknown-node.scn:4: node: unknown node: "Z"`, ""},
+		{"run missing file", []string{"run", "testdata/nope.scn"}, exitBadInput, "", "no such file", ""},
+		{"run no file", []string{"run"}, exitBadInput, "", "want at least one scenario file", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

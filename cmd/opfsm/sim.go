@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"opfsm/sim"
@@ -17,7 +18,7 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	seed := fs.Uint64("seed", 1, "first seed; run i uses seed+i")
 	runs := fs.Int("runs", 2000, "random walks")
 	steps := fs.Int("steps", 100, "steps per walk")
-	faults := fs.String("faults", "all", `"all" (maintainer and node crash, loss, duplication) or "none"`)
+	faults := fs.String("faults", "all", `"all", "none", or a comma list of crash (maintainer), node, loss, dup`)
 	bug := fs.String("bug", "none", "seeded bug to switch on: "+fmt.Sprint(sim.BugNames()))
 	mermaid := fs.String("mermaid", "counterexample.mmd", "where to write a counterexample's sequence diagram")
 	if err := parseFlags(fs, args); err != nil {
@@ -30,12 +31,8 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 		return badInput("--runs and --steps must be positive")
 	}
 	cfg := sim.DefaultConfig()
-	switch *faults {
-	case "all":
-	case "none":
-		cfg.Limits.MaxEpoch, cfg.Limits.MaxLoss, cfg.Limits.MaxDup, cfg.Limits.MaxCrash = 1, 0, 0, 0
-	default:
-		return badInput("unknown --faults %q (want all or none)", *faults)
+	if err := applyFaults(&cfg.Limits, *faults); err != nil {
+		return err
 	}
 	bugs, err := sim.ParseBug(*bug)
 	if err != nil {
@@ -71,4 +68,36 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "sequence diagram: %s\n", *mermaid)
 	return errViolated
+}
+
+// applyFaults keeps the faults named in spec (a comma list, "all" or "none") and switches
+// the others off.
+func applyFaults(l *sim.Limits, spec string) error {
+	if spec == "all" {
+		return nil
+	}
+	keep := map[string]bool{}
+	if spec != "none" {
+		for _, f := range strings.Split(spec, ",") {
+			switch f {
+			case "crash", "node", "loss", "dup":
+				keep[f] = true
+			default:
+				return badInput("unknown --faults %q (want all, none, or a comma list of crash, node, loss, dup)", spec)
+			}
+		}
+	}
+	if !keep["crash"] {
+		l.MaxEpoch = 1
+	}
+	if !keep["node"] {
+		l.MaxCrash = 0
+	}
+	if !keep["loss"] {
+		l.MaxLoss = 0
+	}
+	if !keep["dup"] {
+		l.MaxDup = 0
+	}
+	return nil
 }
