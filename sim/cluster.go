@@ -104,6 +104,9 @@ func (c *Cluster) Controller() *ops.Controller {
 // Manager returns node n's dispatcher manager.
 func (c *Cluster) Manager(n ops.NodeID) *Manager { return c.managers[n] }
 
+// Nodes lists the cluster's nodes, dead or alive, as configured.
+func (c *Cluster) Nodes() []ops.NodeID { return slices.Clone(c.cfg.Nodes) }
+
 // Alive reports whether node n is up.
 func (c *Cluster) Alive(n ops.NodeID) bool { return c.alive[n] }
 

@@ -1,0 +1,151 @@
+package conformance
+
+import (
+	"fmt"
+	"time"
+
+	"opfsm/sim"
+)
+
+// Exploration is the outcome of an exhaustive breadth-first search of the simulator.
+type Exploration struct {
+	// States and Edges are the distinct states (by sim.Cluster.Fingerprint) and the
+	// transitions found; Depth is the length of the longest shortest path.
+	States, Edges, Depth int
+	Elapsed              time.Duration
+	// Truncated: the search stopped at its state limit before the space was exhausted.
+	Truncated bool
+	// Violation is the first invariant violation found, with a shortest trace to it.
+	Violation *Counterexample
+}
+
+// StatesPerSecond is the search's rate.
+func (e *Exploration) StatesPerSecond() float64 {
+	if e.Elapsed <= 0 {
+		return 0
+	}
+	return float64(e.States) / e.Elapsed.Seconds()
+}
+
+// Counterexample is a shortest action sequence from the initial state to a state that
+// violates an invariant.
+type Counterexample struct {
+	Trace []sim.Action
+	Err   error
+}
+
+// node is one explored state: how it was first reached.
+type node struct {
+	parent int32
+	depth  int32
+	action sim.Action
+}
+
+// ExploreOptions bound a search.
+type ExploreOptions struct {
+	// MaxStates stops the search after this many states (0: no limit; Truncated is set).
+	MaxStates int
+	// MaxStream is the spec's StreamBound constraint (MaxReq): a state with a request
+	// stream or a status stream longer than this is counted and checked but not expanded,
+	// as TLC treats a state outside a CONSTRAINT. 0: no bound.
+	MaxStream int
+}
+
+// Explore enumerates every state of the simulated cluster of cfg reachable through
+// Enabled/Apply (the faults and scheduler operations bounded by cfg.Limits), checking the
+// invariants (sim.Cluster.Check) in each, breadth first so that a violation comes with a
+// shortest trace. It stops at the first violation or at opt.MaxStates.
+// States are rebuilt by replaying their path from the initial state, so nothing but the
+// path is stored per state.
+func Explore(cfg sim.Config, opt ExploreOptions) (*Exploration, error) {
+	start := time.Now()
+	c, err := sim.NewCluster(cfg)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]int32{c.Fingerprint(): 0}
+	nodes := []node{{parent: -1}}
+	ex := &Exploration{}
+	for i := 0; i < len(nodes); i++ {
+		if opt.MaxStates > 0 && len(nodes) >= opt.MaxStates {
+			ex.Truncated = true
+			break
+		}
+		path := pathTo(nodes, i)
+		here, err := replay(cfg, path)
+		if err != nil {
+			return nil, err
+		}
+		if !withinStreams(here, opt.MaxStream) {
+			continue
+		}
+		for k, a := range here.Enabled() {
+			succ := here // the first action consumes here; the others replay the path
+			if k > 0 {
+				if succ, err = replay(cfg, path); err != nil {
+					return nil, err
+				}
+			}
+			if err := succ.Apply(a); err != nil {
+				return nil, fmt.Errorf("conformance: explore: enabled %s failed after %v: %w", a, path, err)
+			}
+			ex.Edges++
+			fp := succ.Fingerprint()
+			if _, ok := seen[fp]; ok {
+				continue
+			}
+			seen[fp] = int32(len(nodes))
+			nodes = append(nodes, node{parent: int32(i), depth: nodes[i].depth + 1, action: a})
+			ex.Depth = max(ex.Depth, int(nodes[i].depth)+1)
+			if err := succ.Check(); err != nil {
+				ex.Violation = &Counterexample{Trace: append(path, a), Err: err}
+				ex.States, ex.Elapsed = len(nodes), time.Since(start)
+				return ex, nil
+			}
+		}
+	}
+	ex.States, ex.Elapsed = len(nodes), time.Since(start)
+	return ex, nil
+}
+
+// pathTo is the action sequence that first reached state i.
+func pathTo(nodes []node, i int) []sim.Action {
+	path := make([]sim.Action, nodes[i].depth)
+	for j := i; nodes[j].parent >= 0; j = int(nodes[j].parent) {
+		path[nodes[j].depth-1] = nodes[j].action
+	}
+	return path
+}
+
+// replay rebuilds the state path leads to.
+func replay(cfg sim.Config, path []sim.Action) (*sim.Cluster, error) {
+	c, err := sim.NewCluster(cfg)
+	if err != nil {
+		return nil, err
+	}
+	for i, a := range path {
+		if err := c.Apply(a); err != nil {
+			return nil, fmt.Errorf("conformance: replay step %d %s: %w", i+1, a, err)
+		}
+	}
+	return c, nil
+}
+
+// withinStreams is the spec's StreamBound: no stream longer than bound (0: no bound).
+func withinStreams(c *sim.Cluster, bound int) bool {
+	if bound <= 0 {
+		return true
+	}
+	nw := c.Network()
+	for _, s := range nw.Streams() {
+		if len(nw.Requests(s)) > bound {
+			return false
+		}
+	}
+	for _, n := range c.Nodes() {
+		if len(nw.Statuses(n)) > bound {
+			return false
+		}
+	}
+	return true
+}
