@@ -1,0 +1,454 @@
+package conformance
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// MaxDotLine is the longest line ParseDot accepts. A dot line holds one whole state; the
+// failover model's largest is about 120 KB.
+const MaxDotLine = 64 << 20
+
+// Graph is the state graph TLC 2.18 writes with "-dump dot,actionlabels FILE".
+type Graph struct {
+	// States maps each state's id (TLC's 64-bit fingerprint, as the file prints it) to the
+	// state.
+	States map[int64]State
+	// Order lists the state ids in the order the file defines them (TLC's discovery order).
+	Order []int64
+	// Init lists the initial states (the nodes drawn with style = filled), in file order.
+	Init []int64
+	// Edges are the transitions in file order. TLC writes one per (state, successor) pair
+	// it generated, including successors it had already seen; a self-loop is a stuttering
+	// step of the next-state relation.
+	Edges []Edge
+	// Legend maps each action name to its colour, when the dump used "colorize".
+	Legend map[string]string
+}
+
+// Edge is one transition of the graph.
+type Edge struct {
+	From, To int64
+	// Action is the edge's label: the name of the action (without its parameters) with
+	// "actionlabels", else empty.
+	Action string
+}
+
+// DotError is an error in a dot file: Line is the 1-based line, Msg what was wrong, and
+// Err the cause (ErrSyntax, or the *ParseError of a state label, whose Offset is then in
+// the label's unescaped text).
+type DotError struct {
+	Line int
+	Msg  string
+	Err  error
+}
+
+// Error returns the message with its line.
+func (e *DotError) Error() string {
+	s := fmt.Sprintf("conformance: dot line %d: %s", e.Line, e.Msg)
+	if e.Err != nil && e.Err != ErrSyntax {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns the cause.
+func (e *DotError) Unwrap() error { return e.Err }
+
+// dot parser phases: which part of TLC's layout the next line belongs to.
+const (
+	phStart  = iota // before "strict digraph DiskGraph {"
+	phHeader        // graph attributes, until "subgraph cluster_graph {"
+	phGraph         // states, edges and ranks, until "}"
+	phAfter         // after the state cluster: the legend or the final "}"
+	phLegend        // inside "subgraph cluster_legend {"
+	phDone          // after the final "}"
+)
+
+// ParseDot reads the file TLC writes with "-dump dot,actionlabels FILE" (FILE.dot; the
+// "colorize" and plain "dot" variants too). The layout, one item a line:
+//
+//	strict digraph DiskGraph {
+//	edge [colorscheme="paired12"]                  (colorize only)
+//	nodesep=0.35;
+//	subgraph cluster_graph {
+//	color="white";
+//	ID [label="STATE",style = filled]              an initial state
+//	ID [label="STATE"];                            any other state
+//	ID -> ID [label="ACTION",color="black",fontcolor="black"];
+//	{rank = same; ID;ID;...}
+//	}
+//	subgraph cluster_legend {graph[style=bold];label = "Next State Actions" style="solid"
+//	node [ labeljust="l",colorscheme="paired12",style=filled,shape=record ]
+//	ACTION [label="ACTION",fillcolor=N]
+//	}}                                            (the legend is colorize only; else "}")
+//
+// ID is a signed 64-bit fingerprint; STATE is the state as ParseState reads it, with dot
+// escapes (\" \\ and \n for a line break). An edge may name its successor before the
+// successor's own line. Every line is checked: an unknown line, a state defined twice, an
+// edge to a state the file never defines, or a truncated file is a *DotError.
+func ParseDot(r io.Reader) (*Graph, error) {
+	d := dotParser{
+		g:       &Graph{States: map[int64]State{}},
+		pending: map[int64]int{},
+		vals:    parser{intern: map[string]string{}, strs: map[string]Value{}, cache: map[string]Value{}},
+	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 1<<20), MaxDotLine)
+	for sc.Scan() {
+		d.line++
+		line := sc.Bytes()
+		if n := len(line); n > 0 && line[n-1] == '\r' {
+			line = line[:n-1]
+		}
+		if err := d.parseLine(line); err != nil {
+			return nil, err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, &DotError{Line: d.line + 1, Msg: fmt.Sprintf("line longer than %d bytes", MaxDotLine), Err: err}
+		}
+		return nil, fmt.Errorf("conformance: reading dot: %w", err)
+	}
+	if d.phase != phDone {
+		return nil, d.errorf(d.line+1, "unexpected end of file: the graph is not closed")
+	}
+	if len(d.pending) > 0 {
+		id, line := int64(0), 0
+		for k, l := range d.pending {
+			if line == 0 || l < line {
+				id, line = k, l
+			}
+		}
+		return nil, d.errorf(line, "edge to state %d, which the file never defines", id)
+	}
+	return d.g, nil
+}
+
+type dotParser struct {
+	g     *Graph
+	line  int
+	phase int
+	// pending maps a state id that an edge named before its definition to that edge's line.
+	pending map[int64]int
+	vals    parser
+	buf     []byte
+}
+
+func (d *dotParser) errorf(line int, format string, args ...any) *DotError {
+	return &DotError{Line: line, Msg: fmt.Sprintf(format, args...), Err: ErrSyntax}
+}
+
+func (d *dotParser) parseLine(b []byte) error {
+	if len(strings.TrimSpace(string(b))) == 0 {
+		return nil
+	}
+	switch d.phase {
+	case phStart:
+		if string(b) != "strict digraph DiskGraph {" {
+			return d.errorf(d.line, "want \"strict digraph DiskGraph {\", found %s", clip(b))
+		}
+		d.phase = phHeader
+	case phHeader:
+		switch {
+		case string(b) == "subgraph cluster_graph {":
+			d.phase = phGraph
+		case isGraphAttr(b):
+		default:
+			return d.errorf(d.line, "want a graph attribute or \"subgraph cluster_graph {\", found %s", clip(b))
+		}
+	case phGraph:
+		return d.graphLine(b)
+	case phAfter:
+		switch {
+		case string(b) == "}":
+			d.phase = phDone
+		case strings.HasPrefix(string(b), "subgraph cluster_legend {"):
+			d.phase = phLegend
+			d.g.Legend = map[string]string{}
+		default:
+			return d.errorf(d.line, "want \"}\" or the legend after the states, found %s", clip(b))
+		}
+	case phLegend:
+		return d.legendLine(b)
+	case phDone:
+		return d.errorf(d.line, "text after the end of the graph: %s", clip(b))
+	}
+	return nil
+}
+
+// isGraphAttr accepts "name=value;" and "name [attrs]" header lines.
+func isGraphAttr(b []byte) bool {
+	s := string(b)
+	if i := strings.IndexByte(s, '='); i > 0 && strings.HasSuffix(s, ";") && isIdent(s[:i]) {
+		return true
+	}
+	if i := strings.Index(s, " ["); i > 0 && strings.HasSuffix(s, "]") && isIdent(s[:i]) {
+		return true
+	}
+	return false
+}
+
+func (d *dotParser) graphLine(b []byte) error {
+	s := string(b) // one copy per line; label values are unescaped from it
+	switch {
+	case s == "}":
+		d.phase = phAfter
+		return nil
+	case s == `color="white";`:
+		return nil
+	case strings.HasPrefix(s, "{rank = same;"):
+		return d.rankLine(s)
+	}
+	id, rest, ok := leadingID(s)
+	if !ok {
+		return d.errorf(d.line, "want a state, an edge or a rank, found %s", clip(b))
+	}
+	if strings.HasPrefix(rest, " -> ") {
+		return d.edgeLine(id, rest[len(" -> "):])
+	}
+	if !strings.HasPrefix(rest, " [") {
+		return d.errorf(d.line, "want \" [\" or \" -> \" after state id %d, found %s", id, clip([]byte(rest)))
+	}
+	attrs, tail, err := d.attrs(rest[1:])
+	if err != nil {
+		return err
+	}
+	if tail != "" && tail != ";" {
+		return d.errorf(d.line, "unexpected %s after the state's attributes", clip([]byte(tail)))
+	}
+	label, ok := attrs["label"]
+	if !ok {
+		return d.errorf(d.line, "state %d has no label", id)
+	}
+	if _, dup := d.g.States[id]; dup {
+		return d.errorf(d.line, "state %d defined twice", id)
+	}
+	d.vals.s, d.vals.pos = label, 0
+	st, err := d.vals.state()
+	if err != nil {
+		return &DotError{Line: d.line, Msg: fmt.Sprintf("state %d", id), Err: err}
+	}
+	d.g.States[id] = st
+	d.g.Order = append(d.g.Order, id)
+	delete(d.pending, id)
+	if attrs["style"] == "filled" {
+		d.g.Init = append(d.g.Init, id)
+	}
+	return nil
+}
+
+func (d *dotParser) edgeLine(from int64, rest string) error {
+	to, rest, ok := leadingID(rest)
+	if !ok {
+		return d.errorf(d.line, "want the successor's id after \"->\", found %s", clip([]byte(rest)))
+	}
+	action := ""
+	if strings.HasPrefix(rest, " [") {
+		attrs, tail, err := d.attrs(rest[1:])
+		if err != nil {
+			return err
+		}
+		action = d.vals.str(attrs["label"])
+		rest = tail
+	}
+	if rest != ";" {
+		return d.errorf(d.line, "want \";\" at the end of the edge, found %s", clip([]byte(rest)))
+	}
+	for _, id := range [2]int64{from, to} {
+		if _, ok := d.g.States[id]; !ok {
+			if _, ok := d.pending[id]; !ok {
+				d.pending[id] = d.line
+			}
+		}
+	}
+	d.g.Edges = append(d.g.Edges, Edge{From: from, To: to, Action: action})
+	return nil
+}
+
+// rankLine checks "{rank = same; ID;ID;...}".
+func (d *dotParser) rankLine(s string) error {
+	body, ok := strings.CutSuffix(strings.TrimPrefix(s, "{rank = same;"), "}")
+	if !ok {
+		return d.errorf(d.line, "rank line does not end with \"}\"")
+	}
+	for f := range strings.SplitSeq(strings.TrimSuffix(strings.TrimSpace(body), ";"), ";") {
+		if _, err := strconv.ParseInt(strings.TrimSpace(f), 10, 64); err != nil {
+			return d.errorf(d.line, "bad state id %q in a rank line", f)
+		}
+	}
+	return nil
+}
+
+func (d *dotParser) legendLine(b []byte) error {
+	s := string(b)
+	switch {
+	case s == "}}":
+		d.phase = phDone
+		return nil
+	case s == "}":
+		d.phase = phAfter
+		return nil
+	case strings.HasPrefix(s, "node [") && strings.HasSuffix(s, "]"):
+		return nil
+	}
+	i := strings.Index(s, " [")
+	if i <= 0 || !isIdentLike(s[:i]) {
+		return d.errorf(d.line, "want a legend entry \"Action [label=...]\", found %s", clip(b))
+	}
+	attrs, tail, err := d.attrs(s[i+1:])
+	if err != nil {
+		return err
+	}
+	if tail != "" {
+		return d.errorf(d.line, "unexpected %s after the legend entry", clip([]byte(tail)))
+	}
+	d.g.Legend[attrs["label"]] = attrs["fillcolor"]
+	return nil
+}
+
+func isIdentLike(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isIdentByte(s[i]) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// leadingID reads a signed decimal id at the start of s.
+func leadingID(s string) (int64, string, bool) {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	j := i
+	for j < len(s) && isDigit(s[j]) {
+		j++
+	}
+	if j == i {
+		return 0, s, false
+	}
+	id, err := strconv.ParseInt(s[:j], 10, 64)
+	if err != nil {
+		return 0, s, false
+	}
+	return id, s[j:], true
+}
+
+// attrs parses "[k=v,k = v,...]" at the start of s (values quoted with dot escapes, or
+// bare) and returns the attributes and the rest of s.
+func (d *dotParser) attrs(s string) (map[string]string, string, error) {
+	if !strings.HasPrefix(s, "[") {
+		return nil, s, d.errorf(d.line, "want \"[\"")
+	}
+	i := 1
+	out := map[string]string{}
+	skip := func() {
+		for i < len(s) && s[i] == ' ' {
+			i++
+		}
+	}
+	for {
+		skip()
+		if i < len(s) && s[i] == ']' && len(out) == 0 {
+			return out, s[i+1:], nil
+		}
+		k := i
+		for i < len(s) && isIdentByte(s[i]) {
+			i++
+		}
+		key := s[k:i]
+		if key == "" {
+			return nil, "", d.errorf(d.line, "want an attribute name at column %d", i+1)
+		}
+		skip()
+		if i >= len(s) || s[i] != '=' {
+			return nil, "", d.errorf(d.line, "want \"=\" after attribute %q", key)
+		}
+		i++
+		skip()
+		var val string
+		if i < len(s) && s[i] == '"' {
+			v, n, err := d.unquote(s[i:])
+			if err != nil {
+				return nil, "", err
+			}
+			val, i = v, i+n
+		} else {
+			v := i
+			for i < len(s) && s[i] != ',' && s[i] != ']' && s[i] != ' ' {
+				i++
+			}
+			if v == i {
+				return nil, "", d.errorf(d.line, "attribute %q has no value", key)
+			}
+			val = s[v:i]
+		}
+		if _, dup := out[key]; dup {
+			return nil, "", d.errorf(d.line, "attribute %q given twice", key)
+		}
+		out[key] = val
+		skip()
+		if i >= len(s) {
+			return nil, "", d.errorf(d.line, "unterminated attribute list")
+		}
+		switch s[i] {
+		case ',':
+			i++
+		case ']':
+			return out, s[i+1:], nil
+		default:
+			return nil, "", d.errorf(d.line, "want \",\" or \"]\" after attribute %q, found %s", key, clip([]byte(s[i:])))
+		}
+	}
+}
+
+// unquote decodes the dot string at the start of s (which holds '"'): TLC escapes \ as
+// \\, " as \" and a line break as \n. It returns the text and the bytes consumed.
+func (d *dotParser) unquote(s string) (string, int, error) {
+	b := d.buf[:0]
+	from := 1
+	for i := 1; i < len(s); i++ {
+		switch s[i] {
+		case '"':
+			if from == 1 && len(b) == 0 {
+				return s[1:i], i + 1, nil
+			}
+			b = append(b, s[from:i]...)
+			d.buf = b
+			return string(b), i + 1, nil
+		case '\\':
+			if i+1 >= len(s) {
+				return "", 0, d.errorf(d.line, "unterminated escape in a quoted string")
+			}
+			b = append(b, s[from:i]...)
+			switch s[i+1] {
+			case '\\':
+				b = append(b, '\\')
+			case '"':
+				b = append(b, '"')
+			case 'n':
+				b = append(b, '\n')
+			default:
+				return "", 0, d.errorf(d.line, "bad escape %q in a quoted string", s[i:i+2])
+			}
+			i++
+			from = i + 1
+		}
+	}
+	return "", 0, d.errorf(d.line, "unterminated quoted string")
+}
+
+// clip quotes the start of b for an error message.
+func clip(b []byte) string {
+	if len(b) > 40 {
+		return strconv.Quote(string(b[:40]) + "...")
+	}
+	return strconv.Quote(string(b))
+}
