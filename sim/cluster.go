@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -33,6 +34,12 @@ type Config struct {
 	Tasks      []ops.Task
 	Limits     Limits
 	Bugs       Bugs
+	// OpKinds limits the scheduler's random operations to these of "move", "split",
+	// "merge", "drop" (nil: all), like the spec's constant.
+	OpKinds []string
+	// SplitKeys, when set, are the only keys the scheduler splits at (the spec's world
+	// splits its one table only at its middle key); nil: SplitKey picks one.
+	SplitKeys []string
 }
 
 // Cluster is a simulated changefeed: a dispatcher manager per node, the network, and a
@@ -54,6 +61,8 @@ type Cluster struct {
 	crash    int
 	opsLeft  int
 	late     []Action // DDL the next maintainer replays after recovery
+	// dropped records the epoch of the maintainer that dropped each table.
+	dropped map[ops.TableID]ops.Epoch
 }
 
 // NewCluster builds the cluster of cfg with its maintainer at epoch 1.
@@ -283,12 +292,12 @@ func (c *Cluster) schedulerActions(live []ops.NodeID, out *[]Action) {
 		}
 		if t.Sched == ops.Replicating && c.opsLeft > 0 {
 			for _, n := range live {
-				if n != t.Node {
+				if n != t.Node && c.kind("move") {
 					*out = append(*out, Action{Name: "StartMove", ID: t.ID, Node: n})
 				}
 			}
-			if _, ok := SplitKey(t.Span); ok {
-				*out = append(*out, Action{Name: "StartSplit", ID: t.ID})
+			if c.kind("split") {
+				*out = append(*out, c.splits(t)...)
 			}
 		}
 	}
@@ -297,14 +306,39 @@ func (c *Cluster) schedulerActions(live []ops.NodeID, out *[]Action) {
 	}
 	for i, a := range tasks {
 		for _, b := range tasks[i+1:] {
-			if c.mergeable(a, b) {
+			if c.kind("merge") && c.mergeable(a, b) {
 				*out = append(*out, Action{Name: "StartMerge", IDs: []ops.DispatcherID{a.ID, b.ID}})
 			}
 		}
 	}
 	for _, t := range c.tables {
-		*out = append(*out, Action{Name: "DropTable", Table: t})
+		if c.kind("drop") {
+			*out = append(*out, Action{Name: "DropTable", Table: t})
+		}
 	}
+}
+
+// kind reports whether the scheduler may start operations of kind k.
+func (c *Cluster) kind(k string) bool {
+	return c.cfg.OpKinds == nil || slices.Contains(c.cfg.OpKinds, k)
+}
+
+// splits lists the StartSplit actions for task t: at SplitKey, or at each configured
+// split key inside its span.
+func (c *Cluster) splits(t ops.Task) []Action {
+	if c.cfg.SplitKeys == nil {
+		if _, ok := SplitKey(t.Span); ok {
+			return []Action{{Name: "StartSplit", ID: t.ID}}
+		}
+		return nil
+	}
+	var out []Action
+	for _, k := range c.cfg.SplitKeys {
+		if _, ok := cut(t.Span, k); ok {
+			out = append(out, Action{Name: "StartSplit", ID: t.ID, Key: k})
+		}
+	}
+	return out
 }
 
 func (c *Cluster) mergeable(a, b ops.Task) bool {
@@ -379,7 +413,12 @@ func (c *Cluster) request(msg ops.Message) Request {
 	return Request{Epoch: c.epoch, Kind: kinds[msg.Kind], Record: msg.Record}
 }
 
+// send puts a batch of requests on the current maintainer's streams, in span order (the
+// whole span before its parts, then by start key: the spec's order over ids), so the order
+// of a batch does not depend on how the controller happens to list it.
 func (c *Cluster) send(msgs []ops.Message) {
+	msgs = slices.Clone(msgs)
+	slices.SortStableFunc(msgs, func(a, b ops.Message) int { return spanOrder(a.Record.Span, b.Record.Span) })
 	for _, msg := range msgs {
 		if c.alive[msg.To] {
 			c.net.Send(Stream{msg.To, c.epoch}, c.request(msg))
@@ -397,16 +436,41 @@ func (c *Cluster) transition(fn func() error) error {
 	if err := fn(); err != nil {
 		return err
 	}
+	var fresh []ops.Message
 	for _, msg := range c.ctrl.Pending() {
 		if !before[msgKey(msg)] {
-			c.send([]ops.Message{msg})
+			fresh = append(fresh, msg)
 		}
 	}
+	c.send(fresh)
 	return nil
 }
 
+// msgKey identifies a request by what the dispatcher manager acts on: its target, kind,
+// dispatcher and operator type. A change of operator state that keeps these (a move's
+// RemoveOrigin becoming AbortRemoveOrigin when its destination dies) sends nothing new,
+// as in the spec, whose requests do not carry the state.
 func msgKey(m ops.Message) string {
-	return string(m.To) + "|" + m.Kind.String() + "|" + string(m.Record.ID) + "|" + m.Record.State
+	return string(m.To) + "|" + m.Kind.String() + "|" + string(m.Record.ID) + "|" + m.Record.Type.String() + "|" + string(m.Record.Dest)
+}
+
+// spanOrder orders spans by table, then start key, the wider span first at equal starts.
+func spanOrder(a, b ops.Span) int {
+	if a.Table != b.Table {
+		return cmp.Compare(a.Table, b.Table)
+	}
+	if a.Start != b.Start {
+		return cmp.Compare(a.Start, b.Start)
+	}
+	switch {
+	case a.End == b.End:
+		return 0
+	case a.End == "":
+		return -1
+	case b.End == "":
+		return 1
+	}
+	return -cmp.Compare(a.End, b.End)
 }
 
 // Apply performs action a. An action that is not enabled returns an error wrapping
@@ -506,6 +570,10 @@ func (c *Cluster) Apply(a Action) error {
 			return c.notEnabled(a)
 		}
 		c.tables = slices.Delete(c.tables, i, i+1)
+		if c.dropped == nil {
+			c.dropped = map[ops.TableID]ops.Epoch{}
+		}
+		c.dropped[a.Table] = c.epoch
 		if a.DDL == "late" {
 			c.late = append(c.late, a)
 		}

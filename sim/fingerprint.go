@@ -16,8 +16,8 @@ import (
 // only names the tasks a split creates. The exhaustive explorer keys states by it.
 func (c *Cluster) Fingerprint() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "e%d boot=%t loss=%d dup=%d crash=%d ops=%d tables=%v late=%v\n",
-		c.epoch, c.booting, c.loss, c.dup, c.crash, c.opsLeft, c.tables, c.late)
+	fmt.Fprintf(&b, "e%d boot=%t loss=%d dup=%d crash=%d ops=%d tables=%v dropped=%v late=%v\n",
+		c.epoch, c.booting, c.loss, c.dup, c.crash, c.opsLeft, c.tables, c.dropped, c.late)
 	for _, n := range c.cfg.Nodes {
 		if !c.alive[n] {
 			fmt.Fprintf(&b, "%s dead\n", n)

@@ -364,17 +364,23 @@ func (m *Manager) cleanable(id ops.DispatcherID) bool {
 	if !ok {
 		return false
 	}
-	for _, s := range rec.Sources {
-		if _, ok := m.disp[s]; ok {
+	// By span, as the spec (whose ids are spans) sees it: no dispatcher inside the merged
+	// span still waits for the merge, and whatever covers the whole span is Working. A
+	// later incarnation of a source span (the target split again) does not hold the entry;
+	// a source of this merge, closing, does.
+	for _, d := range m.disp {
+		if !rec.Span.Contains(d.Span) {
+			continue
+		}
+		if (d.Span == rec.Span && d.State != ops.Working) || (d.Span != rec.Span && d.State == ops.WaitingMerge) {
 			return false
 		}
 	}
-	d, ok := m.disp[id]
-	return !ok || d.State == ops.Working
+	return true
 }
 
-// JournalCleanup drops a finished merge's journal entry: no source remains and the merged
-// dispatcher is missing or Working (DMJournalCleanup).
+// JournalCleanup drops a finished merge's journal entry: no source waits for the merge any
+// more and the merged dispatcher is missing or Working (DMJournalCleanup).
 func (m *Manager) JournalCleanup(id ops.DispatcherID) error {
 	if !m.cleanable(id) {
 		return m.notEnabled("JournalCleanup", id)

@@ -47,9 +47,12 @@ func (nw *Network) InFlight(s Stream, r Request) bool {
 	return slices.ContainsFunc(nw.req[s], func(q Request) bool { return sameRequest(q, r) })
 }
 
+// sameRequest: the same request as far as the dispatcher manager acts on it (kind,
+// dispatcher, operator type, destination); the operator's state in the record does not
+// make a request new (a move's RemoveOrigin and AbortRemoveOrigin send the same Remove).
 func sameRequest(a, b Request) bool {
 	return a.Epoch == b.Epoch && a.Kind == b.Kind && a.Record.ID == b.Record.ID &&
-		a.Record.Type == b.Record.Type && a.Record.State == b.Record.State && a.Record.Dest == b.Record.Dest
+		a.Record.Type == b.Record.Type && a.Record.Dest == b.Record.Dest
 }
 
 // Requests returns a copy of stream s.

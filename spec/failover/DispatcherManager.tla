@@ -137,13 +137,15 @@ DMSweep(n, d) ==
     /\ Report(n, d, "Stopped")
     /\ UNCHANGED <<mergeJ, owner, req, mVars, envVars>>
 
-(* A finished merge's journal entry is dropped once no source remains and  *)
-(* the target is missing or Working (cleanupFinishedMergeOperators).       *)
+(* A finished merge's journal entry is dropped once no source waits for    *)
+(* the merge (none is WaitingMerge: swept, or a later incarnation of the   *)
+(* span after the target was split again) and the target is missing or    *)
+(* Working (cleanupFinishedMergeOperators).                                *)
 (* Seeded bug journal_never_cleaned never drops it (L3).                   *)
 DMJournalCleanup(n) ==
     /\ Bug # "journal_never_cleaned"
     /\ n \in alive /\ mergeJ[n] # 0
-    /\ \A s \in Sources : disp[n][s] = "none"
+    /\ \A s \in Sources : disp[n][s] # "WaitingMerge"
     /\ disp[n]["m"] \in {"none", "Working"}
     /\ mergeJ' = [mergeJ EXCEPT ![n] = 0]
     /\ UNCHANGED <<disp, rem, opJ, owner, netVars, mVars, envVars>>

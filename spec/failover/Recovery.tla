@@ -5,7 +5,9 @@
 (* the requests to send first (package recovery; docs/recovery.md).  The  *)
 (* rules, in order:                                                        *)
 (*  0. Dropped table (C6, G5): no task at all; every reported dispatcher   *)
-(*     that is not already closing is removed.                             *)
+(*     is removed, a closing one too: its journaled Remove is resumed with *)
+(*     the new epoch (domain.md 7.6), so the remove finishes even if the   *)
+(*     old request's Stopped was addressed to the dead maintainer.         *)
 (*  1. Merge journal (3.4), on the lowest node that journals it and reports *)
 (*     "m": target Working, or committed with a source swept: "m" is the    *)
 (*     survivor; committed with both sources, or pre-commit with full      *)
@@ -120,7 +122,7 @@ LiveView ==
         cl == Cleanup(Acc \union Claimed1 \union Claimed2)
     IN Recovered(all, op12, cl)
 
-DroppedView == Recovered({}, [d \in Ids |-> NoOp], Cleanup({}))
+DroppedView == Recovered({}, [d \in Ids |-> NoOp], {p \in Pairs : Rep(p[2], p[1])})
 
 (* Every live node answered: recover.  Seeded bugs:                         *)
 (* recovery_resurrects_dropped treats a dropped table as live (TiCDC #4453 *)

@@ -1,0 +1,313 @@
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"opfsm/internal/tlc"
+	"opfsm/sim"
+)
+
+// AbstractGraph is a state graph over abstract states: each state is its canonical text
+// (State.String of the parsed value), numbered in discovery order.
+type AbstractGraph struct {
+	Keys  []string
+	index map[string]int
+	Init  []int
+	Edges map[AbstractEdge]bool
+}
+
+// AbstractEdge is one labelled transition between numbered abstract states.
+type AbstractEdge struct {
+	From   int
+	Action string
+	To     int
+}
+
+func newAbstractGraph() *AbstractGraph {
+	return &AbstractGraph{index: map[string]int{}, Edges: map[AbstractEdge]bool{}}
+}
+
+func (g *AbstractGraph) intern(key string) int {
+	if i, ok := g.index[key]; ok {
+		return i
+	}
+	g.index[key] = len(g.Keys)
+	g.Keys = append(g.Keys, key)
+	return len(g.Keys) - 1
+}
+
+// Lookup returns the number of the state with canonical text key.
+func (g *AbstractGraph) Lookup(key string) (int, bool) {
+	i, ok := g.index[key]
+	return i, ok
+}
+
+// canonical is the canonical text of an abstract state.
+func canonical(s SpecState) (string, error) {
+	st, err := ParseState(s.String())
+	if err != nil {
+		return "", fmt.Errorf("conformance: abstract state does not parse: %w", err)
+	}
+	return st.String(), nil
+}
+
+// SimGraph explores the simulator on world w exhaustively (as Explore: BFS, states rebuilt
+// by replay) and returns the graph of the abstract states it reaches, with the rate in
+// concrete states per second. States outside the spec's StreamBound (w.MaxReq) are
+// discarded, as TLC discards states outside a CONSTRAINT.
+func SimGraph(w World, maxStates int) (*AbstractGraph, *Exploration, error) {
+	start := time.Now()
+	cfg := w.Config()
+	g := newAbstractGraph()
+	absOf := func(path []sim.Action) (*sim.Cluster, string, error) {
+		c, err := sim.NewCluster(cfg)
+		if err != nil {
+			return nil, "", err
+		}
+		abs, err := NewAbstraction(cfg)
+		if err != nil {
+			return nil, "", err
+		}
+		if err := abs.Observe(c, sim.Action{}); err != nil {
+			return nil, "", err
+		}
+		for i, a := range path {
+			if err := c.Apply(a); err != nil {
+				return nil, "", fmt.Errorf("conformance: replay step %d %s: %w", i+1, a, err)
+			}
+			if err := abs.Observe(c, a); err != nil {
+				return nil, "", err
+			}
+		}
+		s, err := abs.State(c)
+		if err != nil {
+			return nil, "", err
+		}
+		key, err := canonical(s)
+		return c, key, err
+	}
+	c0, init, err := absOf(nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	g.Init = []int{g.intern(init)}
+	seen := map[string]bool{c0.Fingerprint(): true}
+	nodes := []node{{parent: -1}}
+	ex := &Exploration{}
+	for i := 0; i < len(nodes); i++ {
+		if maxStates > 0 && len(nodes) >= maxStates {
+			ex.Truncated = true
+			break
+		}
+		path := pathTo(nodes, i)
+		here, fromKey, err := absOf(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		from := g.intern(fromKey)
+		for _, a := range here.Enabled() {
+			next := append(slices.Clip(path), a)
+			succ, to, err := absOf(next)
+			if err != nil {
+				return nil, nil, err
+			}
+			if !withinStreams(succ, w.MaxReq) {
+				continue
+			}
+			ex.Edges++
+			g.Edges[AbstractEdge{From: from, Action: a.Name, To: g.intern(to)}] = true
+			fp := succ.Fingerprint()
+			if seen[fp] {
+				continue
+			}
+			seen[fp] = true
+			nodes = append(nodes, node{parent: int32(i), depth: nodes[i].depth + 1, action: a})
+			ex.Depth = max(ex.Depth, int(nodes[i].depth)+1)
+		}
+	}
+	ex.States, ex.Elapsed = len(nodes), time.Since(start)
+	return g, ex, nil
+}
+
+// TLCGraph runs TLC on spec/failover (specDir) with the world's constants and
+// CONSTRAINT StreamBound, dumps the state graph with action labels, and parses it.
+func TLCGraph(ctx context.Context, specDir string, w World) (*AbstractGraph, tlc.Result, error) {
+	dir, err := os.MkdirTemp("", "opfsm-graph-")
+	if err != nil {
+		return nil, tlc.Result{}, err
+	}
+	defer os.RemoveAll(dir)
+	if err := copyModules(specDir, dir); err != nil {
+		return nil, tlc.Result{}, err
+	}
+	cfg := w.Constants() + "INIT Init\nNEXT Next\nCONSTRAINT StreamBound\nCHECK_DEADLOCK FALSE\n"
+	if err := os.WriteFile(filepath.Join(dir, "Graph.cfg"), []byte(cfg), 0o644); err != nil {
+		return nil, tlc.Result{}, err
+	}
+	dump := filepath.Join(dir, "graph")
+	res, err := tlc.Run(ctx, tlc.Options{Dir: dir, Spec: "Failover", Config: "Graph.cfg", Args: []string{"-dump", "dot,actionlabels", dump}})
+	if err != nil {
+		return nil, res, err
+	}
+	if !res.Passed {
+		return nil, res, fmt.Errorf("conformance: TLC on the graph config: %s\n%s", res.Summary(), tail(res.Output, 30))
+	}
+	f, err := os.Open(dump + ".dot")
+	if err != nil {
+		return nil, res, err
+	}
+	defer f.Close()
+	dot, err := ParseDot(f)
+	if err != nil {
+		return nil, res, err
+	}
+	g := newAbstractGraph()
+	id := map[int64]int{}
+	for _, fp := range dot.Order {
+		id[fp] = g.intern(dot.States[fp].String())
+	}
+	for _, fp := range dot.Init {
+		g.Init = append(g.Init, id[fp])
+	}
+	for _, e := range dot.Edges {
+		g.Edges[AbstractEdge{From: id[e.From], Action: e.Action, To: id[e.To]}] = true
+	}
+	return g, res, nil
+}
+
+func copyModules(from, to string) error {
+	mods, err := filepath.Glob(filepath.Join(from, "*.tla"))
+	if err != nil || len(mods) == 0 {
+		return fmt.Errorf("conformance: no TLA+ modules in %s", from)
+	}
+	for _, m := range mods {
+		data, err := os.ReadFile(m)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(to, filepath.Base(m)), data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// GraphDiff is the outcome of comparing the spec's graph with the simulator's.
+type GraphDiff struct {
+	States, Edges int // compared (TLC's counts)
+	// OnlySpec and OnlySim count states and edges found on one side only.
+	OnlySpecStates, OnlySimStates, OnlySpecEdges, OnlySimEdges int
+	// First describes the first mismatch, readable (empty when the graphs are equal).
+	First string
+}
+
+// Equal reports whether the graphs have the same states and the same labelled edges.
+func (d GraphDiff) Equal() bool {
+	return d.OnlySpecStates+d.OnlySimStates+d.OnlySpecEdges+d.OnlySimEdges == 0
+}
+
+// CompareGraphs compares spec (TLC's) and impl (the simulator's) abstract graphs: the same
+// states, the same initial states, and for every state the same (action, successor) pairs.
+func CompareGraphs(spec, impl *AbstractGraph) GraphDiff {
+	d := GraphDiff{States: len(spec.Keys), Edges: len(spec.Edges)}
+	note := func(format string, args ...any) {
+		if d.First == "" {
+			d.First = fmt.Sprintf(format, args...)
+		}
+	}
+	// Edges first: a missing edge explains a missing state better than the state alone.
+	for _, e := range sortedEdges(spec) {
+		from, ok1 := impl.Lookup(spec.Keys[e.From])
+		to, ok2 := impl.Lookup(spec.Keys[e.To])
+		if ok1 && ok2 && impl.Edges[AbstractEdge{from, e.Action, to}] {
+			continue
+		}
+		d.OnlySpecEdges++
+		note("the spec takes %s here, the simulator cannot reach that successor:\n  state:\n%s\n  spec's successor differs from the simulator's %s successors in:\n%s",
+			e.Action, indent(spec.Keys[e.From]), e.Action, successorDiff(spec.Keys[e.To], impl, from, ok1, e.Action))
+	}
+	for _, e := range sortedEdges(impl) {
+		from, ok1 := spec.Lookup(impl.Keys[e.From])
+		to, ok2 := spec.Lookup(impl.Keys[e.To])
+		if ok1 && ok2 && spec.Edges[AbstractEdge{from, e.Action, to}] {
+			continue
+		}
+		d.OnlySimEdges++
+		note("the simulator takes %s here, the spec has no such step:\n  state:\n%s\n  simulator's successor differs from the spec's %s successors in:\n%s",
+			e.Action, indent(impl.Keys[e.From]), e.Action, successorDiff(impl.Keys[e.To], spec, from, ok1, e.Action))
+	}
+	for _, k := range spec.Keys {
+		if _, ok := impl.Lookup(k); !ok {
+			d.OnlySpecStates++
+		}
+	}
+	for _, k := range impl.Keys {
+		if _, ok := spec.Lookup(k); !ok {
+			d.OnlySimStates++
+		}
+	}
+	return d
+}
+
+func sortedEdges(g *AbstractGraph) []AbstractEdge {
+	es := make([]AbstractEdge, 0, len(g.Edges))
+	for e := range g.Edges {
+		es = append(es, e)
+	}
+	slices.SortFunc(es, func(a, b AbstractEdge) int {
+		if a.From != b.From {
+			return a.From - b.From
+		}
+		if a.Action != b.Action {
+			return strings.Compare(a.Action, b.Action)
+		}
+		return a.To - b.To
+	})
+	return es
+}
+
+// successorDiff explains how state want differs from the other graph's successors of
+// state from by the same action (variable by variable, against the closest one).
+func successorDiff(want string, other *AbstractGraph, from int, known bool, action string) string {
+	if !known {
+		return "    (the state itself is not reachable on the other side)"
+	}
+	ws, err := ParseState(want)
+	if err != nil {
+		return "    " + err.Error()
+	}
+	best := ""
+	bestN := -1
+	for e := range other.Edges {
+		if e.From != from || e.Action != action {
+			continue
+		}
+		gs, err := ParseState(other.Keys[e.To])
+		if err != nil {
+			continue
+		}
+		var lines []string
+		for _, v := range SpecVars {
+			if !Equal(ws[v], gs[v]) {
+				lines = append(lines, fmt.Sprintf("    %s: %s  vs  %s", v, ws[v], gs[v]))
+			}
+		}
+		if bestN < 0 || len(lines) < bestN {
+			best, bestN = strings.Join(lines, "\n"), len(lines)
+		}
+	}
+	if bestN < 0 {
+		return "    (no " + action + " step at all from this state on the other side)"
+	}
+	return best
+}
+
+func indent(s string) string {
+	return "    " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n    ")
+}
