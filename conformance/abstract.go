@@ -386,4 +386,3 @@ func boolText(b bool) string {
 	}
 	return "FALSE"
 }
-
