@@ -12,7 +12,10 @@ type Exploration struct {
 	// States and Edges are the distinct states (by sim.Cluster.Fingerprint) and the
 	// transitions found; Depth is the length of the longest shortest path.
 	States, Edges, Depth int
-	Elapsed              time.Duration
+	// Abstract is the number of distinct abstract states (docs/abstract-state.md) among
+	// them, set by the spec-world searches (SimGraph, CheckSim): the number TLC counts.
+	Abstract int
+	Elapsed  time.Duration
 	// Truncated: the search stopped at its state limit before the space was exhausted.
 	Truncated bool
 	// Violation is the first invariant violation found, with a shortest trace to it.

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -58,13 +59,66 @@ func canonical(s SpecState) (string, error) {
 }
 
 // SimGraph explores the simulator on world w exhaustively (as Explore: BFS, states rebuilt
-// by replay) and returns the graph of the abstract states it reaches, with the rate in
-// concrete states per second. States outside the spec's StreamBound (w.MaxReq) are
+// by replay) and returns the graph of the abstract states it reaches, with the search's
+// numbers (concrete states). States outside the spec's StreamBound (w.MaxReq) are
 // discarded, as TLC discards states outside a CONSTRAINT.
 func SimGraph(w World, maxStates int) (*AbstractGraph, *Exploration, error) {
+	g := newAbstractGraph()
+	ex, err := exploreSim(w, maxStates, func(from, action, to string, err error) (bool, error) {
+		if err != nil {
+			return true, err
+		}
+		if from == "" {
+			g.Init = []int{g.intern(to)}
+			return false, nil
+		}
+		g.Edges[AbstractEdge{From: g.intern(from), Action: action, To: g.intern(to)}] = true
+		return false, nil
+	})
+	return g, ex, err
+}
+
+// CheckSim explores the simulator on world w and stops at its first step that is not an
+// edge of spec (TLC's graph of the same world): a step to a state the spec does not
+// reach, a step the spec does not take, or a state the spec's schema cannot express. It
+// returns "" when every step of the simulator is a step of the spec. This is the fast half
+// of the graph comparison: it needs no complete exploration to catch a divergence.
+func CheckSim(spec *AbstractGraph, w World, maxStates int) (string, *Exploration, error) {
+	var first string
+	ex, err := exploreSim(w, maxStates, func(from, action, to string, err error) (bool, error) {
+		if err != nil {
+			if errors.Is(err, ErrNotAbstract) {
+				first = fmt.Sprintf("the simulator takes %s to a state the spec cannot express: %v\n  from:\n%s", action, err, indent(from))
+				return true, nil
+			}
+			return true, err
+		}
+		if from == "" {
+			if _, ok := spec.Lookup(to); !ok {
+				first = "the simulator's initial state is not the spec's:\n" + indent(to)
+				return true, nil
+			}
+			return false, nil
+		}
+		f, _ := spec.Lookup(from)
+		t, ok := spec.Lookup(to)
+		if ok && spec.Edges[AbstractEdge{From: f, Action: action, To: t}] {
+			return false, nil
+		}
+		first = fmt.Sprintf("the simulator takes %s here, the spec has no such step:\n  state:\n%s\n  the simulator's successor differs from the spec's %s successors in:\n%s",
+			action, indent(from), action, successorDiff(to, spec, f, true, action))
+		return true, nil
+	})
+	return first, ex, err
+}
+
+// exploreSim is the BFS behind SimGraph and CheckSim. visit sees every step as the
+// canonical abstract texts of its ends ("" from: the initial state) or the error computing
+// the successor's abstract state; it returns whether to stop.
+func exploreSim(w World, maxStates int, visit func(from, action, to string, err error) (bool, error)) (*Exploration, error) {
 	start := time.Now()
 	cfg := w.Config()
-	g := newAbstractGraph()
+	canon := map[string]string{} // raw abstract text -> canonical text: states recur
 	absOf := func(path []sim.Action) (*sim.Cluster, string, error) {
 		c, err := sim.NewCluster(cfg)
 		if err != nil {
@@ -75,53 +129,69 @@ func SimGraph(w World, maxStates int) (*AbstractGraph, *Exploration, error) {
 			return nil, "", err
 		}
 		if err := abs.Observe(c, sim.Action{}); err != nil {
-			return nil, "", err
+			return c, "", err
 		}
 		for i, a := range path {
 			if err := c.Apply(a); err != nil {
 				return nil, "", fmt.Errorf("conformance: replay step %d %s: %w", i+1, a, err)
 			}
 			if err := abs.Observe(c, a); err != nil {
-				return nil, "", err
+				return c, "", err
 			}
 		}
 		s, err := abs.State(c)
 		if err != nil {
-			return nil, "", err
+			return c, "", err
+		}
+		raw := s.String()
+		if key, ok := canon[raw]; ok {
+			return c, key, nil
 		}
 		key, err := canonical(s)
+		canon[raw] = key
 		return c, key, err
 	}
-	c0, init, err := absOf(nil)
-	if err != nil {
-		return nil, nil, err
+	ex := &Exploration{}
+	done := func(stop bool, err error) (*Exploration, error) {
+		ex.Elapsed = time.Since(start)
+		return ex, err
 	}
-	g.Init = []int{g.intern(init)}
+	abstract := map[string]bool{}
+	done = func(stop bool, err error) (*Exploration, error) {
+		ex.Elapsed, ex.Abstract = time.Since(start), len(abstract)
+		return ex, err
+	}
+	c0, init, err := absOf(nil)
+	abstract[init] = true
+	if stop, verr := visit("", "", init, err); stop || verr != nil {
+		return done(stop, verr)
+	}
 	seen := map[string]bool{c0.Fingerprint(): true}
 	nodes := []node{{parent: -1}}
-	ex := &Exploration{}
 	for i := 0; i < len(nodes); i++ {
 		if maxStates > 0 && len(nodes) >= maxStates {
 			ex.Truncated = true
 			break
 		}
 		path := pathTo(nodes, i)
-		here, fromKey, err := absOf(path)
+		here, from, err := absOf(path)
 		if err != nil {
-			return nil, nil, err
+			return done(true, err)
 		}
-		from := g.intern(fromKey)
+		ex.States = len(nodes)
 		for _, a := range here.Enabled() {
-			next := append(slices.Clip(path), a)
-			succ, to, err := absOf(next)
-			if err != nil {
-				return nil, nil, err
+			succ, to, err := absOf(append(slices.Clip(path), a))
+			if succ == nil {
+				return done(true, err)
 			}
-			if !withinStreams(succ, w.MaxReq) {
+			if err == nil && !withinStreams(succ, w.MaxReq) {
 				continue
 			}
 			ex.Edges++
-			g.Edges[AbstractEdge{From: from, Action: a.Name, To: g.intern(to)}] = true
+			abstract[to] = true
+			if stop, verr := visit(from, a.Name, to, err); stop || verr != nil {
+				return done(stop, verr)
+			}
 			fp := succ.Fingerprint()
 			if seen[fp] {
 				continue
@@ -131,8 +201,8 @@ func SimGraph(w World, maxStates int) (*AbstractGraph, *Exploration, error) {
 			ex.Depth = max(ex.Depth, int(nodes[i].depth)+1)
 		}
 	}
-	ex.States, ex.Elapsed = len(nodes), time.Since(start)
-	return g, ex, nil
+	ex.States = len(nodes)
+	return done(false, nil)
 }
 
 // TLCGraph runs TLC on spec/failover (specDir) with the world's constants and

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -17,7 +18,7 @@ func graphCheck(t *testing.T, w World) (GraphDiff, *Exploration) {
 	require.NoError(t, err)
 	d := CompareGraphs(spec, impl)
 	t.Logf("TLC: %d states, %d edges in %s; simulator: %d abstract states (%d concrete), %d edges in %s",
-		len(spec.Keys), len(spec.Edges), res.Duration, len(impl.Keys), ex.States, len(impl.Edges), ex.Elapsed)
+		len(spec.Keys), len(spec.Edges), res.Duration, ex.Abstract, ex.States, len(impl.Edges), ex.Elapsed)
 	return d, ex
 }
 
@@ -32,4 +33,56 @@ func TestGraphFailover(t *testing.T) {
 		Limits: sim.Limits{MaxEpoch: 2, MaxLoss: 1, MaxDup: 1, MaxOps: 1}}
 	d, _ := graphCheck(t, w)
 	require.True(t, d.Equal(), "%+v\n%s", d, d.First)
+}
+
+// TestGraphCatchesSeededBugs: each seeded bug in the Go simulator breaks the graph
+// comparison (TLC runs once, with Bug = "none"): the simulator takes a step the spec does
+// not (CheckSim stops at the first), or it cannot take one the spec takes.
+func TestGraphCatchesSeededBugs(t *testing.T) {
+	w := World{N: 2, Layout: "halves", MaxReq: 2, OpKinds: []string{"move", "merge"},
+		Limits: sim.Limits{MaxEpoch: 3, MaxOps: 1}}
+	spec, res, err := TLCGraph(context.Background(), "../spec/failover", w)
+	require.NoError(t, err)
+	t.Logf("TLC: %d states, %d edges in %s", len(spec.Keys), len(spec.Edges), res.Duration)
+	first, ex, err := CheckSim(spec, w, 0)
+	require.NoError(t, err)
+	require.Empty(t, first, "the correct simulator conforms")
+	require.Equal(t, len(spec.Keys), ex.Abstract, "and reaches as many abstract states as TLC")
+	// G6 needs an aborted merge: a merge and a DROP TABLE (no failover keeps it small).
+	abortWorld := World{N: 2, Layout: "halves", MaxReq: 4, OpKinds: []string{"merge", "drop"},
+		Limits: sim.Limits{MaxEpoch: 1, MaxOps: 2}}
+	abortSpec, res, err := TLCGraph(context.Background(), "../spec/failover", abortWorld)
+	require.NoError(t, err)
+	t.Logf("TLC (merge and drop, no failover): %d states, %d edges in %s", len(abortSpec.Keys), len(abortSpec.Edges), res.Duration)
+	for _, name := range sim.BugNames() {
+		t.Run(name, func(t *testing.T) {
+			bw, spec := w, spec
+			if name == "sweep_skips_precommit" {
+				bw, spec = abortWorld, abortSpec
+			}
+			bw.Bugs, err = sim.ParseBug(name)
+			require.NoError(t, err)
+			first, ex, err := CheckSim(spec, bw, 0)
+			require.NoError(t, err)
+			if first != "" {
+				t.Logf("%s: the simulator takes a step the spec does not, after %d states in %s:\n%s", name, ex.States, ex.Elapsed, firstLines(first, 3))
+				return
+			}
+			// Every step of the simulator is a spec step: the bug must then lose steps the
+			// spec takes (G6: a sweep that never happens), which the full comparison shows.
+			impl, ex, err := SimGraph(bw, 0)
+			require.NoError(t, err)
+			d := CompareGraphs(spec, impl)
+			require.Positive(t, d.OnlySpecEdges, "%s must make the graphs differ", name)
+			t.Logf("%s: the spec takes %d steps the simulator cannot (full search, %s):\n%s", name, d.OnlySpecEdges, ex.Elapsed, firstLines(d.First, 3))
+		})
+	}
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.SplitN(s, "\n", n+1)
+	if len(lines) > n {
+		lines = lines[:n]
+	}
+	return strings.Join(lines, "\n")
 }
