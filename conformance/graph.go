@@ -199,36 +199,64 @@ func exploreSim(w World, maxStates int, visit func(from, action, to string, err 
 			seen[fp] = true
 			nodes = append(nodes, node{parent: int32(i), depth: nodes[i].depth + 1, action: a})
 			ex.Depth = max(ex.Depth, int(nodes[i].depth)+1)
+			if err := succ.Check(); err != nil {
+				ex.States = len(nodes)
+				ex.Violation = &Counterexample{Trace: append(slices.Clip(path), a), Err: err}
+				return done(true, nil)
+			}
 		}
 	}
 	ex.States = len(nodes)
 	return done(false, nil)
 }
 
-// TLCGraph runs TLC on spec/failover (specDir) with the world's constants and
-// CONSTRAINT StreamBound, dumps the state graph with action labels, and parses it.
-func TLCGraph(ctx context.Context, specDir string, w World) (*AbstractGraph, tlc.Result, error) {
+// TLCCount runs TLC on spec/failover (specDir) with the world's constants and CONSTRAINT
+// StreamBound (no invariants), for its distinct-state count and time.
+func TLCCount(ctx context.Context, specDir string, w World) (tlc.Result, error) {
+	res, _, err := runWorld(ctx, specDir, w, false)
+	return res, err
+}
+
+// runWorld runs TLC on the world; with dump, it returns the dot file's contents' path in a
+// temp folder the caller removes.
+func runWorld(ctx context.Context, specDir string, w World, dump bool) (tlc.Result, string, error) {
 	dir, err := os.MkdirTemp("", "opfsm-graph-")
 	if err != nil {
-		return nil, tlc.Result{}, err
+		return tlc.Result{}, "", err
 	}
-	defer os.RemoveAll(dir)
 	if err := copyModules(specDir, dir); err != nil {
-		return nil, tlc.Result{}, err
+		os.RemoveAll(dir)
+		return tlc.Result{}, "", err
 	}
 	cfg := w.Constants() + "INIT Init\nNEXT Next\nCONSTRAINT StreamBound\nCHECK_DEADLOCK FALSE\n"
 	if err := os.WriteFile(filepath.Join(dir, "Graph.cfg"), []byte(cfg), 0o644); err != nil {
-		return nil, tlc.Result{}, err
+		os.RemoveAll(dir)
+		return tlc.Result{}, "", err
 	}
-	dump := filepath.Join(dir, "graph")
-	res, err := tlc.Run(ctx, tlc.Options{Dir: dir, Spec: "Failover", Config: "Graph.cfg", Args: []string{"-dump", "dot,actionlabels", dump}})
+	opts := tlc.Options{Dir: dir, Spec: "Failover", Config: "Graph.cfg"}
+	if dump {
+		opts.Args = []string{"-dump", "dot,actionlabels", filepath.Join(dir, "graph")}
+	}
+	res, err := tlc.Run(ctx, opts)
+	if err == nil && !res.Passed {
+		err = fmt.Errorf("conformance: TLC on the world's config: %s\n%s", res.Summary(), tail(res.Output, 30))
+	}
+	if err != nil || !dump {
+		os.RemoveAll(dir)
+		return res, "", err
+	}
+	return res, dir, nil
+}
+
+// TLCGraph runs TLC on spec/failover (specDir) with the world's constants and
+// CONSTRAINT StreamBound, dumps the state graph with action labels, and parses it.
+func TLCGraph(ctx context.Context, specDir string, w World) (*AbstractGraph, tlc.Result, error) {
+	res, dir, err := runWorld(ctx, specDir, w, true)
 	if err != nil {
 		return nil, res, err
 	}
-	if !res.Passed {
-		return nil, res, fmt.Errorf("conformance: TLC on the graph config: %s\n%s", res.Summary(), tail(res.Output, 30))
-	}
-	f, err := os.Open(dump + ".dot")
+	defer os.RemoveAll(dir)
+	f, err := os.Open(filepath.Join(dir, "graph.dot"))
 	if err != nil {
 		return nil, res, err
 	}

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -28,11 +29,22 @@ func TestGraphSmall(t *testing.T) {
 	require.True(t, d.Equal(), "%+v\n%s", d, d.First)
 }
 
-func TestGraphFailover(t *testing.T) {
-	w := World{N: 2, Layout: "halves", MaxReq: 3, OpKinds: []string{"move", "split", "merge", "drop"},
-		Limits: sim.Limits{MaxEpoch: 2, MaxLoss: 1, MaxDup: 1, MaxOps: 1}}
-	d, _ := graphCheck(t, w)
-	require.True(t, d.Equal(), "%+v\n%s", d, d.First)
+// TestGraphCIConfigs: on the world of each CI config, the simulator's abstract state graph
+// equals TLC's: the same states (as many as TLC counts) and the same labelled edges.
+func TestGraphCIConfigs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs TLC")
+	}
+	for _, cfg := range CIConfigs {
+		t.Run(cfg, func(t *testing.T) {
+			w, err := WorldFromConfig(filepath.Join("../spec/failover", cfg))
+			require.NoError(t, err)
+			d, ex := graphCheck(t, w)
+			require.Nil(t, ex.Violation)
+			require.True(t, d.Equal(), "%+v\n%s", d, d.First)
+			require.Equal(t, d.States, ex.Abstract)
+		})
+	}
 }
 
 // TestGraphCatchesSeededBugs: each seeded bug in the Go simulator breaks the graph

@@ -62,7 +62,7 @@ func TestTraceValidationCatchesSeededBugs(t *testing.T) {
 			w := longWorld(bugs)
 			w.OpKinds = []string{"move", "merge"}
 			var runs []TraceRun
-			for seed := uint64(1); seed <= 30; seed++ {
+			for seed := uint64(1); seed <= 20; seed++ {
 				r, err := RecordWalk(w, seed, 200)
 				if err != nil {
 					continue // the bug broke the abstraction itself: not a trace TLC can read

@@ -39,6 +39,8 @@ func verbs() []verb {
 		{"run", "play scenario files (docs/scenarios.md) and report; exit 0 pass, 1 fail, 2 bad input", runScenario},
 		{"graph", "print each operator's state machine (DOT or Mermaid)", runGraph},
 		{"check", "run TLC on the CI models of spec/configs.tsv, or a seeded-bug variant with --bug", runCheck},
+		{"conform", "compare the simulator with the TLA+ spec: state graphs of CI worlds, and TLC-validated traces", runConform},
+		{"explore", "explore the simulator exhaustively on a CI world and compare counts and speed with TLC", runExplore},
 	}
 }
 

@@ -40,6 +40,13 @@ func TestRun(t *testing.T) {
 		{"run malformed", []string{"run", "testdata/unknown-node.scn"}, exitBadInput, "", `testdata/unknown-node.scn:4: node: unknown node: "Z"`, ""},
 		{"run missing file", []string{"run", "testdata/nope.scn"}, exitBadInput, "", "no such file", ""},
 		{"run no file", []string{"run"}, exitBadInput, "", "want at least one scenario file", ""},
+		{"explore a CI world", []string{"explore", "--spec", "../../spec/failover", "--config", "Liveness.cfg"}, exitOK, "same number of distinct states", "", ""},
+		{"explore a seeded bug", []string{"explore", "--spec", "../../spec/failover", "--config", "Failover.cfg", "--bug", "no_epoch_fence"}, exitViolated, "the spec cannot express", "", ""},
+		{"conform a CI world", []string{"conform", "--spec", "../../spec/failover", "--config", "Liveness.cfg", "--traces", "3", "--steps", "60"}, exitOK, "equal: every state and every labelled edge", "", "DIFFERENT"},
+		{"conform a seeded bug", []string{"conform", "--spec", "../../spec/failover", "--config", "Liveness.cfg", "--traces", "0", "--bug", "journal_missing_remove"}, exitViolated, "RemoveJournalSound violated", "", ""},
+		{"conform TiCDC 4763", []string{"conform", "--spec", "../../spec/failover", "--config", "LivenessMerge.cfg", "--traces", "0", "--bug", "merge_journal_lost"}, exitViolated, "NoDuplicateActiveDispatcher violated", "", ""},
+		{"conform unknown config", []string{"conform", "--spec", "../../spec/failover", "--config", "Nope.cfg"}, exitBadInput, "", "no such file", ""},
+		{"conform seeded spec config", []string{"explore", "--spec", "../../spec/failover", "--config", "NoResend.cfg"}, exitBadInput, "", "not a spec/failover world", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

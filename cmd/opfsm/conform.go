@@ -1,0 +1,206 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"opfsm/conformance"
+	"opfsm/sim"
+)
+
+// conformConfigs are the worlds `opfsm conform` and `opfsm explore` use by default.
+var conformConfigs = conformance.CIConfigs
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+var _ flag.Value = (*stringList)(nil)
+
+// worldFlags reads --spec, --config (repeatable) and --bug, shared by conform and explore.
+type worldFlags struct {
+	spec    *string
+	configs stringList
+	bug     *string
+}
+
+func addWorldFlags(fs *flag.FlagSet) *worldFlags {
+	w := &worldFlags{
+		spec: fs.String("spec", filepath.Join("spec", "failover"), "folder of the TLA+ spec"),
+		bug:  fs.String("bug", "none", "seeded bug to switch on in the simulator: "+fmt.Sprint(sim.BugNames())),
+	}
+	fs.Var(&w.configs, "config", "a TLC config (in --spec) whose constants give the world; repeatable (default: "+strings.Join(conformConfigs, ", ")+")")
+	return w
+}
+
+// worlds resolves the chosen configs to worlds with the seeded bug switched on.
+func (f *worldFlags) worlds() ([]string, []conformance.World, error) {
+	bugs, err := sim.ParseBug(*f.bug)
+	if err != nil {
+		return nil, nil, badInput("%v", err)
+	}
+	names := []string(f.configs)
+	if len(names) == 0 {
+		names = conformConfigs
+	}
+	var ws []conformance.World
+	for _, n := range names {
+		w, err := conformance.WorldFromConfig(filepath.Join(*f.spec, n))
+		if err != nil {
+			return nil, nil, badInput("%v", err)
+		}
+		w.Bugs = bugs
+		ws = append(ws, w)
+	}
+	return names, ws, nil
+}
+
+// runConform compares the simulator with the TLA+ spec in both directions: for each world,
+// TLC's full state graph against the simulator's (every state, every labelled edge), then
+// random simulator runs validated by TLC as traces. Exit 0 when they agree, 1 when not.
+func runConform(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("conform", stderr)
+	wf := addWorldFlags(fs)
+	traces := fs.Int("traces", 20, "random simulator runs to validate as TLA+ traces (0: none)")
+	steps := fs.Int("steps", 300, "random steps per run before the fair settling")
+	seed := fs.Uint64("seed", 1, "first seed of the trace runs")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return badInput("unexpected argument %q", fs.Arg(0))
+	}
+	if *traces < 0 || *steps <= 0 {
+		return badInput("--traces must be >= 0 and --steps positive")
+	}
+	names, worlds, err := wf.worlds()
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	failed := false
+	for i, w := range worlds {
+		spec, res, err := conformance.TLCGraph(ctx, *wf.spec, w)
+		if err != nil {
+			return err
+		}
+		impl, ex, err := conformance.SimGraph(w, 0)
+		if errors.Is(err, conformance.ErrNotAbstract) {
+			failed = true
+			fmt.Fprintf(stdout, "%s: the simulator reached a state the spec cannot express: %v\n", names[i], err)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		d := conformance.CompareGraphs(spec, impl)
+		fmt.Fprintf(stdout, "%s: TLC %d states, %d edges (%s); simulator %d states (%d concrete), %d edges (%s)\n",
+			names[i], len(spec.Keys), len(spec.Edges), res.Duration.Round(1e7), ex.Abstract, ex.States, len(impl.Edges), ex.Elapsed.Round(1e7))
+		switch {
+		case ex.Violation != nil:
+			failed = true
+			fmt.Fprintf(stdout, "  invariant violated in the simulator: %v\n  after %v\n", ex.Violation.Err, ex.Violation.Trace)
+		case d.Equal():
+			fmt.Fprintf(stdout, "  equal: every state and every labelled edge\n")
+		default:
+			failed = true
+			fmt.Fprintf(stdout, "  DIFFERENT: %d states and %d edges only in the spec, %d states and %d edges only in the simulator\n  first: %s\n",
+				d.OnlySpecStates, d.OnlySpecEdges, d.OnlySimStates, d.OnlySimEdges, d.First)
+		}
+	}
+	if *traces > 0 {
+		w := conformance.World{N: 3, Layout: "halves", MaxReq: 40, OpKinds: []string{"move", "split", "merge"},
+			Limits: sim.Limits{MaxEpoch: 4, MaxLoss: 3, MaxDup: 3, MaxCrash: 1, MaxOps: 8}, Bugs: worlds[0].Bugs}
+		var runs []conformance.TraceRun
+		for s := *seed; s < *seed+uint64(*traces); s++ {
+			r, err := conformance.RecordWalk(w, s, *steps)
+			if err != nil {
+				failed = true
+				fmt.Fprintf(stdout, "trace seed %d: %v\n", s, err)
+				continue
+			}
+			runs = append(runs, r)
+		}
+		rep, err := conformance.ValidateTraces(ctx, *wf.spec, w, runs)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "traces: %d runs, %d steps (3 nodes, 3 failovers, node crash, losses, duplicates, 8 operations) checked by TLC in %s\n",
+			rep.Traces, rep.Steps, rep.TLC.Duration.Round(1e7))
+		for _, f := range rep.Failures {
+			failed = true
+			fmt.Fprintln(stdout, "  "+f.String())
+		}
+		if len(rep.Failures) == 0 {
+			fmt.Fprintln(stdout, "  every step of every run is a step of the spec")
+		}
+	}
+	if failed {
+		return errViolated
+	}
+	return nil
+}
+
+// runExplore explores the simulator exhaustively on each world (invariants checked in
+// every state) and runs TLC on the same world, reporting both counts and rates.
+func runExplore(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("explore", stderr)
+	wf := addWorldFlags(fs)
+	maxStates := fs.Int("max", 0, "stop after this many simulator states (0: exhaustive)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return badInput("unexpected argument %q", fs.Arg(0))
+	}
+	names, worlds, err := wf.worlds()
+	if err != nil {
+		return err
+	}
+	failed := false
+	for i, w := range worlds {
+		_, ex, err := conformance.SimGraph(w, *maxStates)
+		if errors.Is(err, conformance.ErrNotAbstract) {
+			failed = true
+			fmt.Fprintf(stdout, "%s: the simulator reached a state the spec cannot express: %v\n", names[i], err)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		res, err := conformance.TLCCount(context.Background(), *wf.spec, w)
+		if err != nil {
+			return err
+		}
+		simRate := float64(ex.States) / ex.Elapsed.Seconds()
+		tlcRate := float64(res.Distinct) / res.Duration.Seconds()
+		fmt.Fprintf(stdout, "%s: simulator %d states (%d abstract), depth %d (states, as TLC counts), %s, %.0f states/s; TLC %d states, depth %d, %s, %.0f states/s; simulator/TLC rate %.2f\n",
+			names[i], ex.States, ex.Abstract, ex.Depth+1, ex.Elapsed.Round(1e7), simRate, res.Distinct, res.Depth, res.Duration.Round(1e7), tlcRate, simRate/tlcRate)
+		switch {
+		case ex.Violation != nil:
+			failed = true
+			fmt.Fprintf(stdout, "  %v\n  shortest trace (%d steps):\n", ex.Violation.Err, len(ex.Violation.Trace))
+			for j, a := range ex.Violation.Trace {
+				fmt.Fprintf(stdout, "  %3d  %s\n", j+1, a)
+			}
+		case ex.Truncated:
+			fmt.Fprintf(stdout, "  stopped at --max %d: not exhaustive\n", *maxStates)
+		case int64(ex.Abstract) != res.Distinct:
+			failed = true
+			fmt.Fprintf(stdout, "  DIFFERENT state counts (run opfsm conform for the first differing state)\n")
+		default:
+			fmt.Fprintf(stdout, "  same number of distinct states; no invariant violated\n")
+		}
+	}
+	if failed {
+		return errViolated
+	}
+	return nil
+}

@@ -1,0 +1,34 @@
+package conformance
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"opfsm/sim"
+)
+
+func TestWorldFromConfig(t *testing.T) {
+	w, err := WorldFromConfig("../spec/failover/Failover.cfg")
+	require.NoError(t, err)
+	require.Equal(t, World{N: 2, Layout: "halves", MaxReq: 3, OpKinds: []string{"move", "split", "merge", "drop"},
+		Limits: sim.Limits{MaxEpoch: 2, MaxLoss: 1, MaxDup: 1, MaxOps: 1}}, w)
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"seeded bug":    "CONSTANTS\n N = 2\n MaxEpoch = 2\n MaxLoss = 0\n MaxDup = 0\n MaxCrash = 0\n MaxOps = 1\n OpKinds = {\"move\"}\n Layout = \"halves\"\n MaxReq = 3\n Bug = \"no_resend\"\n",
+		"missing N":     "CONSTANTS\n MaxEpoch = 2\n",
+		"bad layout":    "CONSTANTS\n N = 2\n MaxEpoch = 2\n MaxLoss = 0\n MaxDup = 0\n MaxCrash = 0\n MaxOps = 1\n OpKinds = {}\n Layout = \"thirds\"\n MaxReq = 3\n Bug = \"none\"\n",
+		"unknown kind":  "CONSTANTS\n N = 2\n MaxEpoch = 2\n MaxLoss = 0\n MaxDup = 0\n MaxCrash = 0\n MaxOps = 1\n OpKinds = {\"teleport\"}\n Layout = \"whole\"\n MaxReq = 3\n Bug = \"none\"\n",
+		"not a natural": "CONSTANTS\n N = -2\n",
+		"no equals":     "CONSTANTS\n N 2\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := filepath.Join(dir, "x.cfg")
+			require.NoError(t, os.WriteFile(p, []byte(text), 0o644))
+			_, err := WorldFromConfig(p)
+			require.ErrorIs(t, err, ErrBadConfig)
+		})
+	}
+}
