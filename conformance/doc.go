@@ -1,16 +1,25 @@
-// Package conformance checks the Go simulator (package sim) against the TLA+ model in
-// spec/failover: the simulator is put in a state TLC reached, takes the same action, and
-// its successor must be one TLC found (docs/abstract-state.md is the shared schema).
+// Package conformance proves that the Go implementation (the simulator of package sim, with
+// the operators and recovery packages as its maintainer) and the TLA+ model in
+// spec/failover describe the same system, in both directions (docs/conformance.md).
 //
-// This part holds the ground both sides stand on: a value encoding for TLA+ values as TLC
-// 2.18 prints them (Value, ParseValue, ParseState) and a parser for the state graph TLC
-// writes with "-dump dot,actionlabels FILE" (ParseDot).
+//   - Abstraction maps a simulator state of the spec's world (World, SpecWorld) onto the
+//     spec's 17 variables (docs/abstract-state.md), dispatcher ids by span.
+//   - Graph comparison: TLCGraph has TLC dump the full state graph of a world
+//     ("-dump dot,actionlabels", parsed by ParseDot), SimGraph explores the simulator
+//     exhaustively on the same bounds, and CompareGraphs requires the same states and the
+//     same labelled edges; CheckSim stops at the simulator's first step the spec lacks.
+//   - Trace validation: RecordWalk records long random runs with faults as abstract
+//     states, and ValidateTraces has TLC follow each one with TraceCheck.tla, reporting the
+//     first step that is not a step of the spec.
+//   - Explore is the simulator's own exhaustive search with invariants (Stateright's idea).
 //
-// Values are kept in a canonical form, so that two values are Equal exactly when they are
-// the same TLA+ value, whatever order TLC printed set elements, record fields or function
-// pairs in, and whether TLC printed a function with domain 1..n as a tuple or as
-// (1 :> a @@ 2 :> b). String prints that canonical form in TLA+ syntax that ParseValue
-// reads back, so equal values also print alike and String can serve as a map key.
+// The ground both sides stand on is a value encoding for TLA+ values as TLC 2.18 prints
+// them (Value, ParseValue, ParseState). Values are kept in a canonical form, so that two
+// values are Equal exactly when they are the same TLA+ value, whatever order TLC printed
+// set elements, record fields or function pairs in, and whether TLC printed a function with
+// domain 1..n as a tuple or as (1 :> a @@ 2 :> b). String prints that canonical form in
+// TLA+ syntax that ParseValue reads back, so equal values also print alike and String can
+// serve as a map key.
 //
 // All parse errors wrap ErrSyntax: *ParseError names the byte offset in a value or state
 // text, *DotError the line of a dot file.

@@ -61,6 +61,9 @@ func TestTraceValidationCatchesSeededBugs(t *testing.T) {
 			require.NoError(t, err)
 			w := longWorld(bugs)
 			w.OpKinds = []string{"move", "merge"}
+			if name == "merge_journal_lost" {
+				w.OpKinds = []string{"merge"} // the bug needs a merge in flight at a failover
+			}
 			var runs []TraceRun
 			for seed := uint64(1); seed <= 20; seed++ {
 				r, err := RecordWalk(w, seed, 200)
