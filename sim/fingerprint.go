@@ -13,17 +13,20 @@ import (
 // (epoch, phase, pending bootstrap answers, tasks, operator records), the live tables and
 // the fault and operation budgets used. Two clusters with equal fingerprints have the same
 // enabled actions with the same outcomes, up to the controller's split-id counter, which
-// only names the tasks a split creates. The exhaustive explorer keys states by it.
+// only names the tasks a split creates. The exhaustive explorer keys states by it, so it
+// must distinguish every two states whose abstract states (package conformance) differ.
 func (c *Cluster) Fingerprint() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "e%d boot=%t loss=%d dup=%d crash=%d ops=%d tables=%v dropped=%v late=%v\n",
 		c.epoch, c.booting, c.loss, c.dup, c.crash, c.opsLeft, c.tables, c.dropped, c.late)
 	for _, n := range c.cfg.Nodes {
+		m := c.managers[n]
 		if !c.alive[n] {
-			fmt.Fprintf(&b, "%s dead\n", n)
+			// A dead node's owner epoch stays part of the abstract state (the spec keeps
+			// owner[n]), so it must tell states apart here too.
+			fmt.Fprintf(&b, "%s dead owner=%d\n", n, m.Owner)
 			continue
 		}
-		m := c.managers[n]
 		fmt.Fprintf(&b, "%s owner=%d\n", n, m.Owner)
 		for _, id := range sortedKeys(m.disp) {
 			fmt.Fprintf(&b, " d %+v\n", *m.disp[id])
