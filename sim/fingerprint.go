@@ -25,6 +25,9 @@ func (c *Cluster) Fingerprint() string {
 			// A dead node's owner epoch stays part of the abstract state (the spec keeps
 			// owner[n]), so it must tell states apart here too.
 			fmt.Fprintf(&b, "%s dead owner=%d\n", n, m.Owner)
+			if r, ok := c.resp[n]; ok {
+				fmt.Fprintf(&b, " resp %+v\n", r) // kept, as the spec keeps resp[n], when n died after answering
+			}
 			continue
 		}
 		fmt.Fprintf(&b, "%s owner=%d\n", n, m.Owner)
