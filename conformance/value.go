@@ -881,30 +881,27 @@ func (p *parser) quoted() (string, error) {
 }
 
 func (p *parser) set(start, depth int) (Value, error) {
-	if p.eat("}") {
-		return Set{}, nil
-	}
-	var elems []Value
-	for {
-		v, err := p.value(depth + 1)
-		if err != nil {
-			return nil, err
-		}
-		elems = append(elems, v)
-		if p.eat("}") {
-			break
-		}
-		if !p.eat(",") {
-			return nil, p.errorf(p.pos, "want \",\" or \"}\" in the set opened at offset %d, found %s", start, p.describe())
-		}
+	elems, err := p.list(start, depth, "}", "set")
+	if err != nil {
+		return nil, err
 	}
 	slices.SortFunc(elems, Compare)
 	return Set{elems: slices.CompactFunc(elems, Equal)}, nil
 }
 
 func (p *parser) seq(start, depth int) (Value, error) {
-	if p.eat(">>") {
-		return Seq{}, nil
+	elems, err := p.list(start, depth, ">>", "tuple")
+	if err != nil {
+		return nil, err
+	}
+	return Seq{elems: elems}, nil
+}
+
+// list parses comma-separated values up to the closing delimiter, whose opening one is at
+// offset start; what names the construct in errors.
+func (p *parser) list(start, depth int, closing, what string) ([]Value, error) {
+	if p.eat(closing) {
+		return nil, nil
 	}
 	var elems []Value
 	for {
@@ -913,11 +910,11 @@ func (p *parser) seq(start, depth int) (Value, error) {
 			return nil, err
 		}
 		elems = append(elems, v)
-		if p.eat(">>") {
-			return Seq{elems: elems}, nil
+		if p.eat(closing) {
+			return elems, nil
 		}
 		if !p.eat(",") {
-			return nil, p.errorf(p.pos, "want \",\" or \">>\" in the tuple opened at offset %d, found %s", start, p.describe())
+			return nil, p.errorf(p.pos, "want \",\" or %q in the %s opened at offset %d, found %s", closing, what, start, p.describe())
 		}
 	}
 }

@@ -32,3 +32,23 @@ func TestWorldFromConfig(t *testing.T) {
 		})
 	}
 }
+
+// FuzzWorldFromConfig: no config text makes the reader panic; whatever it accepts is a
+// world the simulator can be built for.
+func FuzzWorldFromConfig(f *testing.F) {
+	data, err := os.ReadFile("../spec/failover/Failover.cfg")
+	require.NoError(f, err)
+	f.Add(string(data))
+	f.Add("CONSTANTS\n N = 1\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		p := filepath.Join(t.TempDir(), "x.cfg")
+		require.NoError(t, os.WriteFile(p, []byte(text), 0o644))
+		w, err := WorldFromConfig(p)
+		if err != nil {
+			require.ErrorIs(t, err, ErrBadConfig)
+			return
+		}
+		_, err = sim.NewCluster(w.Config())
+		require.NoError(t, err)
+	})
+}
