@@ -173,18 +173,8 @@ func checkTraces(ctx context.Context, specDir string, w World, runs []TraceRun) 
 		return tlc.Result{}, nil, err
 	}
 	defer os.RemoveAll(dir)
-	mods, err := filepath.Glob(filepath.Join(specDir, "*.tla"))
-	if err != nil || len(mods) == 0 {
-		return tlc.Result{}, nil, fmt.Errorf("conformance: no TLA+ modules in %s", specDir)
-	}
-	for _, m := range mods {
-		data, err := os.ReadFile(m)
-		if err != nil {
-			return tlc.Result{}, nil, err
-		}
-		if err := os.WriteFile(filepath.Join(dir, filepath.Base(m)), data, 0o644); err != nil {
-			return tlc.Result{}, nil, err
-		}
+	if err := copyModules(specDir, dir); err != nil {
+		return tlc.Result{}, nil, err
 	}
 	if err := os.WriteFile(filepath.Join(dir, "TraceData.tla"), []byte(traceModule(runs)), 0o644); err != nil {
 		return tlc.Result{}, nil, err
