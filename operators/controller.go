@@ -60,10 +60,20 @@ type Config struct {
 	// knows), so adding them never rehashes it. Tasks are stored in pages of 1024 whatever
 	// it says.
 	Capacity int
-	// TaskDeleted, if not nil, is called after a finished remove operator with HookDelete
-	// deleted its task, with the task as it was. It may add tasks: recovery uses it to
-	// repair a table's coverage after a restored standalone remove (domain.md 3.3, C10).
-	TaskDeleted func(Task)
+	// TaskDeleted, if not nil, hears of every task a finished remove operator with
+	// HookDelete deleted. Recovery uses it to repair a table's coverage after a restored
+	// standalone remove (domain.md 3.3, C10).
+	TaskDeleted TaskHook
+}
+
+// TaskHook is a controller's Config.TaskDeleted. It is part of the controller's state: it
+// is handed the controller it serves, and Controller.Clone clones it.
+type TaskHook interface {
+	// TaskDeleted is called after a finished remove operator with HookDelete deleted t
+	// (as it was) from c. It may add tasks to c.
+	TaskDeleted(c *Controller, t Task)
+	// Clone returns a hook with its own copy of whatever state it keeps.
+	Clone() TaskHook
 }
 
 // Controller is a maintainer's operator controller (domain.md 0.2): the task registry and
@@ -80,6 +90,21 @@ type Controller struct {
 // NewController returns an empty controller.
 func NewController(cfg Config) *Controller {
 	return &Controller{cfg: cfg, tasks: newTaskTable(cfg.Capacity), ops: make(map[DispatcherID]*Operator, cfg.Capacity/8)}
+}
+
+// Clone returns an independent copy of the controller: its tasks, its operators and its
+// TaskDeleted hook (cloned). The Observer and Logger are shared. An exhaustive search
+// clones a state's controller for each successor instead of replaying the path to it.
+func (c *Controller) Clone() *Controller {
+	d := &Controller{cfg: c.cfg, tasks: c.tasks.clone(), ops: make(map[DispatcherID]*Operator, len(c.ops)),
+		splitID: c.splitID, sink: c.sink}
+	if c.cfg.TaskDeleted != nil {
+		d.cfg.TaskDeleted = c.cfg.TaskDeleted.Clone()
+	}
+	for id, o := range c.ops {
+		d.ops[id] = o.clone()
+	}
+	return d
 }
 
 // Changefeed returns the controller's changefeed.
@@ -604,7 +629,7 @@ func (c *Controller) finish(o *Operator) {
 				markAbsent(task)
 			case HookDelete:
 				if old, ok := c.tasks.remove(o.id); ok && c.cfg.TaskDeleted != nil {
-					c.cfg.TaskDeleted(old)
+					c.cfg.TaskDeleted.TaskDeleted(c, old)
 				}
 			}
 		}

@@ -1,6 +1,8 @@
 package operators
 
 import (
+	"slices"
+
 	"opfsm/fsm"
 )
 
@@ -54,6 +56,19 @@ func (o *Operator) Record(cf ChangefeedID, e Epoch) Record {
 		r.Sources = append([]DispatcherID(nil), o.extra.sources...)
 	}
 	return r
+}
+
+// clone returns an independent copy of o.
+func (o *Operator) clone() *Operator {
+	d := *o
+	if o.extra != nil {
+		d.extra = &extra{
+			splitSpans:   slices.Clone(o.extra.splitSpans),
+			splitTargets: slices.Clone(o.extra.splitTargets),
+			sources:      slices.Clone(o.extra.sources),
+		}
+	}
+	return &d
 }
 
 // fromRecord builds an operator in exactly the record's state; the record must be valid.

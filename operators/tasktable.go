@@ -3,6 +3,7 @@ package operators
 import (
 	"hash/maphash"
 	"math/bits"
+	"slices"
 )
 
 // taskTable is the controller's task registry. Tasks live in fixed-size pages (1024), so a *Task
@@ -171,6 +172,22 @@ func (tt *taskTable) grow() {
 		}
 		tt.index[pos] = e
 	}
+}
+
+// clone returns an independent copy: the same slots, index and hash seed, so a clone
+// iterates and probes exactly as the original does.
+func (tt *taskTable) clone() taskTable {
+	d := *tt
+	d.index = slices.Clone(tt.index)
+	d.free = slices.Clone(tt.free)
+	d.pages = make([]*[pageSize]Task, len(tt.pages), cap(tt.pages))
+	for i, p := range tt.pages {
+		np := new([pageSize]Task)
+		used := min(pageSize, int(tt.next)-i*pageSize) // slots past next are empty
+		copy(np[:used], p[:used])
+		d.pages[i] = np
+	}
+	return d
 }
 
 // each calls fn for every task, in slot order. fn may change the task.

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strconv"
@@ -175,8 +176,7 @@ func Recover(s Snapshot) (Result, error) {
 	r.log.texts = make([]text, 0, journals)
 	r.added = make([]ops.Span, 0, 2*journals) // a journal entry adds a task or two (a merge, three)
 	r.repair = &coverageRepair{epoch: s.Epoch}
-	r.c = ops.NewController(ops.Config{Changefeed: s.Changefeed, Epoch: s.Epoch, Capacity: total, TaskDeleted: r.repair.taskDeleted})
-	r.repair.c = r.c
+	r.c = ops.NewController(ops.Config{Changefeed: s.Changefeed, Epoch: s.Epoch, Capacity: total, TaskDeleted: r.repair})
 	r.index()
 	r.restoreMerges()
 	r.restoreJournals()
@@ -627,9 +627,8 @@ func (r *recoverer) restoreRemove(n ops.NodeID, rec ops.Record, x ref, here bool
 // (domain.md 3.3, C10; TiCDC's repairBootstrapTableCoverage): when the remove deletes its
 // task, every range of the table then uncovered gets an Absent task, with the id fillHoles
 // would give it. It holds only what that needs, not the recoverer, since the controller
-// keeps it for as long as it lives.
+// keeps it for as long as it lives (and clones it with itself).
 type coverageRepair struct {
-	c       *ops.Controller
 	epoch   ops.Epoch
 	pending map[ops.DispatcherID]bool // restored standalone removes not finished yet
 	active  bool                      // off while Recover runs: fillHoles covers what it leaves
@@ -642,8 +641,15 @@ func (cr *coverageRepair) expect(id ops.DispatcherID) {
 	cr.pending[id] = true
 }
 
-// taskDeleted is the controller's TaskDeleted hook.
-func (cr *coverageRepair) taskDeleted(t ops.Task) {
+// Clone is ops.TaskHook's: the copy has its own pending set.
+func (cr *coverageRepair) Clone() ops.TaskHook {
+	d := *cr
+	d.pending = maps.Clone(cr.pending)
+	return &d
+}
+
+// TaskDeleted is ops.TaskHook's: it repairs the coverage of t's table in c.
+func (cr *coverageRepair) TaskDeleted(c *ops.Controller, t ops.Task) {
 	if !cr.pending[t.ID] {
 		return // not a restored standalone remove: a remove the scheduler chose deletes only
 	}
@@ -652,14 +658,14 @@ func (cr *coverageRepair) taskDeleted(t ops.Task) {
 		return
 	}
 	var spans []ops.Span
-	cr.c.EachTask(func(o ops.Task) {
+	c.EachTask(func(o ops.Task) {
 		if o.Span.Table == t.Span.Table {
 			spans = append(spans, o.Span)
 		}
 	})
 	slices.SortFunc(spans, spanCmp)
 	for _, h := range holes(nil, t.Span.Table, len(spans), func(i int) *ops.Span { return &spans[i] }) {
-		_ = cr.c.AddTask(ops.Task{ID: holeID(h, cr.epoch), Span: h, Sched: ops.Absent}) // uncovered: no task has its id
+		_ = c.AddTask(ops.Task{ID: holeID(h, cr.epoch), Span: h, Sched: ops.Absent}) // uncovered: no task has its id
 	}
 }
 
