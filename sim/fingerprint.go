@@ -1,67 +1,236 @@
 package sim
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 
 	ops "opfsm/operators"
+	"opfsm/recovery"
 )
 
-// Fingerprint is a canonical text of the cluster's whole observable state: every node's
+// Fingerprint is a canonical encoding of the cluster's whole observable state: every node's
 // dispatchers, journals, in-flight merges and owner epoch, the network, the maintainer
 // (epoch, phase, pending bootstrap answers, tasks, operator records), the live tables and
 // the fault and operation budgets used. Two clusters with equal fingerprints have the same
 // enabled actions with the same outcomes, up to the controller's split-id counter, which
 // only names the tasks a split creates. The exhaustive explorer keys states by it, so it
 // must distinguish every two states whose abstract states (package conformance) differ.
+// It is compact binary, not text: every field of every value is written (a test holds the
+// encoders to that), strings with their length, so no two states share an encoding.
 func (c *Cluster) Fingerprint() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "e%d boot=%t loss=%d dup=%d crash=%d ops=%d tables=%v dropped=%v late=%v\n",
-		c.epoch, c.booting, c.loss, c.dup, c.crash, c.opsLeft, c.tables, c.dropped, c.late)
+	w := fpWriter{b: make([]byte, 0, 1024)}
+	w.num(uint64(c.epoch))
+	w.flag(c.booting)
+	w.num(uint64(c.loss))
+	w.num(uint64(c.dup))
+	w.num(uint64(c.crash))
+	w.num(uint64(c.opsLeft))
+	w.num(uint64(len(c.tables)))
+	for _, t := range c.tables {
+		w.num(uint64(t))
+	}
+	dropped := make([]ops.TableID, 0, len(c.dropped))
+	for t := range c.dropped {
+		dropped = append(dropped, t)
+	}
+	slices.Sort(dropped)
+	w.num(uint64(len(dropped)))
+	for _, t := range dropped {
+		w.num(uint64(t))
+		w.num(uint64(c.dropped[t]))
+	}
+	w.num(uint64(len(c.late)))
+	for _, a := range c.late {
+		w.action(a)
+	}
+	streams := c.net.Streams()
 	for _, n := range c.cfg.Nodes {
 		m := c.managers[n]
-		if !c.alive[n] {
-			// A dead node's owner epoch stays part of the abstract state (the spec keeps
-			// owner[n]), so it must tell states apart here too.
-			fmt.Fprintf(&b, "%s dead owner=%d\n", n, m.Owner)
-			if r, ok := c.resp[n]; ok {
-				fmt.Fprintf(&b, " resp %+v\n", r) // kept, as the spec keeps resp[n], when n died after answering
+		w.str(string(n))
+		w.num(uint64(m.Owner))
+		// A dead node's owner epoch and kept bootstrap answer stay part of the abstract
+		// state (the spec keeps owner[n] and resp[n]), so they tell states apart here too.
+		w.flag(c.alive[n])
+		if c.alive[n] {
+			w.num(uint64(len(m.disp)))
+			for _, id := range sortedKeys(m.disp) {
+				w.dispatcher(*m.disp[id])
 			}
-			continue
-		}
-		fmt.Fprintf(&b, "%s owner=%d\n", n, m.Owner)
-		for _, id := range sortedKeys(m.disp) {
-			fmt.Fprintf(&b, " d %+v\n", *m.disp[id])
-		}
-		for _, id := range sortedKeys(m.journal) {
-			fmt.Fprintf(&b, " j %+v\n", m.journal[id])
-		}
-		for _, id := range sortedKeys(m.mergeJ) {
-			fmt.Fprintf(&b, " mj %+v\n", m.mergeJ[id])
-		}
-		for _, id := range sortedKeys(m.merges) {
-			fmt.Fprintf(&b, " mg %s %v\n", id, m.merges[id])
-		}
-		for _, s := range c.net.Streams() {
-			if s.Node == n {
-				fmt.Fprintf(&b, " req%d %+v\n", s.Epoch, c.net.req[s])
+			w.records(m.journal)
+			w.records(m.mergeJ)
+			w.num(uint64(len(m.merges)))
+			for _, id := range sortedKeys(m.merges) {
+				w.str(string(id))
+				w.ids(m.merges[id])
+			}
+			for _, s := range streams {
+				if s.Node != n {
+					continue
+				}
+				w.num(uint64(s.Epoch) + 1) // 0 ends the streams
+				q := c.net.req[s]
+				w.num(uint64(len(q)))
+				for _, r := range q {
+					w.request(r)
+				}
+			}
+			w.num(0)
+			q := c.net.stq[n]
+			w.num(uint64(len(q)))
+			for _, r := range q {
+				w.report(r)
 			}
 		}
-		fmt.Fprintf(&b, " stq %+v\n", c.net.stq[n])
-		if r, ok := c.resp[n]; ok {
-			fmt.Fprintf(&b, " resp %+v\n", r)
+		r, ok := c.resp[n]
+		w.flag(ok)
+		if ok {
+			w.response(r)
 		}
 	}
+	w.flag(c.booting)
 	if !c.booting {
-		for _, t := range c.ctrl.Tasks() {
-			fmt.Fprintf(&b, "t %+v\n", t)
+		tasks := c.ctrl.Tasks()
+		w.num(uint64(len(tasks)))
+		for _, t := range tasks {
+			w.task(t)
 		}
 		recs := c.ctrl.Operators()
 		slices.SortFunc(recs, func(x, y ops.Record) int { return strings.Compare(string(x.ID), string(y.ID)) })
+		w.num(uint64(len(recs)))
 		for _, r := range recs {
-			fmt.Fprintf(&b, "o %+v\n", r)
+			w.record(r)
 		}
 	}
-	return b.String()
+	return string(w.b)
+}
+
+// fpWriter appends the fingerprint's encoding: numbers as uvarints, strings and lists
+// with their lengths first.
+type fpWriter struct{ b []byte }
+
+func (w *fpWriter) num(v uint64) {
+	for v >= 0x80 {
+		w.b = append(w.b, byte(v)|0x80)
+		v >>= 7
+	}
+	w.b = append(w.b, byte(v))
+}
+
+func (w *fpWriter) flag(v bool) {
+	if v {
+		w.b = append(w.b, 1)
+	} else {
+		w.b = append(w.b, 0)
+	}
+}
+
+func (w *fpWriter) str(s string) {
+	w.num(uint64(len(s)))
+	w.b = append(w.b, s...)
+}
+
+func (w *fpWriter) span(s ops.Span) {
+	w.num(uint64(s.Table))
+	w.str(s.Start)
+	w.str(s.End)
+}
+
+func (w *fpWriter) ids(ids []ops.DispatcherID) {
+	w.num(uint64(len(ids)))
+	for _, id := range ids {
+		w.str(string(id))
+	}
+}
+
+func (w *fpWriter) dispatcher(d Dispatcher) {
+	w.str(string(d.ID))
+	w.span(d.Span)
+	w.num(uint64(d.State))
+	w.flag(d.Removing)
+}
+
+func (w *fpWriter) record(r ops.Record) {
+	w.str(string(r.Changefeed))
+	w.str(string(r.ID))
+	w.num(uint64(r.Type))
+	w.str(r.State)
+	w.num(uint64(r.Epoch))
+	w.span(r.Span)
+	w.str(string(r.Origin))
+	w.str(string(r.Dest))
+	w.num(uint64(len(r.SplitSpans)))
+	for _, s := range r.SplitSpans {
+		w.span(s)
+	}
+	w.num(uint64(len(r.SplitTargets)))
+	for _, n := range r.SplitTargets {
+		w.str(string(n))
+	}
+	w.ids(r.Sources)
+	w.num(uint64(r.Hook))
+	w.num(r.Checkpoint)
+}
+
+// records writes a journal in id order.
+func (w *fpWriter) records(j map[ops.DispatcherID]ops.Record) {
+	w.num(uint64(len(j)))
+	for _, id := range sortedKeys(j) {
+		w.record(j[id])
+	}
+}
+
+func (w *fpWriter) request(r Request) {
+	w.num(uint64(r.Epoch))
+	w.num(uint64(r.Kind))
+	w.record(r.Record)
+}
+
+func (w *fpWriter) report(r Report) {
+	w.str(string(r.Status.ID))
+	w.num(uint64(r.Status.State))
+	w.num(r.Status.Checkpoint)
+	w.num(uint64(r.Epoch))
+}
+
+func (w *fpWriter) response(r recovery.Response) {
+	w.str(string(r.Node))
+	w.str(string(r.Changefeed))
+	w.num(uint64(r.Epoch))
+	w.num(uint64(len(r.Dispatchers)))
+	for _, d := range r.Dispatchers {
+		w.str(string(d.ID))
+		w.span(d.Span)
+		w.num(uint64(d.State))
+		w.flag(d.Removing)
+		w.num(d.Checkpoint)
+	}
+	w.num(uint64(len(r.Journal)))
+	for _, e := range r.Journal {
+		w.num(uint64(e.Action))
+		w.record(e.Record)
+	}
+	w.num(uint64(len(r.MergeJournal)))
+	for _, rec := range r.MergeJournal {
+		w.record(rec)
+	}
+}
+
+func (w *fpWriter) task(t ops.Task) {
+	w.str(string(t.ID))
+	w.span(t.Span)
+	w.num(uint64(t.Sched))
+	w.str(string(t.Node))
+	w.num(t.Checkpoint)
+}
+
+func (w *fpWriter) action(a Action) {
+	w.str(a.Name)
+	w.str(string(a.Node))
+	w.num(uint64(a.Epoch))
+	w.str(string(a.ID))
+	w.ids(a.IDs)
+	w.num(uint64(int64(a.Index)))
+	w.num(uint64(a.Table))
+	w.str(a.Key)
+	w.str(a.DDL)
 }
