@@ -3,6 +3,7 @@ package conformance
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 
@@ -64,6 +65,14 @@ func NewAbstraction(cfg sim.Config) (*Abstraction, error) {
 	}
 	return &Abstraction{n: len(cfg.Nodes), maxEpoch: int(cfg.Limits.MaxEpoch), table: cfg.Tables[0],
 		spans: map[ops.DispatcherID]string{}}, nil
+}
+
+// Clone returns an independent copy: an exhaustive search clones the abstraction with the
+// state it observes.
+func (a *Abstraction) Clone() *Abstraction {
+	d := *a
+	d.spans = maps.Clone(a.spans)
+	return &d
 }
 
 func (a *Abstraction) specID(sp ops.Span) (string, error) {

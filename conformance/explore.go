@@ -1,7 +1,6 @@
 package conformance
 
 import (
-	"fmt"
 	"time"
 
 	"opfsm/sim"
@@ -16,6 +15,9 @@ type Exploration struct {
 	// them, set by the spec-world searches (SimGraph, CheckSim): the number TLC counts.
 	Abstract int
 	Elapsed  time.Duration
+	// Frontier is the most states the search held at once (each a whole cluster): its
+	// memory is about this times a cluster's size.
+	Frontier int
 	// Truncated: the search stopped at its state limit before the space was exhausted.
 	Truncated bool
 	// Violation is the first invariant violation found, with a shortest trace to it.
@@ -48,9 +50,9 @@ type node struct {
 type ExploreOptions struct {
 	// MaxStates stops the search after this many states (0: no limit; Truncated is set).
 	MaxStates int
-	// MaxStream is the spec's StreamBound constraint (MaxReq): a state with a request
-	// stream or a status stream longer than this is counted and checked but not expanded,
-	// as TLC treats a state outside a CONSTRAINT. 0: no bound.
+	// MaxStream is the spec's StreamBound constraint (MaxReq): a successor with a request
+	// stream or a status stream longer than this is discarded, as TLC discards a state
+	// outside a CONSTRAINT (it is neither counted nor checked). 0: no bound.
 	MaxStream int
 }
 
@@ -58,57 +60,8 @@ type ExploreOptions struct {
 // Enabled/Apply (the faults and scheduler operations bounded by cfg.Limits), checking the
 // invariants (sim.Cluster.Check) in each, breadth first so that a violation comes with a
 // shortest trace. It stops at the first violation or at opt.MaxStates.
-// States are rebuilt by replaying their path from the initial state, so nothing but the
-// path is stored per state.
 func Explore(cfg sim.Config, opt ExploreOptions) (*Exploration, error) {
-	start := time.Now()
-	c, err := sim.NewCluster(cfg)
-	if err != nil {
-		return nil, err
-	}
-	seen := map[string]int32{c.Fingerprint(): 0}
-	nodes := []node{{parent: -1}}
-	ex := &Exploration{}
-	for i := 0; i < len(nodes); i++ {
-		if opt.MaxStates > 0 && len(nodes) >= opt.MaxStates {
-			ex.Truncated = true
-			break
-		}
-		path := pathTo(nodes, i)
-		here, err := replay(cfg, path)
-		if err != nil {
-			return nil, err
-		}
-		if !withinStreams(here, opt.MaxStream) {
-			continue
-		}
-		for k, a := range here.Enabled() {
-			succ := here // the first action consumes here; the others replay the path
-			if k > 0 {
-				if succ, err = replay(cfg, path); err != nil {
-					return nil, err
-				}
-			}
-			if err := succ.Apply(a); err != nil {
-				return nil, fmt.Errorf("conformance: explore: enabled %s failed after %v: %w", a, path, err)
-			}
-			ex.Edges++
-			fp := succ.Fingerprint()
-			if _, ok := seen[fp]; ok {
-				continue
-			}
-			seen[fp] = int32(len(nodes))
-			nodes = append(nodes, node{parent: int32(i), depth: nodes[i].depth + 1, action: a})
-			ex.Depth = max(ex.Depth, int(nodes[i].depth)+1)
-			if err := succ.Check(); err != nil {
-				ex.Violation = &Counterexample{Trace: append(path, a), Err: err}
-				ex.States, ex.Elapsed = len(nodes), time.Since(start)
-				return ex, nil
-			}
-		}
-	}
-	ex.States, ex.Elapsed = len(nodes), time.Since(start)
-	return ex, nil
+	return search(cfg, opt, nil)
 }
 
 // pathTo is the action sequence that first reached state i.
@@ -118,20 +71,6 @@ func pathTo(nodes []node, i int) []sim.Action {
 		path[nodes[j].depth-1] = nodes[j].action
 	}
 	return path
-}
-
-// replay rebuilds the state path leads to.
-func replay(cfg sim.Config, path []sim.Action) (*sim.Cluster, error) {
-	c, err := sim.NewCluster(cfg)
-	if err != nil {
-		return nil, err
-	}
-	for i, a := range path {
-		if err := c.Apply(a); err != nil {
-			return nil, fmt.Errorf("conformance: replay step %d %s: %w", i+1, a, err)
-		}
-	}
-	return c, nil
 }
 
 // withinStreams is the spec's StreamBound: no stream longer than bound (0: no bound).

@@ -8,10 +8,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"opfsm/internal/tlc"
-	"opfsm/sim"
 )
 
 // AbstractGraph is a state graph over abstract states: each state is its canonical text
@@ -58,8 +56,8 @@ func canonical(s SpecState) (string, error) {
 	return st.String(), nil
 }
 
-// SimGraph explores the simulator on world w exhaustively (as Explore: BFS, states rebuilt
-// by replay) and returns the graph of the abstract states it reaches, with the search's
+// SimGraph explores the simulator on world w exhaustively (as Explore: breadth first,
+// states cloned) and returns the graph of the abstract states it reaches, with the search's
 // numbers (concrete states). States outside the spec's StreamBound (w.MaxReq) are
 // discarded, as TLC discards states outside a CONSTRAINT.
 func SimGraph(w World, maxStates int) (*AbstractGraph, *Exploration, error) {
@@ -112,102 +110,10 @@ func CheckSim(spec *AbstractGraph, w World, maxStates int) (string, *Exploration
 	return first, ex, err
 }
 
-// exploreSim is the BFS behind SimGraph and CheckSim. visit sees every step as the
-// canonical abstract texts of its ends ("" from: the initial state) or the error computing
-// the successor's abstract state; it returns whether to stop.
-func exploreSim(w World, maxStates int, visit func(from, action, to string, err error) (bool, error)) (*Exploration, error) {
-	start := time.Now()
-	cfg := w.Config()
-	canon := map[string]string{} // raw abstract text -> canonical text: states recur
-	absOf := func(path []sim.Action) (*sim.Cluster, string, error) {
-		c, err := sim.NewCluster(cfg)
-		if err != nil {
-			return nil, "", err
-		}
-		abs, err := NewAbstraction(cfg)
-		if err != nil {
-			return nil, "", err
-		}
-		if err := abs.Observe(c, sim.Action{}); err != nil {
-			return c, "", err
-		}
-		for i, a := range path {
-			if err := c.Apply(a); err != nil {
-				return nil, "", fmt.Errorf("conformance: replay step %d %s: %w", i+1, a, err)
-			}
-			if err := abs.Observe(c, a); err != nil {
-				return c, "", err
-			}
-		}
-		s, err := abs.State(c)
-		if err != nil {
-			return c, "", err
-		}
-		raw := s.String()
-		if key, ok := canon[raw]; ok {
-			return c, key, nil
-		}
-		key, err := canonical(s)
-		canon[raw] = key
-		return c, key, err
-	}
-	ex := &Exploration{}
-	done := func(stop bool, err error) (*Exploration, error) {
-		ex.Elapsed = time.Since(start)
-		return ex, err
-	}
-	abstract := map[string]bool{}
-	done = func(stop bool, err error) (*Exploration, error) {
-		ex.Elapsed, ex.Abstract = time.Since(start), len(abstract)
-		return ex, err
-	}
-	c0, init, err := absOf(nil)
-	abstract[init] = true
-	if stop, verr := visit("", "", init, err); stop || verr != nil {
-		return done(stop, verr)
-	}
-	seen := map[string]bool{c0.Fingerprint(): true}
-	nodes := []node{{parent: -1}}
-	for i := 0; i < len(nodes); i++ {
-		if maxStates > 0 && len(nodes) >= maxStates {
-			ex.Truncated = true
-			break
-		}
-		path := pathTo(nodes, i)
-		here, from, err := absOf(path)
-		if err != nil {
-			return done(true, err)
-		}
-		ex.States = len(nodes)
-		for _, a := range here.Enabled() {
-			succ, to, err := absOf(append(slices.Clip(path), a))
-			if succ == nil {
-				return done(true, err)
-			}
-			if err == nil && !withinStreams(succ, w.MaxReq) {
-				continue
-			}
-			ex.Edges++
-			abstract[to] = true
-			if stop, verr := visit(from, a.Name, to, err); stop || verr != nil {
-				return done(stop, verr)
-			}
-			fp := succ.Fingerprint()
-			if seen[fp] {
-				continue
-			}
-			seen[fp] = true
-			nodes = append(nodes, node{parent: int32(i), depth: nodes[i].depth + 1, action: a})
-			ex.Depth = max(ex.Depth, int(nodes[i].depth)+1)
-			if err := succ.Check(); err != nil {
-				ex.States = len(nodes)
-				ex.Violation = &Counterexample{Trace: append(slices.Clip(path), a), Err: err}
-				return done(true, nil)
-			}
-		}
-	}
-	ex.States = len(nodes)
-	return done(false, nil)
+// exploreSim is the search behind SimGraph and CheckSim: the simulator on world w, with
+// the spec's StreamBound.
+func exploreSim(w World, maxStates int, visit visitFunc) (*Exploration, error) {
+	return search(w.Config(), ExploreOptions{MaxStates: maxStates, MaxStream: w.MaxReq}, visit)
 }
 
 // TLCCount runs TLC on spec/failover (specDir) with the world's constants and CONSTRAINT

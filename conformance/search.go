@@ -1,0 +1,161 @@
+package conformance
+
+import (
+	"fmt"
+	"hash/maphash"
+	"slices"
+	"time"
+
+	"opfsm/sim"
+)
+
+// visitFunc sees every step of a search over a spec world as the canonical abstract texts
+// of its ends ("" from: the initial state), or the error computing the successor's
+// abstract state; it returns whether to stop.
+type visitFunc func(from, action, to string, err error) (stop bool, verr error)
+
+// queued is a state waiting in the search's frontier: the cluster itself (cloned from its
+// parent, never replayed), with its abstraction when the search is over a spec world.
+type queued struct {
+	c   *sim.Cluster
+	abs *Abstraction
+	key string // canonical abstract text
+	idx int32  // in nodes
+}
+
+// fpKey is a 128-bit hash of a state's fingerprint: the seen set stores these, not the
+// fingerprints (hundreds of bytes each). Two seeds make a collision among a million
+// states a 1-in-10^26 event; TLC itself keeps 64-bit fingerprints.
+type fpKey [2]uint64
+
+// search is the one breadth-first search behind Explore, SimGraph and CheckSim. Each
+// state's successors are clones of it with one enabled action applied, so a state costs
+// one clone per edge and no replay. It checks the invariants (sim.Cluster.Check) in every
+// new state and stops at the first violation, with a shortest trace. With visit set, cfg
+// must be a spec world: every state is abstracted (docs/abstract-state.md) and visit sees
+// every step, which it may stop.
+func search(cfg sim.Config, opt ExploreOptions, visit visitFunc) (*Exploration, error) {
+	start := time.Now()
+	ex := &Exploration{}
+	abstract := map[string]bool{}
+	canon := map[string]string{} // raw abstract text -> canonical text: states recur
+	finish := func(err error) (*Exploration, error) {
+		ex.Elapsed, ex.Abstract = time.Since(start), len(abstract)
+		return ex, err
+	}
+	// abstractOf observes the state c reached by act and returns its canonical text.
+	abstractOf := func(abs *Abstraction, c *sim.Cluster, act sim.Action) (string, error) {
+		if err := abs.Observe(c, act); err != nil {
+			return "", err
+		}
+		s, err := abs.State(c)
+		if err != nil {
+			return "", err
+		}
+		raw := s.String()
+		if key, ok := canon[raw]; ok {
+			return key, nil
+		}
+		key, err := canonical(s)
+		if err != nil {
+			return "", err
+		}
+		canon[raw] = key
+		return key, nil
+	}
+
+	c0, err := sim.NewCluster(cfg)
+	if err != nil {
+		return nil, err
+	}
+	first := queued{c: c0}
+	if visit != nil {
+		if first.abs, err = NewAbstraction(cfg); err != nil {
+			return nil, err
+		}
+		first.key, err = abstractOf(first.abs, c0, sim.Action{})
+		abstract[first.key] = true
+		if stop, verr := visit("", "", first.key, err); stop || verr != nil {
+			return finish(verr)
+		}
+	}
+	seeds := [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+	hash := func(c *sim.Cluster) fpKey {
+		fp := c.Fingerprint()
+		return fpKey{maphash.String(seeds[0], fp), maphash.String(seeds[1], fp)}
+	}
+	seen := map[fpKey]int32{hash(c0): 0} // -> index in nodes
+	nodes := []node{{parent: -1}}
+	var keys []string // nodes' abstract states, when visit is set
+	if visit != nil {
+		keys = append(keys, first.key)
+	}
+	queue := []queued{first}
+	for head := 0; head < len(queue); head++ {
+		if opt.MaxStates > 0 && len(nodes) >= opt.MaxStates {
+			ex.Truncated = true
+			break
+		}
+		here := queue[head]
+		queue[head] = queued{} // let the collector have it
+		ex.Frontier = max(ex.Frontier, len(queue)-head)
+		acts := here.c.Enabled()
+		for k, a := range acts {
+			succ, abs := here.c, here.abs
+			if k < len(acts)-1 { // the last successor takes the state itself
+				succ = here.c.Clone()
+				if abs != nil {
+					abs = abs.Clone()
+				}
+			}
+			if err := succ.Apply(a); err != nil {
+				return finish(fmt.Errorf("conformance: search: enabled %s failed after %v: %w", a, pathTo(nodes, int(here.idx)), err))
+			}
+			// A state seen before has its abstract state on record: only a new one is
+			// abstracted (the fingerprint is finer than the abstract state).
+			h := hash(succ)
+			idx, old := seen[h]
+			var key string
+			var aerr error
+			switch {
+			case old && visit != nil:
+				key = keys[idx]
+			case abs != nil:
+				key, aerr = abstractOf(abs, succ, a)
+			}
+			if !old && aerr == nil && !withinStreams(succ, opt.MaxStream) {
+				continue // a state outside the bound is never recorded, so never old
+			}
+			ex.Edges++
+			if visit != nil {
+				abstract[key] = true
+				if stop, verr := visit(here.key, a.Name, key, aerr); stop || verr != nil {
+					ex.States = len(nodes)
+					return finish(verr)
+				}
+			}
+			if old {
+				continue
+			}
+			idx = int32(len(nodes))
+			seen[h] = idx
+			nodes = append(nodes, node{parent: here.idx, depth: nodes[here.idx].depth + 1, action: a})
+			if visit != nil {
+				keys = append(keys, key)
+			}
+			ex.Depth = max(ex.Depth, int(nodes[idx].depth))
+			if err := succ.Check(); err != nil {
+				ex.States = len(nodes)
+				ex.Violation = &Counterexample{Trace: pathTo(nodes, int(idx)), Err: err}
+				return finish(nil)
+			}
+			queue = append(queue, queued{c: succ, abs: abs, key: key, idx: idx})
+		}
+		if head > 4096 && head > len(queue)/2 { // drop the expanded prefix
+			queue = slices.Clone(queue[head+1:])
+			head = -1
+		}
+	}
+	ex.States = len(nodes)
+	return finish(nil)
+}
