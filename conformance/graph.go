@@ -47,13 +47,54 @@ func (g *AbstractGraph) Lookup(key string) (int, bool) {
 	return i, ok
 }
 
-// canonical is the canonical text of an abstract state.
+// canonical is the canonical text of an abstract state: State.String of the parsed state.
 func canonical(s SpecState) (string, error) {
 	st, err := ParseState(s.String())
 	if err != nil {
 		return "", fmt.Errorf("conformance: abstract state does not parse: %w", err)
 	}
 	return st.String(), nil
+}
+
+// canonicalizer computes canonical's text one variable at a time, caching each value's
+// canonical form: the states of a search share most of their values, so most are parsed
+// once. TestCanonicalizerAgrees holds it to canonical.
+type canonicalizer struct {
+	names []string          // SpecVars sorted, as State.String orders them
+	vals  map[string]string // raw value text -> canonical text
+}
+
+func newCanonicalizer() *canonicalizer {
+	names := slices.Clone(SpecVars)
+	slices.Sort(names)
+	return &canonicalizer{names: names, vals: map[string]string{}}
+}
+
+func (cz *canonicalizer) state(s SpecState) (string, error) {
+	var b []byte
+	for i, k := range cz.names {
+		raw, ok := s[k]
+		if !ok {
+			return "", fmt.Errorf("conformance: abstract state lacks %s", k)
+		}
+		cv, ok := cz.vals[raw]
+		if !ok {
+			v, err := ParseValue(raw)
+			if err != nil {
+				return "", fmt.Errorf("conformance: abstract state's %s does not parse: %w", k, err)
+			}
+			cv = string(v.appendTo(nil))
+			cz.vals[raw] = cv
+		}
+		if i > 0 {
+			b = append(b, '\n')
+		}
+		b = append(b, `/\ `...)
+		b = append(b, k...)
+		b = append(b, " = "...)
+		b = append(b, cv...)
+	}
+	return string(b), nil
 }
 
 // SimGraph explores the simulator on world w exhaustively (as Explore: breadth first,

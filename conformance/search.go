@@ -38,7 +38,7 @@ func search(cfg sim.Config, opt ExploreOptions, visit visitFunc) (*Exploration, 
 	start := time.Now()
 	ex := &Exploration{}
 	abstract := map[string]bool{}
-	canon := map[string]string{} // raw abstract text -> canonical text: states recur
+	cz := newCanonicalizer()
 	finish := func(err error) (*Exploration, error) {
 		ex.Elapsed, ex.Abstract = time.Since(start), len(abstract)
 		return ex, err
@@ -52,16 +52,7 @@ func search(cfg sim.Config, opt ExploreOptions, visit visitFunc) (*Exploration, 
 		if err != nil {
 			return "", err
 		}
-		raw := s.String()
-		if key, ok := canon[raw]; ok {
-			return key, nil
-		}
-		key, err := canonical(s)
-		if err != nil {
-			return "", err
-		}
-		canon[raw] = key
-		return key, nil
+		return cz.state(s)
 	}
 
 	c0, err := sim.NewCluster(cfg)

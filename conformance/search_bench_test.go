@@ -1,6 +1,8 @@
 package conformance
 
 import (
+	"math/rand/v2"
+	"opfsm/sim"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -32,4 +34,42 @@ func BenchmarkExploreFailover(b *testing.B) {
 		b.ReportMetric(ex.StatesPerSecond(), "states/s")
 		b.ReportMetric(float64(ex.States), "states")
 	}
+}
+
+// TestCanonicalizerAgrees: the per-value canonicalizer the search uses gives exactly
+// canonical's text (a whole-state parse) on the states of random walks in a spec world,
+// with every fault and operation kind.
+func TestCanonicalizerAgrees(t *testing.T) {
+	w, err := WorldFromConfig("../spec/failover/NodeCrash.cfg")
+	require.NoError(t, err)
+	w.Limits.MaxLoss, w.Limits.MaxDup = 2, 2
+	cz := newCanonicalizer()
+	states := 0
+	for seed := uint64(1); seed <= 200; seed++ {
+		c, err := sim.NewCluster(w.Config())
+		require.NoError(t, err)
+		abs, err := NewAbstraction(w.Config())
+		require.NoError(t, err)
+		rng := rand.New(rand.NewPCG(seed, 3))
+		act := sim.Action{}
+		for step := 0; step < 80; step++ {
+			require.NoError(t, abs.Observe(c, act))
+			s, err := abs.State(c)
+			require.NoError(t, err)
+			want, err := canonical(s)
+			require.NoError(t, err)
+			got, err := cz.state(s)
+			require.NoError(t, err)
+			require.Equal(t, want, got, "seed %d step %d", seed, step)
+			states++
+			acts := c.Enabled()
+			if len(acts) == 0 {
+				break
+			}
+			act = acts[rng.IntN(len(acts))]
+			require.NoError(t, c.Apply(act))
+		}
+	}
+	require.Greater(t, states, 2000)
+	require.Greater(t, len(cz.vals), 50, "the walks should meet many distinct values")
 }
