@@ -304,8 +304,20 @@ func (c *Cluster) schedulerActions(live []ops.NodeID, out *[]Action) {
 	if c.opsLeft <= 0 {
 		return
 	}
-	for i, a := range tasks {
-		for _, b := range tasks[i+1:] {
+	// Merge candidates in key order: Adjacent is directed (left span first), and ids need
+	// not sort as their spans do (recovery names a hole t<table>-e<epoch>-<start>).
+	bySpan := slices.Clone(tasks)
+	slices.SortFunc(bySpan, func(x, y ops.Task) int {
+		switch {
+		case x.Span.Less(y.Span):
+			return -1
+		case y.Span.Less(x.Span):
+			return 1
+		}
+		return 0
+	})
+	for i, a := range bySpan {
+		for _, b := range bySpan[i+1:] {
 			if c.kind("merge") && c.mergeable(a, b) {
 				*out = append(*out, Action{Name: "StartMerge", IDs: []ops.DispatcherID{a.ID, b.ID}})
 			}

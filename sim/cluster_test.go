@@ -160,3 +160,41 @@ func TestCampaignCompletesEveryOperatorKind(t *testing.T) {
 	t.Logf("started %v; split tasks at the end %d, merged %d; crashes after an operator started %d",
 		started, splitDone, mergeDone, crashDuringOp)
 }
+
+// TestMergeOfferedInKeyOrder: the scheduler offers to merge two adjacent tasks whatever
+// their ids, here a hole recovery named t1-e2- (which sorts after b) left of b. The
+// NodeCrash graph comparison found the simulator missing this StartMerge.
+func TestMergeOfferedInKeyOrder(t *testing.T) {
+	c, err := NewCluster(Config{
+		Changefeed: cf, Nodes: []ops.NodeID{"1", "2", "3"}, Tables: []ops.TableID{1},
+		Tasks: []ops.Task{
+			{ID: "a", Span: ops.Span{Table: 1, End: "1"}, Node: "1"},
+			{ID: "b", Span: ops.Span{Table: 1, Start: "1"}, Node: "1"},
+		},
+		Limits: Limits{MaxEpoch: 2, MaxCrash: 1, MaxOps: 1},
+	})
+	require.NoError(t, err)
+	for _, step := range []string{"NodeCrash(1)", "ScheduleAbsent(b, 2)", "DMDeliver(2, 1)", "MaintainerCrash",
+		"DMDeliver(2, 2)", "DMDeliver(3, 2)", "Recover", "ScheduleAbsent(t1-e2-, 2)", "DMDeliver(2, 2)",
+		"DMWorking(2, t1-e2-)", "MaintainerStatus(2)"} {
+		applyNamed(t, c, step)
+	}
+	applyNamed(t, c, "StartMerge([t1-e2- b])")
+	rec, ok := c.Controller().Operator("t1-e2-+b")
+	require.True(t, ok)
+	require.Equal(t, []ops.DispatcherID{"t1-e2-", "b"}, rec.Sources)
+}
+
+// applyNamed applies the enabled action that prints as name.
+func applyNamed(t *testing.T, c *Cluster, name string) {
+	t.Helper()
+	var names []string
+	for _, a := range c.Enabled() {
+		if a.String() == name {
+			require.NoError(t, c.Apply(a))
+			return
+		}
+		names = append(names, a.String())
+	}
+	t.Fatalf("%s is not enabled; enabled: %v", name, names)
+}
