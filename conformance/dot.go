@@ -92,8 +92,52 @@ const (
 // successor's own line. Every line is checked: an unknown line, a state defined twice, an
 // edge to a state the file never defines, or a truncated file is a *DotError.
 func ParseDot(r io.Reader) (*Graph, error) {
+	g := &Graph{States: map[int64]State{}}
+	err := ScanDot(r, DotVisitor{
+		State: func(id int64, st State, init bool) error {
+			g.States[id] = st
+			g.Order = append(g.Order, id)
+			if init {
+				g.Init = append(g.Init, id)
+			}
+			return nil
+		},
+		Edge: func(e Edge) error {
+			g.Edges = append(g.Edges, e)
+			return nil
+		},
+		Legend: func(action, colour string) error {
+			if g.Legend == nil {
+				g.Legend = map[string]string{}
+			}
+			g.Legend[action] = colour
+			return nil
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// DotVisitor receives what ScanDot reads, in file order.
+type DotVisitor struct {
+	// State sees each state once, as it is defined; init marks an initial state.
+	State func(id int64, st State, init bool) error
+	// Edge sees each edge; its states may be defined later in the file.
+	Edge func(e Edge) error
+	// Legend, if set, sees each legend entry (colorize dumps): an action and its colour.
+	Legend func(action, colour string) error
+}
+
+// ScanDot reads a dump as ParseDot does, with the same checks, but hands each state and
+// edge to v instead of keeping them, so a caller can keep a compact form of a large graph.
+// The legend (colorize) is checked and dropped. An error from v stops the scan and is
+// returned as is.
+func ScanDot(r io.Reader, v DotVisitor) error {
 	d := dotParser{
-		g:       &Graph{States: map[int64]State{}},
+		v:       v,
+		defined: map[int64]struct{}{},
 		pending: map[int64]int{},
 		vals:    parser{intern: map[string]string{}, strs: map[string]Value{}, cache: map[string]Value{}},
 	}
@@ -106,17 +150,17 @@ func ParseDot(r io.Reader) (*Graph, error) {
 			line = line[:n-1]
 		}
 		if err := d.parseLine(line); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
-			return nil, &DotError{Line: d.line + 1, Msg: fmt.Sprintf("line longer than %d bytes", MaxDotLine), Err: err}
+			return &DotError{Line: d.line + 1, Msg: fmt.Sprintf("line longer than %d bytes", MaxDotLine), Err: err}
 		}
-		return nil, fmt.Errorf("conformance: reading dot: %w", err)
+		return fmt.Errorf("conformance: reading dot: %w", err)
 	}
 	if d.phase != phDone {
-		return nil, d.errorf(d.line+1, "unexpected end of file: the graph is not closed")
+		return d.errorf(d.line+1, "unexpected end of file: the graph is not closed")
 	}
 	if len(d.pending) > 0 {
 		id, line := int64(0), 0
@@ -125,15 +169,18 @@ func ParseDot(r io.Reader) (*Graph, error) {
 				id, line = k, l
 			}
 		}
-		return nil, d.errorf(line, "edge to state %d, which the file never defines", id)
+		return d.errorf(line, "edge to state %d, which the file never defines", id)
 	}
-	return d.g, nil
+	return nil
 }
 
 type dotParser struct {
-	g     *Graph
-	line  int
-	phase int
+	g *Graph // only its Legend is kept
+	v DotVisitor
+	// defined holds the ids of the states defined so far.
+	defined map[int64]struct{}
+	line    int
+	phase   int
 	// pending maps a state id that an edge named before its definition to that edge's line.
 	pending map[int64]int
 	vals    parser
@@ -170,7 +217,6 @@ func (d *dotParser) parseLine(b []byte) error {
 			d.phase = phDone
 		case strings.HasPrefix(string(b), "subgraph cluster_legend {"):
 			d.phase = phLegend
-			d.g.Legend = map[string]string{}
 		default:
 			return d.errorf(d.line, "want \"}\" or the legend after the states, found %s", clip(b))
 		}
@@ -226,7 +272,7 @@ func (d *dotParser) graphLine(b []byte) error {
 	if !ok {
 		return d.errorf(d.line, "state %d has no label", id)
 	}
-	if _, dup := d.g.States[id]; dup {
+	if _, dup := d.defined[id]; dup {
 		return d.errorf(d.line, "state %d defined twice", id)
 	}
 	d.vals.s, d.vals.pos = label, 0
@@ -234,13 +280,9 @@ func (d *dotParser) graphLine(b []byte) error {
 	if err != nil {
 		return &DotError{Line: d.line, Msg: fmt.Sprintf("state %d", id), Err: err}
 	}
-	d.g.States[id] = st
-	d.g.Order = append(d.g.Order, id)
+	d.defined[id] = struct{}{}
 	delete(d.pending, id)
-	if attrs["style"] == "filled" {
-		d.g.Init = append(d.g.Init, id)
-	}
-	return nil
+	return d.v.State(id, st, attrs["style"] == "filled")
 }
 
 func (d *dotParser) edgeLine(from int64, rest string) error {
@@ -261,14 +303,13 @@ func (d *dotParser) edgeLine(from int64, rest string) error {
 		return d.errorf(d.line, "want \";\" at the end of the edge, found %s", clip([]byte(rest)))
 	}
 	for _, id := range [2]int64{from, to} {
-		if _, ok := d.g.States[id]; !ok {
+		if _, ok := d.defined[id]; !ok {
 			if _, ok := d.pending[id]; !ok {
 				d.pending[id] = d.line
 			}
 		}
 	}
-	d.g.Edges = append(d.g.Edges, Edge{From: from, To: to, Action: action})
-	return nil
+	return d.v.Edge(Edge{From: from, To: to, Action: action})
 }
 
 // rankLine checks "{rank = same; ID;ID;...}".
@@ -308,7 +349,9 @@ func (d *dotParser) legendLine(b []byte) error {
 	if tail != "" {
 		return d.errorf(d.line, "unexpected %s after the legend entry", clip([]byte(tail)))
 	}
-	d.g.Legend[attrs["label"]] = attrs["fillcolor"]
+	if d.v.Legend != nil {
+		return d.v.Legend(attrs["label"], attrs["fillcolor"])
+	}
 	return nil
 }
 

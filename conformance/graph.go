@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -208,19 +209,26 @@ func TLCGraph(ctx context.Context, specDir string, w World) (*AbstractGraph, tlc
 		return nil, res, err
 	}
 	defer f.Close()
-	dot, err := ParseDot(f)
+	g := newAbstractGraph()
+	id := map[int64]int{}
+	var edges []Edge // resolved once every state is defined: an edge may come first
+	err = ScanDot(bufio.NewReaderSize(f, 1<<20), DotVisitor{
+		State: func(fp int64, st State, init bool) error {
+			id[fp] = g.intern(st.String()) // the parsed state is dropped: large dumps stay small
+			if init {
+				g.Init = append(g.Init, id[fp])
+			}
+			return nil
+		},
+		Edge: func(e Edge) error {
+			edges = append(edges, e)
+			return nil
+		},
+	})
 	if err != nil {
 		return nil, res, err
 	}
-	g := newAbstractGraph()
-	id := map[int64]int{}
-	for _, fp := range dot.Order {
-		id[fp] = g.intern(dot.States[fp].String())
-	}
-	for _, fp := range dot.Init {
-		g.Init = append(g.Init, id[fp])
-	}
-	for _, e := range dot.Edges {
+	for _, e := range edges {
 		g.Edges[AbstractEdge{From: id[e.From], Action: e.Action, To: id[e.To]}] = true
 	}
 	return g, res, nil
@@ -241,6 +249,45 @@ func copyModules(from, to string) error {
 		}
 	}
 	return nil
+}
+
+// WorldComparison is the outcome of CompareWorld: the graph comparison with both sides'
+// numbers.
+type WorldComparison struct {
+	Diff GraphDiff
+	// TLC is TLC's run (its time includes the JVM start and the dump); SpecEdges counts the
+	// labelled edges of its graph.
+	TLC       tlc.Result
+	SpecEdges int
+	// Sim is the simulator's search; SimEdges counts the labelled edges of its graph.
+	Sim      *Exploration
+	SimEdges int
+}
+
+// CompareWorld runs TLC (TLCGraph) and the simulator's search (SimGraph) on world w side by
+// side, TLC in its own process, and compares the graphs. A simulator state the spec's
+// schema cannot express is an error wrapping ErrNotAbstract.
+func CompareWorld(ctx context.Context, specDir string, w World) (*WorldComparison, error) {
+	type tlcOut struct {
+		g   *AbstractGraph
+		res tlc.Result
+		err error
+	}
+	done := make(chan tlcOut, 1)
+	go func() {
+		g, res, err := TLCGraph(ctx, specDir, w)
+		done <- tlcOut{g, res, err}
+	}()
+	impl, ex, simErr := SimGraph(w, 0)
+	spec := <-done
+	if spec.err != nil {
+		return nil, spec.err
+	}
+	if simErr != nil {
+		return nil, simErr
+	}
+	return &WorldComparison{Diff: CompareGraphs(spec.g, impl), TLC: spec.res, SpecEdges: len(spec.g.Edges),
+		Sim: ex, SimEdges: len(impl.Edges)}, nil
 }
 
 // GraphDiff is the outcome of comparing the spec's graph with the simulator's.

@@ -13,14 +13,11 @@ import (
 
 func graphCheck(t *testing.T, w World) (GraphDiff, *Exploration) {
 	t.Helper()
-	spec, res, err := TLCGraph(context.Background(), "../spec/failover", w)
+	cmp, err := CompareWorld(context.Background(), "../spec/failover", w)
 	require.NoError(t, err)
-	impl, ex, err := SimGraph(w, 0)
-	require.NoError(t, err)
-	d := CompareGraphs(spec, impl)
-	t.Logf("TLC: %d states, %d edges in %s; simulator: %d abstract states (%d concrete), %d edges in %s",
-		len(spec.Keys), len(spec.Edges), res.Duration, ex.Abstract, ex.States, len(impl.Edges), ex.Elapsed)
-	return d, ex
+	t.Logf("TLC: %d states, %d edges in %s; simulator: %d abstract states (%d concrete), %d edges in %s (%.0f states/s)",
+		cmp.Diff.States, cmp.SpecEdges, cmp.TLC.Duration, cmp.Sim.Abstract, cmp.Sim.States, cmp.SimEdges, cmp.Sim.Elapsed, cmp.Sim.StatesPerSecond())
+	return cmp.Diff, cmp.Sim
 }
 
 func TestGraphSmall(t *testing.T) {

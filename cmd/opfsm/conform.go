@@ -87,11 +87,7 @@ func runConform(args []string, stdout, stderr io.Writer) error {
 	ctx := context.Background()
 	failed := false
 	for i, w := range worlds {
-		spec, res, err := conformance.TLCGraph(ctx, *wf.spec, w)
-		if err != nil {
-			return err
-		}
-		impl, ex, err := conformance.SimGraph(w, 0)
+		cmp, err := conformance.CompareWorld(ctx, *wf.spec, w)
 		if errors.Is(err, conformance.ErrNotAbstract) {
 			failed = true
 			fmt.Fprintf(stdout, "%s: the simulator reached a state the spec cannot express: %v\n", names[i], err)
@@ -100,9 +96,9 @@ func runConform(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		d := conformance.CompareGraphs(spec, impl)
-		fmt.Fprintf(stdout, "%s: TLC %d states, %d edges (%s); simulator %d states (%d concrete), %d edges (%s)\n",
-			names[i], len(spec.Keys), len(spec.Edges), res.Duration.Round(1e7), ex.Abstract, ex.States, len(impl.Edges), ex.Elapsed.Round(1e7))
+		d, ex := cmp.Diff, cmp.Sim
+		fmt.Fprintf(stdout, "%s: TLC %d states, %d edges (%s); simulator %d states (%d concrete), %d edges (%s, %.0f states/s)\n",
+			names[i], d.States, cmp.SpecEdges, cmp.TLC.Duration.Round(1e7), ex.Abstract, ex.States, cmp.SimEdges, ex.Elapsed.Round(1e7), ex.StatesPerSecond())
 		switch {
 		case ex.Violation != nil:
 			failed = true
