@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -161,60 +162,123 @@ func exploreSim(w World, maxStates int, visit visitFunc) (*Exploration, error) {
 // TLCCount runs TLC on spec/failover (specDir) with the world's constants and CONSTRAINT
 // StreamBound (no invariants), for its distinct-state count and time.
 func TLCCount(ctx context.Context, specDir string, w World) (tlc.Result, error) {
-	res, _, err := runWorld(ctx, specDir, w, false)
-	return res, err
+	dir, opts, err := prepareWorld(specDir, w)
+	if err != nil {
+		return tlc.Result{}, err
+	}
+	defer os.RemoveAll(dir)
+	return runTLC(ctx, opts)
 }
 
-// runWorld runs TLC on the world; with dump, it returns the dot file's contents' path in a
-// temp folder the caller removes.
-func runWorld(ctx context.Context, specDir string, w World, dump bool) (tlc.Result, string, error) {
+// prepareWorld copies the spec into a temp folder (the caller removes it) with a config of
+// the world's constants and CONSTRAINT StreamBound.
+func prepareWorld(specDir string, w World) (string, tlc.Options, error) {
 	dir, err := os.MkdirTemp("", "opfsm-graph-")
 	if err != nil {
-		return tlc.Result{}, "", err
+		return "", tlc.Options{}, err
 	}
 	if err := copyModules(specDir, dir); err != nil {
 		os.RemoveAll(dir)
-		return tlc.Result{}, "", err
+		return "", tlc.Options{}, err
 	}
 	cfg := w.Constants() + "INIT Init\nNEXT Next\nCONSTRAINT StreamBound\nCHECK_DEADLOCK FALSE\n"
 	if err := os.WriteFile(filepath.Join(dir, "Graph.cfg"), []byte(cfg), 0o644); err != nil {
 		os.RemoveAll(dir)
-		return tlc.Result{}, "", err
+		return "", tlc.Options{}, err
 	}
-	opts := tlc.Options{Dir: dir, Spec: "Failover", Config: "Graph.cfg"}
-	if dump {
-		opts.Args = []string{"-dump", "dot,actionlabels", filepath.Join(dir, "graph")}
-	}
+	return dir, tlc.Options{Dir: dir, Spec: "Failover", Config: "Graph.cfg"}, nil
+}
+
+// runTLC runs TLC and turns a run that did not pass into an error.
+func runTLC(ctx context.Context, opts tlc.Options) (tlc.Result, error) {
 	res, err := tlc.Run(ctx, opts)
 	if err == nil && !res.Passed {
 		err = fmt.Errorf("conformance: TLC on the world's config: %s\n%s", res.Summary(), tail(res.Output, 30))
 	}
-	if err != nil || !dump {
-		os.RemoveAll(dir)
-		return res, "", err
-	}
-	return res, dir, nil
+	return res, err
 }
 
 // TLCGraph runs TLC on spec/failover (specDir) with the world's constants and
-// CONSTRAINT StreamBound, dumps the state graph with action labels, and parses it.
+// CONSTRAINT StreamBound, dumps the state graph with action labels, and reads it. Where
+// the system has named pipes, the dump goes through one and is read while TLC writes it:
+// nothing lands on disk (MergeAbort's dump is about 3 GB) and the reading overlaps TLC.
 func TLCGraph(ctx context.Context, specDir string, w World) (*AbstractGraph, tlc.Result, error) {
-	res, dir, err := runWorld(ctx, specDir, w, true)
+	dir, opts, err := prepareWorld(specDir, w)
 	if err != nil {
-		return nil, res, err
+		return nil, tlc.Result{}, err
 	}
 	defer os.RemoveAll(dir)
-	f, err := os.Open(filepath.Join(dir, "graph.dot"))
-	if err != nil {
-		return nil, res, err
+	dot := filepath.Join(dir, "graph.dot") // TLC appends .dot to the name it is given
+	opts.Args = []string{"-dump", "dot,actionlabels", filepath.Join(dir, "graph")}
+	if mkfifo(dot) != nil { // no named pipes: TLC writes the file, then it is read
+		res, err := runTLC(ctx, opts)
+		if err != nil {
+			return nil, res, err
+		}
+		f, err := os.Open(dot)
+		if err != nil {
+			return nil, res, err
+		}
+		defer f.Close()
+		g, err := readGraph(f)
+		return g, res, err
 	}
-	defer f.Close()
+	type tlcOut struct {
+		res tlc.Result
+		err error
+	}
+	tlcDone := make(chan tlcOut, 1)
+	go func() {
+		res, err := runTLC(ctx, opts)
+		tlcDone <- tlcOut{res, err}
+	}()
+	opened := make(chan *os.File, 1)
+	go func() {
+		f, err := os.Open(dot) // blocks until TLC opens the pipe to write
+		if err != nil {
+			f = nil
+		}
+		opened <- f
+	}()
+	select {
+	case f := <-opened:
+		if f == nil {
+			out := <-tlcDone
+			return nil, out.res, fmt.Errorf("conformance: opening TLC's dump: %w", out.err)
+		}
+		g, scanErr := readGraph(f)
+		_, _ = io.Copy(io.Discard, f) // after a bad line, let TLC finish writing
+		f.Close()
+		out := <-tlcDone
+		if out.err != nil { // TLC's own failure explains a truncated dump best
+			return nil, out.res, out.err
+		}
+		return g, out.res, scanErr
+	case out := <-tlcDone:
+		// TLC ended without opening the pipe: open it to write, so that the reader's open
+		// returns (and reads an empty dump), then report TLC's error.
+		if wf, err := os.OpenFile(dot, os.O_WRONLY, 0); err == nil {
+			wf.Close()
+		}
+		if f := <-opened; f != nil {
+			f.Close()
+		}
+		if out.err == nil {
+			out.err = fmt.Errorf("conformance: TLC passed but never wrote its dump")
+		}
+		return nil, out.res, out.err
+	}
+}
+
+// readGraph reads a dot dump into an abstract graph, keeping only each state's canonical
+// text, not its parsed form.
+func readGraph(r io.Reader) (*AbstractGraph, error) {
 	g := newAbstractGraph()
 	id := map[int64]int{}
 	var edges []Edge // resolved once every state is defined: an edge may come first
-	err = ScanDot(bufio.NewReaderSize(f, 1<<20), DotVisitor{
+	err := ScanDot(bufio.NewReaderSize(r, 1<<20), DotVisitor{
 		State: func(fp int64, st State, init bool) error {
-			id[fp] = g.intern(st.String()) // the parsed state is dropped: large dumps stay small
+			id[fp] = g.intern(st.String())
 			if init {
 				g.Init = append(g.Init, id[fp])
 			}
@@ -226,12 +290,12 @@ func TLCGraph(ctx context.Context, specDir string, w World) (*AbstractGraph, tlc
 		},
 	})
 	if err != nil {
-		return nil, res, err
+		return nil, err
 	}
 	for _, e := range edges {
 		g.Edges[AbstractEdge{From: id[e.From], Action: e.Action, To: id[e.To]}] = true
 	}
-	return g, res, nil
+	return g, nil
 }
 
 func copyModules(from, to string) error {

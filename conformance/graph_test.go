@@ -2,9 +2,11 @@ package conformance
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -94,4 +96,21 @@ func firstLines(s string, n int) string {
 		lines = lines[:n]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// TestTLCGraphReportsTLCFailure: when TLC fails before it writes its dump (here, a spec
+// that does not parse), TLCGraph returns TLC's error instead of waiting on the pipe.
+func TestTLCGraphReportsTLCFailure(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs TLC")
+	}
+	dir := t.TempDir()
+	require.NoError(t, copyModules("../spec/failover", dir))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Failover.tla"), []byte("---- MODULE Failover ----\nthis does not parse\n====\n"), 0o644))
+	w := World{N: 2, Layout: "halves", MaxReq: 2, OpKinds: []string{"move"}, Limits: sim.Limits{MaxEpoch: 2, MaxOps: 1}}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	_, _, err := TLCGraph(ctx, dir, w)
+	require.Error(t, err)
+	require.NoError(t, ctx.Err(), "TLCGraph must not hang until the deadline")
 }
