@@ -6,9 +6,11 @@ import (
 	"slices"
 )
 
-// taskTable is the controller's task registry. Tasks live in fixed-size pages (1024), so a *Task
-// stays valid until its task is deleted (pages never move), and a deleted task's slot is
-// reused. They are found through an open-addressing index (linear probing, deletion by
+// taskTable is the controller's task registry. Tasks live in pages that never move, so a
+// *Task stays valid until its task is deleted, and a deleted task's slot is reused. The first
+// 1024 slots are eight small pages of 8, 8, 16, ... 512 tasks, every later page holds 1024: a
+// table of a few tasks (the simulator and the explorer clone controllers by the million)
+// costs a few hundred bytes, not a whole 88 KiB page. They are found through an open-addressing index (linear probing, deletion by
 // backward shift) whose entries are pointer-free uint64s: the high half of the id's hash
 // and the slot number plus one (0 is empty). An entry's home position is the top bits of
 // its hash, so growing and deleting never rehash an id. So the garbage collector never scans the
@@ -19,24 +21,44 @@ type taskTable struct {
 	seed  maphash.Seed
 	index []uint64 // len is 1<<(64-shift), kept at most 3/4 full
 	shift uint     // an entry's home is e>>shift
-	pages []*[pageSize]Task
+	pages [][]Task // page p holds pageLen(p) tasks
 	free  []uint32 // slots of deleted tasks, reused first
 	next  uint32   // slots below next have been used
 	n     int
 }
 
 const (
-	pageBits = 10 // 1024 tasks of 88 bytes: exactly eleven 8 KiB runtime pages
-	pageSize = 1 << pageBits
-	slotMask = 1<<32 - 1
+	pageBits   = 10 // 1024 tasks of 88 bytes: exactly eleven 8 KiB runtime pages
+	pageSize   = 1 << pageBits
+	smallBits  = 3 // the first page holds 1<<smallBits tasks
+	smallPages = pageBits - smallBits + 1
+	slotMask   = 1<<32 - 1
 )
+
+// pageOf returns the page holding slot and the slot's offset in it. Slots below pageSize
+// live in the small pages: page p >= 1 starts at slot 4<<p, page 0 at slot 0.
+func pageOf(slot uint32) (page, off uint32) {
+	if slot >= pageSize {
+		return slot>>pageBits + smallPages - 1, slot & (pageSize - 1)
+	}
+	page = uint32(bits.Len32(slot >> smallBits))
+	return page, slot - (4<<page)&^(1<<smallBits-1)
+}
+
+// pageLen is the number of tasks page p holds.
+func pageLen(p int) int {
+	if p >= smallPages {
+		return pageSize
+	}
+	return max(1<<smallBits, 4<<p)
+}
 
 // newTaskTable returns a table sized for capacity tasks.
 func newTaskTable(capacity int) taskTable {
 	tt := taskTable{seed: maphash.MakeSeed()}
 	tt.setIndex(indexSize(capacity))
 	if capacity > 0 {
-		tt.pages = make([]*[pageSize]Task, 0, (capacity+pageSize-1)/pageSize)
+		tt.pages = make([][]Task, 0, smallPages-1+(capacity+pageSize-1)/pageSize)
 	}
 	return tt
 }
@@ -54,7 +76,10 @@ func (tt *taskTable) setIndex(size int) {
 	tt.shift = uint(64 - bits.TrailingZeros(uint(size)))
 }
 
-func (tt *taskTable) at(slot uint32) *Task { return &tt.pages[slot>>pageBits][slot&(pageSize-1)] }
+func (tt *taskTable) at(slot uint32) *Task {
+	p, off := pageOf(slot)
+	return &tt.pages[p][off]
+}
 
 // find returns the index position of id, or of the empty entry where it would go.
 func (tt *taskTable) find(id DispatcherID, h uint64) (pos int, found bool) {
@@ -105,8 +130,8 @@ func (tt *taskTable) insertHashed(t Task, h uint64) (*Task, bool) {
 	} else {
 		slot = tt.next
 		tt.next++
-		if int(slot>>pageBits) == len(tt.pages) {
-			tt.pages = append(tt.pages, new([pageSize]Task))
+		if p, _ := pageOf(slot); int(p) == len(tt.pages) {
+			tt.pages = append(tt.pages, make([]Task, pageLen(len(tt.pages))))
 		}
 	}
 	p := tt.at(slot)
@@ -180,12 +205,9 @@ func (tt *taskTable) clone() taskTable {
 	d := *tt
 	d.index = slices.Clone(tt.index)
 	d.free = slices.Clone(tt.free)
-	d.pages = make([]*[pageSize]Task, len(tt.pages), cap(tt.pages))
+	d.pages = make([][]Task, len(tt.pages), cap(tt.pages))
 	for i, p := range tt.pages {
-		np := new([pageSize]Task)
-		used := min(pageSize, int(tt.next)-i*pageSize) // slots past next are empty
-		copy(np[:used], p[:used])
-		d.pages[i] = np
+		d.pages[i] = slices.Clone(p) // slots past next are empty: copying them is cheap
 	}
 	return d
 }

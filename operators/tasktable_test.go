@@ -95,3 +95,45 @@ func TestAddTasksAgreesWithAddTask(t *testing.T) {
 		}
 	}
 }
+
+// TestPagesPartitionSlots: pageOf lays the slots out page after page with no gap or
+// overlap, each page as long as pageLen says, small pages first.
+func TestPagesPartitionSlots(t *testing.T) {
+	page, off := uint32(0), uint32(0)
+	for slot := uint32(0); slot < 5*pageSize; slot++ {
+		p, o := pageOf(slot)
+		require.Equal(t, page, p, "slot %d", slot)
+		require.Equal(t, off, o, "slot %d", slot)
+		if off++; int(off) == pageLen(int(page)) {
+			page, off = page+1, 0
+		}
+	}
+	require.Equal(t, smallPages+4, int(page), "the small pages hold exactly pageSize slots")
+}
+
+// TestTaskTableCloneIsSmallAndIndependent: a clone of a small table copies a few hundred
+// bytes of pages (the explorer holds tens of thousands of clones), and neither copy sees the
+// other's changes, across small and full pages.
+func TestTaskTableCloneIsSmallAndIndependent(t *testing.T) {
+	for _, n := range []int{2, 9, 1500} {
+		tt := newTaskTable(0)
+		for i := 0; i < n; i++ {
+			tt.insert(Task{ID: DispatcherID("d" + strconv.Itoa(i)), Checkpoint: uint64(i)})
+		}
+		d := tt.clone()
+		slots := 0
+		for _, p := range d.pages {
+			slots += len(p)
+		}
+		require.Less(t, slots, 2*n+16, "n=%d: the clone's pages hold %d slots", n, slots)
+		d.get("d1").Checkpoint = 99
+		_, ok := d.remove("d0")
+		require.True(t, ok)
+		d.insert(Task{ID: "new"})
+		require.Equal(t, uint64(1), tt.get("d1").Checkpoint)
+		require.NotNil(t, tt.get("d0"))
+		require.Nil(t, tt.get("new"))
+		require.Equal(t, n, tt.n)
+		require.Equal(t, n, d.n)
+	}
+}
