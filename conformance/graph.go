@@ -372,11 +372,8 @@ func (d GraphDiff) Equal() bool {
 // states, the same initial states, and for every state the same (action, successor) pairs.
 func CompareGraphs(spec, impl *AbstractGraph) GraphDiff {
 	d := GraphDiff{States: len(spec.Keys), Edges: len(spec.Edges)}
-	note := func(format string, args ...any) {
-		if d.First == "" {
-			d.First = fmt.Sprintf(format, args...)
-		}
-	}
+	// Only the first mismatch is explained: explaining one scans the other side's edges.
+	var first func() string
 	// Edges first: a missing edge explains a missing state better than the state alone.
 	for _, e := range sortedEdges(spec) {
 		from, ok1 := impl.Lookup(spec.Keys[e.From])
@@ -385,8 +382,12 @@ func CompareGraphs(spec, impl *AbstractGraph) GraphDiff {
 			continue
 		}
 		d.OnlySpecEdges++
-		note("the spec takes %s here, the simulator cannot reach that successor:\n  state:\n%s\n  spec's successor differs from the simulator's %s successors in:\n%s",
-			e.Action, indent(spec.Keys[e.From]), e.Action, successorDiff(spec.Keys[e.To], impl, from, ok1, e.Action))
+		if first == nil {
+			first = func() string {
+				return fmt.Sprintf("the spec takes %s here, the simulator cannot reach that successor:\n  state:\n%s\n  spec's successor differs from the simulator's %s successors in:\n%s",
+					e.Action, indent(spec.Keys[e.From]), e.Action, successorDiff(spec.Keys[e.To], impl, from, ok1, e.Action))
+			}
+		}
 	}
 	for _, e := range sortedEdges(impl) {
 		from, ok1 := spec.Lookup(impl.Keys[e.From])
@@ -395,8 +396,12 @@ func CompareGraphs(spec, impl *AbstractGraph) GraphDiff {
 			continue
 		}
 		d.OnlySimEdges++
-		note("the simulator takes %s here, the spec has no such step:\n  state:\n%s\n  simulator's successor differs from the spec's %s successors in:\n%s",
-			e.Action, indent(impl.Keys[e.From]), e.Action, successorDiff(impl.Keys[e.To], spec, from, ok1, e.Action))
+		if first == nil {
+			first = func() string {
+				return fmt.Sprintf("the simulator takes %s here, the spec has no such step:\n  state:\n%s\n  simulator's successor differs from the spec's %s successors in:\n%s",
+					e.Action, indent(impl.Keys[e.From]), e.Action, successorDiff(impl.Keys[e.To], spec, from, ok1, e.Action))
+			}
+		}
 	}
 	for _, k := range spec.Keys {
 		if _, ok := impl.Lookup(k); !ok {
@@ -407,6 +412,9 @@ func CompareGraphs(spec, impl *AbstractGraph) GraphDiff {
 		if _, ok := spec.Lookup(k); !ok {
 			d.OnlySimStates++
 		}
+	}
+	if first != nil {
+		d.First = first()
 	}
 	return d
 }
