@@ -47,10 +47,6 @@ func (m *Manager) Clone() *Manager {
 	}
 	d.journal = cloneRecords(m.journal)
 	d.mergeJ = cloneRecords(m.mergeJ)
-	d.merges = make(map[ops.DispatcherID][]ops.DispatcherID, len(m.merges))
-	for id, src := range m.merges {
-		d.merges[id] = slices.Clone(src)
-	}
 	return &d
 }
 

@@ -9,7 +9,7 @@ import (
 )
 
 // Fingerprint is a canonical encoding of the cluster's whole observable state: every node's
-// dispatchers, journals, in-flight merges and owner epoch, the network, the maintainer
+// dispatchers, journals and owner epoch, the network, the maintainer
 // (epoch, phase, pending bootstrap answers, tasks, operator records), the live tables and
 // the fault and operation budgets used. Two clusters with equal fingerprints have the same
 // enabled actions with the same outcomes, up to the controller's split-id counter, which
@@ -58,11 +58,6 @@ func (c *Cluster) Fingerprint() string {
 			}
 			w.records(m.journal)
 			w.records(m.mergeJ)
-			w.num(uint64(len(m.merges)))
-			for _, id := range sortedKeys(m.merges) {
-				w.str(string(id))
-				w.ids(m.merges[id])
-			}
 			for _, s := range streams {
 				if s.Node != n {
 					continue

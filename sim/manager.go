@@ -71,8 +71,9 @@ type Dispatcher struct {
 }
 
 // Manager is one node's dispatcher manager (domain.md section 2): its dispatchers, its
-// schedule journal (the records of the Removes it accepted), its merge journal and
-// in-flight merges, and the maintainer epoch it obeys.
+// schedule journal (the records of the Removes it accepted), its merge journal, and the
+// maintainer epoch it obeys. A journaled merge whose target has not committed is the one
+// the manager checks for commit or abort (TiCDC's MergeCheckTask), as in the spec.
 type Manager struct {
 	Node       ops.NodeID
 	Changefeed ops.ChangefeedID
@@ -82,8 +83,6 @@ type Manager struct {
 	disp    map[ops.DispatcherID]*Dispatcher
 	journal map[ops.DispatcherID]ops.Record
 	mergeJ  map[ops.DispatcherID]ops.Record
-	// merges are the merges in progress (merged id -> sources), the DM's MergeCheckTasks.
-	merges map[ops.DispatcherID][]ops.DispatcherID
 }
 
 // NewManager returns the manager of node n, obeying the maintainer of epoch owner.
@@ -93,7 +92,6 @@ func NewManager(n ops.NodeID, cf ops.ChangefeedID, owner ops.Epoch) *Manager {
 		disp:    map[ops.DispatcherID]*Dispatcher{},
 		journal: map[ops.DispatcherID]ops.Record{},
 		mergeJ:  map[ops.DispatcherID]ops.Record{},
-		merges:  map[ops.DispatcherID][]ops.DispatcherID{},
 	}
 }
 
@@ -205,7 +203,6 @@ func (m *Manager) merge(r Request) []ops.Status {
 		for _, s := range rec.Sources {
 			m.disp[s].State = ops.WaitingMerge
 		}
-		m.merges[rec.ID] = slices.Clone(rec.Sources)
 		m.mergeJ[rec.ID] = rec
 	case !exists:
 		delete(m.mergeJ, rec.ID)
@@ -272,21 +269,20 @@ func (m *Manager) Commit(id ops.DispatcherID) error {
 		return m.notEnabled("Commit", id)
 	}
 	m.disp[id].State = ops.Initializing
-	for _, s := range m.merges[id] {
+	for _, s := range m.mergeJ[id].Sources {
 		m.disp[s].Removing = true
 	}
-	delete(m.merges, id)
 	return nil
 }
 
-// committable: a MergeReady merged dispatcher whose sources all still wait for it.
+// committable: a journaled merge whose MergeReady target's sources all still wait for it.
 func (m *Manager) committable(id ops.DispatcherID) bool {
 	d, ok := m.disp[id]
-	srcs, merging := m.merges[id]
-	if !ok || !merging || d.State != ops.MergeReady || d.Removing {
+	rec, journaled := m.mergeJ[id]
+	if !ok || !journaled || d.State != ops.MergeReady || d.Removing {
 		return false
 	}
-	for _, s := range srcs {
+	for _, s := range rec.Sources {
 		if sd, ok := m.disp[s]; !ok || sd.State != ops.WaitingMerge || sd.Removing {
 			return false
 		}
@@ -294,17 +290,19 @@ func (m *Manager) committable(id ops.DispatcherID) bool {
 	return true
 }
 
-// abortable: a pre-commit merge one of whose members is missing or being removed.
+// abortable: a journaled pre-commit merge one of whose members is missing or being
+// removed. The journal entry is what the check runs on: an abort deletes it, so an
+// aborted merge is not aborted again (the spec's DMAbortMerge has the same guard).
 func (m *Manager) abortable(id ops.DispatcherID) bool {
 	d, ok := m.disp[id]
-	srcs, merging := m.merges[id]
-	if !ok || !merging || (d.State != ops.Preparing && d.State != ops.MergeReady) {
+	rec, journaled := m.mergeJ[id]
+	if !ok || !journaled || (d.State != ops.Preparing && d.State != ops.MergeReady) {
 		return false
 	}
 	if d.Removing {
 		return true
 	}
-	for _, s := range srcs {
+	for _, s := range rec.Sources {
 		if sd, ok := m.disp[s]; !ok || sd.State != ops.WaitingMerge || sd.Removing {
 			return true
 		}
@@ -318,13 +316,12 @@ func (m *Manager) AbortMerge(id ops.DispatcherID) error {
 	if !m.abortable(id) {
 		return m.notEnabled("AbortMerge", id)
 	}
-	for _, s := range m.merges[id] {
+	for _, s := range m.mergeJ[id].Sources {
 		if sd, ok := m.disp[s]; ok && sd.State == ops.WaitingMerge {
 			sd.State = ops.Working
 		}
 	}
 	m.disp[id].Removing = true
-	delete(m.merges, id)
 	delete(m.mergeJ, id)
 	return nil
 }

@@ -99,9 +99,14 @@ DMPrepared(n) ==
     /\ disp' = [disp EXCEPT ![n]["m"] = "MergeReady"]
     /\ UNCHANGED <<rem, opJ, mergeJ, owner, netVars, mVars, envVars>>
 
+(* The DM checks a merge (TiCDC's MergeCheckTask: commit or abort) while   *)
+(* the merge is journaled.  An abort deletes the entry, so an aborted      *)
+(* merge whose target is still closing is not aborted over and over.       *)
+MergeChecked(n) == mergeJ[n] # 0
+
 (* The commit point (2.2 doMerge): both sources close, "m" Initializing.   *)
 DMCommit(n) ==
-    /\ n \in alive /\ disp[n]["m"] = "MergeReady" /\ ~rem[n]["m"]
+    /\ n \in alive /\ MergeChecked(n) /\ disp[n]["m"] = "MergeReady" /\ ~rem[n]["m"]
     /\ \A s \in Sources : disp[n][s] = "WaitingMerge" /\ ~rem[n][s]
     /\ disp' = [disp EXCEPT ![n]["m"] = "Initializing"]
     /\ rem' = [rem EXCEPT ![n]["a"] = TRUE, ![n]["b"] = TRUE]
@@ -110,7 +115,7 @@ DMCommit(n) ==
 (* A pre-commit merge aborts when a member is missing or being removed:    *)
 (* sources back to Working, "m" removed, the merge journal deleted.        *)
 DMAbortMerge(n) ==
-    /\ n \in alive /\ PreCommit(disp[n]["m"])
+    /\ n \in alive /\ MergeChecked(n) /\ PreCommit(disp[n]["m"])
     /\ rem[n]["m"] \/ \E s \in Sources : disp[n][s] # "WaitingMerge" \/ rem[n][s]
     /\ disp' = [disp EXCEPT ![n]["a"] = IF @ = "WaitingMerge" THEN "Working" ELSE @,
                             ![n]["b"] = IF @ = "WaitingMerge" THEN "Working" ELSE @]
