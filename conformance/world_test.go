@@ -8,7 +8,23 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"opfsm/sim"
+	"opfsm/spec"
 )
+
+// TestCIConfigsAreEveryCIConfig: the graph comparison covers the world of every CI config
+// of spec/configs.tsv's failover model, so a new config cannot go uncompared.
+func TestCIConfigsAreEveryCIConfig(t *testing.T) {
+	models, err := spec.LoadModels("../spec/configs.tsv")
+	require.NoError(t, err)
+	var want []string
+	for _, m := range models {
+		if m.Dir == "failover" && m.Bug == "" {
+			want = append(want, m.Config)
+		}
+	}
+	require.NotEmpty(t, want)
+	require.ElementsMatch(t, want, CIConfigs)
+}
 
 func TestWorldFromConfig(t *testing.T) {
 	w, err := WorldFromConfig("../spec/failover/Failover.cfg")
