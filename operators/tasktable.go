@@ -9,9 +9,9 @@ import (
 // taskTable is the controller's task registry. Tasks live in pages that never move, so a
 // *Task stays valid until its task is deleted, and a deleted task's slot is reused. The first
 // 1024 slots are eight small pages of 8, 8, 16, ... 512 tasks, every later page holds 1024: a
-// table of a few tasks (the simulator and the explorer clone controllers by the million)
-// costs a few hundred bytes, not a whole 88 KiB page. They are found through an open-addressing index (linear probing, deletion by
-// backward shift) whose entries are pointer-free uint64s: the high half of the id's hash
+// table of a few tasks (the explorer clones controllers by the million) costs a few hundred
+// bytes, not a whole 88 KiB page. Tasks are found through an open-addressing index (linear
+// probing, deletion by backward shift) whose entries are pointer-free uint64s: the high half of the id's hash
 // and the slot number plus one (0 is empty). An entry's home position is the top bits of
 // its hash, so growing and deleting never rehash an id. So the garbage collector never scans the
 // index, and an insert or a failed lookup touches one cache line of it, comparing ids only
@@ -35,23 +35,30 @@ const (
 	slotMask   = 1<<32 - 1
 )
 
-// pageOf returns the page holding slot and the slot's offset in it. Slots below pageSize
-// live in the small pages: page p >= 1 starts at slot 4<<p, page 0 at slot 0.
+// pageOf returns the page holding slot and the slot's offset in it.
 func pageOf(slot uint32) (page, off uint32) {
 	if slot >= pageSize {
 		return slot>>pageBits + smallPages - 1, slot & (pageSize - 1)
 	}
-	page = uint32(bits.Len32(slot >> smallBits))
-	return page, slot - (4<<page)&^(1<<smallBits-1)
+	page = uint32(bits.Len32(slot >> smallBits)) // 0-7 land in page 0, 8-15 in 1, 16-31 in 2...
+	return page, slot - uint32(pageStart(int(page)))
+}
+
+// pageStart is the first slot of page p: 0, then 8 << (p-1) for the small pages, then a
+// multiple of pageSize.
+func pageStart(p int) int {
+	switch {
+	case p == 0:
+		return 0
+	case p < smallPages:
+		return 1 << (smallBits + p - 1)
+	default:
+		return (p - smallPages + 1) << pageBits
+	}
 }
 
 // pageLen is the number of tasks page p holds.
-func pageLen(p int) int {
-	if p >= smallPages {
-		return pageSize
-	}
-	return max(1<<smallBits, 4<<p)
-}
+func pageLen(p int) int { return pageStart(p+1) - pageStart(p) }
 
 // newTaskTable returns a table sized for capacity tasks.
 func newTaskTable(capacity int) taskTable {
