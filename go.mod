@@ -1,4 +1,4 @@
-module opfsm
+module github.com/opfsm/opfsm
 
 go 1.26
 

@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"strings"
 
-	ops "opfsm/operators"
-	"opfsm/sim"
+	ops "github.com/opfsm/opfsm/operators"
+	"github.com/opfsm/opfsm/sim"
 )
 
 // ErrNotAbstract: a simulator state that the spec's abstract state cannot express (a span

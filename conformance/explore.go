@@ -3,7 +3,7 @@ package conformance
 import (
 	"time"
 
-	"opfsm/sim"
+	"github.com/opfsm/opfsm/sim"
 )
 
 // Exploration is the outcome of an exhaustive breadth-first search of the simulator.

@@ -5,8 +5,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	ops "opfsm/operators"
-	"opfsm/sim"
+	ops "github.com/opfsm/opfsm/operators"
+	"github.com/opfsm/opfsm/sim"
 )
 
 // specWorld is the simulator configured like spec/failover's Failover.cfg world: one table

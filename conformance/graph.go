@@ -11,7 +11,7 @@ import (
 	"slices"
 	"strings"
 
-	"opfsm/internal/tlc"
+	"github.com/opfsm/opfsm/internal/tlc"
 )
 
 // AbstractGraph is a state graph over abstract states: each state is its canonical text

@@ -10,7 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"opfsm/sim"
+	"github.com/opfsm/opfsm/sim"
 )
 
 func graphCheck(t *testing.T, w World) (GraphDiff, *Exploration) {

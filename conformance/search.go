@@ -6,7 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"opfsm/sim"
+	"github.com/opfsm/opfsm/sim"
 )
 
 // visitFunc sees every step of a search over a spec world as the canonical abstract texts

@@ -1,8 +1,8 @@
 package conformance
 
 import (
+	"github.com/opfsm/opfsm/sim"
 	"math/rand/v2"
-	"opfsm/sim"
 	"testing"
 
 	"github.com/stretchr/testify/require"

@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"strings"
 
-	"opfsm/internal/tlc"
-	"opfsm/sim"
+	"github.com/opfsm/opfsm/internal/tlc"
+	"github.com/opfsm/opfsm/sim"
 )
 
 // World is a spec world: the constants of spec/failover and the simulator configured alike.

@@ -6,7 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"opfsm/sim"
+	"github.com/opfsm/opfsm/sim"
 )
 
 // failoverWorld is Failover.cfg's world: two nodes, halves, one failover, one loss, one

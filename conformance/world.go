@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	ops "opfsm/operators"
+	ops "github.com/opfsm/opfsm/operators"
 )
 
 // CIConfigs are the spec/failover configs whose worlds the graph comparison covers in CI:

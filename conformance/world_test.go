@@ -7,8 +7,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"opfsm/sim"
-	"opfsm/spec"
+	"github.com/opfsm/opfsm/sim"
+	"github.com/opfsm/opfsm/spec"
 )
 
 // TestCIConfigsAreEveryCIConfig: the graph comparison covers the world of every CI config

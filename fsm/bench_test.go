@@ -8,7 +8,7 @@ import (
 
 	"github.com/qmuntal/stateless"
 
-	"opfsm/fsm"
+	"github.com/opfsm/opfsm/fsm"
 )
 
 // pingPong is a two-state machine that can fire forever: the hot path of a transition.

@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"opfsm/fsm"
+	"github.com/opfsm/opfsm/fsm"
 )
 
 func TestStateRecordRoundTrip(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"opfsm/fsm"
+	"github.com/opfsm/opfsm/fsm"
 )
 
 // moveLike is a small machine shaped like a move operator, used across these tests.

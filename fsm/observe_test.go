@@ -8,7 +8,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
-	"opfsm/fsm"
+	"github.com/opfsm/opfsm/fsm"
 )
 
 func TestObservers(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"opfsm/fsm"
+	"github.com/opfsm/opfsm/fsm"
 )
 
 // MessageKind is what a message asks a dispatcher manager to do.

@@ -3,7 +3,7 @@ package operators
 import (
 	"fmt"
 
-	"opfsm/fsm"
+	"github.com/opfsm/opfsm/fsm"
 )
 
 // Type is an operator type.

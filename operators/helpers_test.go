@@ -3,7 +3,7 @@ package operators
 import (
 	"fmt"
 
-	"opfsm/fsm"
+	"github.com/opfsm/opfsm/fsm"
 )
 
 func fsmState(i int) fsm.State       { return fsm.State(i) }

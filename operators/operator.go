@@ -3,7 +3,7 @@ package operators
 import (
 	"slices"
 
-	"opfsm/fsm"
+	"github.com/opfsm/opfsm/fsm"
 )
 
 // Operator is one in-flight operator: its machine state plus the parameters its type needs.

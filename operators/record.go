@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"opfsm/fsm"
+	"github.com/opfsm/opfsm/fsm"
 )
 
 // RecordVersion is the version of the operator record encoding.

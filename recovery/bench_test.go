@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"testing"
 
-	ops "opfsm/operators"
+	ops "github.com/opfsm/opfsm/operators"
 )
 
 // bigSnapshot has `spans` spans in tables of ten spans over 100 nodes, with one in-flight

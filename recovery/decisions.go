@@ -5,7 +5,7 @@ import (
 	"iter"
 	"strings"
 
-	ops "opfsm/operators"
+	ops "github.com/opfsm/opfsm/operators"
 )
 
 // Decision explains what recovery did with one dispatcher, span or journal entry. The log

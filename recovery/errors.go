@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	ops "opfsm/operators"
+	ops "github.com/opfsm/opfsm/operators"
 )
 
 // Sentinel errors; every rejection wraps one.

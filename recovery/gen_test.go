@@ -4,7 +4,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 
-	ops "opfsm/operators"
+	ops "github.com/opfsm/opfsm/operators"
 )
 
 // randomSnapshot builds a cluster of nodes n0..n4 with `tables` tables of two spans each and

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	ops "opfsm/operators"
+	ops "github.com/opfsm/opfsm/operators"
 )
 
 // Result is the recovered maintainer state.

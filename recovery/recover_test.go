@@ -9,7 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	ops "opfsm/operators"
+	ops "github.com/opfsm/opfsm/operators"
 )
 
 const cf = ops.ChangefeedID("cf")

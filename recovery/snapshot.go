@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 
-	"opfsm/fsm"
-	ops "opfsm/operators"
+	"github.com/opfsm/opfsm/fsm"
+	ops "github.com/opfsm/opfsm/operators"
 )
 
 // SnapshotVersion is the version of the snapshot encoding.

@@ -7,8 +7,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"opfsm/fsm"
-	ops "opfsm/operators"
+	"github.com/opfsm/opfsm/fsm"
+	ops "github.com/opfsm/opfsm/operators"
 )
 
 func TestSnapshotRoundTrip(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	ops "opfsm/operators"
+	ops "github.com/opfsm/opfsm/operators"
 )
 
 // TestSortDispatchers: the radix-sorted view orders dispatchers exactly as sorting them by

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	ops "opfsm/operators"
+	ops "github.com/opfsm/opfsm/operators"
 )
 
 // Sentinel errors a decode or run error wraps, for callers that branch on the kind.

@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
-	ops "opfsm/operators"
-	"opfsm/sim"
+	ops "github.com/opfsm/opfsm/operators"
+	"github.com/opfsm/opfsm/sim"
 )
 
 // Limits of the runner: a `run` without a count, and how long `run until`, `kill ... after`

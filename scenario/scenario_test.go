@@ -8,7 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"opfsm/sim"
+	"github.com/opfsm/opfsm/sim"
 )
 
 // TestShippedScenarios: every file in scenarios/ decodes and passes.

@@ -4,8 +4,8 @@ import (
 	"maps"
 	"slices"
 
-	ops "opfsm/operators"
-	"opfsm/recovery"
+	ops "github.com/opfsm/opfsm/operators"
+	"github.com/opfsm/opfsm/recovery"
 )
 
 // Clone returns an independent copy of the cluster: its managers, network, maintainer

@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strconv"
 
-	ops "opfsm/operators"
-	"opfsm/recovery"
+	ops "github.com/opfsm/opfsm/operators"
+	"github.com/opfsm/opfsm/recovery"
 )
 
 // ErrBadConfig: a cluster configuration that names no node, an unknown node, or tasks that

@@ -6,7 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	ops "opfsm/operators"
+	ops "github.com/opfsm/opfsm/operators"
 )
 
 // halvesConfig: nodes A, B, C; table 100 as two spans on B; one failover, one loss, one

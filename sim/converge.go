@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"slices"
 
-	ops "opfsm/operators"
+	ops "github.com/opfsm/opfsm/operators"
 )
 
 // Settle runs the cluster with faults and scheduler operations stopped until it has

@@ -4,8 +4,8 @@ import (
 	"slices"
 	"strings"
 
-	ops "opfsm/operators"
-	"opfsm/recovery"
+	ops "github.com/opfsm/opfsm/operators"
+	"github.com/opfsm/opfsm/recovery"
 )
 
 // Fingerprint is a canonical encoding of the cluster's whole observable state: every node's

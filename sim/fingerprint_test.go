@@ -7,8 +7,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	ops "opfsm/operators"
-	"opfsm/recovery"
+	ops "github.com/opfsm/opfsm/operators"
+	"github.com/opfsm/opfsm/recovery"
 )
 
 // TestFingerprintEncodersCoverEveryField: for each value the fingerprint writes, setting

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"slices"
 
-	ops "opfsm/operators"
+	ops "github.com/opfsm/opfsm/operators"
 )
 
 // Violation is a broken invariant, named as in spec/failover/Properties.tla.

@@ -5,7 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	ops "opfsm/operators"
+	ops "github.com/opfsm/opfsm/operators"
 )
 
 func TestNoDuplicateActiveDispatcher(t *testing.T) {

@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
-	ops "opfsm/operators"
-	"opfsm/recovery"
+	ops "github.com/opfsm/opfsm/operators"
+	"github.com/opfsm/opfsm/recovery"
 )
 
 // Errors a Manager returns; callers test them with errors.Is.

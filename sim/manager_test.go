@@ -5,8 +5,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	ops "opfsm/operators"
-	"opfsm/recovery"
+	ops "github.com/opfsm/opfsm/operators"
+	"github.com/opfsm/opfsm/recovery"
 )
 
 const cf = ops.ChangefeedID("cf")

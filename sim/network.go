@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"slices"
 
-	ops "opfsm/operators"
+	ops "github.com/opfsm/opfsm/operators"
 )
 
 // ErrNoMessage: a delivery or loss names a stream position that holds no message.

@@ -1,8 +1,8 @@
 package sim
 
 import (
-	ops "opfsm/operators"
-	"opfsm/recovery"
+	ops "github.com/opfsm/opfsm/operators"
+	"github.com/opfsm/opfsm/recovery"
 )
 
 // Journal returns the records of the Removes the node journaled, sorted by id.

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	ops "opfsm/operators"
+	ops "github.com/opfsm/opfsm/operators"
 )
 
 // ErrUnknownBug: a seeded-bug name the simulator does not have.

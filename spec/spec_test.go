@@ -9,8 +9,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"opfsm/internal/tlc"
-	"opfsm/spec"
+	"github.com/opfsm/opfsm/internal/tlc"
+	"github.com/opfsm/opfsm/spec"
 )
 
 // TestModels runs TLC on every model of configs.tsv: CI configs pass with exactly their

@@ -7,8 +7,8 @@ import (
 	"io"
 	"path/filepath"
 
-	"opfsm/internal/tlc"
-	"opfsm/spec"
+	"github.com/opfsm/opfsm/internal/tlc"
+	"github.com/opfsm/opfsm/spec"
 )
 
 // exitUncaught is check --bug's answer when a seeded bug was NOT caught as expected: the

@@ -9,8 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"opfsm/conformance"
-	"opfsm/sim"
+	"github.com/opfsm/opfsm/conformance"
+	"github.com/opfsm/opfsm/sim"
 )
 
 // conformConfigs are the worlds `opfsm conform` and `opfsm explore` use by default.

@@ -5,8 +5,8 @@ import (
 	"io"
 	"strings"
 
-	"opfsm/fsm"
-	"opfsm/operators"
+	"github.com/opfsm/opfsm/fsm"
+	"github.com/opfsm/opfsm/operators"
 )
 
 // runGraph prints the operator state machines: all of them, or the ones named.

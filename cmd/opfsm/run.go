@@ -8,8 +8,8 @@ import (
 	"os"
 	"strings"
 
-	"opfsm/scenario"
-	"opfsm/sim"
+	"github.com/opfsm/opfsm/scenario"
+	"github.com/opfsm/opfsm/sim"
 )
 
 // runScenario plays scenario files (docs/scenarios.md) on the simulator: exit 0 when every

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"opfsm/sim"
+	"github.com/opfsm/opfsm/sim"
 )
 
 // runSim is the main job: a seeded fault campaign on the built-in cluster, with progress on

@@ -8,7 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"opfsm/internal/doccheck"
+	"github.com/opfsm/opfsm/internal/doccheck"
 )
 
 // TestRepository fails when any exported name of the module lacks a doc comment, or a

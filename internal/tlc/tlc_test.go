@@ -8,7 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"opfsm/internal/tlc"
+	"github.com/opfsm/opfsm/internal/tlc"
 )
 
 // TestSmokeSpec proves that TLC is fetched, verified and run on this machine, and that its
