@@ -4,7 +4,7 @@ GO       ?= go
 FUZZTIME ?= 10s
 BUG      ?=
 
-.PHONY: run test lint gotest bench fuzz check-spec graphs
+.PHONY: run test lint gotest bench fuzz check-spec graphs proto
 
 ## run: the main job on the built-in default: a fault campaign with a summary
 run:
@@ -32,3 +32,9 @@ fuzz:
 ## check-spec: TLC on every CI config; BUG=<name> runs a seeded-bug variant (must fail)
 check-spec:
 	bash scripts/check-spec.sh $(BUG)
+
+## proto: regenerate protocol/protocolpb from protocol/protocol.proto (needs protoc)
+proto:
+	$(GO) build -o .cache/bin/protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go
+	protoc --plugin=protoc-gen-go=.cache/bin/protoc-gen-go --go_out=. \
+		--go_opt=module=github.com/opfsm/opfsm protocol/protocol.proto

@@ -51,6 +51,28 @@ const (
 	HookDelete
 )
 
+var hookNames = [...]string{"None", "MarkAbsent", "Delete"}
+
+// String returns the hook's name, as the JSON form writes it.
+func (h RemoveHook) String() string { return enumName(hookNames[:], h, "RemoveHook") }
+
+// jsonName is the hook's name in a record's JSON form: empty (the field is left out) for
+// HookNone.
+func (h RemoveHook) jsonName() string {
+	if h == HookNone {
+		return ""
+	}
+	return h.String()
+}
+
+// parseHook maps a record's "hook" back to its hook ("" is HookNone).
+func parseHook(name string) (RemoveHook, error) {
+	if name == "" {
+		return HookNone, nil
+	}
+	return parseEnum[RemoveHook](hookNames[:], name, "remove hook", ErrInvalidRecord)
+}
+
 // recordJSON is the wire form: the record's fields plus its version and type name.
 type recordJSON struct {
 	V            int            `json:"v"`
@@ -65,7 +87,7 @@ type recordJSON struct {
 	SplitSpans   []Span         `json:"splitSpans,omitempty"`
 	SplitTargets []NodeID       `json:"splitTargets,omitempty"`
 	Sources      []DispatcherID `json:"sources,omitempty"`
-	Hook         RemoveHook     `json:"hook,omitempty"`
+	Hook         string         `json:"hook,omitempty"`
 	Checkpoint   uint64         `json:"checkpoint,omitempty"`
 }
 
@@ -73,7 +95,7 @@ type recordJSON struct {
 func (r Record) MarshalJSON() ([]byte, error) {
 	return json.Marshal(recordJSON{V: RecordVersion, Type: r.Type.String(), Changefeed: r.Changefeed, ID: r.ID,
 		State: r.State, Epoch: r.Epoch, Span: r.Span, Origin: r.Origin, Dest: r.Dest, SplitSpans: r.SplitSpans,
-		SplitTargets: r.SplitTargets, Sources: r.Sources, Hook: r.Hook, Checkpoint: r.Checkpoint})
+		SplitTargets: r.SplitTargets, Sources: r.Sources, Hook: r.Hook.jsonName(), Checkpoint: r.Checkpoint})
 }
 
 // DecodeRecord decodes one record strictly and checks it with Validate. Errors are
@@ -87,9 +109,13 @@ func DecodeRecord(data []byte) (Record, error) {
 	if err != nil {
 		return Record{}, &fsm.DecodeError{Record: "operator record", Field: "type", Err: err}
 	}
+	hook, err := parseHook(j.Hook)
+	if err != nil {
+		return Record{}, &fsm.DecodeError{Record: "operator record", Field: "hook", Err: err}
+	}
 	r := Record{Changefeed: j.Changefeed, ID: j.ID, Type: t, State: j.State, Epoch: j.Epoch, Span: j.Span,
 		Origin: j.Origin, Dest: j.Dest, SplitSpans: j.SplitSpans, SplitTargets: j.SplitTargets, Sources: j.Sources,
-		Hook: j.Hook, Checkpoint: j.Checkpoint}
+		Hook: hook, Checkpoint: j.Checkpoint}
 	if err := r.Validate(); err != nil {
 		return Record{}, err
 	}
