@@ -84,7 +84,8 @@ type Controller struct {
 	tasks   taskTable
 	ops     map[DispatcherID]*Operator
 	splitID uint64
-	sink    uint64 // keeps AddTasks' look-ahead loads
+	sink    uint64         // keeps AddTasks' look-ahead loads
+	changed []DispatcherID // operators started, moved or finished since AppendChanged
 }
 
 // NewController returns an empty controller.
@@ -97,7 +98,7 @@ func NewController(cfg Config) *Controller {
 // clones a state's controller for each successor instead of replaying the path to it.
 func (c *Controller) Clone() *Controller {
 	d := &Controller{cfg: c.cfg, tasks: c.tasks.clone(), ops: make(map[DispatcherID]*Operator, len(c.ops)),
-		splitID: c.splitID, sink: c.sink}
+		splitID: c.splitID, sink: c.sink, changed: slices.Clone(c.changed)}
 	if c.cfg.TaskDeleted != nil {
 		d.cfg.TaskDeleted = c.cfg.TaskDeleted.Clone()
 	}
@@ -305,6 +306,7 @@ func (c *Controller) refused(typ Type, id DispatcherID, err error) error {
 
 func (c *Controller) start(o *Operator) {
 	c.ops[o.id] = o
+	c.changed = append(c.changed, o.id)
 	if c.cfg.Logger != nil {
 		c.cfg.Logger.Debug("operator added", zap.String("type", o.typ.String()), zap.String("id", string(o.id)),
 			zap.String("state", o.StateName()))
@@ -321,7 +323,7 @@ func (c *Controller) AddAdd(id DispatcherID, dest NodeID) error {
 		return err
 	}
 	t.Sched, t.Node = Scheduling, dest
-	c.start(&Operator{id: id, typ: TypeAdd, state: AddRunning, span: t.Span, dest: dest})
+	c.start(&Operator{id: id, typ: TypeAdd, state: AddRunning, span: t.Span, dest: dest, checkpoint: t.Checkpoint})
 	return nil
 }
 
@@ -332,7 +334,7 @@ func (c *Controller) AddRemove(id DispatcherID) error {
 	if err != nil {
 		return err
 	}
-	c.start(&Operator{id: id, typ: TypeRemove, state: RemoveRunning, hook: HookDelete, span: t.Span, origin: t.Node})
+	c.start(&Operator{id: id, typ: TypeRemove, state: RemoveRunning, hook: HookDelete, span: t.Span, origin: t.Node, checkpoint: t.Checkpoint})
 	return nil
 }
 
@@ -346,7 +348,7 @@ func (c *Controller) AddMove(id DispatcherID, dest NodeID) error {
 	if err != nil {
 		return err
 	}
-	o := &Operator{id: id, typ: TypeMove, state: MoveRemoveOrigin, span: t.Span, origin: t.Node, dest: dest}
+	o := &Operator{id: id, typ: TypeMove, state: MoveRemoveOrigin, span: t.Span, origin: t.Node, dest: dest, checkpoint: t.Checkpoint}
 	if t.Node == dest {
 		c.start(o)
 		c.fire(o, MoveSameNode)
@@ -365,7 +367,7 @@ func (c *Controller) AddSplit(id DispatcherID, spans []Span, targets []NodeID) e
 	if err != nil {
 		return err
 	}
-	o := &Operator{id: id, typ: TypeSplit, state: SplitRunning, span: t.Span, origin: t.Node,
+	o := &Operator{id: id, typ: TypeSplit, state: SplitRunning, span: t.Span, origin: t.Node, checkpoint: t.Checkpoint,
 		extra: &extra{splitSpans: slices.Clone(spans), splitTargets: slices.Clone(targets)}}
 	if err := o.Record(c.cfg.Changefeed, c.cfg.Epoch).Validate(); err != nil {
 		return c.refused(TypeSplit, id, err)
@@ -424,7 +426,7 @@ func (c *Controller) AddMerge(sources []DispatcherID, mergedID DispatcherID) err
 	for i, t := range tasks {
 		ids[i] = t.ID
 		t.Sched = Scheduling
-		c.start(&Operator{id: t.ID, typ: TypeOccupy, state: OccupyHolding, span: t.Span, origin: origin})
+		c.start(&Operator{id: t.ID, typ: TypeOccupy, state: OccupyHolding, span: t.Span, origin: origin, checkpoint: t.Checkpoint})
 	}
 	c.tasks.insert(Task{ID: mergedID, Span: merged, Sched: Scheduling, Node: origin, Checkpoint: ckpt})
 	c.start(&Operator{id: mergedID, typ: TypeMerge, state: MergeRunning, span: merged, origin: origin,
@@ -473,6 +475,7 @@ func (c *Controller) fire(o *Operator, t fsm.Trigger) {
 	if tr.From == tr.To {
 		return
 	}
+	c.changed = append(c.changed, o.id)
 	if o.typ == TypeMove && o.state == MoveAddDest {
 		// domain.md 1.3: the origin is gone; bind the task to dest before the Create.
 		if t := c.tasks.get(o.id); t != nil {
@@ -490,8 +493,8 @@ func (c *Controller) fire(o *Operator, t fsm.Trigger) {
 // returns the one-shot messages that needs (an orphan's Remove).
 func (c *Controller) HandleStatus(from NodeID, s Status) []Message {
 	if o, ok := c.ops[s.ID]; ok {
-		if s.Checkpoint > o.checkpoint && (o.typ == TypeSplit || o.typ == TypeMerge) {
-			o.checkpoint = s.Checkpoint
+		if s.Checkpoint > o.checkpoint {
+			o.checkpoint = s.Checkpoint // what a finished operator's task starts from
 		}
 		c.fire(o, o.statusTrigger(from, s.State))
 		return nil
@@ -581,6 +584,31 @@ func (c *Controller) HandleTableDropped(table TableID) {
 	}
 }
 
+// AppendChanged appends to dst the ids of the operators started, moved to another state or
+// finished since the last call, in the order that happened (an id may repeat), and forgets
+// them. A maintainer driver compares each one's current request with what it last sent,
+// so it sends exactly what is new without listing every operator (Pending) after every
+// event.
+func (c *Controller) AppendChanged(dst []DispatcherID) []DispatcherID {
+	dst = append(dst, c.changed...)
+	c.changed = c.changed[:0]
+	return dst
+}
+
+// Request returns the request operator id wants delivered now, if it has one: what
+// Pending lists for it.
+func (c *Controller) Request(id DispatcherID) (Message, bool) {
+	o, ok := c.ops[id]
+	if !ok {
+		return Message{}, false
+	}
+	to, kind, ok := o.message()
+	if !ok {
+		return Message{}, false
+	}
+	return Message{To: to, Kind: kind, Record: o.Record(c.cfg.Changefeed, c.cfg.Epoch)}, true
+}
+
 // Pending returns the request every unfinished operator wants delivered now, ordered by
 // operator id. The caller decides when to resend; the operators keep asking until they hear
 // back.
@@ -604,7 +632,11 @@ func (c *Controller) finish(o *Operator) {
 		return // already finished or replaced
 	}
 	delete(c.ops, o.id)
+	c.changed = append(c.changed, o.id)
 	task := c.tasks.get(o.id) // valid until its task is deleted
+	if task != nil && o.checkpoint > task.Checkpoint {
+		task.Checkpoint = o.checkpoint // the highest checkpoint the operator heard of
+	}
 	markAbsent := func(t *Task) {
 		if t != nil {
 			t.Sched, t.Node = Absent, ""

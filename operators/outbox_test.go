@@ -1,0 +1,74 @@
+package operators
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestAppendChanged: the controller names every operator that started, moved to another
+// state or finished since the last call, and forgets them; a status that changes no
+// state names nothing.
+func TestAppendChanged(t *testing.T) {
+	c := world(t)
+	require.Empty(t, c.AppendChanged(nil))
+	require.NoError(t, c.AddMove("d1", "C"))
+	require.Equal(t, []DispatcherID{"d1"}, c.AppendChanged(nil))
+	require.Empty(t, c.AppendChanged(nil), "forgotten once taken")
+	c.HandleStatus("B", Status{ID: "d1", State: Working})
+	require.Empty(t, c.AppendChanged(nil), "an ignored status changes no state")
+	c.HandleStatus("B", Status{ID: "d1", State: Stopped})
+	buf := c.AppendChanged([]DispatcherID{"x"})
+	require.Equal(t, []DispatcherID{"x", "d1"}, buf, "appended to what the caller passed")
+	c.HandleStatus("C", Status{ID: "d1", State: Working})
+	require.Equal(t, []DispatcherID{"d1", "d1"}, c.AppendChanged(nil), "its last transition, then its finish")
+	c = world(t)
+	require.NoError(t, c.AddMerge([]DispatcherID{"d1", "d2"}, "dm"))
+	require.Equal(t, []DispatcherID{"d1", "d2", "dm"}, c.AppendChanged(nil))
+	clone := c.Clone()
+	c.HandleNodeRemoved("B")
+	require.NotEmpty(t, c.AppendChanged(nil))
+	require.Empty(t, clone.AppendChanged(nil), "a clone keeps its own list")
+}
+
+// TestRequest: an operator's current request, the one Pending lists for it.
+func TestRequest(t *testing.T) {
+	c := world(t)
+	_, ok := c.Request("d1")
+	require.False(t, ok, "no operator")
+	require.NoError(t, c.AddMove("d1", "C"))
+	msg, ok := c.Request("d1")
+	require.True(t, ok)
+	require.Equal(t, c.Pending(), []Message{msg})
+	c = world(t)
+	require.NoError(t, c.AddMerge([]DispatcherID{"d1", "d2"}, "dm"))
+	_, ok = c.Request("d1")
+	require.False(t, ok, "an occupy sends nothing")
+	msg, ok = c.Request("dm")
+	require.True(t, ok)
+	require.Equal(t, Message{To: "B", Kind: Merge, Record: mustOp(t, c, "dm")}, msg)
+	require.Equal(t, uint64(7), msg.Record.Checkpoint, "the lowest source checkpoint")
+}
+
+// TestCheckpointsTravel: a Create carries its task's checkpoint; the checkpoint an
+// operator hears of (a move's origin stopping at 9) is where its task starts afterwards.
+func TestCheckpointsTravel(t *testing.T) {
+	c := world(t)
+	require.NoError(t, c.AddMove("d1", "C"))
+	c.HandleStatus("B", Status{ID: "d1", State: Stopped, Checkpoint: 12})
+	msg, ok := c.Request("d1")
+	require.True(t, ok)
+	require.Equal(t, Create, msg.Kind)
+	require.Equal(t, uint64(12), msg.Record.Checkpoint)
+	c.HandleStatus("C", Status{ID: "d1", State: Working, Checkpoint: 11})
+	require.Equal(t, uint64(12), taskOf(c, "d1").Checkpoint, "never backwards")
+	c.HandleStatus("C", Status{ID: "d1", State: Working, Checkpoint: 15})
+	require.Equal(t, uint64(15), taskOf(c, "d1").Checkpoint, "without operator the task follows its reports")
+
+	require.NoError(t, c.AddTask(Task{ID: "n", Span: span(300, "", ""), Sched: Absent, Checkpoint: 33}))
+	require.NoError(t, c.AddAdd("n", "C"))
+	msg, _ = c.Request("n")
+	require.Equal(t, uint64(33), msg.Record.Checkpoint, "an add starts at its task's checkpoint")
+	c.HandleNodeRemoved("C")
+	require.Equal(t, Task{ID: "n", Span: span(300, "", ""), Sched: Absent, Checkpoint: 33}, taskOf(c, "n"))
+}
