@@ -1,0 +1,19 @@
+package seeded
+
+// NodeBugs are the dispatcher manager's seeded bugs, named as spec/README.md names them;
+// the zero value is the correct design.
+type NodeBugs struct {
+	// MergeJournalLost: bootstrap answers omit the merge journal (TiCDC 4763).
+	MergeJournalLost bool
+	// NoEpochFence: requests of any epoch are applied.
+	NoEpochFence bool
+	// BootstrapNoFence: a stale bootstrap takes the node over.
+	BootstrapNoFence bool
+	// SweepSkipsPreCommit: closed Preparing/MergeReady dispatchers are never swept (G6).
+	SweepSkipsPreCommit bool
+	// JournalMissingRemove: a Remove for a missing dispatcher is journaled anyway.
+	JournalMissingRemove bool
+}
+
+// SetNodeBugs switches seeded bugs on in a *node.Node; package node installs it.
+var SetNodeBugs func(n any, b NodeBugs)

@@ -1,0 +1,310 @@
+package node
+
+import (
+	"fmt"
+	"strings"
+
+	ops "github.com/opfsm/opfsm/operators"
+	"github.com/opfsm/opfsm/protocol"
+)
+
+// The host's events: what its dispatchers did. Each returns ErrNotEnabled (and changes
+// nothing) when the node's view does not allow it.
+
+// Working: dispatcher id received its first event (the spec's DMWorking). The node
+// reports it Working.
+func (n *Node) Working(id ops.DispatcherID) error {
+	d := n.disp.get(id)
+	if d == nil || d.State != ops.Initializing || d.Removing {
+		return n.notEnabled("Working", id)
+	}
+	d.State = ops.Working
+	n.out.status(ops.Status{ID: id, State: ops.Working, Checkpoint: d.Checkpoint}, n.owner)
+	return nil
+}
+
+// Prepared: merged dispatcher id finished preparing (DMPrepared); the merge check may
+// now commit it.
+func (n *Node) Prepared(id ops.DispatcherID) error {
+	d := n.disp.get(id)
+	if d == nil || d.State != ops.Preparing || d.Removing {
+		return n.notEnabled("Prepared", id)
+	}
+	d.State = ops.MergeReady
+	return nil
+}
+
+// Closed: dispatcher id, which the node asked to close, has closed with its final
+// checkpoint (the sweep, DMSweep). The node deletes it and its remove journal entry and
+// reports it Stopped. A merged dispatcher that never committed is swept too (opfsm's fix
+// of TiCDC's G6).
+func (n *Node) Closed(id ops.DispatcherID, checkpoint uint64) error {
+	d := n.disp.get(id)
+	if d == nil || !n.sweepable(d) {
+		return n.notEnabled("Closed", id)
+	}
+	st := ops.Status{ID: id, State: ops.Stopped, Checkpoint: max(d.Checkpoint, checkpoint)}
+	n.drop(id, d.Span.Table)
+	n.out.status(st, n.owner)
+	return nil
+}
+
+// Advanced: dispatcher id's checkpoint reached checkpoint; the next status of it reports
+// it. A checkpoint never goes back: a lower one is ignored.
+func (n *Node) Advanced(id ops.DispatcherID, checkpoint uint64) error {
+	d := n.disp.get(id)
+	if d == nil {
+		return n.notEnabled("Advanced", id)
+	}
+	d.Checkpoint = max(d.Checkpoint, checkpoint)
+	return nil
+}
+
+func (n *Node) sweepable(d *protocol.Dispatcher) bool {
+	if !d.Removing {
+		return false
+	}
+	pre := d.State == ops.Preparing || d.State == ops.MergeReady
+	return !(n.bugs.SweepSkipsPreCommit && pre)
+}
+
+// The node's own checks. Tick runs every one that is enabled; a model checker runs them
+// one at a time.
+
+// CommitMerge is the commit point of merge id (DMCommit): the merged dispatcher is
+// MergeReady and every source still waits for it; the sources close and the merged
+// dispatcher starts (Initializing) at the lowest source checkpoint.
+func (n *Node) CommitMerge(id ops.DispatcherID) error {
+	if !n.committable(id) {
+		return n.notEnabled("CommitMerge", id)
+	}
+	srcs := n.merges.get(id).Sources
+	d := n.disp.get(id)
+	d.State, d.Checkpoint = ops.Initializing, n.minSourceCheckpoint(srcs)
+	for _, s := range srcs {
+		n.disp.get(s).Removing = true
+	}
+	n.out.effect(Effect{Kind: EffectCommitMerge, ID: id, Span: d.Span, Checkpoint: d.Checkpoint, Sources: srcs})
+	return nil
+}
+
+// committable: a journaled merge whose MergeReady target's sources all still wait for it.
+func (n *Node) committable(id ops.DispatcherID) bool {
+	d, rec := n.disp.get(id), n.merges.get(id)
+	if d == nil || rec == nil || d.State != ops.MergeReady || d.Removing {
+		return false
+	}
+	for _, s := range rec.Sources {
+		if sd := n.disp.get(s); sd == nil || sd.State != ops.WaitingMerge || sd.Removing {
+			return false
+		}
+	}
+	return true
+}
+
+// AbortMerge aborts pre-commit merge id (DMAbortMerge) when one of its members is missing
+// or closing: the sources that wait go back to Working, the merged dispatcher closes, the
+// journal entry is deleted (so an aborted merge is not aborted again).
+func (n *Node) AbortMerge(id ops.DispatcherID) error {
+	if !n.abortable(id) {
+		return n.notEnabled("AbortMerge", id)
+	}
+	srcs := n.merges.get(id).Sources
+	for _, s := range srcs {
+		if sd := n.disp.get(s); sd != nil && sd.State == ops.WaitingMerge {
+			sd.State = ops.Working
+		}
+	}
+	d := n.disp.get(id)
+	d.Removing = true
+	n.out.effect(Effect{Kind: EffectAbortMerge, ID: id, Span: d.Span, Sources: srcs})
+	n.merges.del(id)
+	return nil
+}
+
+// abortable: a journaled pre-commit merge one of whose members is missing or closing.
+func (n *Node) abortable(id ops.DispatcherID) bool {
+	d, rec := n.disp.get(id), n.merges.get(id)
+	if d == nil || rec == nil || (d.State != ops.Preparing && d.State != ops.MergeReady) {
+		return false
+	}
+	if d.Removing {
+		return true
+	}
+	for _, s := range rec.Sources {
+		if sd := n.disp.get(s); sd == nil || sd.State != ops.WaitingMerge || sd.Removing {
+			return true
+		}
+	}
+	return false
+}
+
+// CleanupMergeJournal drops merge id's journal entry once the merge is over
+// (DMJournalCleanup): no dispatcher inside the merged span still waits for a merge, and
+// whatever covers the whole span is Working. By span, as the spec (whose ids are spans)
+// sees it: a later incarnation of a source span does not hold the entry; a closing source
+// of this merge does.
+func (n *Node) CleanupMergeJournal(id ops.DispatcherID) error {
+	if !n.cleanable(id) {
+		return n.notEnabled("CleanupMergeJournal", id)
+	}
+	n.merges.del(id)
+	return nil
+}
+
+func (n *Node) cleanable(id ops.DispatcherID) bool {
+	rec := n.merges.get(id)
+	if rec == nil {
+		return false
+	}
+	for _, did := range n.byTable[rec.Span.Table] {
+		d := n.disp.get(did)
+		if !rec.Span.Contains(d.Span) {
+			continue
+		}
+		if (d.Span == rec.Span && d.State != ops.Working) || (d.Span != rec.Span && d.State == ops.WaitingMerge) {
+			return false
+		}
+	}
+	return true
+}
+
+// Tick is the node's clock: it re-reports every Working dispatcher that is not closing
+// (the heartbeat, so a lost status cannot stall an operator), then runs every merge check
+// that is enabled (commit, abort, journal cleanup), in merged id order.
+func (n *Node) Tick() {
+	n.scratch = n.disp.ids(n.scratch[:0])
+	for _, id := range n.scratch {
+		if d := n.disp.get(id); d.State == ops.Working && !d.Removing {
+			n.out.status(ops.Status{ID: id, State: ops.Working, Checkpoint: d.Checkpoint}, n.owner)
+		}
+	}
+	n.scratch = n.merges.ids(n.scratch[:0])
+	for _, id := range n.scratch {
+		switch {
+		case n.committable(id):
+			_ = n.CommitMerge(id)
+		case n.abortable(id):
+			_ = n.AbortMerge(id)
+		}
+		if n.cleanable(id) {
+			_ = n.CleanupMergeJournal(id)
+		}
+	}
+}
+
+func (n *Node) notEnabled(what string, id ops.DispatcherID) error {
+	return fmt.Errorf("node %s: %w: %s(%s)", n.cfg.Node, ErrNotEnabled, what, id)
+}
+
+// ActionKind is a local step of a node, named as the spec names it.
+type ActionKind uint8
+
+// The local steps: the host's events and the node's checks.
+const (
+	ActWorking ActionKind = iota
+	ActPrepared
+	ActCommit
+	ActAbortMerge
+	ActSweep
+	ActJournalCleanup
+)
+
+var actionNames = [...]string{"DMWorking", "DMPrepared", "DMCommit", "DMAbortMerge", "DMSweep", "DMJournalCleanup"}
+
+// String is the spec's action name.
+func (k ActionKind) String() string {
+	if int(k) < len(actionNames) {
+		return actionNames[k]
+	}
+	return fmt.Sprintf("ActionKind(%d)", uint8(k))
+}
+
+// ParseActionKind maps a spec action name back to its kind.
+func ParseActionKind(name string) (ActionKind, bool) {
+	for i, a := range actionNames {
+		if a == name {
+			return ActionKind(i), true
+		}
+	}
+	return 0, false
+}
+
+// Action is one local step a node could take now, for simulators and model checkers,
+// which let any enabled step happen next where a real host waits for its dispatchers.
+type Action struct {
+	Kind ActionKind
+	ID   ops.DispatcherID
+}
+
+// String is the step as the spec labels it, e.g. DMSweep(d1).
+func (a Action) String() string { return a.Kind.String() + "(" + string(a.ID) + ")" }
+
+// Enabled lists the local steps enabled now, by id and then by name: a dispatcher that
+// may become Working or prepared, a merge that may commit or abort, a closing dispatcher
+// that may be swept, a merge journal entry that may be cleaned up.
+func (n *Node) Enabled() []Action {
+	var out []Action
+	n.scratch = n.disp.ids(n.scratch[:0])
+	for _, id := range n.scratch {
+		d := n.disp.get(id)
+		switch {
+		case d.State == ops.Preparing && !d.Removing:
+			out = append(out, Action{ActPrepared, id})
+		case d.State == ops.Initializing && !d.Removing:
+			out = append(out, Action{ActWorking, id})
+		}
+		if n.abortable(id) {
+			out = append(out, Action{ActAbortMerge, id})
+		}
+		if n.committable(id) {
+			out = append(out, Action{ActCommit, id})
+		}
+		if n.sweepable(d) {
+			out = append(out, Action{ActSweep, id})
+		}
+	}
+	n.scratch = n.merges.ids(n.scratch[:0])
+	for _, id := range n.scratch {
+		if n.cleanable(id) {
+			out = append(out, Action{ActJournalCleanup, id})
+		}
+	}
+	sortActions(out)
+	return out
+}
+
+func sortActions(out []Action) {
+	// Insertion sort: a node has few enabled steps, and the order must be by id, then name.
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && less(out[j], out[j-1]); j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+}
+
+func less(a, b Action) bool {
+	if c := strings.Compare(string(a.ID), string(b.ID)); c != 0 {
+		return c < 0
+	}
+	return a.Kind.String() < b.Kind.String()
+}
+
+// Apply takes local step a (a sweep with checkpoint 0).
+func (n *Node) Apply(a Action) error {
+	switch a.Kind {
+	case ActWorking:
+		return n.Working(a.ID)
+	case ActPrepared:
+		return n.Prepared(a.ID)
+	case ActCommit:
+		return n.CommitMerge(a.ID)
+	case ActAbortMerge:
+		return n.AbortMerge(a.ID)
+	case ActSweep:
+		return n.Closed(a.ID, 0)
+	case ActJournalCleanup:
+		return n.CleanupMergeJournal(a.ID)
+	}
+	return n.notEnabled(a.Kind.String(), a.ID)
+}

@@ -1,0 +1,175 @@
+package node
+
+import (
+	"fmt"
+	"slices"
+
+	"go.uber.org/zap"
+
+	"github.com/opfsm/opfsm/internal/seeded"
+	ops "github.com/opfsm/opfsm/operators"
+	"github.com/opfsm/opfsm/protocol"
+)
+
+func init() {
+	seeded.SetNodeBugs = func(n any, b seeded.NodeBugs) { n.(*Node).bugs = b }
+}
+
+// Config sets up a Node.
+type Config struct {
+	// Node is this node's name, as the maintainer addresses it.
+	Node ops.NodeID
+	// Changefeed is the changefeed whose dispatchers this node hosts.
+	Changefeed ops.ChangefeedID
+	// Owner is the maintainer epoch the node obeys at start; 0 until a bootstrap arrives.
+	Owner ops.Epoch
+	// Logger, if not nil, logs owner changes (info) and refused requests (debug), never per
+	// status.
+	Logger *zap.Logger
+}
+
+// Node is one dispatcher manager's protocol core. The zero value is not usable; call New.
+type Node struct {
+	cfg   Config
+	owner ops.Epoch
+	bugs  seeded.NodeBugs
+
+	disp    slab[protocol.Dispatcher]
+	byTable map[ops.TableID][]ops.DispatcherID // the dispatchers of each table, for overlap checks
+	removes slab[ops.Record]                   // the remove journal
+	merges  slab[ops.Record]                   // the merge journal
+
+	out     outbox
+	scratch []ops.DispatcherID
+}
+
+// New returns the core of a node with no dispatchers.
+func New(cfg Config) (*Node, error) {
+	if cfg.Node == "" || cfg.Changefeed == "" {
+		return nil, fmt.Errorf("node: %w: need a node name and a changefeed", ErrInvalidDispatcher)
+	}
+	return &Node{cfg: cfg, owner: cfg.Owner, disp: newSlab[protocol.Dispatcher](), byTable: map[ops.TableID][]ops.DispatcherID{},
+		removes: newSlab[ops.Record](), merges: newSlab[ops.Record]()}, nil
+}
+
+// Clone returns an independent copy of the node, pending Ready included: a model checker
+// branches a state by cloning it. The logger is shared.
+func (n *Node) Clone() *Node {
+	d := *n
+	d.disp = n.disp.clone(func(x protocol.Dispatcher) protocol.Dispatcher { return x })
+	d.byTable = make(map[ops.TableID][]ops.DispatcherID, len(n.byTable))
+	for t, ids := range n.byTable {
+		d.byTable[t] = slices.Clone(ids)
+	}
+	d.removes = n.removes.clone(cloneRecord)
+	d.merges = n.merges.clone(cloneRecord)
+	d.out = n.out.clone()
+	d.scratch = nil
+	return &d
+}
+
+func cloneRecord(r ops.Record) ops.Record {
+	r.SplitSpans = slices.Clone(r.SplitSpans)
+	r.SplitTargets = slices.Clone(r.SplitTargets)
+	r.Sources = slices.Clone(r.Sources)
+	return r
+}
+
+// Name is the node's name.
+func (n *Node) Name() ops.NodeID { return n.cfg.Node }
+
+// Owner is the maintainer epoch the node obeys.
+func (n *Node) Owner() ops.Epoch { return n.owner }
+
+// Dispatcher returns dispatcher id as the node knows it.
+func (n *Node) Dispatcher(id ops.DispatcherID) (protocol.Dispatcher, bool) {
+	d := n.disp.get(id)
+	if d == nil {
+		return protocol.Dispatcher{}, false
+	}
+	return *d, true
+}
+
+// Len returns the number of dispatchers, remove journal entries and merge journal entries.
+func (n *Node) Len() (dispatchers, removes, merges int) {
+	return n.disp.len(), n.removes.len(), n.merges.len()
+}
+
+// Dispatchers returns every dispatcher, sorted by id.
+func (n *Node) Dispatchers() []protocol.Dispatcher {
+	ids := n.disp.ids(nil)
+	out := make([]protocol.Dispatcher, len(ids))
+	for i, id := range ids {
+		out[i] = *n.disp.get(id)
+	}
+	return out
+}
+
+// RemoveJournal returns the remove journal's records, sorted by dispatcher id.
+func (n *Node) RemoveJournal() []ops.Record { return records(&n.removes) }
+
+// MergeJournal returns the merge journal's records, sorted by merged dispatcher id.
+func (n *Node) MergeJournal() []ops.Record { return records(&n.merges) }
+
+func records(s *slab[ops.Record]) []ops.Record {
+	ids := s.ids(nil)
+	out := make([]ops.Record, len(ids))
+	for i, id := range ids {
+		out[i] = *s.get(id)
+	}
+	return out
+}
+
+// Preload puts dispatchers the host already runs into the core, outside the protocol: a
+// cluster's initial placement, or a host rebuilding its core. Each must have an id the
+// node does not have, a valid span and a non-terminal state, and may not overlap a
+// dispatcher that is not closing; the first that does not is refused with
+// ErrInvalidDispatcher and nothing of it is added (those before it are).
+func (n *Node) Preload(ds ...protocol.Dispatcher) error {
+	for _, d := range ds {
+		switch {
+		case d.ID == "" || !d.Span.Valid() || d.State.Terminal() || d.State > ops.Removed:
+			return fmt.Errorf("node %s: preload %q %s %s: %w", n.cfg.Node, d.ID, d.Span, d.State, ErrInvalidDispatcher)
+		case n.disp.get(d.ID) != nil:
+			return fmt.Errorf("node %s: preload %q: %w: the node has it", n.cfg.Node, d.ID, ErrInvalidDispatcher)
+		case !d.Removing && n.occupied(d.Span, nil):
+			return fmt.Errorf("node %s: preload %q %s: %w: %w", n.cfg.Node, d.ID, d.Span, ErrInvalidDispatcher, ErrOverlap)
+		}
+		n.add(d)
+	}
+	return nil
+}
+
+// add registers a dispatcher.
+func (n *Node) add(d protocol.Dispatcher) {
+	n.disp.put(d.ID, d)
+	n.byTable[d.Span.Table] = append(n.byTable[d.Span.Table], d.ID)
+}
+
+// drop deletes a dispatcher and its remove journal entry.
+func (n *Node) drop(id ops.DispatcherID, table ops.TableID) {
+	n.disp.del(id)
+	n.removes.del(id)
+	ids := n.byTable[table]
+	if i := slices.Index(ids, id); i >= 0 {
+		ids[i] = ids[len(ids)-1]
+		ids[len(ids)-1] = ""
+		ids = ids[:len(ids)-1]
+	}
+	if len(ids) == 0 {
+		delete(n.byTable, table)
+	} else {
+		n.byTable[table] = ids
+	}
+}
+
+// occupied reports whether a dispatcher that is not closing, other than those in except,
+// overlaps s: what a new dispatcher for s would share keys with.
+func (n *Node) occupied(s ops.Span, except []ops.DispatcherID) bool {
+	for _, id := range n.byTable[s.Table] {
+		if d := n.disp.get(id); !d.Removing && d.Span.Overlaps(s) && !slices.Contains(except, id) {
+			return true
+		}
+	}
+	return false
+}

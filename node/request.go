@@ -1,0 +1,188 @@
+package node
+
+import (
+	"fmt"
+
+	"go.uber.org/zap"
+
+	ops "github.com/opfsm/opfsm/operators"
+	"github.com/opfsm/opfsm/protocol"
+)
+
+// Step applies one maintainer request (the spec's DMDeliver). A request the node refuses
+// changes nothing and returns a *RefusedError: another changefeed's, an invalid one (its
+// cause a *fsm.DecodeError), a Create, Remove or Merge not under the owner epoch or a
+// Bootstrap of an older epoch (ErrFenced), a Create or Merge that would put two
+// dispatchers that are not closing on one key (ErrOverlap), a Merge whose sources do not
+// tile its span (ErrBadMerge). The node keeps references to the record's slices: do not
+// change them afterwards.
+func (n *Node) Step(req protocol.Request) error {
+	if req.Changefeed != n.cfg.Changefeed {
+		return n.refuse(req, fmt.Errorf("%w: %q", ErrWrongChangefeed, req.Changefeed))
+	}
+	if err := req.Validate(); err != nil {
+		return n.refuse(req, err)
+	}
+	if req.Kind == protocol.Bootstrap {
+		return n.bootstrap(req)
+	}
+	if req.Epoch != n.owner && !n.bugs.NoEpochFence {
+		return n.refuse(req, fmt.Errorf("%w: epoch %d, the node obeys %d", ErrFenced, req.Epoch, n.owner))
+	}
+	rec := req.Record
+	rec.Epoch = req.Epoch // equal unless a seeded bug let another epoch through
+	switch req.Kind {
+	case protocol.Create:
+		return n.create(req, rec)
+	case protocol.Remove:
+		n.remove(rec)
+		return nil
+	default:
+		return n.merge(req, rec)
+	}
+}
+
+func (n *Node) refuse(req protocol.Request, err error) error {
+	e := &RefusedError{Node: n.cfg.Node, Kind: req.Kind, ID: req.Record.ID, Epoch: req.Epoch, Err: err}
+	if n.cfg.Logger != nil {
+		if ce := n.cfg.Logger.Check(zap.DebugLevel, "request refused"); ce != nil {
+			ce.Write(zap.String("node", string(n.cfg.Node)), zap.Stringer("kind", req.Kind), zap.String("id", string(req.Record.ID)),
+				zap.Uint64("epoch", uint64(req.Epoch)), zap.Error(err))
+		}
+	}
+	return e
+}
+
+// create registers a missing dispatcher Initializing at the record's checkpoint and asks
+// the host to create it. A Create for a dispatcher the node has is dropped silently: the
+// add completes from the dispatcher's next status.
+func (n *Node) create(req protocol.Request, rec ops.Record) error {
+	if n.disp.get(rec.ID) != nil {
+		return nil
+	}
+	if n.occupied(rec.Span, nil) {
+		return n.refuse(req, fmt.Errorf("%w: %s", ErrOverlap, rec.Span))
+	}
+	n.add(protocol.Dispatcher{ID: rec.ID, Span: rec.Span, State: ops.Initializing, Checkpoint: rec.Checkpoint})
+	n.out.effect(Effect{Kind: EffectCreate, ID: rec.ID, Span: rec.Span, Checkpoint: rec.Checkpoint})
+	return nil
+}
+
+// remove starts closing an existing dispatcher and journals the record (a repeat
+// overwrites it); a missing one is answered Stopped at once and not journaled, since
+// nothing would ever delete the entry.
+func (n *Node) remove(rec ops.Record) {
+	d := n.disp.get(rec.ID)
+	if d == nil {
+		if n.bugs.JournalMissingRemove {
+			n.removes.put(rec.ID, rec)
+		}
+		n.out.status(ops.Status{ID: rec.ID, State: ops.Stopped}, n.owner)
+		return
+	}
+	if !d.Removing {
+		d.Removing = true
+		n.out.effect(Effect{Kind: EffectClose, ID: d.ID, Span: d.Span})
+	}
+	n.removes.put(rec.ID, rec)
+}
+
+// merge journals the request (after the fence: a stale merge is never journaled). It
+// starts the merge when the merged dispatcher is missing and every source is Working and
+// not closing; re-reports a Working merged dispatcher; and drops the journal entry of a
+// merge that can neither start nor is in progress.
+func (n *Node) merge(req protocol.Request, rec ops.Record) error {
+	merged := n.disp.get(rec.ID)
+	switch {
+	case merged == nil && n.sourcesWorking(rec.Sources):
+		if err := n.mergeable(rec); err != nil {
+			n.merges.del(rec.ID)
+			return n.refuse(req, err)
+		}
+		ckpt := n.minSourceCheckpoint(rec.Sources)
+		n.add(protocol.Dispatcher{ID: rec.ID, Span: rec.Span, State: ops.Preparing, Checkpoint: ckpt})
+		for _, s := range rec.Sources {
+			n.disp.get(s).State = ops.WaitingMerge
+		}
+		n.merges.put(rec.ID, rec)
+		n.out.effect(Effect{Kind: EffectPrepareMerge, ID: rec.ID, Span: rec.Span, Checkpoint: ckpt, Sources: rec.Sources})
+	case merged == nil:
+		n.merges.del(rec.ID)
+	default:
+		n.merges.put(rec.ID, rec)
+		if merged.State == ops.Working && !merged.Removing {
+			n.out.status(ops.Status{ID: rec.ID, State: ops.Working, Checkpoint: merged.Checkpoint}, n.owner)
+		}
+	}
+	return nil
+}
+
+func (n *Node) sourcesWorking(srcs []ops.DispatcherID) bool {
+	if len(srcs) < 2 {
+		return false
+	}
+	for _, s := range srcs {
+		d := n.disp.get(s)
+		if d == nil || d.State != ops.Working || d.Removing {
+			return false
+		}
+	}
+	return true
+}
+
+// mergeable checks a merge's geometry: its sources, in key order, are adjacent spans of
+// one table that tile the merged span, and nothing else that is not closing overlaps it.
+func (n *Node) mergeable(rec ops.Record) error {
+	covered := 0
+	pos, done := rec.Span.Start, false
+	for range rec.Sources {
+		// Find the source that starts at pos: sources are few, a scan is cheapest.
+		var next *protocol.Dispatcher
+		for _, s := range rec.Sources {
+			if d := n.disp.get(s); d.Span.Table == rec.Span.Table && d.Span.Start == pos {
+				next = d
+				break
+			}
+		}
+		if next == nil || done {
+			return fmt.Errorf("%w: nothing of %v starts at %q in %s", ErrBadMerge, rec.Sources, pos, rec.Span)
+		}
+		covered++
+		pos, done = next.Span.End, next.Span.End == ""
+	}
+	if pos != rec.Span.End || covered != len(rec.Sources) {
+		return fmt.Errorf("%w: %v do not end at %s's end", ErrBadMerge, rec.Sources, rec.Span)
+	}
+	if n.occupied(rec.Span, rec.Sources) {
+		return fmt.Errorf("%w: %s", ErrOverlap, rec.Span)
+	}
+	return nil
+}
+
+func (n *Node) minSourceCheckpoint(srcs []ops.DispatcherID) uint64 {
+	ckpt := n.disp.get(srcs[0]).Checkpoint
+	for _, s := range srcs[1:] {
+		ckpt = min(ckpt, n.disp.get(s).Checkpoint)
+	}
+	return ckpt
+}
+
+// bootstrap switches the node to a maintainer of its epoch or a newer one, then answers
+// with every dispatcher and both journals. The owner changes first, so requests of the
+// older maintainer that arrive later are fenced.
+func (n *Node) bootstrap(req protocol.Request) error {
+	e := req.Epoch
+	if e < n.owner && !n.bugs.BootstrapNoFence {
+		return n.refuse(req, fmt.Errorf("%w: bootstrap of epoch %d, the node obeys %d", ErrFenced, e, n.owner))
+	}
+	if e != n.owner && n.cfg.Logger != nil {
+		n.cfg.Logger.Info("maintainer changed", zap.String("node", string(n.cfg.Node)), zap.Uint64("from", uint64(n.owner)), zap.Uint64("to", uint64(e)))
+	}
+	n.owner = e
+	ans := protocol.BootstrapAnswer{Node: n.cfg.Node, Changefeed: n.cfg.Changefeed, Epoch: e, Dispatchers: n.Dispatchers(), Removes: n.RemoveJournal()}
+	if !n.bugs.MergeJournalLost {
+		ans.Merges = n.MergeJournal()
+	}
+	n.out.answers = append(n.out.answers, ans)
+	return nil
+}
