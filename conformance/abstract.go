@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	ops "github.com/opfsm/opfsm/operators"
+	"github.com/opfsm/opfsm/protocol"
 	"github.com/opfsm/opfsm/sim"
 )
 
@@ -120,13 +121,13 @@ func nodeNum(n ops.NodeID) int {
 // initial state, then after every step (act is the action that led to the state).
 func (a *Abstraction) Observe(c *sim.Cluster, act sim.Action) error {
 	for _, n := range c.Nodes() {
-		m := c.Manager(n)
+		m := c.Node(n)
 		for _, d := range m.Dispatchers() {
 			if err := a.learn(d.ID, d.Span); err != nil {
 				return err
 			}
 		}
-		for _, r := range append(m.Journal(), m.MergeJournal()...) {
+		for _, r := range append(m.RemoveJournal(), m.MergeJournal()...) {
 			if err := a.learn(r.ID, r.Span); err != nil {
 				return err
 			}
@@ -136,7 +137,7 @@ func (a *Abstraction) Observe(c *sim.Cluster, act sim.Action) error {
 				continue
 			}
 			for _, r := range c.Network().Requests(s) {
-				if r.Kind != sim.BootstrapRequest {
+				if r.Kind != protocol.Bootstrap {
 					if err := a.learn(r.Record.ID, r.Record.Span); err != nil {
 						return err
 					}
@@ -199,7 +200,7 @@ func (a *Abstraction) State(c *sim.Cluster) (SpecState, error) {
 	disp, rem, opJ := make([]string, a.n), make([]string, a.n), make([]string, a.n)
 	mergeJ, owner, req, stq, resp := make([]string, a.n), make([]string, a.n), make([]string, a.n), make([]string, a.n), make([]string, a.n)
 	for i, n := range c.Nodes() {
-		m := c.Manager(n)
+		m := c.Node(n)
 		states := map[string]string{}
 		removing := map[string]bool{}
 		journal := map[string]string{}
@@ -214,7 +215,7 @@ func (a *Abstraction) State(c *sim.Cluster) (SpecState, error) {
 				}
 				states[id], removing[id] = d.State.String(), d.Removing
 			}
-			for _, r := range m.Journal() {
+			for _, r := range m.RemoveJournal() {
 				id, _ := a.specID(r.Span)
 				journal[id] = jrec(r)
 			}
@@ -233,7 +234,7 @@ func (a *Abstraction) State(c *sim.Cluster) (SpecState, error) {
 		rem[i] = idFunc(func(d string) string { return boolText(removing[d]) })
 		opJ[i] = idFunc(func(d string) string { return orText(journal[d], noRec) })
 		mergeJ[i] = mj
-		owner[i] = strconv.FormatUint(uint64(m.Owner), 10)
+		owner[i] = strconv.FormatUint(uint64(m.Owner()), 10)
 		streams := make([]string, a.maxEpoch)
 		for e := 1; e <= a.maxEpoch; e++ {
 			var msgs []string
@@ -305,14 +306,14 @@ func jrec(r ops.Record) string {
 	return fmt.Sprintf("[op |-> %q, epoch |-> %d, dest |-> %d]", r.Type, r.Epoch, nodeNum(r.Dest))
 }
 
-var reqTypes = map[sim.RequestKind]string{sim.CreateRequest: "create", sim.RemoveRequest: "remove", sim.MergeRequest: "merge", sim.BootstrapRequest: "bootstrap"}
+var reqTypes = map[protocol.Kind]string{protocol.Create: "create", protocol.Remove: "remove", protocol.Merge: "merge", protocol.Bootstrap: "bootstrap"}
 
-func (a *Abstraction) request(r sim.Request) (string, error) {
+func (a *Abstraction) request(r protocol.Request) (string, error) {
 	typ := reqTypes[r.Kind]
 	switch r.Kind {
-	case sim.BootstrapRequest:
+	case protocol.Bootstrap:
 		return `[type |-> "bootstrap", id |-> "m", op |-> "", dest |-> 0]`, nil
-	case sim.MergeRequest:
+	case protocol.Merge:
 		return `[type |-> "merge", id |-> "m", op |-> "merge", dest |-> 0]`, nil
 	}
 	id, err := a.specID(r.Record.Span)
@@ -339,18 +340,15 @@ func (a *Abstraction) response(c *sim.Cluster, n ops.NodeID) (string, error) {
 		}
 		states[id], removing[id] = d.State.String(), d.Removing
 	}
-	for _, j := range r.Journal {
-		if j.Action != ops.Remove {
-			continue
-		}
-		id, err := a.specID(j.Record.Span)
+	for _, j := range r.Removes {
+		id, err := a.specID(j.Span)
 		if err != nil {
 			return "", err
 		}
-		journal[id] = jrec(j.Record)
+		journal[id] = jrec(j)
 	}
 	mj := 0
-	for _, m := range r.MergeJournal {
+	for _, m := range r.Merges {
 		mj = int(m.Epoch)
 	}
 	return fmt.Sprintf("[ok |-> TRUE, disp |-> %s, rem |-> %s, opJ |-> %s, mergeJ |-> %d]",

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	ops "github.com/opfsm/opfsm/operators"
+	"github.com/opfsm/opfsm/protocol"
 )
 
 // Decision explains what recovery did with one dispatcher, span or journal entry. The log
@@ -50,8 +51,8 @@ func (d Decision) String() string { return string(d.Subject) + " " + d.Rule + ":
 // do not change them while you use it.
 type Decisions struct {
 	entries []entry
-	texts   []text     // what entries not about a report say, and long details
-	resps   []Response // the accepted responses, which reports are addressed in
+	texts   []text                     // what entries not about a report say, and long details
+	resps   []protocol.BootstrapAnswer // the accepted answers, which reports are addressed in
 }
 
 // entry is one decision: about the report x when x.r >= 0, with a fixed detail or, when
@@ -134,9 +135,6 @@ type rule uint8
 const (
 	ruleAdopt rule = iota
 	ruleHole
-	ruleCreateDone
-	ruleCreateRestore
-	ruleCreateResume
 	ruleJournalSuperseded
 	ruleRemoveDone
 	ruleRemoveResume
@@ -157,9 +155,6 @@ const (
 var ruleNames = [...]string{
 	ruleAdopt:                 "3.2-adopt",
 	ruleHole:                  "3.2-hole",
-	ruleCreateDone:            "3.3-create-done",
-	ruleCreateRestore:         "3.3-create-restore",
-	ruleCreateResume:          "3.3-create-resume",
 	ruleJournalSuperseded:     "3.3-journal-superseded",
 	ruleRemoveDone:            "3.3-remove-done",
 	ruleRemoveResume:          "3.3-remove-resume",

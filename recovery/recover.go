@@ -10,7 +10,10 @@ import (
 	"strconv"
 	"strings"
 
+	"go.uber.org/zap"
+
 	ops "github.com/opfsm/opfsm/operators"
+	"github.com/opfsm/opfsm/protocol"
 )
 
 // Result is the recovered maintainer state.
@@ -42,18 +45,18 @@ const bugFirstReportWins = "g8_first_report_wins"
 // into maps: each is addressed by a ref into its response's dispatcher list (sorted by id),
 // and its status lives in one flat slice, so a million spans cost a few flat allocations.
 type recoverer struct {
-	snap      Snapshot
+	snap      protocol.Snapshot
 	live      map[ops.TableID]int32 // live table -> its index in tables, unless...
 	liveDense []int32               // ...the ids are dense: liveDense[t-liveLo], -1 if dropped
 	liveLo    ops.TableID
-	tables    []ops.TableID        // live tables, sorted, unique
-	nodes     map[ops.NodeID]int32 // accepted node -> its index in resps
-	resps     []Response           // accepted, sorted by node; dispatchers as reported
-	views     []view               // views[i] orders resps[i]'s dispatchers
-	base      []int32              // base[i] is the index in status of resps[i]'s first dispatcher
-	status    []uint8              // per reported dispatcher, as reported: unusable, open or claimed
-	spans     tableSpans           // the spans of every task so far, by live table (set by adopt)
-	order     []ref                // adopt's candidates in the order it decides them
+	tables    []ops.TableID              // live tables, sorted, unique
+	nodes     map[ops.NodeID]int32       // accepted node -> its index in resps
+	resps     []protocol.BootstrapAnswer // accepted, sorted by node; dispatchers as reported
+	views     []view                     // views[i] orders resps[i]'s dispatchers
+	base      []int32                    // base[i] is the index in status of resps[i]'s first dispatcher
+	status    []uint8                    // per reported dispatcher, as reported: unusable, open or claimed
+	spans     tableSpans                 // the spans of every task so far, by live table (set by adopt)
+	order     []ref                      // adopt's candidates in the order it decides them
 	c         *ops.Controller
 	repair    *coverageRepair
 	added     []ops.Span // the spans of the tasks added before adopt, unless...
@@ -95,10 +98,10 @@ const (
 	claimed               // a rule decided it
 )
 
-func (r *recoverer) disp(x ref) *Dispatcher  { return &r.resps[x.r].Dispatchers[x.i] }
-func (r *recoverer) nodeOf(x ref) ops.NodeID { return r.resps[x.r].Node }
-func (r *recoverer) slot(x ref) *uint8       { return &r.status[r.base[x.r]+x.i] }
-func (r *recoverer) claim(x ref)             { *r.slot(x) = claimed }
+func (r *recoverer) disp(x ref) *protocol.Dispatcher { return &r.resps[x.r].Dispatchers[x.i] }
+func (r *recoverer) nodeOf(x ref) ops.NodeID         { return r.resps[x.r].Node }
+func (r *recoverer) slot(x ref) *uint8               { return &r.status[r.base[x.r]+x.i] }
+func (r *recoverer) claim(x ref)                     { *r.slot(x) = claimed }
 
 func (r *recoverer) decide(id ops.DispatcherID, rl rule, format string, args ...any) {
 	r.log.addText(id, rl, ops.Span{}, fmt.Sprintf(format, args...))
@@ -140,11 +143,15 @@ func (r *recoverer) reject(node ops.NodeID, what string, err error) {
 // counts once. Only an unusable snapshot is an error; bad parts of it are listed in
 // Result.Rejected and the rest is used. Result.Decisions reads the reports from the
 // snapshot's dispatcher lists: keep them unchanged while it is used.
-func Recover(s Snapshot) (Result, error) {
+func Recover(s protocol.Snapshot, opts ...Option) (Result, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if s.Changefeed == "" || s.Epoch == 0 {
 		return Result{}, fmt.Errorf("recovery: %w: changefeed %q epoch %d", ErrInvalidSnapshot, s.Changefeed, s.Epoch)
 	}
-	r := &recoverer{snap: s, nodes: make(map[ops.NodeID]int32, len(s.Responses))}
+	r := &recoverer{snap: s, nodes: make(map[ops.NodeID]int32, len(s.Answers))}
 	r.tables = slices.Clone(s.Tables)
 	slices.Sort(r.tables)
 	r.tables = slices.Compact(r.tables)
@@ -170,13 +177,14 @@ func Recover(s Snapshot) (Result, error) {
 	// it once for the holes), and about one task per report.
 	journals := 0
 	for _, resp := range r.resps {
-		journals += len(resp.Journal) + len(resp.MergeJournal)
+		journals += len(resp.Removes) + len(resp.Merges)
 	}
 	r.log.entries = make([]entry, 0, total+journals)
 	r.log.texts = make([]text, 0, journals)
 	r.added = make([]ops.Span, 0, 2*journals) // a journal entry adds a task or two (a merge, three)
-	r.repair = &coverageRepair{epoch: s.Epoch}
-	r.c = ops.NewController(ops.Config{Changefeed: s.Changefeed, Epoch: s.Epoch, Capacity: total, TaskDeleted: r.repair})
+	r.repair = &coverageRepair{epoch: s.Epoch, checkpoint: s.Checkpoint}
+	r.c = ops.NewController(ops.Config{Changefeed: s.Changefeed, Epoch: s.Epoch, Capacity: total, TaskDeleted: r.repair,
+		Observer: o.observer, Logger: o.logger})
 	r.index()
 	r.restoreMerges()
 	r.restoreJournals()
@@ -192,18 +200,24 @@ func Recover(s Snapshot) (Result, error) {
 		return cmp.Or(cmp.Compare(a.Node, b.Node), cmp.Compare(a.What, b.What), cmp.Compare(a.Err.Error(), b.Err.Error()))
 	})
 	r.log.resps = r.resps
+	if o.logger != nil {
+		tasks, opsN := r.c.Len()
+		o.logger.Info("recovered", zap.String("changefeed", string(s.Changefeed)), zap.Uint64("epoch", uint64(s.Epoch)),
+			zap.Int("answers", len(r.resps)), zap.Int("tasks", tasks), zap.Int("operators", opsN),
+			zap.Int("decisions", r.log.Len()), zap.Int("rejected", len(r.rejected)))
+	}
 	return Result{Controller: r.c, Messages: msgs, Decisions: r.log, Rejected: r.rejected}, nil
 }
 
 // fence keeps the responses of this changefeed and epoch, one per node (3.1, 3.7, 25c).
 func (r *recoverer) fence() {
 	type normalized struct {
-		resp Response
+		resp protocol.BootstrapAnswer
 		v    view
 	}
 	byNode := make(map[ops.NodeID][]normalized)
 	var scratch []idKey // sortDispatchers' buffer, shared by every response
-	for _, resp := range r.snap.Responses {
+	for _, resp := range r.snap.Answers {
 		switch {
 		case resp.Changefeed != r.snap.Changefeed:
 			r.reject(resp.Node, "response", fmt.Errorf("%w: %q", ErrWrongChangefeed, resp.Changefeed))
@@ -216,7 +230,7 @@ func (r *recoverer) fence() {
 	}
 	var order []ops.NodeID
 	seen := make(map[ops.NodeID]bool)
-	for _, resp := range r.snap.Responses {
+	for _, resp := range r.snap.Answers {
 		if _, ok := byNode[resp.Node]; ok && !seen[resp.Node] {
 			seen[resp.Node] = true
 			order = append(order, resp.Node)
@@ -241,7 +255,7 @@ func (r *recoverer) fence() {
 			byNode[i] = i
 		}
 		slices.SortFunc(byNode, func(a, b int) int { return cmp.Compare(r.resps[a].Node, r.resps[b].Node) })
-		resps, views := make([]Response, len(byNode)), make([]view, len(byNode))
+		resps, views := make([]protocol.BootstrapAnswer, len(byNode)), make([]view, len(byNode))
 		for k, i := range byNode {
 			resps[k], views[k] = r.resps[i], r.views[i]
 		}
@@ -261,19 +275,15 @@ func (r *recoverer) fence() {
 // so that equal contents compare equal (sameResponse). Dispatchers are ordered by id and
 // then by every other field, so even a response that repeats an id in another order
 // normalizes to the same order.
-func normalize(resp Response, scratch *[]idKey) (Response, view) {
-	resp.Journal = sortedJournal(resp.Journal)
-	resp.MergeJournal = slices.Clone(resp.MergeJournal)
-	if len(resp.MergeJournal) == 0 {
-		resp.MergeJournal = nil // like sortedJournal: an empty list and none are the same answer
-	}
-	slices.SortStableFunc(resp.MergeJournal, func(a, b ops.Record) int { return cmp.Compare(a.ID, b.ID) })
+func normalize(resp protocol.BootstrapAnswer, scratch *[]idKey) (protocol.BootstrapAnswer, view) {
+	resp.Removes = sortedJournal(resp.Removes)
+	resp.Merges = sortedJournal(resp.Merges)
 	return resp, sortDispatchers(resp.Dispatchers, scratch)
 }
 
-// sortedJournal returns a copy of j sorted stably by id and action. It sorts indices and
-// copies each entry once: an entry carries a whole operator record.
-func sortedJournal(j []JournalEntry) []JournalEntry {
+// sortedJournal returns a copy of j sorted stably by id, or nil when j is empty (an empty
+// list and none are the same answer). It sorts indices and copies each record once.
+func sortedJournal(j []ops.Record) []ops.Record {
 	if len(j) == 0 {
 		return nil
 	}
@@ -281,10 +291,8 @@ func sortedJournal(j []JournalEntry) []JournalEntry {
 	for i := range idx {
 		idx[i] = int32(i)
 	}
-	slices.SortStableFunc(idx, func(a, b int32) int {
-		return cmp.Or(cmp.Compare(j[a].Record.ID, j[b].Record.ID), cmp.Compare(j[a].Action, j[b].Action))
-	})
-	out := make([]JournalEntry, len(j))
+	slices.SortStableFunc(idx, func(a, b int32) int { return cmp.Compare(j[a].ID, j[b].ID) })
+	out := make([]ops.Record, len(j))
 	for k, i := range idx {
 		out[k] = j[i]
 	}
@@ -292,9 +300,9 @@ func sortedJournal(j []JournalEntry) []JournalEntry {
 }
 
 // sameResponse reports whether two normalized responses have the same contents.
-func sameResponse(a Response, va view, b Response, vb view) bool {
+func sameResponse(a protocol.BootstrapAnswer, va view, b protocol.BootstrapAnswer, vb view) bool {
 	if a.Node != b.Node || a.Changefeed != b.Changefeed || a.Epoch != b.Epoch || len(a.Dispatchers) != len(b.Dispatchers) ||
-		!reflect.DeepEqual(a.Journal, b.Journal) || !reflect.DeepEqual(a.MergeJournal, b.MergeJournal) {
+		!reflect.DeepEqual(a.Removes, b.Removes) || !reflect.DeepEqual(a.Merges, b.Merges) {
 		return false
 	}
 	for k := range va.perm {
@@ -305,7 +313,7 @@ func sameResponse(a Response, va view, b Response, vb view) bool {
 	return true
 }
 
-func dispatcherCmp(a, b *Dispatcher) int {
+func dispatcherCmp(a, b *protocol.Dispatcher) int {
 	return cmp.Or(cmp.Compare(a.ID, b.ID), spanCmp(a.Span, b.Span), cmp.Compare(a.State, b.State),
 		boolCmp(a.Removing, b.Removing), cmp.Compare(a.Checkpoint, b.Checkpoint))
 }
@@ -313,7 +321,7 @@ func dispatcherCmp(a, b *Dispatcher) int {
 // sortDispatchers returns the view that orders ds. It sorts small pointer-free keys (the
 // id's first eight bytes and an index) with a radix sort, then orders the few runs of
 // equal prefixes by comparison; it never moves a dispatcher.
-func sortDispatchers(ds []Dispatcher, scratch *[]idKey) view {
+func sortDispatchers(ds []protocol.Dispatcher, scratch *[]idKey) view {
 	if cap(*scratch) < 2*len(ds) {
 		*scratch = make([]idKey, 2*len(ds))
 	}
@@ -453,7 +461,7 @@ func committed(st ops.ComponentState) bool { return st == ops.Initializing || st
 // resolved by its commit point.
 func (r *recoverer) restoreMerges() {
 	for _, resp := range r.resps {
-		for _, rec := range resp.MergeJournal {
+		for _, rec := range resp.Merges {
 			n := resp.Node
 			if rec.Changefeed != r.snap.Changefeed || rec.Type != ops.TypeMerge || rec.Origin != n {
 				r.reject(n, "merge journal "+string(rec.ID), fmt.Errorf("%w: %s record from %s for origin %s", ErrBadJournal, rec.Type, rec.Changefeed, rec.Origin))
@@ -472,7 +480,7 @@ func (r *recoverer) restoreMerges() {
 				}
 				allWaiting = allWaiting && ok && r.disp(x).State == ops.WaitingMerge
 			}
-			var target Dispatcher
+			var target protocol.Dispatcher
 			if hasTarget {
 				target = *r.disp(tx)
 			}
@@ -531,8 +539,7 @@ func (r *recoverer) resumeMerge(rec ops.Record, tx ref, srcs []ref) {
 func (r *recoverer) restoreJournals() {
 	for _, resp := range r.resps {
 		n := resp.Node
-		for _, e := range resp.Journal {
-			rec := e.Record
+		for _, rec := range resp.Removes {
 			if rec.Changefeed != r.snap.Changefeed {
 				r.reject(n, "journal "+string(rec.ID), fmt.Errorf("%w: changefeed %q", ErrBadJournal, rec.Changefeed))
 				continue
@@ -545,40 +552,12 @@ func (r *recoverer) restoreJournals() {
 				continue
 			}
 			x, here := r.get(n, rec.ID)
-			switch {
-			case e.Action == ops.Create && (rec.Type == ops.TypeAdd || rec.Type == ops.TypeMove) && n == rec.Dest:
-				r.restoreCreate(n, rec, x, here)
-			case e.Action == ops.Remove && n == rec.Origin && (rec.Type == ops.TypeRemove || rec.Type == ops.TypeMove || rec.Type == ops.TypeSplit):
-				r.restoreRemove(n, rec, x, here)
-			default:
-				r.reject(n, "journal "+string(rec.ID), fmt.Errorf("%w: %s of a %s operator at node %s", ErrBadJournal, e.Action, rec.Type, n))
+			if n != rec.Origin || (rec.Type != ops.TypeRemove && rec.Type != ops.TypeMove && rec.Type != ops.TypeSplit) {
+				r.reject(n, "journal "+string(rec.ID), fmt.Errorf("%w: a Remove of a %s operator from origin %q at node %s", ErrBadJournal, rec.Type, rec.Origin, n))
+				continue
 			}
+			r.restoreRemove(n, rec, x, here)
 		}
-	}
-}
-
-func (r *recoverer) restoreCreate(n ops.NodeID, rec ops.Record, x ref, here bool) {
-	switch {
-	case here && r.disp(x).State == ops.Working:
-		r.adoptTask(x, ops.Replicating)
-		r.decideText(rec.ID, ruleCreateDone, string(rec.ID)+" already Working on "+string(n))
-	case here:
-		r.adoptTask(x, ops.Scheduling)
-		rec.Type, rec.State, rec.Origin = ops.TypeAdd, "Running", ""
-		r.restore(n, rec)
-		r.decideText(rec.ID, ruleCreateResume, string(rec.ID)+" "+r.disp(x).State.String()+" on "+string(n)+": waiting for Working")
-	default:
-		if err := r.addTask(ops.Task{ID: rec.ID, Span: rec.Span, Sched: ops.Scheduling, Node: n}); err != nil {
-			r.reject(n, "journal "+string(rec.ID), fmt.Errorf("%w: %w", ErrBadJournal, err))
-			return
-		}
-		if rec.Type == ops.TypeMove {
-			rec.State = "AddDest"
-		} else {
-			rec.State = "Running"
-		}
-		r.restore(n, rec)
-		r.decideText(rec.ID, ruleCreateRestore, "Create of "+string(rec.ID)+" journaled on "+string(n)+", dispatcher not there yet")
 	}
 }
 
@@ -588,7 +567,7 @@ func (r *recoverer) restoreRemove(n ops.NodeID, rec ops.Record, x ref, here bool
 		switch rec.Type {
 		case ops.TypeMove:
 			if _, ok := r.nodes[rec.Dest]; ok {
-				if err := r.addTask(ops.Task{ID: rec.ID, Span: rec.Span, Sched: ops.Scheduling, Node: rec.Dest}); err == nil {
+				if err := r.addTask(ops.Task{ID: rec.ID, Span: rec.Span, Sched: ops.Scheduling, Node: rec.Dest, Checkpoint: r.ckpt(rec.Checkpoint)}); err == nil {
 					rec.State = "AddDest"
 					r.restore(n, rec)
 					r.decideText(rec.ID, ruleMoveContinueAddDest, "origin "+string(n)+" closed "+string(rec.ID)+"; move resumes towards "+string(rec.Dest))
@@ -596,7 +575,7 @@ func (r *recoverer) restoreRemove(n ops.NodeID, rec ops.Record, x ref, here bool
 				return
 			}
 		case ops.TypeSplit:
-			if err := r.addTask(ops.Task{ID: rec.ID, Span: rec.Span, Sched: ops.Scheduling, Node: n}); err == nil {
+			if err := r.addTask(ops.Task{ID: rec.ID, Span: rec.Span, Sched: ops.Scheduling, Node: n, Checkpoint: r.ckpt(rec.Checkpoint)}); err == nil {
 				rec.State = "Done"
 				r.restore(n, rec)
 				r.decide(rec.ID, ruleSplitFinish, "origin %s closed %s; split into %v", n, rec.ID, rec.SplitSpans)
@@ -629,9 +608,10 @@ func (r *recoverer) restoreRemove(n ops.NodeID, rec ops.Record, x ref, here bool
 // would give it. It holds only what that needs, not the recoverer, since the controller
 // keeps it for as long as it lives (and clones it with itself).
 type coverageRepair struct {
-	epoch   ops.Epoch
-	pending map[ops.DispatcherID]bool // restored standalone removes not finished yet
-	active  bool                      // off while Recover runs: fillHoles covers what it leaves
+	epoch      ops.Epoch
+	checkpoint uint64                    // where a repaired range starts: the snapshot's checkpoint
+	pending    map[ops.DispatcherID]bool // restored standalone removes not finished yet
+	active     bool                      // off while Recover runs: fillHoles covers what it leaves
 }
 
 func (cr *coverageRepair) expect(id ops.DispatcherID) {
@@ -665,12 +645,12 @@ func (cr *coverageRepair) TaskDeleted(c *ops.Controller, t ops.Task) {
 	})
 	slices.SortFunc(spans, spanCmp)
 	for _, h := range holes(nil, t.Span.Table, len(spans), func(i int) *ops.Span { return &spans[i] }) {
-		_ = c.AddTask(ops.Task{ID: holeID(h, cr.epoch), Span: h, Sched: ops.Absent}) // uncovered: no task has its id
+		_ = c.AddTask(ops.Task{ID: holeID(h, cr.epoch), Span: h, Sched: ops.Absent, Checkpoint: cr.checkpoint}) // uncovered: no task has its id
 	}
 }
 
 // rank orders the reports adopt considers: active ones first, the best evidence first.
-func rank(d *Dispatcher) int32 {
+func rank(d *protocol.Dispatcher) int32 {
 	switch {
 	case d.Removing:
 		return 4
@@ -853,10 +833,10 @@ func (r *recoverer) adoptGroup(group []ref, ti, first int32) {
 			if len(batch) == 0 {
 				from, logLen, spanN = j, len(r.log.entries), r.spans.n[ti]
 			}
-			batch = append(batch, ops.Task{ID: d.ID, Span: d.Span, Sched: ops.Replicating, Node: r.nodeOf(x), Checkpoint: d.Checkpoint})
+			batch = append(batch, ops.Task{ID: d.ID, Span: d.Span, Sched: ops.Replicating, Node: r.nodeOf(x), Checkpoint: r.ckpt(d.Checkpoint)})
 		} else if !overlaps {
 			// AddTask itself finds a taken id: one registry lookup per report, not two.
-			err := r.c.AddTask(ops.Task{ID: d.ID, Span: d.Span, Sched: ops.Replicating, Node: r.nodeOf(x), Checkpoint: d.Checkpoint})
+			err := r.c.AddTask(ops.Task{ID: d.ID, Span: d.Span, Sched: ops.Replicating, Node: r.nodeOf(x), Checkpoint: r.ckpt(d.Checkpoint)})
 			// Another refusal can only be an empty node name, checked before the id: such
 			// a report is adopted as before (its span counts as covered, it gets no task)
 			// unless its id is taken.
@@ -1002,7 +982,7 @@ func (r *recoverer) fillHoles() {
 	r.log.texts = slices.Grow(r.log.texts, len(all))
 	for _, h := range all {
 		id := holeID(h, r.snap.Epoch)
-		if err := r.c.AddTask(ops.Task{ID: id, Span: h, Sched: ops.Absent}); err != nil {
+		if err := r.c.AddTask(ops.Task{ID: id, Span: h, Sched: ops.Absent, Checkpoint: r.snap.Checkpoint}); err != nil {
 			continue // cannot happen: ids are unique per table start key
 		}
 		r.log.addText(id, ruleHole, h, "uncovered")
@@ -1044,7 +1024,7 @@ func (r *recoverer) adoptTask(x ref, sched ops.Sched) {
 	r.claim(x)
 	d := r.disp(x)
 	// A task with its id already there is kept: AddTask refuses it, one lookup, not two.
-	_ = r.addTask(ops.Task{ID: d.ID, Span: d.Span, Sched: sched, Node: r.nodeOf(x), Checkpoint: d.Checkpoint})
+	_ = r.addTask(ops.Task{ID: d.ID, Span: d.Span, Sched: sched, Node: r.nodeOf(x), Checkpoint: r.ckpt(d.Checkpoint)})
 }
 
 // claimRemoving marks a reported dispatcher as handled without a task: it is already being
@@ -1090,6 +1070,11 @@ func (r *recoverer) restore(n ops.NodeID, rec ops.Record) bool {
 	}
 	return true
 }
+
+// ckpt is where a task recovery creates starts: its evidence c (a reported or journaled
+// checkpoint), but never behind the snapshot's checkpoint, below which every key's data has
+// been written (the changefeed checkpoint never goes backwards; S12).
+func (r *recoverer) ckpt(c uint64) uint64 { return max(c, r.snap.Checkpoint) }
 
 // addTask adds a task and remembers its span for adopt.
 func (r *recoverer) addTask(t ops.Task) error {

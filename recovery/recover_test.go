@@ -9,7 +9,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/opfsm/opfsm/internal/testgen"
 	ops "github.com/opfsm/opfsm/operators"
+	"github.com/opfsm/opfsm/protocol"
 )
 
 const cf = ops.ChangefeedID("cf")
@@ -20,22 +22,22 @@ var (
 	right = ops.Span{Table: 100, Start: "m"}
 )
 
-func disp(id ops.DispatcherID, sp ops.Span, st ops.ComponentState) Dispatcher {
-	return Dispatcher{ID: id, Span: sp, State: st}
+func disp(id ops.DispatcherID, sp ops.Span, st ops.ComponentState) protocol.Dispatcher {
+	return protocol.Dispatcher{ID: id, Span: sp, State: st}
 }
 
-func removing(d Dispatcher) Dispatcher { d.Removing = true; return d }
+func removing(d protocol.Dispatcher) protocol.Dispatcher { d.Removing = true; return d }
 
-func resp(node ops.NodeID, ds ...Dispatcher) Response {
-	return Response{Node: node, Changefeed: cf, Epoch: 2, Dispatchers: ds}
+func resp(node ops.NodeID, ds ...protocol.Dispatcher) protocol.BootstrapAnswer {
+	return protocol.BootstrapAnswer{Node: node, Changefeed: cf, Epoch: 2, Dispatchers: ds}
 }
 
-func withJournal(r Response, es ...JournalEntry) Response {
-	r.Journal = append(r.Journal, es...)
+func withRemoves(r protocol.BootstrapAnswer, es ...ops.Record) protocol.BootstrapAnswer {
+	r.Removes = append(r.Removes, es...)
 	return r
 }
-func withMerge(r Response, recs ...ops.Record) Response {
-	r.MergeJournal = append(r.MergeJournal, recs...)
+func withMerge(r protocol.BootstrapAnswer, recs ...ops.Record) protocol.BootstrapAnswer {
+	r.Merges = append(r.Merges, recs...)
 	return r
 }
 
@@ -83,97 +85,97 @@ func TestScenarios(t *testing.T) {
 	cases := []struct {
 		name   string
 		tables []ops.TableID
-		resps  []Response
+		resps  []protocol.BootstrapAnswer
 		want   outcome
 		rules  []string
 	}{
 		{"1 add, created before crash: adopted, no new id", live,
-			[]Response{resp("B", disp("d", full, ops.Initializing)), resp("C")},
+			[]protocol.BootstrapAnswer{resp("B", disp("d", full, ops.Initializing)), resp("C")},
 			outcome{tasks: []string{"d 100[,) Replicating@B"}}, []string{"3.2-adopt"}},
 		{"2 add, Create in transit: a fresh task for the hole", live,
-			[]Response{resp("B"), resp("C")},
+			[]protocol.BootstrapAnswer{resp("B"), resp("C")},
 			outcome{tasks: []string{"t100-e2- 100[,) Absent"}}, []string{"3.2-hole"}},
-		{"3 unfenced variant: Create journaled, dispatcher not yet there: add restored, no second task", live,
-			[]Response{withJournal(resp("B"), JournalEntry{Action: ops.Create, Record: ops.Record{Changefeed: cf, ID: "d", Type: ops.TypeAdd, State: "Running", Epoch: 2, Span: full, Dest: "B"}}), resp("C")},
-			outcome{tasks: []string{"d 100[,) Scheduling@B"}, ops: []string{"add d Running ->B"}, msgs: []string{"Create d ->B e2"}}, []string{"3.3-create-restore"}},
+		{"3 add, Create executing during bootstrap: the node registered d when it admitted the Create", live,
+			[]protocol.BootstrapAnswer{resp("B", disp("d", full, ops.Initializing)), resp("C")},
+			outcome{tasks: []string{"d 100[,) Replicating@B"}}, []string{"3.2-adopt"}},
 		{"4 dispatcher of a table created after startTs: not adopted, removed before a second one exists (G3)", nil,
-			[]Response{resp("B", disp("d", full, ops.Initializing)), resp("C")},
+			[]protocol.BootstrapAnswer{resp("B", disp("d", full, ops.Initializing)), resp("C")},
 			outcome{ops: []string{"remove d Running"}, msgs: []string{"Remove d ->B e2"}}, []string{"C6-dropped-table"}},
 		{"5 add, destination died with the maintainer", live,
-			[]Response{resp("C")},
+			[]protocol.BootstrapAnswer{resp("C")},
 			outcome{tasks: []string{"t100-e2- 100[,) Absent"}}, []string{"3.2-hole"}},
 		{"6 DROP before startTs with a stale remove journal: removed, never Absent", nil,
-			[]Response{withJournal(resp("B", removing(disp("d", full, ops.Working))), JournalEntry{Action: ops.Remove, Record: ops.Record{Changefeed: cf, ID: "d", Type: ops.TypeRemove, State: "Running", Epoch: 1, Span: full, Origin: "B"}})},
+			[]protocol.BootstrapAnswer{withRemoves(resp("B", removing(disp("d", full, ops.Working))), ops.Record{Changefeed: cf, ID: "d", Type: ops.TypeRemove, State: "Running", Epoch: 1, Span: full, Origin: "B"})},
 			outcome{ops: []string{"remove d Running"}, msgs: []string{"Remove d ->B e2"}}, []string{"C6-dropped-table"}},
 		{"7 remove journaled, table alive: remove resumes with its task", live,
-			[]Response{withJournal(resp("B", removing(disp("d", full, ops.Working))), JournalEntry{Action: ops.Remove, Record: ops.Record{Changefeed: cf, ID: "d", Type: ops.TypeRemove, State: "Running", Epoch: 1, Span: full, Origin: "B"}})},
+			[]protocol.BootstrapAnswer{withRemoves(resp("B", removing(disp("d", full, ops.Working))), ops.Record{Changefeed: cf, ID: "d", Type: ops.TypeRemove, State: "Running", Epoch: 1, Span: full, Origin: "B"})},
 			outcome{tasks: []string{"d 100[,) Replicating@B"}, ops: []string{"remove d Running"}, msgs: []string{"Remove d ->B e2"}}, []string{"3.3-remove-resume"}},
 		{"9 move, remove-origin in flight: resumes with its destination (G4)", live,
-			[]Response{withJournal(resp("B", removing(disp("d", full, ops.Working))), JournalEntry{Action: ops.Remove, Record: moveRec("RemoveOrigin")}), resp("C")},
+			[]protocol.BootstrapAnswer{withRemoves(resp("B", removing(disp("d", full, ops.Working))), moveRec("RemoveOrigin")), resp("C")},
 			outcome{tasks: []string{"d 100[,) Scheduling@B"}, ops: []string{"move d RemoveOrigin ->C"}, msgs: []string{"Remove d ->B e2"}}, []string{"3.3-remove-resume"}},
 		{"9 destination dead too: the move aborts after the origin stops", live,
-			[]Response{withJournal(resp("B", removing(disp("d", full, ops.Working))), JournalEntry{Action: ops.Remove, Record: moveRec("RemoveOrigin")})},
+			[]protocol.BootstrapAnswer{withRemoves(resp("B", removing(disp("d", full, ops.Working))), moveRec("RemoveOrigin"))},
 			outcome{tasks: []string{"d 100[,) Scheduling@B"}, ops: []string{"move d AbortRemoveOrigin ->C"}, msgs: []string{"Remove d ->B e2"}}, []string{"3.3-remove-resume"}},
 		{"10a move, Create in transit: hole task, the stale Create is fenced", live,
-			[]Response{resp("B"), resp("C")},
+			[]protocol.BootstrapAnswer{resp("B"), resp("C")},
 			outcome{tasks: []string{"t100-e2- 100[,) Absent"}}, []string{"3.2-hole"}},
 		{"10b move, Create handled on the destination: adopted there", live,
-			[]Response{resp("B"), resp("C", disp("d", full, ops.Initializing))},
+			[]protocol.BootstrapAnswer{resp("B"), resp("C", disp("d", full, ops.Initializing))},
 			outcome{tasks: []string{"d 100[,) Replicating@C"}}, []string{"3.2-adopt"}},
-		{"10 move in add-dest with its Create journaled: resumes towards the same destination (G4)", live,
-			[]Response{resp("B"), withJournal(resp("C"), JournalEntry{Action: ops.Create, Record: moveRec("AddDest")})},
-			outcome{tasks: []string{"d 100[,) Scheduling@C"}, ops: []string{"move d AddDest ->C"}, msgs: []string{"Create d ->C e2"}}, []string{"3.3-create-restore"}},
+		{"10 move whose origin closed d but still journals it: resumes towards the same destination (G4)", live,
+			[]protocol.BootstrapAnswer{withRemoves(resp("B"), moveRec("RemoveOrigin")), resp("C")},
+			outcome{tasks: []string{"d 100[,) Scheduling@C"}, ops: []string{"move d AddDest ->C"}, msgs: []string{"Create d ->C e2"}}, []string{"G4-move-continue-add-dest"}},
 		{"11 move, Remove in transit to the origin: move abandoned, d stays on B", live,
-			[]Response{resp("B", disp("d", full, ops.Working)), resp("C")},
+			[]protocol.BootstrapAnswer{resp("B", disp("d", full, ops.Working)), resp("C")},
 			outcome{tasks: []string{"d 100[,) Replicating@B"}}, []string{"3.2-adopt"}},
 		{"13 split, remove phase in flight: resumes with its boundaries (G4)", live,
-			[]Response{withJournal(resp("B", removing(disp("d", full, ops.Working))), JournalEntry{Action: ops.Remove, Record: splitRec}), resp("C")},
+			[]protocol.BootstrapAnswer{withRemoves(resp("B", removing(disp("d", full, ops.Working))), splitRec), resp("C")},
 			outcome{tasks: []string{"d 100[,) Scheduling@B"}, ops: []string{"split d Running [100[,m) 100[m,)]"}, msgs: []string{"Remove d ->B e2"}}, []string{"3.3-remove-resume"}},
 		{"13 split whose origin already closed: split finished, new spans added on their targets", live,
-			[]Response{withJournal(resp("B"), JournalEntry{Action: ops.Remove, Record: splitRec}), resp("C")},
+			[]protocol.BootstrapAnswer{withRemoves(resp("B"), splitRec), resp("C")},
 			outcome{tasks: []string{"d.2.1 100[,m) Scheduling@B", "d.2.2 100[m,) Scheduling@C"}, ops: []string{"add d.2.1 Running ->B", "add d.2.2 Running ->C"},
 				msgs: []string{"Create d.2.1 ->B e2", "Create d.2.2 ->C e2"}}, []string{"G4-split-finish"}},
 		{"15 merge in flight, target pre-commit, full evidence: merge resumed, no Absent task", live,
-			[]Response{withMerge(resp("B", disp("d1", left, ops.WaitingMerge), disp("d2", right, ops.WaitingMerge), disp("dm", full, ops.MergeReady)), mergeRec), resp("C")},
+			[]protocol.BootstrapAnswer{withMerge(resp("B", disp("d1", left, ops.WaitingMerge), disp("d2", right, ops.WaitingMerge), disp("dm", full, ops.MergeReady)), mergeRec), resp("C")},
 			outcome{tasks: []string{"d1 100[,m) Scheduling@B", "d2 100[m,) Scheduling@B", "dm 100[,) Scheduling@B"},
 				ops:  []string{"occupy d1 Holding", "occupy d2 Holding", "merge dm Running [d1 d2]"},
 				msgs: []string{"Merge dm ->B e2"}}, []string{"3.4-merge-resume"}},
 		{"16 merge committed, sources still present: merge resumed", live,
-			[]Response{withMerge(resp("B", disp("d1", left, ops.WaitingMerge), disp("d2", right, ops.WaitingMerge), disp("dm", full, ops.Initializing)), mergeRec)},
+			[]protocol.BootstrapAnswer{withMerge(resp("B", disp("d1", left, ops.WaitingMerge), disp("d2", right, ops.WaitingMerge), disp("dm", full, ops.Initializing)), mergeRec)},
 			outcome{tasks: []string{"d1 100[,m) Scheduling@B", "d2 100[m,) Scheduling@B", "dm 100[,) Scheduling@B"},
 				ops:  []string{"occupy d1 Holding", "occupy d2 Holding", "merge dm Running [d1 d2]"},
 				msgs: []string{"Merge dm ->B e2"}}, []string{"3.4-merge-resume"}},
 		{"16 variant, sources already swept: merged kept, no operator", live,
-			[]Response{withMerge(resp("B", disp("dm", full, ops.Initializing)), mergeRec)},
+			[]protocol.BootstrapAnswer{withMerge(resp("B", disp("dm", full, ops.Initializing)), mergeRec)},
 			outcome{tasks: []string{"dm 100[,) Replicating@B"}}, []string{"3.4-merge-committed-partial"}},
 		{"17 merge done, sources lingering: merged kept, sources forgotten", live,
-			[]Response{withMerge(resp("B", removing(disp("d1", left, ops.WaitingMerge)), removing(disp("d2", right, ops.WaitingMerge)), disp("dm", full, ops.Working)), mergeRec)},
+			[]protocol.BootstrapAnswer{withMerge(resp("B", removing(disp("d1", left, ops.WaitingMerge)), removing(disp("d2", right, ops.WaitingMerge)), disp("dm", full, ops.Working)), mergeRec)},
 			outcome{tasks: []string{"dm 100[,) Replicating@B"}}, []string{"3.4-merge-done"}},
 		{"17 variant without journal: merged adopted, closing sources removed without tasks", live,
-			[]Response{resp("B", removing(disp("d1", left, ops.WaitingMerge)), removing(disp("d2", right, ops.WaitingMerge)), disp("dm", full, ops.Working))},
+			[]protocol.BootstrapAnswer{resp("B", removing(disp("d1", left, ops.WaitingMerge)), removing(disp("d2", right, ops.WaitingMerge)), disp("dm", full, ops.Working))},
 			outcome{tasks: []string{"dm 100[,) Replicating@B"}, ops: []string{"remove d1 Running", "remove d2 Running"}, msgs: []string{"Remove d1 ->B e2", "Remove d2 ->B e2"}}, []string{"3.2-adopt"}},
 		{"19 merge aborted before the crash: sources adopted, target cleaned up (G6)", live,
-			[]Response{resp("B", disp("d1", left, ops.Working), disp("d2", right, ops.Working), removing(disp("dm", full, ops.Preparing)))},
+			[]protocol.BootstrapAnswer{resp("B", disp("d1", left, ops.Working), disp("d2", right, ops.Working), removing(disp("dm", full, ops.Preparing)))},
 			outcome{tasks: []string{"d1 100[,m) Replicating@B", "d2 100[m,) Replicating@B"}, ops: []string{"remove dm Running"}, msgs: []string{"Remove dm ->B e2"}}, []string{"G6-abort-precommit-target"}},
 		{"19 journal kept but a source is back to Working: target cleaned up (G6)", live,
-			[]Response{withMerge(resp("B", disp("d1", left, ops.Working), disp("d2", right, ops.WaitingMerge), disp("dm", full, ops.Preparing)), mergeRec)},
+			[]protocol.BootstrapAnswer{withMerge(resp("B", disp("d1", left, ops.Working), disp("d2", right, ops.WaitingMerge), disp("dm", full, ops.Preparing)), mergeRec)},
 			outcome{tasks: []string{"d1 100[,m) Replicating@B", "d2 100[m,) Replicating@B"}, ops: []string{"remove dm Running"}, msgs: []string{"Remove dm ->B e2"}}, []string{"G6-abort-precommit-target"}},
 		{"20 merge request in transit: sources adopted", live,
-			[]Response{resp("B", disp("d1", left, ops.Working), disp("d2", right, ops.Working))},
+			[]protocol.BootstrapAnswer{resp("B", disp("d1", left, ops.Working), disp("d2", right, ops.Working))},
 			outcome{tasks: []string{"d1 100[,m) Replicating@B", "d2 100[m,) Replicating@B"}}, []string{"3.2-adopt"}},
 		{"22 merge on a dropped table: everything removed, nothing Absent", nil,
-			[]Response{withMerge(resp("B", disp("d1", left, ops.WaitingMerge), disp("d2", right, ops.WaitingMerge), disp("dm", full, ops.MergeReady)), mergeRec)},
+			[]protocol.BootstrapAnswer{withMerge(resp("B", disp("d1", left, ops.WaitingMerge), disp("d2", right, ops.WaitingMerge), disp("dm", full, ops.MergeReady)), mergeRec)},
 			outcome{ops: []string{"remove d1 Running", "remove d2 Running", "remove dm Running"}, msgs: []string{"Remove d1 ->B e2", "Remove d2 ->B e2", "Remove dm ->B e2"}}, []string{"C6-dropped-table"}},
 		{"G8 identical spans on two nodes: the Working one wins, the other is removed", live,
-			[]Response{resp("B", disp("x", full, ops.Initializing)), resp("C", disp("y", full, ops.Working))},
+			[]protocol.BootstrapAnswer{resp("B", disp("x", full, ops.Initializing)), resp("C", disp("y", full, ops.Working))},
 			outcome{tasks: []string{"y 100[,) Replicating@C"}, ops: []string{"remove x Running"}, msgs: []string{"Remove x ->B e2"}}, []string{"G8-overlap"}},
 		{"G8 same id on two nodes: one task, a one-shot remove for the other copy", live,
-			[]Response{resp("B", disp("d", full, ops.Working)), resp("C", disp("d", full, ops.Working))},
+			[]protocol.BootstrapAnswer{resp("B", disp("d", full, ops.Working)), resp("C", disp("d", full, ops.Working))},
 			outcome{tasks: []string{"d 100[,) Replicating@B"}, msgs: []string{"Remove d ->C e2"}}, []string{"G8-overlap"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := Recover(Snapshot{Changefeed: cf, Epoch: 2, Tables: tc.tables, Responses: tc.resps})
+			res, err := Recover(protocol.Snapshot{Changefeed: cf, Epoch: 2, Tables: tc.tables, Answers: tc.resps})
 			require.NoError(t, err)
 			require.Empty(t, res.Rejected)
 			require.Equal(t, tc.want, summarize(res))
@@ -201,8 +203,8 @@ func TestFencing(t *testing.T) {
 	other.Changefeed = "other"
 	conflictA, conflictB := resp("E", disp("d4", right, ops.Working)), resp("E", disp("d5", right, ops.Working))
 	bad := resp("F", disp("d6", ops.Span{Table: 100, Start: "z", End: "a"}, ops.Working), disp("d7", right, ops.Working))
-	res, err := Recover(Snapshot{Changefeed: cf, Epoch: 2, Tables: []ops.TableID{100},
-		Responses: []Response{good, good, stale, other, conflictA, conflictB, bad}})
+	res, err := Recover(protocol.Snapshot{Changefeed: cf, Epoch: 2, Tables: []ops.TableID{100},
+		Answers: []protocol.BootstrapAnswer{good, good, stale, other, conflictA, conflictB, bad}})
 	require.NoError(t, err)
 	require.Len(t, res.Rejected, 4)
 	require.ErrorIs(t, res.Rejected[0], ErrStaleEpoch)
@@ -212,7 +214,7 @@ func TestFencing(t *testing.T) {
 	// Nothing the accepted responses carry is lost.
 	require.Equal(t, []string{"d1 100[,m) Replicating@B", "d7 100[m,) Replicating@F"}, summarize(res).tasks)
 
-	_, err = Recover(Snapshot{Epoch: 2})
+	_, err = Recover(protocol.Snapshot{Epoch: 2})
 	require.ErrorIs(t, err, ErrInvalidSnapshot)
 }
 
@@ -221,9 +223,9 @@ func TestJournalRejections(t *testing.T) {
 	wrongCF := moveRec("RemoveOrigin")
 	wrongCF.Changefeed = "other"
 	misplaced := moveRec("RemoveOrigin") // a Remove journaled on the destination
-	res, err := Recover(Snapshot{Changefeed: cf, Epoch: 2, Tables: []ops.TableID{100}, Responses: []Response{
-		withJournal(resp("B", disp("d", full, ops.Working)), JournalEntry{Action: ops.Remove, Record: wrongCF}),
-		withJournal(resp("C"), JournalEntry{Action: ops.Remove, Record: misplaced}),
+	res, err := Recover(protocol.Snapshot{Changefeed: cf, Epoch: 2, Tables: []ops.TableID{100}, Answers: []protocol.BootstrapAnswer{
+		withRemoves(resp("B", disp("d", full, ops.Working)), wrongCF),
+		withRemoves(resp("C"), misplaced),
 	}})
 	require.NoError(t, err)
 	require.Len(t, res.Rejected, 2)
@@ -261,15 +263,15 @@ func TestScanAgreesWithTracking(t *testing.T) {
 func TestBatchAgreesWithOneByOne(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	other := ops.Span{Table: 101}
-	snaps := []Snapshot{bigSnapshot(10_000),
+	snaps := []protocol.Snapshot{testgen.BigSnapshot(10_000),
 		// The same id for spans that do not overlap: the batch that adds it twice is refused
 		// and redone one by one, within a table and across tables, with a cleanup after it.
-		{Changefeed: cf, Epoch: 2, Tables: []ops.TableID{100, 101}, Responses: []Response{
+		{Changefeed: cf, Epoch: 2, Tables: []ops.TableID{100, 101}, Answers: []protocol.BootstrapAnswer{
 			resp("B", disp("d", left, ops.Working), disp("e", other, ops.Working)),
 			resp("C", disp("d", right, ops.Working), removing(disp("f", full, ops.Working))),
 			resp("D", disp("e", full, ops.Working), disp("g", other, ops.Initializing))}},
 		// A refused batch found when an overlapping report needs a cleanup.
-		{Changefeed: cf, Epoch: 2, Tables: []ops.TableID{102}, Responses: []Response{
+		{Changefeed: cf, Epoch: 2, Tables: []ops.TableID{102}, Answers: []protocol.BootstrapAnswer{
 			resp("B", disp("d", ops.Span{Table: 102, End: "a"}, ops.Working)),
 			resp("C", disp("d", ops.Span{Table: 102, Start: "a", End: "m"}, ops.Working)),
 			resp("D", disp("x", ops.Span{Table: 102, Start: "b", End: "m"}, ops.Working))}},
@@ -298,7 +300,7 @@ func TestLastAcceptedSpanSuffices(t *testing.T) {
 	keys := []string{"", "a", "b", "c", "d", "e"}
 	states := []ops.ComponentState{ops.Working, ops.Working, ops.Initializing, ops.WaitingMerge, ops.Preparing}
 	for i := 0; i < 300; i++ {
-		snap := Snapshot{Changefeed: cf, Epoch: 2, Tables: []ops.TableID{1, 2}}
+		snap := protocol.Snapshot{Changefeed: cf, Epoch: 2, Tables: []ops.TableID{1, 2}}
 		for n := 0; n < 3; n++ {
 			r := resp(ops.NodeID("n" + strconv.Itoa(n)))
 			for k := rng.IntN(12); k > 0; k-- {
@@ -309,7 +311,7 @@ func TestLastAcceptedSpanSuffices(t *testing.T) {
 				d := disp(ops.DispatcherID("d"+strconv.Itoa(rng.IntN(20))), ops.Span{Table: ops.TableID(1 + rng.IntN(2)), Start: s, End: e}, states[rng.IntN(len(states))])
 				r.Dispatchers = append(r.Dispatchers, d)
 			}
-			snap.Responses = append(snap.Responses, r)
+			snap.Answers = append(snap.Answers, r)
 		}
 		want, err := Recover(snap)
 		require.NoError(t, err)
@@ -368,20 +370,20 @@ func orderDependence(t *testing.T, n int) string {
 	return ""
 }
 
-func shuffle(rng *rand.Rand, s Snapshot) Snapshot {
+func shuffle(rng *rand.Rand, s protocol.Snapshot) protocol.Snapshot {
 	out := s
-	out.Responses = nil
-	for _, r := range s.Responses {
-		r.Dispatchers = append([]Dispatcher(nil), r.Dispatchers...)
+	out.Answers = nil
+	for _, r := range s.Answers {
+		r.Dispatchers = append([]protocol.Dispatcher(nil), r.Dispatchers...)
 		rng.Shuffle(len(r.Dispatchers), func(i, j int) { r.Dispatchers[i], r.Dispatchers[j] = r.Dispatchers[j], r.Dispatchers[i] })
-		r.Journal = append([]JournalEntry(nil), r.Journal...)
-		rng.Shuffle(len(r.Journal), func(i, j int) { r.Journal[i], r.Journal[j] = r.Journal[j], r.Journal[i] })
-		out.Responses = append(out.Responses, r)
+		r.Removes = append([]ops.Record(nil), r.Removes...)
+		rng.Shuffle(len(r.Removes), func(i, j int) { r.Removes[i], r.Removes[j] = r.Removes[j], r.Removes[i] })
+		out.Answers = append(out.Answers, r)
 	}
-	if len(out.Responses) > 0 {
-		out.Responses = append(out.Responses, out.Responses[rng.IntN(len(out.Responses))])
+	if len(out.Answers) > 0 {
+		out.Answers = append(out.Answers, out.Answers[rng.IntN(len(out.Answers))])
 	}
-	rng.Shuffle(len(out.Responses), func(i, j int) { out.Responses[i], out.Responses[j] = out.Responses[j], out.Responses[i] })
+	rng.Shuffle(len(out.Answers), func(i, j int) { out.Answers[i], out.Answers[j] = out.Answers[j], out.Answers[i] })
 	out.Tables = append([]ops.TableID(nil), s.Tables...)
 	rng.Shuffle(len(out.Tables), func(i, j int) { out.Tables[i], out.Tables[j] = out.Tables[j], out.Tables[i] })
 	return out
@@ -392,8 +394,8 @@ func shuffle(rng *rand.Rand, s Snapshot) Snapshot {
 func TestRepeatedResponseWithEmptyLists(t *testing.T) {
 	a := resp("B", disp("d", full, ops.Working))
 	b := a
-	a.Journal, a.MergeJournal = []JournalEntry{}, []ops.Record{}
-	res, err := Recover(Snapshot{Changefeed: cf, Epoch: 2, Tables: []ops.TableID{100}, Responses: []Response{a, b}})
+	a.Removes, a.Merges = []ops.Record{}, []ops.Record{}
+	res, err := Recover(protocol.Snapshot{Changefeed: cf, Epoch: 2, Tables: []ops.TableID{100}, Answers: []protocol.BootstrapAnswer{a, b}})
 	require.NoError(t, err)
 	require.Empty(t, res.Rejected)
 	require.Equal(t, []string{"d 100[,) Replicating@B"}, summarize(res).tasks)

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	ops "github.com/opfsm/opfsm/operators"
+	"github.com/opfsm/opfsm/protocol"
 )
 
 // TestSortDispatchers: the radix-sorted view orders dispatchers exactly as sorting them by
@@ -30,14 +31,14 @@ func TestSortDispatchers(t *testing.T) {
 	var scratch []idKey
 	for _, n := range []int{0, 1, 2, 63, 64, 65, 500, 3000} {
 		for round := 0; round < 5; round++ {
-			ds := make([]Dispatcher, n)
+			ds := make([]protocol.Dispatcher, n)
 			for i := range ds {
-				ds[i] = Dispatcher{ID: idOf(), Span: ops.Span{Table: ops.TableID(rng.IntN(3)), Start: strconv.Itoa(rng.IntN(3))}, State: ops.ComponentState(rng.IntN(3)), Checkpoint: uint64(rng.IntN(2))}
+				ds[i] = protocol.Dispatcher{ID: idOf(), Span: ops.Span{Table: ops.TableID(rng.IntN(3)), Start: strconv.Itoa(rng.IntN(3))}, State: ops.ComponentState(rng.IntN(3)), Checkpoint: uint64(rng.IntN(2))}
 			}
 			want := slices.Clone(ds)
-			slices.SortFunc(want, func(a, b Dispatcher) int { return dispatcherCmp(&a, &b) })
+			slices.SortFunc(want, func(a, b protocol.Dispatcher) int { return dispatcherCmp(&a, &b) })
 			v := sortDispatchers(ds, &scratch)
-			got := make([]Dispatcher, n)
+			got := make([]protocol.Dispatcher, n)
 			for k, i := range v.perm {
 				got[k] = ds[i]
 				require.Equal(t, ds[i].ID.Prefix(), v.prefix[k])
@@ -50,19 +51,19 @@ func TestSortDispatchers(t *testing.T) {
 // TestLookupLongIDs: journal lookups find dispatchers whose ids share their first eight
 // bytes, and do not find the ones that are not there.
 func TestLookupLongIDs(t *testing.T) {
-	var ds []Dispatcher
+	var ds []protocol.Dispatcher
 	for i := 0; i < 100; i++ {
 		ds = append(ds, disp(ops.DispatcherID("dispatcher-"+strconv.Itoa(i)), ops.Span{Table: ops.TableID(i)}, ops.Working))
 	}
-	rm := func(id string, tb int) JournalEntry {
-		return JournalEntry{Action: ops.Remove, Record: ops.Record{Changefeed: cf, ID: ops.DispatcherID(id), Type: ops.TypeRemove, State: "Running", Epoch: 1, Span: ops.Span{Table: ops.TableID(tb)}, Origin: "B"}}
+	rm := func(id string, tb int) ops.Record {
+		return ops.Record{Changefeed: cf, ID: ops.DispatcherID(id), Type: ops.TypeRemove, State: "Running", Epoch: 1, Span: ops.Span{Table: ops.TableID(tb)}, Origin: "B"}
 	}
 	tables := make([]ops.TableID, 101)
 	for i := range tables {
 		tables[i] = ops.TableID(i)
 	}
-	res, err := Recover(Snapshot{Changefeed: cf, Epoch: 2, Tables: tables, Responses: []Response{
-		withJournal(resp("B", ds...), rm("dispatcher-57", 57), rm("dispatcher-570", 100)),
+	res, err := Recover(protocol.Snapshot{Changefeed: cf, Epoch: 2, Tables: tables, Answers: []protocol.BootstrapAnswer{
+		withRemoves(resp("B", ds...), rm("dispatcher-57", 57), rm("dispatcher-570", 100)),
 	}})
 	require.NoError(t, err)
 	require.Empty(t, res.Rejected)

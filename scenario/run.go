@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	ops "github.com/opfsm/opfsm/operators"
+	"github.com/opfsm/opfsm/protocol"
 	"github.com/opfsm/opfsm/sim"
 )
 
@@ -190,7 +191,7 @@ func (r *runner) monitor(a sim.Action) error {
 		switch st.Kind {
 		case "dispatcher":
 			for _, n := range r.s.Nodes {
-				if _, ok := r.c.Manager(n).Dispatcher(st.ID); ok && r.c.Alive(n) {
+				if _, ok := r.c.Node(n).Dispatcher(st.ID); ok && r.c.Alive(n) {
 					r.rep.Violation = fmt.Sprintf("step %d (%s): never dispatcher %s (line %d): it exists on %s", len(r.rep.Trace), a, st.ID, st.Line, n)
 					return &stopped{}
 				}
@@ -235,7 +236,7 @@ func (r *runner) allowed(a sim.Action) bool {
 		case "create":
 			if a.Name == "DMDeliver" {
 				reqs := r.c.Network().Requests(sim.Stream{Node: a.Node, Epoch: a.Epoch})
-				if len(reqs) > 0 && reqs[0].Kind == sim.CreateRequest {
+				if len(reqs) > 0 && reqs[0].Kind == protocol.Create {
 					return false
 				}
 			}
@@ -403,7 +404,7 @@ func (r *runner) check(e Expect) string {
 		if !r.c.Alive(n) {
 			continue
 		}
-		for _, d := range r.c.Manager(n).Dispatchers() {
+		for _, d := range r.c.Node(n).Dispatchers() {
 			if d.Span.Table == e.Table {
 				disps = append(disps, fmt.Sprintf("%s %s on %s", d.ID, spanText(d.Span), n))
 			}
@@ -461,7 +462,7 @@ func (r *runner) final() []string {
 			out = append(out, fmt.Sprintf("%s: dead", n))
 			continue
 		}
-		for _, d := range r.c.Manager(n).Dispatchers() {
+		for _, d := range r.c.Node(n).Dispatchers() {
 			st := d.State.String()
 			if d.Removing {
 				st += ", removing"

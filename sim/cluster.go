@@ -1,19 +1,26 @@
 package sim
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 
+	"github.com/opfsm/opfsm/internal/seeded"
+	"github.com/opfsm/opfsm/maintainer"
+	"github.com/opfsm/opfsm/node"
 	ops "github.com/opfsm/opfsm/operators"
-	"github.com/opfsm/opfsm/recovery"
+	"github.com/opfsm/opfsm/protocol"
 )
 
-// ErrBadConfig: a cluster configuration that names no node, an unknown node, or tasks that
-// overlap.
-var ErrBadConfig = errors.New("bad cluster config")
+// Errors of the simulator; callers test them with errors.Is.
+var (
+	// ErrBadConfig: a cluster configuration that names no node, an unknown node, or tasks
+	// that overlap.
+	ErrBadConfig = errors.New("bad cluster config")
+	// ErrNotEnabled: an action whose precondition does not hold.
+	ErrNotEnabled = errors.New("action not enabled")
+)
 
 // Limits bound the faults and scheduler operations of a run, like the spec's constants.
 type Limits struct {
@@ -42,25 +49,25 @@ type Config struct {
 	SplitKeys []string
 }
 
-// Cluster is a simulated changefeed: a dispatcher manager per node, the network, and a
-// maintainer that is the library itself (operators.Controller while running,
-// recovery.Recover after a crash). Enabled lists what can happen next; Apply makes one of
-// those things happen, deterministically.
+// Cluster is a simulated changefeed: the library's own node core (package node) on every
+// node, the network, and the library's maintainer driver (package maintainer). Enabled
+// lists what can happen next; Apply makes one of those things happen, deterministically.
+// The cluster adds only what a real deployment has outside the library: the network, its
+// faults, crashes, and the scheduler's choices.
 type Cluster struct {
-	cfg      Config
-	managers map[ops.NodeID]*Manager
-	alive    map[ops.NodeID]bool
-	net      *Network
-	epoch    ops.Epoch
-	booting  bool
-	ctrl     *ops.Controller
-	resp     map[ops.NodeID]recovery.Response
-	tables   []ops.TableID
-	loss     int
-	dup      int
-	crash    int
-	opsLeft  int
-	late     []Action // DDL the next maintainer replays after recovery
+	cfg     Config
+	nodes   map[ops.NodeID]*node.Node
+	alive   map[ops.NodeID]bool
+	net     *Network
+	m       *maintainer.Maintainer
+	tables  []ops.TableID
+	loss    int
+	dup     int
+	crash   int
+	opsLeft int
+	// late is the DDL the running maintainer processed whose commit comes after the next
+	// maintainer's start checkpoint: the next one replays it.
+	late []Action
 	// dropped records the epoch of the maintainer that dropped each table.
 	dropped map[ops.TableID]ops.Epoch
 }
@@ -70,48 +77,51 @@ func NewCluster(cfg Config) (*Cluster, error) {
 	if len(cfg.Nodes) == 0 || cfg.Changefeed == "" {
 		return nil, fmt.Errorf("sim: %w: need a changefeed and at least one node", ErrBadConfig)
 	}
-	c := &Cluster{cfg: cfg, managers: map[ops.NodeID]*Manager{}, alive: map[ops.NodeID]bool{}, net: NewNetwork(),
-		epoch: 1, resp: map[ops.NodeID]recovery.Response{}, tables: slices.Clone(cfg.Tables), opsLeft: cfg.Limits.MaxOps}
+	c := &Cluster{cfg: cfg, nodes: map[ops.NodeID]*node.Node{}, alive: map[ops.NodeID]bool{}, net: NewNetwork(),
+		tables: slices.Clone(cfg.Tables), opsLeft: cfg.Limits.MaxOps}
 	slices.Sort(c.tables)
 	for _, n := range cfg.Nodes {
-		m := NewManager(n, cfg.Changefeed, 1)
-		m.Bugs = cfg.Bugs
-		c.managers[n], c.alive[n] = m, true
+		nd, err := node.New(node.Config{Node: n, Changefeed: cfg.Changefeed, Owner: 1})
+		if err != nil {
+			return nil, fmt.Errorf("sim: %w: %w", ErrBadConfig, err)
+		}
+		seeded.SetNodeBugs(nd, seeded.NodeBugs(cfg.Bugs))
+		c.nodes[n], c.alive[n] = nd, true
 	}
-	c.ctrl = ops.NewController(ops.Config{Changefeed: cfg.Changefeed, Epoch: 1})
 	for _, t := range cfg.Tasks {
-		m, ok := c.managers[t.Node]
+		nd, ok := c.nodes[t.Node]
 		if !ok {
 			return nil, fmt.Errorf("sim: %w: task %s on unknown node %q", ErrBadConfig, t.ID, t.Node)
 		}
-		t.Sched = ops.Replicating
-		if err := c.ctrl.AddTask(t); err != nil {
+		if err := nd.Preload(protocol.Dispatcher{ID: t.ID, Span: t.Span, State: ops.Working}); err != nil {
 			return nil, fmt.Errorf("sim: %w: %w", ErrBadConfig, err)
 		}
-		m.Place(t.ID, t.Span)
 	}
+	m, err := maintainer.NewWithTasks(maintainer.Config{Changefeed: cfg.Changefeed, Epoch: 1, Nodes: cfg.Nodes, Tables: c.tables}, cfg.Tasks)
+	if err != nil {
+		return nil, fmt.Errorf("sim: %w: %w", ErrBadConfig, err)
+	}
+	c.m = m
 	if err := c.Check(); err != nil {
 		return nil, fmt.Errorf("sim: %w: initial placement: %w", ErrBadConfig, err)
 	}
 	return c, nil
 }
 
-// Epoch is the maintainer's epoch; Booting reports whether it waits for bootstrap answers.
-func (c *Cluster) Epoch() ops.Epoch { return c.epoch }
+// Epoch is the maintainer's epoch.
+func (c *Cluster) Epoch() ops.Epoch { return c.m.Epoch() }
 
 // Booting reports whether the maintainer is bootstrapping (no controller yet).
-func (c *Cluster) Booting() bool { return c.booting }
+func (c *Cluster) Booting() bool { return c.m.Booting() }
+
+// Maintainer is the current maintainer.
+func (c *Cluster) Maintainer() *maintainer.Maintainer { return c.m }
 
 // Controller is the running maintainer's controller (nil while booting).
-func (c *Cluster) Controller() *ops.Controller {
-	if c.booting {
-		return nil
-	}
-	return c.ctrl
-}
+func (c *Cluster) Controller() *ops.Controller { return c.m.Controller() }
 
-// Manager returns node n's dispatcher manager.
-func (c *Cluster) Manager(n ops.NodeID) *Manager { return c.managers[n] }
+// Node returns node n's dispatcher manager core.
+func (c *Cluster) Node(n ops.NodeID) *node.Node { return c.nodes[n] }
 
 // Nodes lists the cluster's nodes, dead or alive, as configured.
 func (c *Cluster) Nodes() []ops.NodeID { return slices.Clone(c.cfg.Nodes) }
@@ -136,10 +146,10 @@ func (c *Cluster) liveNodes() []ops.NodeID {
 	return out
 }
 
-func (c *Cluster) liveManagers() []*Manager {
-	var out []*Manager
+func (c *Cluster) liveCores() []*node.Node {
+	var out []*node.Node
 	for _, n := range c.liveNodes() {
-		out = append(out, c.managers[n])
+		out = append(out, c.nodes[n])
 	}
 	return out
 }
@@ -239,18 +249,18 @@ func (c *Cluster) Enabled() []Action {
 		}
 		if c.loss < lim.MaxLoss {
 			for i, r := range c.net.Requests(s) {
-				if r.Kind != BootstrapRequest {
+				if r.Kind != protocol.Bootstrap {
 					out = append(out, Action{Name: "Lose", Node: s.Node, Epoch: s.Epoch, Index: i})
 				}
 			}
 		}
 	}
-	for _, m := range c.liveManagers() {
-		for _, a := range m.Enabled() {
-			out = append(out, Action{Name: a.Name, Node: m.Node, ID: a.ID})
+	for _, n := range c.liveNodes() {
+		for _, a := range c.nodes[n].Enabled() {
+			out = append(out, Action{Name: a.Kind.String(), Node: n, ID: a.ID})
 		}
 	}
-	if c.epoch < lim.MaxEpoch {
+	if c.Epoch() < lim.MaxEpoch {
 		out = append(out, Action{Name: "MaintainerCrash"})
 	}
 	live := c.liveNodes()
@@ -259,8 +269,8 @@ func (c *Cluster) Enabled() []Action {
 			out = append(out, Action{Name: "NodeCrash", Node: n})
 		}
 	}
-	if c.booting {
-		if c.allAnswered() {
+	if c.m.Booting() {
+		if len(c.m.Waiting()) == 0 {
 			out = append(out, Action{Name: "Recover"})
 		}
 		return out
@@ -270,9 +280,9 @@ func (c *Cluster) Enabled() []Action {
 			out = append(out, Action{Name: "MaintainerStatus", Node: n})
 		}
 	}
-	for _, msg := range c.ctrl.Pending() {
-		if c.alive[msg.To] && !c.net.InFlight(Stream{msg.To, c.epoch}, c.request(msg)) {
-			out = append(out, Action{Name: "Resend", ID: msg.Record.ID})
+	for _, msg := range c.m.Outstanding() {
+		if c.alive[msg.To] && !c.net.InFlight(Stream{msg.To, c.Epoch()}, msg.Request) {
+			out = append(out, Action{Name: "Resend", ID: msg.Request.Record.ID})
 		}
 	}
 	c.schedulerActions(live, &out)
@@ -280,9 +290,10 @@ func (c *Cluster) Enabled() []Action {
 }
 
 func (c *Cluster) schedulerActions(live []ops.NodeID, out *[]Action) {
-	tasks := c.ctrl.Tasks()
+	ctrl := c.m.Controller()
+	tasks := ctrl.Tasks()
 	for _, t := range tasks {
-		if _, busy := c.ctrl.Operator(t.ID); busy {
+		if _, busy := ctrl.Operator(t.ID); busy {
 			continue
 		}
 		if t.Sched == ops.Absent {
@@ -354,10 +365,11 @@ func (c *Cluster) splits(t ops.Task) []Action {
 }
 
 func (c *Cluster) mergeable(a, b ops.Task) bool {
-	_, opA := c.ctrl.Operator(a.ID)
-	_, opB := c.ctrl.Operator(b.ID)
-	_, taken := c.ctrl.Task(mergedID(a.ID, b.ID))
-	_, busy := c.ctrl.Operator(mergedID(a.ID, b.ID))
+	ctrl := c.m.Controller()
+	_, opA := ctrl.Operator(a.ID)
+	_, opB := ctrl.Operator(b.ID)
+	_, taken := ctrl.Task(mergedID(a.ID, b.ID))
+	_, busy := ctrl.Operator(mergedID(a.ID, b.ID))
 	return !opA && !opB && !taken && !busy && a.Sched == ops.Replicating && b.Sched == ops.Replicating &&
 		a.Node == b.Node && a.Span.Adjacent(b.Span)
 }
@@ -396,7 +408,7 @@ func (c *Cluster) createTable(a Action) error {
 	if slices.Contains(c.tables, a.Table) || a.ID == "" || (a.DDL != "" && a.DDL != "late") {
 		return c.notEnabled(a)
 	}
-	if err := c.ctrl.AddTask(ops.Task{ID: a.ID, Span: ops.Span{Table: a.Table}, Sched: ops.Absent}); err != nil {
+	if err := c.m.CreateTable(a.Table, a.ID, 0); err != nil {
 		return fmt.Errorf("sim: %s: %w", a, err)
 	}
 	c.tables = append(c.tables, a.Table)
@@ -410,84 +422,49 @@ func (c *Cluster) createTable(a Action) error {
 // mergedID names the dispatcher a merge of a and b creates, the same in every run.
 func mergedID(a, b ops.DispatcherID) ops.DispatcherID { return a + "+" + b }
 
-func (c *Cluster) allAnswered() bool {
-	for _, n := range c.liveNodes() {
-		if _, ok := c.resp[n]; !ok {
-			return false
-		}
-	}
-	return true
-}
-
-var kinds = map[ops.MessageKind]RequestKind{ops.Create: CreateRequest, ops.Remove: RemoveRequest, ops.Merge: MergeRequest}
-
-func (c *Cluster) request(msg ops.Message) Request {
-	return Request{Epoch: c.epoch, Kind: kinds[msg.Kind], Record: msg.Record}
-}
-
-// send puts a batch of requests on the current maintainer's streams, in span order (the
-// whole span before its parts, then by start key: the spec's order over ids), so the order
-// of a batch does not depend on how the controller happens to list it.
-func (c *Cluster) send(msgs []ops.Message) {
-	msgs = slices.Clone(msgs)
-	slices.SortStableFunc(msgs, func(a, b ops.Message) int { return spanOrder(a.Record.Span, b.Record.Span) })
-	for _, msg := range msgs {
+// flush puts what the maintainer wants sent on its streams (requests to a dead node are
+// gone with its streams).
+func (c *Cluster) flush() {
+	for _, msg := range c.m.Ready() {
 		if c.alive[msg.To] {
-			c.net.Send(Stream{msg.To, c.epoch}, c.request(msg))
+			c.net.Send(Stream{msg.To, c.m.Epoch()}, msg.Request)
 		}
 	}
+	c.m.Advance()
 }
 
-// transition runs fn on the controller and sends the requests it newly wants: an operator
-// sends its request when it starts or changes phase, as the spec's EmitOp does.
-func (c *Cluster) transition(fn func() error) error {
-	before := map[string]bool{}
-	for _, msg := range c.ctrl.Pending() {
-		before[msgKey(msg)] = true
+// drain takes what node n's core produced: its statuses go on n's status stream, a
+// bootstrap answer to the maintainer of its epoch if that one is booting (others are
+// dropped, 25c). The simulator's dispatchers are the core's own view, so effects need no
+// host.
+func (c *Cluster) drain(n ops.NodeID) {
+	nd := c.nodes[n]
+	if !nd.HasReady() {
+		return
 	}
-	if err := fn(); err != nil {
-		return err
-	}
-	var fresh []ops.Message
-	for _, msg := range c.ctrl.Pending() {
-		if !before[msgKey(msg)] {
-			fresh = append(fresh, msg)
+	rd := nd.Ready()
+	for _, rep := range rd.Reports {
+		for _, st := range rep.Statuses {
+			c.net.Report(n, st, rep.Epoch)
 		}
 	}
-	c.send(fresh)
-	return nil
-}
-
-// msgKey identifies a request by what the dispatcher manager acts on: its target, kind,
-// dispatcher and operator type. A change of operator state that keeps these (a move's
-// RemoveOrigin becoming AbortRemoveOrigin when its destination dies) sends nothing new,
-// as in the spec, whose requests do not carry the state.
-func msgKey(m ops.Message) string {
-	return string(m.To) + "|" + m.Kind.String() + "|" + string(m.Record.ID) + "|" + m.Record.Type.String() + "|" + string(m.Record.Dest)
-}
-
-// spanOrder orders spans by table, then start key, the wider span first at equal starts.
-func spanOrder(a, b ops.Span) int {
-	if a.Table != b.Table {
-		return cmp.Compare(a.Table, b.Table)
+	for _, a := range rd.Answers {
+		if c.m.Booting() && a.Epoch == c.m.Epoch() {
+			_ = c.m.StepAnswer(a) // a repeat replaces the pending answer (25c)
+		}
 	}
-	if a.Start != b.Start {
-		return cmp.Compare(a.Start, b.Start)
-	}
-	switch {
-	case a.End == b.End:
-		return 0
-	case a.End == "":
-		return -1
-	case b.End == "":
-		return 1
-	}
-	return -cmp.Compare(a.End, b.End)
+	nd.Advance()
 }
 
 // Apply performs action a. An action that is not enabled returns an error wrapping
 // ErrNotEnabled or ErrNoMessage and changes nothing the caller can observe.
 func (c *Cluster) Apply(a Action) error {
+	err := c.apply(a)
+	c.flush()
+	return err
+}
+
+func (c *Cluster) apply(a Action) error {
 	switch a.Name {
 	case "DMDeliver", "DMDeliverDup":
 		return c.deliver(a)
@@ -507,9 +484,12 @@ func (c *Cluster) Apply(a Action) error {
 	case "NodeCrash":
 		return c.nodeCrash(a)
 	case "Recover":
-		return c.recover(a)
+		if err := c.m.Recover(); err != nil {
+			return fmt.Errorf("sim: %w: %w", ErrNotEnabled, err)
+		}
+		return nil
 	}
-	if c.booting {
+	if c.m.Booting() {
 		return c.notEnabled(a)
 	}
 	switch a.Name {
@@ -518,23 +498,14 @@ func (c *Cluster) Apply(a Action) error {
 		if err != nil {
 			return err
 		}
-		if rep.Epoch != c.epoch {
-			return nil // addressed to another maintainer
-		}
-		return c.transition(func() error {
-			c.send(c.ctrl.HandleStatus(a.Node, rep.Status))
-			return nil
-		})
+		return c.m.StepStatus(protocol.StatusReport{Changefeed: c.cfg.Changefeed, Node: a.Node, Epoch: rep.Epoch, Statuses: []ops.Status{rep.Status}})
 	case "Resend":
-		for _, msg := range c.ctrl.Pending() {
-			if msg.Record.ID == a.ID && c.alive[msg.To] {
-				c.send([]ops.Message{msg})
-				return nil
-			}
+		if !c.m.Resend(a.ID) {
+			return c.notEnabled(a)
 		}
-		return c.notEnabled(a)
+		return nil
 	case "ScheduleAbsent":
-		return c.transition(func() error { return c.ctrl.AddAdd(a.ID, a.Node) })
+		return c.m.Add(a.ID, a.Node)
 	case "CreateTable":
 		return c.createTable(a)
 	}
@@ -544,9 +515,9 @@ func (c *Cluster) Apply(a Action) error {
 	var err error
 	switch a.Name {
 	case "StartMove":
-		err = c.transition(func() error { return c.ctrl.AddMove(a.ID, a.Node) })
+		err = c.m.Move(a.ID, a.Node)
 	case "StartSplit":
-		t, ok := c.ctrl.Task(a.ID)
+		t, ok := c.m.Controller().Task(a.ID)
 		if !ok {
 			return c.notEnabled(a)
 		}
@@ -557,7 +528,7 @@ func (c *Cluster) Apply(a Action) error {
 		if !ok {
 			return c.notEnabled(a)
 		}
-		err = c.transition(func() error { return c.ctrl.AddSplit(a.ID, halves, nil) })
+		err = c.m.Split(a.ID, halves, nil)
 	case "StartMerge":
 		if len(a.IDs) != 2 {
 			return c.notEnabled(a)
@@ -566,9 +537,9 @@ func (c *Cluster) Apply(a Action) error {
 		if merged == "" {
 			merged = mergedID(a.IDs[0], a.IDs[1])
 		}
-		err = c.transition(func() error { return c.ctrl.AddMerge(a.IDs, merged) })
+		err = c.m.Merge(a.IDs, merged)
 	case "StartRemove":
-		err = c.transition(func() error { return c.ctrl.AddRemove(a.ID) })
+		err = c.m.Remove(a.ID)
 	case "DropTable":
 		i := slices.Index(c.tables, a.Table)
 		if i < 0 {
@@ -576,7 +547,7 @@ func (c *Cluster) Apply(a Action) error {
 		}
 		switch a.DDL {
 		case "", "late":
-			err = c.transition(func() error { c.ctrl.HandleTableDropped(a.Table); return nil })
+			c.m.DropTable(a.Table)
 		case "unseen":
 		default:
 			return c.notEnabled(a)
@@ -585,7 +556,7 @@ func (c *Cluster) Apply(a Action) error {
 		if c.dropped == nil {
 			c.dropped = map[ops.TableID]ops.Epoch{}
 		}
-		c.dropped[a.Table] = c.epoch
+		c.dropped[a.Table] = c.Epoch()
 		if a.DDL == "late" {
 			c.late = append(c.late, a)
 		}
@@ -614,86 +585,36 @@ func (c *Cluster) deliver(a Action) error {
 	if dup {
 		c.dup++
 	}
-	m := c.managers[a.Node]
-	sts, resp, err := m.Handle(r)
-	if err != nil {
+	var refused *node.RefusedError
+	if err := c.nodes[a.Node].Step(r); err != nil && !errors.As(err, &refused) {
 		return err
 	}
-	for _, st := range sts {
-		c.net.Report(a.Node, st, m.Owner)
-	}
-	if resp != nil && c.booting && resp.Epoch == c.epoch {
-		c.resp[a.Node] = *resp // a repeat replaces the pending answer (25c)
-	}
+	c.drain(a.Node)
 	return nil
 }
 
 func (c *Cluster) local(a Action) error {
-	m := c.managers[a.Node]
-	if !c.alive[a.Node] || m == nil {
+	nd := c.nodes[a.Node]
+	kind, ok := node.ParseActionKind(a.Name)
+	if !c.alive[a.Node] || nd == nil || !ok {
 		return c.notEnabled(a)
 	}
-	var st ops.Status
-	var err error
-	switch a.Name {
-	case "DMPrepared":
-		err = m.Prepared(a.ID)
-	case "DMCommit":
-		err = m.Commit(a.ID)
-	case "DMAbortMerge":
-		err = m.AbortMerge(a.ID)
-	case "DMJournalCleanup":
-		err = m.JournalCleanup(a.ID)
-	case "DMWorking":
-		st, err = m.Working(a.ID)
-	case "DMSweep":
-		st, err = m.Sweep(a.ID)
+	if err := nd.Apply(node.Action{Kind: kind, ID: a.ID}); err != nil {
+		return fmt.Errorf("sim: %w: %w", ErrNotEnabled, err)
 	}
-	if err == nil && st.ID != "" {
-		c.net.Report(a.Node, st, m.Owner)
-	}
-	return err
-}
-
-// maintainerCrash: the next maintainer takes epoch + 1, starts empty and asks every live
-// node for a bootstrap response on its own streams; statuses to the dead one are gone.
-func (c *Cluster) maintainerCrash(a Action) error {
-	if c.epoch >= c.cfg.Limits.MaxEpoch {
-		return c.notEnabled(a)
-	}
-	c.epoch++
-	c.booting, c.ctrl = true, nil
-	clear(c.resp)
-	c.net.DropStatuses()
-	for _, n := range c.liveNodes() {
-		c.net.Send(Stream{n, c.epoch}, Request{Epoch: c.epoch, Kind: BootstrapRequest, Record: ops.Record{Changefeed: c.cfg.Changefeed}})
-	}
+	c.drain(a.Node)
 	return nil
 }
 
-// nodeCrash: node n dies with its dispatchers, journals and streams; a running maintainer
-// hears of it at once, a booting one stops waiting for its answer.
-func (c *Cluster) nodeCrash(a Action) error {
-	if !c.alive[a.Node] || c.crash >= c.cfg.Limits.MaxCrash || len(c.liveNodes()) < 2 {
+// maintainerCrash: the next maintainer takes epoch + 1, starts empty and asks every live
+// node for a bootstrap answer on its own streams; statuses to the dead one are gone. Its
+// schema snapshot is the one at its start checkpoint: late DDL is not in it, and it
+// replays that DDL after recovery.
+func (c *Cluster) maintainerCrash(a Action) error {
+	if c.Epoch() >= c.cfg.Limits.MaxEpoch {
 		return c.notEnabled(a)
 	}
-	c.crash++
-	c.alive[a.Node] = false
-	c.net.NodeGone(a.Node)
-	if c.booting {
-		delete(c.resp, a.Node)
-		return nil
-	}
-	return c.transition(func() error { c.ctrl.HandleNodeRemoved(a.Node); return nil })
-}
-
-// recover: every live node answered; the library's recovery rebuilds the maintainer and
-// its first requests go out.
-func (c *Cluster) recover(a Action) error {
-	if !c.booting || !c.allAnswered() {
-		return c.notEnabled(a)
-	}
-	// The snapshot is the schema at the new maintainer's start ts: late DDL is not in it.
+	e := c.Epoch() + 1
 	tables := slices.Clone(c.tables)
 	for _, d := range c.late {
 		if d.Name == "DropTable" {
@@ -703,51 +624,51 @@ func (c *Cluster) recover(a Action) error {
 		}
 	}
 	slices.Sort(tables)
-	snap := recovery.Snapshot{Changefeed: c.cfg.Changefeed, Epoch: c.epoch, Tables: tables}
-	for _, n := range c.liveNodes() {
-		snap.Responses = append(snap.Responses, c.resp[n])
-	}
-	res, err := recovery.Recover(snap)
+	m, err := maintainer.New(maintainer.Config{Changefeed: c.cfg.Changefeed, Epoch: e, Nodes: c.liveNodes(), Tables: tables})
 	if err != nil {
-		return fmt.Errorf("sim: recover at epoch %d: %w", c.epoch, err)
+		return err
 	}
-	c.ctrl, c.booting = res.Controller, false
-	c.send(res.Messages)
-	// The table trigger dispatcher replays the DDL committed after the start ts.
-	late := c.late
-	c.late = nil
-	for _, d := range late {
-		err := c.transition(func() error {
-			if d.Name == "DropTable" {
-				c.ctrl.HandleTableDropped(d.Table)
-				return nil
-			}
+	for _, d := range c.late {
+		if d.Name == "DropTable" {
+			m.DropTable(d.Table)
+		} else {
 			// A new task: the old maintainer's dispatcher d.ID, if it was created, is not in
 			// the snapshot's schema and is being cleaned up.
-			id := ops.DispatcherID(fmt.Sprintf("%s-r%d", d.ID, c.epoch))
-			return c.ctrl.AddTask(ops.Task{ID: id, Span: ops.Span{Table: d.Table}, Sched: ops.Absent})
-		})
-		if err != nil {
-			return fmt.Errorf("sim: replay %s after recovery: %w", d, err)
+			_ = m.CreateTable(d.Table, ops.DispatcherID(fmt.Sprintf("%s-r%d", d.ID, e)), 0) // booting: queued
 		}
 	}
+	c.m, c.late = m, nil
+	c.net.DropStatuses()
+	return nil
+}
+
+// nodeCrash: node n dies with its dispatchers, journals and streams; the maintainer hears
+// of it at once (a booting one stops waiting for its answer).
+func (c *Cluster) nodeCrash(a Action) error {
+	if !c.alive[a.Node] || c.crash >= c.cfg.Limits.MaxCrash || len(c.liveNodes()) < 2 {
+		return c.notEnabled(a)
+	}
+	c.crash++
+	c.alive[a.Node] = false
+	c.net.NodeGone(a.Node)
+	c.m.NodeRemoved(a.Node)
 	return nil
 }
 
 // Check runs the invariants that hold in every state: S1 and S11 over the live nodes, and
 // S5 (NodeBinding) over the running maintainer's tasks.
 func (c *Cluster) Check() error {
-	live := c.liveManagers()
+	live := c.liveCores()
 	if err := NoDuplicateActiveDispatcher(live); err != nil {
 		return err
 	}
 	if err := RemoveJournalSound(live); err != nil {
 		return err
 	}
-	if c.booting {
+	if c.m.Booting() {
 		return nil
 	}
-	return NodeBinding(c.ctrl.Tasks())
+	return NodeBinding(c.m.Controller().Tasks())
 }
 
 // NodeBinding (S5): Absent tasks are unbound, Scheduling and Replicating tasks bound.

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	ops "github.com/opfsm/opfsm/operators"
+	"github.com/opfsm/opfsm/protocol"
 )
 
 // Settle runs the cluster with faults and scheduler operations stopped until it has
@@ -67,24 +68,25 @@ func (f *Fair) Next(c *Cluster, allow func(Action) bool) (Action, bool) {
 // Stable: the maintainer runs with no operator and no Absent or Scheduling task, no node
 // has a journal entry, and no create, remove or merge request is in flight.
 func (c *Cluster) Stable() bool {
-	if c.booting {
+	ctrl := c.m.Controller()
+	if ctrl == nil {
 		return false
 	}
-	if _, n := c.ctrl.Len(); n > 0 {
+	if _, n := ctrl.Len(); n > 0 {
 		return false
 	}
-	for _, t := range c.ctrl.Tasks() {
+	for _, t := range ctrl.Tasks() {
 		if t.Sched != ops.Replicating {
 			return false
 		}
 	}
-	for _, m := range c.liveManagers() {
-		if len(m.journal) > 0 || len(m.mergeJ) > 0 {
+	for _, nd := range c.liveCores() {
+		if _, removes, merges := nd.Len(); removes > 0 || merges > 0 {
 			return false
 		}
 	}
 	for _, s := range c.net.Streams() {
-		if c.alive[s.Node] && slices.ContainsFunc(c.net.Requests(s), func(r Request) bool { return r.Kind != BootstrapRequest }) {
+		if c.alive[s.Node] && slices.ContainsFunc(c.net.Requests(s), func(r protocol.Request) bool { return r.Kind != protocol.Bootstrap }) {
 			return false
 		}
 	}
@@ -103,8 +105,8 @@ func (c *Cluster) Converged() error {
 	}
 	owned := map[ops.NodeID]map[ops.DispatcherID]bool{}
 	cover := map[ops.TableID][]ops.Span{}
-	for _, t := range c.ctrl.Tasks() {
-		d, ok := c.managers[t.Node].Dispatcher(t.ID)
+	for _, t := range c.m.Controller().Tasks() {
+		d, ok := c.nodes[t.Node].Dispatcher(t.ID)
 		if !c.alive[t.Node] || !ok || d.State != ops.Working || d.Removing {
 			return fail("task %s is not served on %s", t.ID, t.Node)
 		}
@@ -114,10 +116,10 @@ func (c *Cluster) Converged() error {
 		owned[t.Node][t.ID] = true
 		cover[t.Span.Table] = append(cover[t.Span.Table], t.Span)
 	}
-	for _, m := range c.liveManagers() {
-		for _, d := range m.Dispatchers() {
-			if !owned[m.Node][d.ID] {
-				return fail("dispatcher %s %s on %s has no task", d.ID, d.Span, m.Node)
+	for _, nd := range c.liveCores() {
+		for _, d := range nd.Dispatchers() {
+			if !owned[nd.Name()][d.ID] {
+				return fail("dispatcher %s %s on %s has no task", d.ID, d.Span, nd.Name())
 			}
 		}
 	}

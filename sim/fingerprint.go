@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	ops "github.com/opfsm/opfsm/operators"
-	"github.com/opfsm/opfsm/recovery"
+	"github.com/opfsm/opfsm/protocol"
 )
 
 // Fingerprint is a canonical encoding of the cluster's whole observable state: every node's
@@ -19,8 +19,8 @@ import (
 // encoders to that), strings with their length, so no two states share an encoding.
 func (c *Cluster) Fingerprint() string {
 	w := fpWriter{b: make([]byte, 0, 1024)}
-	w.num(uint64(c.epoch))
-	w.flag(c.booting)
+	w.num(uint64(c.Epoch()))
+	w.flag(c.Booting())
 	w.num(uint64(c.loss))
 	w.num(uint64(c.dup))
 	w.num(uint64(c.crash))
@@ -45,19 +45,20 @@ func (c *Cluster) Fingerprint() string {
 	}
 	streams := c.net.Streams()
 	for _, n := range c.cfg.Nodes {
-		m := c.managers[n]
+		nd := c.nodes[n]
 		w.str(string(n))
-		w.num(uint64(m.Owner))
+		w.num(uint64(nd.Owner()))
 		// A dead node's owner epoch and kept bootstrap answer stay part of the abstract
 		// state (the spec keeps owner[n] and resp[n]), so they tell states apart here too.
 		w.flag(c.alive[n])
 		if c.alive[n] {
-			w.num(uint64(len(m.disp)))
-			for _, id := range sortedKeys(m.disp) {
-				w.dispatcher(*m.disp[id])
+			ds := nd.Dispatchers()
+			w.num(uint64(len(ds)))
+			for _, d := range ds {
+				w.dispatcher(d)
 			}
-			w.records(m.journal)
-			w.records(m.mergeJ)
+			w.records(nd.RemoveJournal())
+			w.records(nd.MergeJournal())
 			for _, s := range streams {
 				if s.Node != n {
 					continue
@@ -76,20 +77,35 @@ func (c *Cluster) Fingerprint() string {
 				w.report(r)
 			}
 		}
-		r, ok := c.resp[n]
+		r, ok := c.m.Answer(n)
 		w.flag(ok)
 		if ok {
-			w.response(r)
+			w.answer(r)
 		}
 	}
-	w.flag(c.booting)
-	if !c.booting {
-		tasks := c.ctrl.Tasks()
+	// The maintainer: its schema and the DDL it will replay, then its registry.
+	tables := c.m.Tables()
+	w.num(uint64(len(tables)))
+	for _, t := range tables {
+		w.num(uint64(t))
+	}
+	late := c.m.Deferred()
+	w.num(uint64(len(late)))
+	for _, d := range late {
+		w.flag(d.Drop)
+		w.num(uint64(d.Table))
+		w.str(string(d.ID))
+		w.num(d.Checkpoint)
+	}
+	ctrl := c.m.Controller()
+	w.flag(ctrl == nil)
+	if ctrl != nil {
+		tasks := ctrl.Tasks()
 		w.num(uint64(len(tasks)))
 		for _, t := range tasks {
 			w.task(t)
 		}
-		recs := c.ctrl.Operators()
+		recs := ctrl.Operators()
 		slices.SortFunc(recs, func(x, y ops.Record) int { return strings.Compare(string(x.ID), string(y.ID)) })
 		w.num(uint64(len(recs)))
 		for _, r := range recs {
@@ -137,11 +153,12 @@ func (w *fpWriter) ids(ids []ops.DispatcherID) {
 	}
 }
 
-func (w *fpWriter) dispatcher(d Dispatcher) {
+func (w *fpWriter) dispatcher(d protocol.Dispatcher) {
 	w.str(string(d.ID))
 	w.span(d.Span)
 	w.num(uint64(d.State))
 	w.flag(d.Removing)
+	w.num(d.Checkpoint)
 }
 
 func (w *fpWriter) record(r ops.Record) {
@@ -166,15 +183,16 @@ func (w *fpWriter) record(r ops.Record) {
 	w.num(r.Checkpoint)
 }
 
-// records writes a journal in id order.
-func (w *fpWriter) records(j map[ops.DispatcherID]ops.Record) {
+// records writes a journal (in id order).
+func (w *fpWriter) records(j []ops.Record) {
 	w.num(uint64(len(j)))
-	for _, id := range sortedKeys(j) {
-		w.record(j[id])
+	for _, r := range j {
+		w.record(r)
 	}
 }
 
-func (w *fpWriter) request(r Request) {
+func (w *fpWriter) request(r protocol.Request) {
+	w.str(string(r.Changefeed))
 	w.num(uint64(r.Epoch))
 	w.num(uint64(r.Kind))
 	w.record(r.Record)
@@ -187,27 +205,16 @@ func (w *fpWriter) report(r Report) {
 	w.num(uint64(r.Epoch))
 }
 
-func (w *fpWriter) response(r recovery.Response) {
+func (w *fpWriter) answer(r protocol.BootstrapAnswer) {
 	w.str(string(r.Node))
 	w.str(string(r.Changefeed))
 	w.num(uint64(r.Epoch))
 	w.num(uint64(len(r.Dispatchers)))
 	for _, d := range r.Dispatchers {
-		w.str(string(d.ID))
-		w.span(d.Span)
-		w.num(uint64(d.State))
-		w.flag(d.Removing)
-		w.num(d.Checkpoint)
+		w.dispatcher(d)
 	}
-	w.num(uint64(len(r.Journal)))
-	for _, e := range r.Journal {
-		w.num(uint64(e.Action))
-		w.record(e.Record)
-	}
-	w.num(uint64(len(r.MergeJournal)))
-	for _, rec := range r.MergeJournal {
-		w.record(rec)
-	}
+	w.records(r.Removes)
+	w.records(r.Merges)
 }
 
 func (w *fpWriter) task(t ops.Task) {

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	ops "github.com/opfsm/opfsm/operators"
-	"github.com/opfsm/opfsm/recovery"
+	"github.com/opfsm/opfsm/protocol"
 )
 
 // TestFingerprintEncodersCoverEveryField: for each value the fingerprint writes, setting
@@ -27,11 +27,11 @@ func TestFingerprintEncodersCoverEveryField(t *testing.T) {
 		zero any
 		enc  func(any) string
 	}{
-		{Dispatcher{}, enc(func(w *fpWriter, v any) { w.dispatcher(v.(Dispatcher)) })},
+		{protocol.Dispatcher{}, enc(func(w *fpWriter, v any) { w.dispatcher(v.(protocol.Dispatcher)) })},
 		{ops.Record{}, enc(func(w *fpWriter, v any) { w.record(v.(ops.Record)) })},
-		{Request{}, enc(func(w *fpWriter, v any) { w.request(v.(Request)) })},
+		{protocol.Request{}, enc(func(w *fpWriter, v any) { w.request(v.(protocol.Request)) })},
 		{Report{}, enc(func(w *fpWriter, v any) { w.report(v.(Report)) })},
-		{recovery.Response{}, enc(func(w *fpWriter, v any) { w.response(v.(recovery.Response)) })},
+		{protocol.BootstrapAnswer{}, enc(func(w *fpWriter, v any) { w.answer(v.(protocol.BootstrapAnswer)) })},
 		{ops.Task{}, enc(func(w *fpWriter, v any) { w.task(v.(ops.Task)) })},
 		{Action{}, enc(func(w *fpWriter, v any) { w.action(v.(Action)) })},
 	} {

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/opfsm/opfsm/node"
 	ops "github.com/opfsm/opfsm/operators"
+	"github.com/opfsm/opfsm/protocol"
 )
 
 // Violation is a broken invariant, named as in spec/failover/Properties.tla.
@@ -18,22 +20,22 @@ func (v *Violation) Error() string { return "sim: " + v.Property + " violated: "
 
 // active reports whether a dispatcher serves its span (S1's Active): Initializing or Working
 // and not being removed.
-func active(d Dispatcher) bool {
+func active(d protocol.Dispatcher) bool {
 	return (d.State == ops.Initializing || d.State == ops.Working) && !d.Removing
 }
 
 // NoDuplicateActiveDispatcher (S1): no key is served by two active dispatchers on the live
 // nodes ms (ordered by node for a deterministic report).
-func NoDuplicateActiveDispatcher(ms []*Manager) error {
+func NoDuplicateActiveDispatcher(ns []*node.Node) error {
 	type placed struct {
 		node ops.NodeID
-		d    Dispatcher
+		d    protocol.Dispatcher
 	}
 	var act []placed
-	for _, m := range ms {
-		for _, d := range m.Dispatchers() {
+	for _, nd := range ns {
+		for _, d := range nd.Dispatchers() {
 			if active(d) {
-				act = append(act, placed{m.Node, d})
+				act = append(act, placed{nd.Name(), d})
 			}
 		}
 	}
@@ -63,11 +65,11 @@ func NoDuplicateActiveDispatcher(ms []*Manager) error {
 
 // RemoveJournalSound (S11, Remove half): every journaled Remove names a dispatcher its node
 // has.
-func RemoveJournalSound(ms []*Manager) error {
-	for _, m := range ms {
-		for _, id := range sortedKeys(m.journal) {
-			if _, ok := m.disp[id]; !ok {
-				return &Violation{Property: "RemoveJournalSound", Detail: fmt.Sprintf("%s journals a Remove of %s, which it does not have", m.Node, id)}
+func RemoveJournalSound(ns []*node.Node) error {
+	for _, nd := range ns {
+		for _, r := range nd.RemoveJournal() {
+			if _, ok := nd.Dispatcher(r.ID); !ok {
+				return &Violation{Property: "RemoveJournalSound", Detail: fmt.Sprintf("%s journals a Remove of %s, which it does not have", nd.Name(), r.ID)}
 			}
 		}
 	}

@@ -5,46 +5,82 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/opfsm/opfsm/internal/seeded"
+	"github.com/opfsm/opfsm/node"
 	ops "github.com/opfsm/opfsm/operators"
+	"github.com/opfsm/opfsm/protocol"
 )
 
+const cf = ops.ChangefeedID("cf")
+
+var (
+	spanA = ops.Span{Table: 100, Start: "", End: "m"}
+	spanB = ops.Span{Table: 100, Start: "m", End: ""}
+	spanM = ops.Span{Table: 100, Start: "", End: ""}
+)
+
+// core is node n obeying epoch 1 with the given Working dispatchers.
+func core(t *testing.T, n ops.NodeID, ds ...protocol.Dispatcher) *node.Node {
+	t.Helper()
+	nd, err := node.New(node.Config{Node: n, Changefeed: cf, Owner: 1})
+	require.NoError(t, err)
+	require.NoError(t, nd.Preload(ds...))
+	return nd
+}
+
+// halves is node B with "a" and "b" Working.
+func halves(t *testing.T) *node.Node {
+	return core(t, "B", protocol.Dispatcher{ID: "a", Span: spanA, State: ops.Working}, protocol.Dispatcher{ID: "b", Span: spanB, State: ops.Working})
+}
+
+func step(t *testing.T, nd *node.Node, kind protocol.Kind, rec ops.Record) {
+	t.Helper()
+	rec.Changefeed, rec.Epoch = cf, 1
+	require.NoError(t, nd.Step(protocol.Request{Changefeed: cf, Epoch: 1, Kind: kind, Record: rec}))
+}
+
+func mergeRec() ops.Record {
+	return ops.Record{ID: "m", Type: ops.TypeMerge, State: "Running", Span: spanM, Origin: "B", Sources: []ops.DispatcherID{"a", "b"}}
+}
+
+func removeRec(id ops.DispatcherID) ops.Record {
+	return ops.Record{ID: id, Type: ops.TypeRemove, State: "Running", Origin: "B"}
+}
+
 func TestNoDuplicateActiveDispatcher(t *testing.T) {
-	b := halves()
-	c := NewManager("C", cf, 1)
-	require.NoError(t, NoDuplicateActiveDispatcher([]*Manager{b, c}))
+	b, c := halves(t), core(t, "C")
+	require.NoError(t, NoDuplicateActiveDispatcher([]*node.Node{b, c}))
 
 	// A merge in progress is fine: the target is not active before its commit point, and
 	// the sources are not active after it.
-	handle(t, b, Request{Epoch: 1, Kind: MergeRequest, Record: mergeRec()})
+	step(t, b, protocol.Merge, mergeRec())
 	require.NoError(t, b.Prepared("m"))
-	require.NoError(t, NoDuplicateActiveDispatcher([]*Manager{b, c}))
-	require.NoError(t, b.Commit("m"))
-	require.NoError(t, NoDuplicateActiveDispatcher([]*Manager{b, c}))
+	require.NoError(t, NoDuplicateActiveDispatcher([]*node.Node{b, c}))
+	require.NoError(t, b.CommitMerge("m"))
+	require.NoError(t, NoDuplicateActiveDispatcher([]*node.Node{b, c}))
 
 	// The seeded shape of every S1 bug: a second active copy of a key elsewhere.
-	handle(t, c, Request{Epoch: 1, Kind: CreateRequest, Record: ops.Record{ID: "b2", Span: ops.Span{Table: 100, Start: "x", End: ""}}})
-	err := NoDuplicateActiveDispatcher([]*Manager{b, c})
+	step(t, c, protocol.Create, ops.Record{ID: "b2", Type: ops.TypeAdd, State: "Running", Span: ops.Span{Table: 100, Start: "x", End: ""}, Dest: "C"})
+	err := NoDuplicateActiveDispatcher([]*node.Node{b, c})
 	var v *Violation
 	require.ErrorAs(t, err, &v)
 	require.Equal(t, "NoDuplicateActiveDispatcher", v.Property)
 	require.Contains(t, v.Detail, "b2")
 
 	// Another table's identical keys do not overlap.
-	d := NewManager("D", cf, 1)
-	d.Place("t2", ops.Span{Table: 200})
-	require.NoError(t, NoDuplicateActiveDispatcher([]*Manager{halves(), d}))
+	d := core(t, "D", protocol.Dispatcher{ID: "t2", Span: ops.Span{Table: 200}, State: ops.Working})
+	require.NoError(t, NoDuplicateActiveDispatcher([]*node.Node{halves(t), d}))
 }
 
 func TestRemoveJournalSound(t *testing.T) {
 	for _, bug := range []bool{false, true} {
-		m := halves()
-		m.Bugs.JournalMissingRemove = bug
-		handle(t, m, Request{Epoch: 1, Kind: RemoveRequest, Record: ops.Record{ID: "a", Type: ops.TypeRemove}})
-		_, err := m.Sweep("a")
-		require.NoError(t, err)
+		m := halves(t)
+		seeded.SetNodeBugs(m, seeded.NodeBugs{JournalMissingRemove: bug})
+		step(t, m, protocol.Remove, removeRec("a"))
+		require.NoError(t, m.Closed("a", 0))
 		// A resent Remove reaches the node after the sweep.
-		handle(t, m, Request{Epoch: 1, Kind: RemoveRequest, Record: ops.Record{ID: "a", Type: ops.TypeRemove}})
-		err = RemoveJournalSound([]*Manager{m})
+		step(t, m, protocol.Remove, removeRec("a"))
+		err := RemoveJournalSound([]*node.Node{m})
 		if !bug {
 			require.NoError(t, err)
 			continue

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	ops "github.com/opfsm/opfsm/operators"
+	"github.com/opfsm/opfsm/protocol"
 )
 
 // ErrNoMessage: a delivery or loss names a stream position that holds no message.
@@ -30,33 +31,33 @@ type Report struct {
 // node) and one ordered status stream per node. Reordering comes only from the independent
 // streams of different epochs; loss and duplication are faults the simulator injects.
 type Network struct {
-	req map[Stream][]Request
+	req map[Stream][]protocol.Request
 	stq map[ops.NodeID][]Report
 }
 
 // NewNetwork returns an empty network.
 func NewNetwork() *Network {
-	return &Network{req: map[Stream][]Request{}, stq: map[ops.NodeID][]Report{}}
+	return &Network{req: map[Stream][]protocol.Request{}, stq: map[ops.NodeID][]Report{}}
 }
 
 // Send appends r to stream s.
-func (nw *Network) Send(s Stream, r Request) { nw.req[s] = append(nw.req[s], r) }
+func (nw *Network) Send(s Stream, r protocol.Request) { nw.req[s] = append(nw.req[s], r) }
 
 // InFlight reports whether r is queued on stream s (operators resend only when it is not).
-func (nw *Network) InFlight(s Stream, r Request) bool {
-	return slices.ContainsFunc(nw.req[s], func(q Request) bool { return sameRequest(q, r) })
+func (nw *Network) InFlight(s Stream, r protocol.Request) bool {
+	return slices.ContainsFunc(nw.req[s], func(q protocol.Request) bool { return sameRequest(q, r) })
 }
 
 // sameRequest: the same request as far as the dispatcher manager acts on it (kind,
 // dispatcher, operator type, destination); the operator's state in the record does not
 // make a request new (a move's RemoveOrigin and AbortRemoveOrigin send the same Remove).
-func sameRequest(a, b Request) bool {
+func sameRequest(a, b protocol.Request) bool {
 	return a.Epoch == b.Epoch && a.Kind == b.Kind && a.Record.ID == b.Record.ID &&
 		a.Record.Type == b.Record.Type && a.Record.Dest == b.Record.Dest
 }
 
 // Requests returns a copy of stream s.
-func (nw *Network) Requests(s Stream) []Request { return slices.Clone(nw.req[s]) }
+func (nw *Network) Requests(s Stream) []protocol.Request { return slices.Clone(nw.req[s]) }
 
 // Streams lists the non-empty request streams, by node then epoch.
 func (nw *Network) Streams() []Stream {
@@ -77,10 +78,10 @@ func (nw *Network) Streams() []Stream {
 
 // Deliver takes the head of stream s (DMDeliver); with dup the head stays queued, so it
 // will be delivered again (DMDeliverDup).
-func (nw *Network) Deliver(s Stream, dup bool) (Request, error) {
+func (nw *Network) Deliver(s Stream, dup bool) (protocol.Request, error) {
 	q := nw.req[s]
 	if len(q) == 0 {
-		return Request{}, fmt.Errorf("sim: deliver on %s/%d: %w", s.Node, s.Epoch, ErrNoMessage)
+		return protocol.Request{}, fmt.Errorf("sim: deliver on %s/%d: %w", s.Node, s.Epoch, ErrNoMessage)
 	}
 	if !dup {
 		nw.req[s] = q[1:]
@@ -92,7 +93,7 @@ func (nw *Network) Deliver(s Stream, dup bool) (Request, error) {
 // the maintainer until answered, so they are not lost.
 func (nw *Network) Lose(s Stream, i int) error {
 	q := nw.req[s]
-	if i < 0 || i >= len(q) || q[i].Kind == BootstrapRequest {
+	if i < 0 || i >= len(q) || q[i].Kind == protocol.Bootstrap {
 		return fmt.Errorf("sim: lose %d on %s/%d: %w", i, s.Node, s.Epoch, ErrNoMessage)
 	}
 	nw.req[s] = slices.Delete(slices.Clone(q), i, i+1)

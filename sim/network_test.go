@@ -6,33 +6,34 @@ import (
 	"github.com/stretchr/testify/require"
 
 	ops "github.com/opfsm/opfsm/operators"
+	"github.com/opfsm/opfsm/protocol"
 )
 
-func req(e ops.Epoch, k RequestKind, id ops.DispatcherID) Request {
-	return Request{Epoch: e, Kind: k, Record: ops.Record{ID: id}}
+func req(e ops.Epoch, k protocol.Kind, id ops.DispatcherID) protocol.Request {
+	return protocol.Request{Epoch: e, Kind: k, Record: ops.Record{ID: id}}
 }
 
 func TestNetworkStreams(t *testing.T) {
 	nw := NewNetwork()
 	b1, b2, a1 := Stream{"B", 1}, Stream{"B", 2}, Stream{"A", 1}
-	nw.Send(b1, req(1, CreateRequest, "d"))
-	nw.Send(b1, req(1, RemoveRequest, "d"))
-	nw.Send(b2, req(2, BootstrapRequest, ""))
-	nw.Send(a1, req(1, MergeRequest, "m"))
+	nw.Send(b1, req(1, protocol.Create, "d"))
+	nw.Send(b1, req(1, protocol.Remove, "d"))
+	nw.Send(b2, req(2, protocol.Bootstrap, ""))
+	nw.Send(a1, req(1, protocol.Merge, "m"))
 	require.Equal(t, []Stream{a1, b1, b2}, nw.Streams(), "sorted by node, then epoch")
-	require.True(t, nw.InFlight(b1, req(1, RemoveRequest, "d")))
-	require.False(t, nw.InFlight(b2, req(1, RemoveRequest, "d")))
+	require.True(t, nw.InFlight(b1, req(1, protocol.Remove, "d")))
+	require.False(t, nw.InFlight(b2, req(1, protocol.Remove, "d")))
 
 	// Order within a stream is kept; a duplicate delivery leaves the head queued.
 	r, err := nw.Deliver(b1, true)
 	require.NoError(t, err)
-	require.Equal(t, CreateRequest, r.Kind)
+	require.Equal(t, protocol.Create, r.Kind)
 	r, err = nw.Deliver(b1, false)
 	require.NoError(t, err)
-	require.Equal(t, CreateRequest, r.Kind)
+	require.Equal(t, protocol.Create, r.Kind)
 	r, err = nw.Deliver(b1, false)
 	require.NoError(t, err)
-	require.Equal(t, RemoveRequest, r.Kind)
+	require.Equal(t, protocol.Remove, r.Kind)
 	_, err = nw.Deliver(b1, false)
 	require.ErrorIs(t, err, ErrNoMessage)
 

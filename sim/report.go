@@ -9,6 +9,22 @@ import (
 	ops "github.com/opfsm/opfsm/operators"
 )
 
+// Bugs are the seeded bugs of the dispatcher manager, named as in spec/README.md; the zero
+// value is the correct design. The simulator switches them on in the node cores it runs
+// (package node carries them behind an unexported switch).
+type Bugs struct {
+	// MergeJournalLost: bootstrap answers omit the merge journal (TiCDC 4763).
+	MergeJournalLost bool
+	// NoEpochFence: requests of any epoch are applied.
+	NoEpochFence bool
+	// BootstrapNoFence: a stale bootstrap takes the node over.
+	BootstrapNoFence bool
+	// SweepSkipsPreCommit: closed Preparing/MergeReady dispatchers are never swept (G6).
+	SweepSkipsPreCommit bool
+	// JournalMissingRemove: a Remove for a missing dispatcher is journaled anyway.
+	JournalMissingRemove bool
+}
+
 // ErrUnknownBug: a seeded-bug name the simulator does not have.
 var ErrUnknownBug = errors.New("unknown seeded bug")
 

@@ -1,0 +1,209 @@
+package maintainer
+
+import (
+	"fmt"
+	"slices"
+
+	"go.uber.org/zap"
+
+	ops "github.com/opfsm/opfsm/operators"
+	"github.com/opfsm/opfsm/protocol"
+	"github.com/opfsm/opfsm/recovery"
+)
+
+// StepAnswer takes node a.Node's bootstrap answer. An answer of another changefeed
+// (ErrWrongChangefeed) or epoch (ErrStaleEpoch), from a node that is not live
+// (ErrUnknownNode) or invalid (*fsm.DecodeError) is refused and changes nothing; a repeat
+// replaces the node's earlier answer. Recovery runs in Recover (or the next Tick) once
+// every live node answered. A running maintainer takes the answer of a node that joined
+// (NodeAdded) and places tasks on it from then on.
+func (m *Maintainer) StepAnswer(a protocol.BootstrapAnswer) error {
+	switch {
+	case a.Changefeed != m.cfg.Changefeed:
+		return fmt.Errorf("maintainer: answer of node %s: %w: %q", a.Node, ErrWrongChangefeed, a.Changefeed)
+	case a.Epoch != m.cfg.Epoch:
+		return fmt.Errorf("maintainer: answer of node %s: %w: %d (this maintainer is %d)", a.Node, ErrStaleEpoch, a.Epoch, m.cfg.Epoch)
+	case !m.live[a.Node]:
+		return fmt.Errorf("maintainer: answer of node %s: %w", a.Node, ErrUnknownNode)
+	}
+	if err := a.Validate(); err != nil {
+		return fmt.Errorf("maintainer: answer of node %s: %w", a.Node, err)
+	}
+	if !m.booting {
+		if !m.joined[a.Node] {
+			m.joined[a.Node] = true
+			m.placing = true
+		}
+		return nil
+	}
+	m.answers[a.Node] = a
+	delete(m.asked, a.Node)
+	return nil
+}
+
+// Recover rebuilds the maintainer from the answers once every live node has answered
+// (ErrAwaitingAnswers before; ErrNotBooting after recovery). The first requests of every
+// restored operator and one-shot cleanups go to the outbox, then the DDL that arrived
+// while booting is replayed and the statuses that arrived are applied, in order.
+func (m *Maintainer) Recover() error {
+	if !m.booting {
+		return fmt.Errorf("maintainer: recover: %w", ErrNotBooting)
+	}
+	if w := m.Waiting(); len(w) > 0 {
+		return fmt.Errorf("maintainer: recover: %w: %v", ErrAwaitingAnswers, w)
+	}
+	snap := protocol.Snapshot{Changefeed: m.cfg.Changefeed, Epoch: m.cfg.Epoch, Checkpoint: m.cfg.Checkpoint, Tables: m.Tables()}
+	for _, n := range m.liveNodes() {
+		snap.Answers = append(snap.Answers, m.answers[n])
+	}
+	var opts []recovery.Option
+	if m.cfg.Observer != nil {
+		opts = append(opts, recovery.WithObserver(m.cfg.Observer))
+	}
+	if m.cfg.Logger != nil {
+		opts = append(opts, recovery.WithLogger(m.cfg.Logger))
+	}
+	res, err := recovery.Recover(snap, opts...)
+	if err != nil {
+		return fmt.Errorf("maintainer: %w", err)
+	}
+	m.result, m.ctrl, m.booting = res, res.Controller, false
+	m.metrics.Recoveries++
+	for n := range m.live {
+		m.joined[n] = true
+	}
+	clear(m.asked)
+	// Every restored operator's request goes out now; from here on a request goes out
+	// when it changes.
+	m.changed = m.ctrl.AppendChanged(m.changed[:0])
+	for _, msg := range res.Messages {
+		if _, ok := m.ctrl.Operator(msg.Record.ID); ok {
+			if cur, ok := m.ctrl.Request(msg.Record.ID); ok && keyOf(cur) == keyOf(msg) {
+				m.sent[msg.Record.ID] = sent{key: keyOf(msg), tick: m.tick}
+			}
+		}
+	}
+	m.queue(slices.Clone(res.Messages))
+	m.placing = true
+	late := m.late
+	m.late = nil
+	for _, d := range late {
+		if d.Drop {
+			m.dropTable(d.Table)
+		} else if err := m.createTable(d.Table, d.ID, d.Checkpoint); err != nil {
+			return fmt.Errorf("maintainer: replay CREATE TABLE %d after recovery: %w", d.Table, err)
+		}
+	}
+	early := m.early
+	m.early = nil
+	for _, r := range early {
+		m.applyStatuses(r)
+	}
+	return nil
+}
+
+// StepStatus takes a node's status report. A report for another maintainer epoch is
+// dropped (Metrics.StatusesFenced), as is one from a node that is not live; while the
+// maintainer boots, reports for its epoch wait for recovery. An invalid report is refused
+// with a *fsm.DecodeError and changes nothing.
+func (m *Maintainer) StepStatus(r protocol.StatusReport) error {
+	if r.Changefeed != m.cfg.Changefeed {
+		return fmt.Errorf("maintainer: status report of node %s: %w: %q", r.Node, ErrWrongChangefeed, r.Changefeed)
+	}
+	if err := r.Validate(); err != nil {
+		return fmt.Errorf("maintainer: status report of node %s: %w", r.Node, err)
+	}
+	switch {
+	case r.Epoch != m.cfg.Epoch:
+		m.metrics.StatusesFenced += uint64(len(r.Statuses))
+		m.logDebug("statuses fenced", zap.String("node", string(r.Node)), zap.Uint64("epoch", uint64(r.Epoch)), zap.Int("statuses", len(r.Statuses)))
+	case !m.live[r.Node]:
+		m.metrics.StatusesDropped += uint64(len(r.Statuses))
+	case m.booting:
+		r.Statuses = slices.Clone(r.Statuses)
+		m.early = append(m.early, r)
+	default:
+		m.applyStatuses(r)
+	}
+	return nil
+}
+
+func (m *Maintainer) applyStatuses(r protocol.StatusReport) {
+	for _, s := range r.Statuses {
+		oneShots := m.ctrl.HandleStatus(r.Node, s)
+		if s.State.Terminal() {
+			m.placing = true
+		}
+		m.flush(oneShots)
+	}
+	m.metrics.StatusesApplied += uint64(len(r.Statuses))
+}
+
+// NodeAdded: node n is live. A booting maintainer asks it for a bootstrap answer and
+// waits for it too; a running one asks it too, so it obeys this epoch, and places tasks on
+// it once it answered.
+func (m *Maintainer) NodeAdded(n ops.NodeID) {
+	if m.live[n] {
+		return
+	}
+	m.live[n] = true
+	m.askBootstrap(n)
+}
+
+// NodeRemoved: node n died. A booting maintainer stops waiting for it and forgets its
+// answer; a running one tells the controller (its tasks without operator go Absent, its
+// operators react).
+func (m *Maintainer) NodeRemoved(n ops.NodeID) {
+	if !m.live[n] {
+		return
+	}
+	delete(m.live, n)
+	delete(m.joined, n)
+	delete(m.asked, n)
+	if m.booting {
+		delete(m.answers, n)
+		return
+	}
+	m.ctrl.HandleNodeRemoved(n)
+	m.placing = true
+	m.flush(nil)
+}
+
+// DropTable applies DROP TABLE t (every task of t goes, a remove for each bound one). A
+// booting maintainer replays it right after recovery (its commit came after the start
+// checkpoint, so the snapshot's schema still has t).
+func (m *Maintainer) DropTable(t ops.TableID) {
+	if m.booting {
+		m.late = append(m.late, DDL{Drop: true, Table: t})
+		return
+	}
+	m.dropTable(t)
+}
+
+func (m *Maintainer) dropTable(t ops.TableID) {
+	delete(m.tables, t)
+	m.ctrl.HandleTableDropped(t)
+	m.flush(nil)
+}
+
+// CreateTable applies CREATE TABLE t: an Absent task id for its whole key range, to start
+// at checkpoint (the DDL's commit). A booting maintainer replays it after recovery.
+func (m *Maintainer) CreateTable(t ops.TableID, id ops.DispatcherID, checkpoint uint64) error {
+	if m.booting {
+		m.late = append(m.late, DDL{Table: t, ID: id, Checkpoint: checkpoint})
+		return nil
+	}
+	return m.createTable(t, id, checkpoint)
+}
+
+func (m *Maintainer) createTable(t ops.TableID, id ops.DispatcherID, checkpoint uint64) error {
+	if m.tables[t] {
+		return fmt.Errorf("maintainer: create table %d: %w", t, ErrTableExists)
+	}
+	if err := m.ctrl.AddTask(ops.Task{ID: id, Span: ops.Span{Table: t}, Sched: ops.Absent, Checkpoint: checkpoint}); err != nil {
+		return fmt.Errorf("maintainer: create table %d: %w", t, err)
+	}
+	m.tables[t] = true
+	m.placing = true
+	return nil
+}

@@ -1,0 +1,368 @@
+package maintainer
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+
+	"go.uber.org/zap"
+
+	"github.com/opfsm/opfsm/fsm"
+	ops "github.com/opfsm/opfsm/operators"
+	"github.com/opfsm/opfsm/protocol"
+	"github.com/opfsm/opfsm/recovery"
+)
+
+// Config sets up a Maintainer.
+type Config struct {
+	Changefeed ops.ChangefeedID
+	// Epoch is this maintainer's epoch; it must be higher than any earlier maintainer's of
+	// the changefeed, since nodes obey the highest epoch that bootstrapped them.
+	Epoch ops.Epoch
+	// Nodes are the live nodes when the maintainer starts.
+	Nodes []ops.NodeID
+	// Tables are the live tables at Checkpoint: recovery trusts this schema snapshot.
+	Tables []ops.TableID
+	// Checkpoint is the changefeed checkpoint the maintainer starts from; a span recovery
+	// starts anew starts there.
+	Checkpoint uint64
+	// Place chooses a node for an Absent task when Tick schedules it; nil: LeastLoaded.
+	Place Placement
+	// ResendTicks is how many ticks an operator's request waits, without the operator
+	// moving, before Tick resends it (0: 10). BootstrapTicks is the same for a bootstrap
+	// request a node has not answered (0: 1).
+	ResendTicks, BootstrapTicks int
+	// Logger, if not nil, logs recovery, refusals and fenced statuses (debug), never per
+	// status at higher levels. Observer, if not nil, sees every operator transition.
+	Logger   *zap.Logger
+	Observer fsm.Observer
+}
+
+// Placement picks a node for task t among the live nodes, with how many tasks each holds.
+type Placement func(t ops.Task, nodes []NodeLoad) ops.NodeID
+
+// NodeLoad is a live node and the number of tasks bound to it.
+type NodeLoad struct {
+	Node  ops.NodeID
+	Tasks int
+}
+
+// LeastLoaded is the default Placement: the node with the fewest tasks, the lowest name
+// among equals.
+func LeastLoaded(_ ops.Task, nodes []NodeLoad) ops.NodeID {
+	best := nodes[0]
+	for _, n := range nodes[1:] {
+		if n.Tasks < best.Tasks || n.Tasks == best.Tasks && n.Node < best.Node {
+			best = n
+		}
+	}
+	return best.Node
+}
+
+// Message is one request to send to node To.
+type Message struct {
+	To      ops.NodeID
+	Request protocol.Request
+}
+
+// Metrics are the maintainer's counters.
+type Metrics struct {
+	// RequestsQueued counts requests Ready handed out, Resends those of them that were
+	// resends (by Tick or Resend).
+	RequestsQueued, Resends uint64
+	// StatusesApplied counts statuses fed to the controller; StatusesFenced those dropped
+	// because they were sent to another maintainer epoch; StatusesDropped those from a node
+	// that is not live.
+	StatusesApplied, StatusesFenced, StatusesDropped uint64
+	// Recoveries counts recoveries (0 or 1), Refused scheduling calls refused.
+	Recoveries, Refused uint64
+}
+
+// sentKey is what a node acts on in a request: a new key is a new request.
+type sentKey struct {
+	to   ops.NodeID
+	kind ops.MessageKind
+	typ  ops.Type
+	dest ops.NodeID
+}
+
+type sent struct {
+	key  sentKey
+	tick uint64
+}
+
+// DDL is a table change a booting maintainer replays after recovery.
+type DDL struct {
+	// Drop: DROP TABLE Table; else CREATE TABLE Table as task ID from Checkpoint.
+	Drop       bool
+	Table      ops.TableID
+	ID         ops.DispatcherID
+	Checkpoint uint64
+}
+
+// Maintainer is the driver. The zero value is not usable; call New or NewWithTasks.
+type Maintainer struct {
+	cfg     Config
+	live    map[ops.NodeID]bool // live nodes
+	joined  map[ops.NodeID]bool // live nodes that answered this maintainer's bootstrap
+	tables  map[ops.TableID]bool
+	booting bool
+	answers map[ops.NodeID]protocol.BootstrapAnswer
+	asked   map[ops.NodeID]uint64 // booting: tick each unanswered node was last asked at
+	ctrl    *ops.Controller
+	result  recovery.Result
+	late    []DDL                   // DDL that arrived while booting
+	early   []protocol.StatusReport // statuses that arrived while booting
+	sent    map[ops.DispatcherID]sent
+	tick    uint64
+	placing bool // Absent tasks may exist: Tick places them
+	metrics Metrics
+
+	out     []Message
+	marked  int
+	changed []ops.DispatcherID
+	batch   []ops.Message
+}
+
+func (c *Config) normalize() error {
+	if c.Changefeed == "" || c.Epoch == 0 {
+		return fmt.Errorf("maintainer: %w: changefeed %q epoch %d", ErrInvalidConfig, c.Changefeed, c.Epoch)
+	}
+	if c.Place == nil {
+		c.Place = LeastLoaded
+	}
+	if c.ResendTicks <= 0 {
+		c.ResendTicks = 10
+	}
+	if c.BootstrapTicks <= 0 {
+		c.BootstrapTicks = 1
+	}
+	return nil
+}
+
+func newMaintainer(cfg Config) (*Maintainer, error) {
+	if err := cfg.normalize(); err != nil {
+		return nil, err
+	}
+	m := &Maintainer{cfg: cfg, live: map[ops.NodeID]bool{}, joined: map[ops.NodeID]bool{}, tables: map[ops.TableID]bool{},
+		answers: map[ops.NodeID]protocol.BootstrapAnswer{}, asked: map[ops.NodeID]uint64{}, sent: map[ops.DispatcherID]sent{}}
+	for _, n := range cfg.Nodes {
+		m.live[n] = true
+	}
+	for _, t := range cfg.Tables {
+		m.tables[t] = true
+	}
+	return m, nil
+}
+
+// New returns a maintainer that bootstraps: its first Ready asks every node in cfg.Nodes
+// for a bootstrap answer.
+func New(cfg Config) (*Maintainer, error) {
+	m, err := newMaintainer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	m.booting = true
+	for _, n := range m.liveNodes() {
+		m.askBootstrap(n)
+	}
+	return m, nil
+}
+
+// NewWithTasks returns a running maintainer whose tasks are known without a bootstrap
+// (a changefeed's first maintainer, placing its tables itself): each task is Replicating
+// on its node, and every node obeys cfg.Epoch already.
+func NewWithTasks(cfg Config, tasks []ops.Task) (*Maintainer, error) {
+	m, err := newMaintainer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	m.ctrl = ops.NewController(ops.Config{Changefeed: cfg.Changefeed, Epoch: cfg.Epoch, Observer: cfg.Observer, Logger: cfg.Logger, Capacity: len(tasks)})
+	for _, t := range tasks {
+		if !m.live[t.Node] {
+			return nil, fmt.Errorf("maintainer: task %s: %w: %q", t.ID, ErrUnknownNode, t.Node)
+		}
+		t.Sched = ops.Replicating
+		if err := m.ctrl.AddTask(t); err != nil {
+			return nil, fmt.Errorf("maintainer: %w", err)
+		}
+	}
+	maps.Copy(m.joined, m.live)
+	return m, nil
+}
+
+// Clone returns an independent copy (a model checker branches states by cloning); the
+// Placement, Logger and Observer are shared.
+func (m *Maintainer) Clone() *Maintainer {
+	d := *m
+	d.live, d.joined, d.tables = maps.Clone(m.live), maps.Clone(m.joined), maps.Clone(m.tables)
+	d.answers = maps.Clone(m.answers) // answers are read only
+	d.asked = maps.Clone(m.asked)
+	if m.ctrl != nil {
+		d.ctrl = m.ctrl.Clone()
+	}
+	d.late, d.early = slices.Clone(m.late), slices.Clone(m.early)
+	d.sent = maps.Clone(m.sent)
+	d.out = slices.Clone(m.out)
+	d.changed, d.batch = nil, nil
+	return &d
+}
+
+// Epoch is the maintainer's epoch.
+func (m *Maintainer) Epoch() ops.Epoch { return m.cfg.Epoch }
+
+// Changefeed is the maintainer's changefeed.
+func (m *Maintainer) Changefeed() ops.ChangefeedID { return m.cfg.Changefeed }
+
+// Booting reports whether the maintainer still waits for bootstrap answers or recovery.
+func (m *Maintainer) Booting() bool { return m.booting }
+
+// Controller is the running maintainer's controller (nil while booting). Read it; change
+// it only through the Maintainer, or the requests it sends will not follow.
+func (m *Maintainer) Controller() *ops.Controller {
+	if m.booting {
+		return nil
+	}
+	return m.ctrl
+}
+
+// Recovery is what recovery decided (zero before it ran): its Decisions and Rejected.
+func (m *Maintainer) Recovery() recovery.Result { return m.result }
+
+// Answer returns node n's bootstrap answer, if it gave one to this maintainer.
+func (m *Maintainer) Answer(n ops.NodeID) (protocol.BootstrapAnswer, bool) {
+	a, ok := m.answers[n]
+	return a, ok
+}
+
+// Deferred lists the DDL that arrived while booting, in order: what Recover replays.
+func (m *Maintainer) Deferred() []DDL { return slices.Clone(m.late) }
+
+// Metrics returns the maintainer's counters.
+func (m *Maintainer) Metrics() Metrics { return m.metrics }
+
+// Live reports whether node n is live for this maintainer.
+func (m *Maintainer) Live(n ops.NodeID) bool { return m.live[n] }
+
+// Tables lists the live tables, sorted.
+func (m *Maintainer) Tables() []ops.TableID { return slices.Sorted(maps.Keys(m.tables)) }
+
+func (m *Maintainer) liveNodes() []ops.NodeID { return slices.Sorted(maps.Keys(m.live)) }
+
+// Waiting lists the live nodes that have not answered the bootstrap, sorted.
+func (m *Maintainer) Waiting() []ops.NodeID {
+	var out []ops.NodeID
+	for _, n := range m.liveNodes() {
+		if _, ok := m.answers[n]; !ok {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func (m *Maintainer) askBootstrap(n ops.NodeID) {
+	m.asked[n] = m.tick
+	m.out = append(m.out, Message{To: n, Request: protocol.Request{Changefeed: m.cfg.Changefeed, Epoch: m.cfg.Epoch, Kind: protocol.Bootstrap}})
+}
+
+func (m *Maintainer) logDebug(msg string, fields ...zap.Field) {
+	if m.cfg.Logger != nil {
+		if ce := m.cfg.Logger.Check(zap.DebugLevel, msg); ce != nil {
+			ce.Write(fields...)
+		}
+	}
+}
+
+// sendOrder orders a batch of requests by span: table, then start key, the wider span
+// first at equal starts (the spec's order over its ids), so the order of a batch does not
+// depend on how the controller lists it.
+func sendOrder(a, b ops.Message) int {
+	x, y := a.Record.Span, b.Record.Span
+	if x.Table != y.Table {
+		return cmp.Compare(x.Table, y.Table)
+	}
+	if x.Start != y.Start {
+		return cmp.Compare(x.Start, y.Start)
+	}
+	switch {
+	case x.End == y.End:
+		return 0
+	case x.End == "":
+		return -1
+	case y.End == "":
+		return 1
+	}
+	return -cmp.Compare(x.End, y.End)
+}
+
+// queue puts a batch of controller messages into the outbox, in send order, leaving out
+// those to nodes that are not live (their streams are gone).
+func (m *Maintainer) queue(batch []ops.Message) {
+	slices.SortStableFunc(batch, sendOrder)
+	for _, msg := range batch {
+		if !m.live[msg.To] {
+			continue
+		}
+		m.out = append(m.out, Message{To: msg.To, Request: m.request(msg)})
+	}
+}
+
+// request wraps a controller message in the protocol's envelope, under this epoch.
+func (m *Maintainer) request(msg ops.Message) protocol.Request {
+	return protocol.Request{Changefeed: m.cfg.Changefeed, Epoch: m.cfg.Epoch, Kind: protocol.Kind(msg.Kind), Record: msg.Record}
+}
+
+func keyOf(msg ops.Message) sentKey {
+	return sentKey{to: msg.To, kind: msg.Kind, typ: msg.Record.Type, dest: msg.Record.Dest}
+}
+
+// flush queues the requests an event made: first its one-shot requests (an orphan's
+// Remove), then the request of every operator that started or whose request changed,
+// each batch in send order. An operator whose request stayed what it was sends nothing.
+func (m *Maintainer) flush(oneShots []ops.Message) {
+	if len(oneShots) > 0 {
+		m.queue(slices.Clone(oneShots))
+	}
+	m.changed = m.ctrl.AppendChanged(m.changed[:0])
+	if len(m.changed) == 0 {
+		return
+	}
+	m.placing = true
+	slices.Sort(m.changed)
+	m.changed = slices.Compact(m.changed)
+	batch := m.batch[:0]
+	for _, id := range m.changed {
+		msg, ok := m.ctrl.Request(id)
+		if !ok {
+			delete(m.sent, id)
+			continue
+		}
+		k := keyOf(msg)
+		if prev, had := m.sent[id]; had && prev.key == k {
+			continue
+		}
+		m.sent[id] = sent{key: k, tick: m.tick}
+		batch = append(batch, msg)
+	}
+	m.queue(batch)
+	m.batch = batch[:0]
+}
+
+// Ready returns the requests to send, in order. The slice is valid until Advance.
+func (m *Maintainer) Ready() []Message {
+	m.marked = len(m.out)
+	return m.out[:m.marked:m.marked]
+}
+
+// HasReady reports whether there is anything to send.
+func (m *Maintainer) HasReady() bool { return len(m.out) > 0 }
+
+// Advance tells the maintainer the host sent what the last Ready returned.
+func (m *Maintainer) Advance() {
+	m.metrics.RequestsQueued += uint64(m.marked)
+	k := copy(m.out, m.out[m.marked:])
+	clear(m.out[k:])
+	m.out = m.out[:k]
+	m.marked = 0
+}

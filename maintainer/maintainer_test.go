@@ -1,0 +1,302 @@
+package maintainer
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/opfsm/opfsm/fsm"
+	ops "github.com/opfsm/opfsm/operators"
+	"github.com/opfsm/opfsm/protocol"
+)
+
+const cf = ops.ChangefeedID("cf")
+
+var (
+	whole = ops.Span{Table: 1}
+	left  = ops.Span{Table: 1, End: "m"}
+	right = ops.Span{Table: 1, Start: "m"}
+)
+
+// kinds summarizes a Ready as "Kind id->node" lines.
+func kinds(msgs []Message) []string {
+	var out []string
+	for _, m := range msgs {
+		s := m.Request.Kind.String()
+		if m.Request.Kind != protocol.Bootstrap {
+			s += " " + string(m.Request.Record.ID)
+		}
+		out = append(out, s+"->"+string(m.To))
+	}
+	return out
+}
+
+// take returns the outbox and advances past it.
+func take(m *Maintainer) []string {
+	out := kinds(m.Ready())
+	m.Advance()
+	return out
+}
+
+func running(t *testing.T, tasks ...ops.Task) *Maintainer {
+	t.Helper()
+	m, err := NewWithTasks(Config{Changefeed: cf, Epoch: 2, Nodes: []ops.NodeID{"A", "B", "C"}, Tables: []ops.TableID{1}}, tasks)
+	require.NoError(t, err)
+	return m
+}
+
+func status(n ops.NodeID, e ops.Epoch, id ops.DispatcherID, st ops.ComponentState) protocol.StatusReport {
+	return protocol.StatusReport{Changefeed: cf, Node: n, Epoch: e, Statuses: []ops.Status{{ID: id, State: st}}}
+}
+
+func answer(n ops.NodeID, e ops.Epoch, ds ...protocol.Dispatcher) protocol.BootstrapAnswer {
+	return protocol.BootstrapAnswer{Node: n, Changefeed: cf, Epoch: e, Dispatchers: ds}
+}
+
+func TestNewRefusesBadConfig(t *testing.T) {
+	_, err := New(Config{Epoch: 1})
+	require.ErrorIs(t, err, ErrInvalidConfig)
+	_, err = New(Config{Changefeed: cf})
+	require.ErrorIs(t, err, ErrInvalidConfig)
+	_, err = NewWithTasks(Config{Changefeed: cf, Epoch: 1, Nodes: []ops.NodeID{"A"}}, []ops.Task{{ID: "d", Span: whole, Node: "Z"}})
+	require.ErrorIs(t, err, ErrUnknownNode)
+}
+
+// TestBootstrap: a new maintainer asks every live node, refuses answers it must not use,
+// waits for every live node (not for one that died), and recovers.
+func TestBootstrap(t *testing.T) {
+	m, err := New(Config{Changefeed: cf, Epoch: 3, Nodes: []ops.NodeID{"B", "A", "C"}, Tables: []ops.TableID{1}, Checkpoint: 50})
+	require.NoError(t, err)
+	require.True(t, m.Booting())
+	require.Nil(t, m.Controller())
+	require.Equal(t, []string{"Bootstrap->A", "Bootstrap->B", "Bootstrap->C"}, take(m))
+	require.ErrorIs(t, m.Move("d", "B"), ErrBooting)
+
+	for _, tc := range []struct {
+		a   protocol.BootstrapAnswer
+		err error
+	}{
+		{protocol.BootstrapAnswer{Node: "A", Changefeed: "other", Epoch: 3}, ErrWrongChangefeed},
+		{answer("A", 2), ErrStaleEpoch},
+		{answer("Z", 3), ErrUnknownNode},
+	} {
+		require.ErrorIs(t, m.StepAnswer(tc.a), tc.err)
+	}
+	var de *fsm.DecodeError
+	require.ErrorAs(t, m.StepAnswer(answer("A", 3, protocol.Dispatcher{Span: whole})), &de, "a dispatcher without id")
+
+	require.NoError(t, m.StepAnswer(answer("A", 3)))
+	require.Equal(t, []ops.NodeID{"B", "C"}, m.Waiting())
+	require.ErrorIs(t, m.Recover(), ErrAwaitingAnswers)
+	require.NoError(t, m.StepAnswer(answer("B", 3, protocol.Dispatcher{ID: "d", Span: whole, State: ops.Working, Checkpoint: 70})))
+	m.NodeRemoved("C") // died while the maintainer waited: no longer waited for
+	require.Empty(t, m.Waiting())
+	require.NoError(t, m.Recover())
+	require.False(t, m.Booting())
+	require.ErrorIs(t, m.Recover(), ErrNotBooting)
+	require.Equal(t, []ops.Task{{ID: "d", Span: whole, Sched: ops.Replicating, Node: "B", Checkpoint: 70}}, m.Controller().Tasks())
+	require.Equal(t, uint64(1), m.Metrics().Recoveries)
+	require.Equal(t, 1, m.Recovery().Decisions.Len())
+	a, ok := m.Answer("B")
+	require.True(t, ok)
+	require.Len(t, a.Dispatchers, 1)
+	require.NoError(t, m.StepAnswer(answer("A", 3)), "a late repeat after recovery is harmless")
+}
+
+// TestRecoverSendsRestoredRequestsAndHoles: recovery's first requests go out at once; the
+// hole it finds starts at the snapshot's checkpoint and is placed on Tick.
+func TestRecoverSendsRestoredRequests(t *testing.T) {
+	m, err := New(Config{Changefeed: cf, Epoch: 2, Nodes: []ops.NodeID{"A", "B"}, Tables: []ops.TableID{1}, Checkpoint: 40})
+	require.NoError(t, err)
+	take(m)
+	rm := ops.Record{Changefeed: cf, ID: "a", Type: ops.TypeMove, State: "RemoveOrigin", Epoch: 1, Span: left, Origin: "A", Dest: "B"}
+	require.NoError(t, m.StepAnswer(protocol.BootstrapAnswer{Node: "A", Changefeed: cf, Epoch: 2,
+		Dispatchers: []protocol.Dispatcher{{ID: "a", Span: left, State: ops.Working, Removing: true, Checkpoint: 60}}, Removes: []ops.Record{rm}}))
+	require.NoError(t, m.StepAnswer(answer("B", 2)))
+	m.Tick() // recovers: every live node answered
+	require.False(t, m.Booting())
+	require.Equal(t, []string{"Remove a->A"}, take(m))
+	hole, ok := m.Controller().Task("t1-e2-m")
+	require.True(t, ok)
+	require.Equal(t, ops.Absent, hole.Sched)
+	require.Equal(t, uint64(40), hole.Checkpoint)
+	m.Tick()
+	require.Equal(t, []string{"Create t1-e2-m->B"}, take(m), "the hole goes to the least loaded node")
+}
+
+// TestSendsWhatChanged: an operator's request goes out when it starts and when it
+// changes, never again for a status that changes nothing.
+func TestSendsWhatChanged(t *testing.T) {
+	m := running(t, ops.Task{ID: "d", Span: whole, Node: "A", Checkpoint: 5})
+	require.NoError(t, m.Move("d", "B"))
+	require.Equal(t, []string{"Remove d->A"}, take(m))
+	require.NoError(t, m.StepStatus(status("A", 2, "d", ops.Working)))
+	require.Empty(t, take(m), "the origin still works: nothing new")
+	require.NoError(t, m.StepStatus(protocol.StatusReport{Changefeed: cf, Node: "A", Epoch: 2, Statuses: []ops.Status{{ID: "d", State: ops.Stopped, Checkpoint: 9}}}))
+	out := m.Ready()
+	require.Len(t, out, 1)
+	require.Equal(t, protocol.Create, out[0].Request.Kind)
+	require.Equal(t, ops.NodeID("B"), out[0].To)
+	require.Equal(t, uint64(9), out[0].Request.Record.Checkpoint, "the destination starts where the origin stopped")
+	require.Equal(t, ops.Epoch(2), out[0].Request.Epoch)
+	m.Advance()
+	require.NoError(t, m.StepStatus(status("A", 2, "d", ops.Stopped)))
+	require.Empty(t, take(m), "a repeated status sends nothing")
+	require.NoError(t, m.StepStatus(status("B", 2, "d", ops.Working)))
+	require.Empty(t, take(m))
+	_, busy := m.Controller().Operator("d")
+	require.False(t, busy)
+	require.Equal(t, uint64(4), m.Metrics().StatusesApplied)
+	require.Equal(t, uint64(2), m.Metrics().RequestsQueued)
+}
+
+// TestStatusFence: a status sent to another epoch is dropped and counted, one from a
+// node that is not live dropped, an invalid report refused.
+func TestStatusFence(t *testing.T) {
+	m := running(t, ops.Task{ID: "d", Span: whole, Node: "A"})
+	require.NoError(t, m.StepStatus(status("A", 1, "d", ops.Stopped)))
+	require.NoError(t, m.StepStatus(status("Z", 2, "d", ops.Stopped)))
+	task, _ := m.Controller().Task("d")
+	require.Equal(t, ops.Replicating, task.Sched, "neither reached the controller")
+	require.Equal(t, Metrics{StatusesFenced: 1, StatusesDropped: 1}, m.Metrics())
+	require.ErrorIs(t, m.StepStatus(protocol.StatusReport{Changefeed: "other", Node: "A", Epoch: 2}), ErrWrongChangefeed)
+	var de *fsm.DecodeError
+	require.ErrorAs(t, m.StepStatus(protocol.StatusReport{Changefeed: cf, Node: "A", Epoch: 2, Statuses: []ops.Status{{State: ops.Working}}}), &de)
+}
+
+// TestStatusesWhileBooting wait for recovery and are applied right after it, in order.
+func TestStatusesWhileBooting(t *testing.T) {
+	m, err := New(Config{Changefeed: cf, Epoch: 2, Nodes: []ops.NodeID{"A"}, Tables: []ops.TableID{1}})
+	require.NoError(t, err)
+	take(m)
+	require.NoError(t, m.StepAnswer(answer("A", 2, protocol.Dispatcher{ID: "d", Span: whole, State: ops.Working})))
+	require.NoError(t, m.StepStatus(status("A", 2, "d", ops.Stopped)))
+	require.NoError(t, m.StepStatus(status("A", 1, "d", ops.Working)), "an old epoch's is dropped at once")
+	require.NoError(t, m.Recover())
+	task, _ := m.Controller().Task("d")
+	require.Equal(t, ops.Absent, task.Sched, "the Stopped that arrived while booting was applied")
+	require.Equal(t, uint64(1), m.Metrics().StatusesFenced)
+}
+
+// TestResendOnTick: a request that waited ResendTicks ticks without its operator moving
+// goes out again; one that moved waits anew.
+func TestResendOnTick(t *testing.T) {
+	m, err := NewWithTasks(Config{Changefeed: cf, Epoch: 2, Nodes: []ops.NodeID{"A", "B"}, ResendTicks: 3}, []ops.Task{{ID: "d", Span: whole, Node: "A"}})
+	require.NoError(t, err)
+	require.NoError(t, m.Move("d", "B"))
+	require.Equal(t, []string{"Remove d->A"}, take(m))
+	m.Tick()
+	m.Tick()
+	require.Empty(t, take(m))
+	m.Tick()
+	require.Equal(t, []string{"Remove d->A"}, take(m))
+	require.NoError(t, m.StepStatus(status("A", 2, "d", ops.Stopped)))
+	require.Equal(t, []string{"Create d->B"}, take(m))
+	m.Tick()
+	m.Tick()
+	require.Empty(t, take(m), "the Create was sent two ticks ago")
+	m.Tick()
+	require.Equal(t, []string{"Create d->B"}, take(m))
+	require.Equal(t, uint64(2), m.Metrics().Resends)
+	require.True(t, m.Resend("d"))
+	require.False(t, m.Resend("nope"))
+	require.Equal(t, []string{"Create d->B"}, take(m))
+}
+
+// TestBootstrapResend: a node that has not answered is asked again every BootstrapTicks.
+func TestBootstrapResend(t *testing.T) {
+	m, err := New(Config{Changefeed: cf, Epoch: 2, Nodes: []ops.NodeID{"A", "B"}, BootstrapTicks: 2})
+	require.NoError(t, err)
+	take(m)
+	require.NoError(t, m.StepAnswer(answer("A", 2)))
+	m.Tick()
+	require.Empty(t, take(m))
+	m.Tick()
+	require.Equal(t, []string{"Bootstrap->B"}, take(m))
+	require.True(t, m.Booting())
+}
+
+// TestPlacement: Tick places Absent tasks; the hook decides where; the default is the
+// least loaded node.
+func TestPlacement(t *testing.T) {
+	m := running(t, ops.Task{ID: "x", Span: ops.Span{Table: 9}, Node: "A"})
+	require.NoError(t, m.CreateTable(5, "d", 7))
+	require.ErrorIs(t, m.CreateTable(5, "d2", 7), ErrTableExists)
+	require.Equal(t, []ops.TableID{1, 5}, m.Tables())
+	m.Tick()
+	out := m.Ready()
+	require.Equal(t, []string{"Create d->B"}, kinds(out), "B and C hold nothing, B sorts first")
+	require.Equal(t, uint64(7), out[0].Request.Record.Checkpoint)
+	m.Advance()
+
+	var seen []NodeLoad
+	m2, err := NewWithTasks(Config{Changefeed: cf, Epoch: 2, Nodes: []ops.NodeID{"A", "B"}, Place: func(t ops.Task, nodes []NodeLoad) ops.NodeID {
+		seen = append([]NodeLoad(nil), nodes...)
+		return "A"
+	}}, []ops.Task{{ID: "x", Span: ops.Span{Table: 9}, Node: "A"}})
+	require.NoError(t, err)
+	require.NoError(t, m2.CreateTable(1, "d", 0))
+	m2.Tick()
+	require.Equal(t, []string{"Create d->A"}, take(m2))
+	require.Equal(t, []NodeLoad{{"A", 1}, {"B", 0}}, seen)
+	require.Equal(t, ops.NodeID("B"), LeastLoaded(ops.Task{}, []NodeLoad{{"A", 2}, {"C", 1}, {"B", 1}}))
+}
+
+// TestAdmission: destinations must be live nodes that answered this maintainer.
+func TestAdmission(t *testing.T) {
+	m := running(t, ops.Task{ID: "d", Span: whole, Node: "A"})
+	m.NodeRemoved("B")
+	require.ErrorIs(t, m.Move("d", "B"), ErrUnknownNode)
+	require.ErrorIs(t, m.Move("d", "Z"), ErrUnknownNode)
+	require.ErrorIs(t, m.Split("d", []ops.Span{left, right}, []ops.NodeID{"A", "B"}), ErrUnknownNode)
+	m.NodeAdded("D")
+	require.Equal(t, []string{"Bootstrap->D"}, take(m), "a joining node is bootstrapped to this epoch")
+	require.ErrorIs(t, m.Move("d", "D"), ErrUnknownNode, "not before it answered")
+	require.NoError(t, m.StepAnswer(answer("D", 2)))
+	require.NoError(t, m.Move("d", "D"))
+	var refused *ops.RefusedError
+	require.ErrorAs(t, m.Move("d", "C"), &refused, "the controller's own refusal")
+	require.Equal(t, uint64(5), m.Metrics().Refused)
+}
+
+// TestNodeRemovedWhileRunning: the controller hears of it and the operators react.
+func TestNodeRemovedWhileRunning(t *testing.T) {
+	m := running(t, ops.Task{ID: "d", Span: whole, Node: "A"})
+	require.NoError(t, m.Move("d", "B"))
+	take(m)
+	m.NodeRemoved("A")
+	require.Equal(t, []string{"Create d->B"}, take(m), "the origin died: the move creates the destination")
+	m.NodeRemoved("A") // twice: nothing
+	require.Empty(t, take(m))
+	require.False(t, m.Live("A"))
+}
+
+// TestDDLWhileBooting is replayed after recovery, in order.
+func TestDDLWhileBooting(t *testing.T) {
+	m, err := New(Config{Changefeed: cf, Epoch: 2, Nodes: []ops.NodeID{"A"}, Tables: []ops.TableID{1, 2}})
+	require.NoError(t, err)
+	take(m)
+	m.DropTable(1)
+	require.NoError(t, m.CreateTable(3, "t3", 11))
+	require.Equal(t, []DDL{{Drop: true, Table: 1}, {Table: 3, ID: "t3", Checkpoint: 11}}, m.Deferred())
+	require.NoError(t, m.StepAnswer(answer("A", 2, protocol.Dispatcher{ID: "d1", Span: whole, State: ops.Working})))
+	require.NoError(t, m.Recover())
+	require.Empty(t, m.Deferred())
+	require.Equal(t, []ops.TableID{2, 3}, m.Tables())
+	require.Equal(t, []string{"Remove d1->A"}, take(m), "the dropped table's dispatcher is removed")
+	task, ok := m.Controller().Task("t3")
+	require.True(t, ok)
+	require.Equal(t, ops.Task{ID: "t3", Span: ops.Span{Table: 3}, Sched: ops.Absent, Checkpoint: 11}, task)
+}
+
+func TestClone(t *testing.T) {
+	m := running(t, ops.Task{ID: "d", Span: whole, Node: "A"})
+	d := m.Clone()
+	require.NoError(t, d.Move("d", "B"))
+	require.Equal(t, []string{"Remove d->A"}, take(d))
+	require.Empty(t, take(m), "the original did not move")
+	_, busy := m.Controller().Operator("d")
+	require.False(t, busy)
+	require.Len(t, m.Outstanding(), 0)
+	require.Len(t, d.Outstanding(), 1)
+}
