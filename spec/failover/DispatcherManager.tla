@@ -11,11 +11,11 @@ EXTENDS Network
 (* epoch is the owner epoch.  Seeded bug no_epoch_fence applies any.       *)
 Fenced(n, e) == Bug = "no_epoch_fence" \/ e = owner[n]
 
-(* Create: a missing dispatcher is created Initializing.  The journal      *)
-(* entry a Create writes lives only until the dispatcher exists, and the   *)
-(* bootstrap handler waits for creation under the fence lock (2.4), so     *)
-(* journal-and-create is one step here.  A Create for an existing          *)
-(* dispatcher is dropped silently.                                         *)
+(* Create: a missing dispatcher is created Initializing.  A Create is not  *)
+(* journaled: the node registers the dispatcher in the step that admits    *)
+(* the Create, so a bootstrap answer reports the dispatcher itself (package *)
+(* node does the same, and recovery has no rule for a Create journal).     *)
+(* A Create for an existing dispatcher is dropped silently.                *)
 HandleCreate(n, e, m) ==
     /\ IF Fenced(n, e) /\ disp[n][m.id] = "none"
        THEN disp' = [disp EXCEPT ![n][m.id] = "Initializing"]
