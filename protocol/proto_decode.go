@@ -405,4 +405,3 @@ func (d *decoder) snapshot(p, end int) (Snapshot, error) {
 	}
 	return snap, nil
 }
-
