@@ -21,8 +21,8 @@
 //     Stopped), merge journal cleanup, and the heartbeat that re-reports every Working
 //     dispatcher so a lost status cannot stall an operator;
 //   - its own safety: dispatchers that are not closing never overlap on one node (a
-//     merged dispatcher and its own sources aside), so a Create or Merge that would break
-//     that is refused.
+//     merged dispatcher and its own sources aside), so a Create that would break that is
+//     refused, and so is a Merge whose sources do not tile its span.
 //
 // A Create is not journaled: the node registers the dispatcher (Initializing) when it
 // admits the Create, so a bootstrap answer reports the dispatcher itself.

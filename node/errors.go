@@ -16,8 +16,8 @@ var (
 	// ErrFenced means a request from a maintainer the node does not obey: a Create, Remove
 	// or Merge of another epoch than the node's owner epoch, or a Bootstrap of an older one.
 	ErrFenced = errors.New("fenced: not from the maintainer the node obeys")
-	// ErrOverlap means a Create or Merge whose span overlaps a dispatcher that is not
-	// closing, which would put two dispatchers on one key.
+	// ErrOverlap means a Create whose span overlaps a dispatcher that is not closing,
+	// which would put two dispatchers on one key.
 	ErrOverlap = errors.New("span overlaps a dispatcher that is not closing")
 	// ErrBadMerge means a merge whose sources are not adjacent, of one table, and tiling
 	// the merged span exactly.

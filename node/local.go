@@ -2,6 +2,7 @@ package node
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	ops "github.com/opfsm/opfsm/operators"
@@ -103,15 +104,16 @@ func (n *Node) committable(id ops.DispatcherID) bool {
 }
 
 // AbortMerge aborts pre-commit merge id (DMAbortMerge) when one of its members is missing
-// or closing: the sources that wait go back to Working, the merged dispatcher closes, the
-// journal entry is deleted (so an aborted merge is not aborted again).
+// or closing: the sources that wait for it go back to Working (a source that waits for
+// another journaled merge is that merge's), the merged dispatcher closes, the journal
+// entry is deleted (so an aborted merge is not aborted again).
 func (n *Node) AbortMerge(id ops.DispatcherID) error {
 	if !n.abortable(id) {
 		return n.notEnabled("AbortMerge", id)
 	}
 	srcs := n.merges.get(id).Sources
 	for _, s := range srcs {
-		if sd := n.disp.get(s); sd != nil && sd.State == ops.WaitingMerge {
+		if sd := n.disp.get(s); sd != nil && sd.State == ops.WaitingMerge && !n.waitsForOther(s, id) {
 			sd.State = ops.Working
 		}
 	}
@@ -120,6 +122,20 @@ func (n *Node) AbortMerge(id ops.DispatcherID) error {
 	n.out.effect(Effect{Kind: EffectAbortMerge, ID: id, Span: d.Span, Sources: srcs})
 	n.merges.del(id)
 	return nil
+}
+
+// waitsForOther reports whether source s is a source of a journaled merge other than id
+// whose merged dispatcher has not committed and is not closing.
+func (n *Node) waitsForOther(s, id ops.DispatcherID) bool {
+	for other, i := range n.merges.index {
+		if other == id || !slices.Contains(n.merges.items[i].Sources, s) {
+			continue
+		}
+		if d := n.disp.get(other); d != nil && !d.Removing && (d.State == ops.Preparing || d.State == ops.MergeReady) {
+			return true
+		}
+	}
+	return false
 }
 
 // abortable: a journaled pre-commit merge one of whose members is missing or closing.

@@ -68,6 +68,13 @@ func (n *Node) Clone() *Node {
 	return &d
 }
 
+func cloneRecords(rs []ops.Record) []ops.Record {
+	for i := range rs {
+		rs[i] = cloneRecord(rs[i])
+	}
+	return rs
+}
+
 func cloneRecord(r ops.Record) ops.Record {
 	r.SplitSpans = slices.Clone(r.SplitSpans)
 	r.SplitTargets = slices.Clone(r.SplitTargets)
@@ -132,7 +139,7 @@ func (n *Node) Preload(ds ...protocol.Dispatcher) error {
 			return fmt.Errorf("node %s: preload %q %s %s: %w", n.cfg.Node, d.ID, d.Span, d.State, ErrInvalidDispatcher)
 		case n.disp.get(d.ID) != nil:
 			return fmt.Errorf("node %s: preload %q: %w: the node has it", n.cfg.Node, d.ID, ErrInvalidDispatcher)
-		case !d.Removing && n.occupied(d.Span, nil):
+		case !d.Removing && n.occupied(d.Span):
 			return fmt.Errorf("node %s: preload %q %s: %w: %w", n.cfg.Node, d.ID, d.Span, ErrInvalidDispatcher, ErrOverlap)
 		}
 		n.add(d)
@@ -154,20 +161,15 @@ func (n *Node) drop(id ops.DispatcherID, table ops.TableID) {
 	if i := slices.Index(ids, id); i >= 0 {
 		ids[i] = ids[len(ids)-1]
 		ids[len(ids)-1] = ""
-		ids = ids[:len(ids)-1]
-	}
-	if len(ids) == 0 {
-		delete(n.byTable, table)
-	} else {
-		n.byTable[table] = ids
+		n.byTable[table] = ids[:len(ids)-1] // kept when empty: the next Create reuses it
 	}
 }
 
-// occupied reports whether a dispatcher that is not closing, other than those in except,
-// overlaps s: what a new dispatcher for s would share keys with.
-func (n *Node) occupied(s ops.Span, except []ops.DispatcherID) bool {
+// occupied reports whether a dispatcher that is not closing overlaps s: what a new
+// dispatcher for s would share keys with.
+func (n *Node) occupied(s ops.Span) bool {
 	for _, id := range n.byTable[s.Table] {
-		if d := n.disp.get(id); !d.Removing && d.Span.Overlaps(s) && !slices.Contains(except, id) {
+		if d := n.disp.get(id); !d.Removing && d.Span.Overlaps(s) {
 			return true
 		}
 	}

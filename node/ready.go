@@ -83,6 +83,12 @@ func (o *outbox) clone() outbox {
 	for i := range d.effects {
 		d.effects[i].Sources = slices.Clone(d.effects[i].Sources)
 	}
+	for i := range d.answers {
+		a := &d.answers[i]
+		a.Dispatchers = slices.Clone(a.Dispatchers)
+		a.Removes = cloneRecords(slices.Clone(a.Removes))
+		a.Merges = cloneRecords(slices.Clone(a.Merges))
+	}
 	return d
 }
 

@@ -2,6 +2,7 @@ package node
 
 import (
 	"fmt"
+	"slices"
 
 	"go.uber.org/zap"
 
@@ -12,9 +13,10 @@ import (
 // Step applies one maintainer request (the spec's DMDeliver). A request the node refuses
 // changes nothing and returns a *RefusedError: another changefeed's, an invalid one (its
 // cause a *fsm.DecodeError), a Create, Remove or Merge not under the owner epoch or a
-// Bootstrap of an older epoch (ErrFenced), a Create or Merge that would put two
-// dispatchers that are not closing on one key (ErrOverlap), a Merge whose sources do not
-// tile its span (ErrBadMerge). The node keeps references to the record's slices: do not
+// Bootstrap of an older epoch (ErrFenced), a Create that would put two dispatchers that
+// are not closing on one key (ErrOverlap), a Merge whose sources do not tile its span or
+// that names other sources or another span than the merge of its id in progress
+// (ErrBadMerge). The node keeps references to the record's slices: do not
 // change them afterwards.
 func (n *Node) Step(req protocol.Request) error {
 	if req.Changefeed != n.cfg.Changefeed {
@@ -29,8 +31,7 @@ func (n *Node) Step(req protocol.Request) error {
 	if req.Epoch != n.owner && !n.bugs.NoEpochFence {
 		return n.refuse(req, fmt.Errorf("%w: epoch %d, the node obeys %d", ErrFenced, req.Epoch, n.owner))
 	}
-	rec := req.Record
-	rec.Epoch = req.Epoch // equal unless a seeded bug let another epoch through
+	rec := req.Record // its epoch is the envelope's (Validate)
 	switch req.Kind {
 	case protocol.Create:
 		return n.create(req, rec)
@@ -60,7 +61,7 @@ func (n *Node) create(req protocol.Request, rec ops.Record) error {
 	if n.disp.get(rec.ID) != nil {
 		return nil
 	}
-	if n.occupied(rec.Span, nil) {
+	if n.occupied(rec.Span) {
 		return n.refuse(req, fmt.Errorf("%w: %s", ErrOverlap, rec.Span))
 	}
 	n.add(protocol.Dispatcher{ID: rec.ID, Span: rec.Span, State: ops.Initializing, Checkpoint: rec.Checkpoint})
@@ -90,13 +91,14 @@ func (n *Node) remove(rec ops.Record) {
 // merge journals the request (after the fence: a stale merge is never journaled). It
 // starts the merge when the merged dispatcher is missing and every source is Working and
 // not closing; re-reports a Working merged dispatcher; and drops the journal entry of a
-// merge that can neither start nor is in progress.
+// merge that can neither start nor is in progress. A merge that does not fit the
+// dispatchers (sources that do not tile its span; a merged id the node has with another
+// span, or journaled with other sources) is refused and changes nothing.
 func (n *Node) merge(req protocol.Request, rec ops.Record) error {
 	merged := n.disp.get(rec.ID)
 	switch {
 	case merged == nil && n.sourcesWorking(rec.Sources):
 		if err := n.mergeable(rec); err != nil {
-			n.merges.del(rec.ID)
 			return n.refuse(req, err)
 		}
 		ckpt := n.minSourceCheckpoint(rec.Sources)
@@ -109,6 +111,9 @@ func (n *Node) merge(req protocol.Request, rec ops.Record) error {
 	case merged == nil:
 		n.merges.del(rec.ID)
 	default:
+		if j := n.merges.get(rec.ID); merged.Span != rec.Span || j != nil && (j.Span != rec.Span || !slices.Equal(j.Sources, rec.Sources)) {
+			return n.refuse(req, fmt.Errorf("%w: %s is %s, merging %v", ErrBadMerge, rec.ID, merged.Span, n.mergeSources(rec.ID)))
+		}
 		n.merges.put(rec.ID, rec)
 		if merged.State == ops.Working && !merged.Removing {
 			n.out.status(ops.Status{ID: rec.ID, State: ops.Working, Checkpoint: merged.Checkpoint}, n.owner)
@@ -117,10 +122,17 @@ func (n *Node) merge(req protocol.Request, rec ops.Record) error {
 	return nil
 }
 
-func (n *Node) sourcesWorking(srcs []ops.DispatcherID) bool {
-	if len(srcs) < 2 {
-		return false
+// mergeSources are the sources journaled for merge id, if any.
+func (n *Node) mergeSources(id ops.DispatcherID) []ops.DispatcherID {
+	if j := n.merges.get(id); j != nil {
+		return j.Sources
 	}
+	return nil
+}
+
+// sourcesWorking: every source (a merge record has two or more) exists, Working, not
+// closing.
+func (n *Node) sourcesWorking(srcs []ops.DispatcherID) bool {
 	for _, s := range srcs {
 		d := n.disp.get(s)
 		if d == nil || d.State != ops.Working || d.Removing {
@@ -131,7 +143,9 @@ func (n *Node) sourcesWorking(srcs []ops.DispatcherID) bool {
 }
 
 // mergeable checks a merge's geometry: its sources, in key order, are adjacent spans of
-// one table that tile the merged span, and nothing else that is not closing overlaps it.
+// one table that tile the merged span. Nothing else that is not closing can overlap it:
+// the node's dispatchers that are not closing never overlap (a pre-commit merged
+// dispatcher and its waiting sources aside), and the sources are Working.
 func (n *Node) mergeable(rec ops.Record) error {
 	covered := 0
 	pos, done := rec.Span.Start, false
@@ -152,9 +166,6 @@ func (n *Node) mergeable(rec ops.Record) error {
 	}
 	if pos != rec.Span.End || covered != len(rec.Sources) {
 		return fmt.Errorf("%w: %v do not end at %s's end", ErrBadMerge, rec.Sources, rec.Span)
-	}
-	if n.occupied(rec.Span, rec.Sources) {
-		return fmt.Errorf("%w: %s", ErrOverlap, rec.Span)
 	}
 	return nil
 }
@@ -179,9 +190,11 @@ func (n *Node) bootstrap(req protocol.Request) error {
 		n.cfg.Logger.Info("maintainer changed", zap.String("node", string(n.cfg.Node)), zap.Uint64("from", uint64(n.owner)), zap.Uint64("to", uint64(e)))
 	}
 	n.owner = e
-	ans := protocol.BootstrapAnswer{Node: n.cfg.Node, Changefeed: n.cfg.Changefeed, Epoch: e, Dispatchers: n.Dispatchers(), Removes: n.RemoveJournal()}
+	// The answer owns its records: the host may keep it while the journals change.
+	ans := protocol.BootstrapAnswer{Node: n.cfg.Node, Changefeed: n.cfg.Changefeed, Epoch: e, Dispatchers: n.Dispatchers(),
+		Removes: cloneRecords(n.RemoveJournal())}
 	if !n.bugs.MergeJournalLost {
-		ans.Merges = n.MergeJournal()
+		ans.Merges = cloneRecords(n.MergeJournal())
 	}
 	n.out.answers = append(n.out.answers, ans)
 	return nil
