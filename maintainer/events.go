@@ -130,14 +130,17 @@ func (m *Maintainer) StepStatus(r protocol.StatusReport) error {
 
 func (m *Maintainer) applyStatuses(r protocol.StatusReport) {
 	for _, s := range r.Statuses {
-		oneShots := m.ctrl.HandleStatus(r.Node, s)
 		if s.State.Terminal() {
-			m.placing = true
+			m.placing = true // it may leave a task Absent, which Tick places
+			break
 		}
-		m.flush(oneShots)
 	}
+	m.ctrl.HandleStatuses(r.Node, r.Statuses, m.afterStatus)
 	m.metrics.StatusesApplied += uint64(len(r.Statuses))
 }
+
+// afterStatus flushes what a status changed.
+func (m *Maintainer) afterStatus(_ int, oneShots []ops.Message) { m.flush(oneShots) }
 
 // NodeAdded: node n is live. A booting maintainer asks it for a bootstrap answer and
 // waits for it too; a running one asks it too, so it obeys this epoch, and places tasks on

@@ -25,6 +25,10 @@ type taskTable struct {
 	free  []uint32 // slots of deleted tasks, reused first
 	next  uint32   // slots below next have been used
 	n     int
+	// hasOp has a bit per slot, set while the task there has an operator, so a status for
+	// a task without one (the heartbeat's usual case) is decided without a lookup in the
+	// operator map. A million slots take 128 KiB, which stays in cache.
+	hasOp []uint64
 }
 
 const (
@@ -103,6 +107,41 @@ func (tt *taskTable) find(id DispatcherID, h uint64) (pos int, found bool) {
 	}
 }
 
+// lookup returns the slot of the task with id (whose hash is h).
+func (tt *taskTable) lookup(id DispatcherID, h uint64) (uint32, bool) {
+	if tt.n == 0 {
+		return 0, false
+	}
+	pos, ok := tt.find(id, h)
+	if !ok {
+		return 0, false
+	}
+	return uint32(tt.index[pos]&slotMask) - 1, true
+}
+
+// opAt reports whether the task in slot has an operator.
+func (tt *taskTable) opAt(slot uint32) bool {
+	w := int(slot / 64)
+	return w < len(tt.hasOp) && tt.hasOp[w]&(1<<(slot%64)) != 0
+}
+
+// markOp records whether the task with id, if there is one, has an operator.
+func (tt *taskTable) markOp(id DispatcherID, has bool) {
+	slot, ok := tt.lookup(id, tt.hash(id))
+	if !ok {
+		return
+	}
+	w := int(slot / 64)
+	if has {
+		for w >= len(tt.hasOp) {
+			tt.hasOp = append(tt.hasOp, 0)
+		}
+		tt.hasOp[w] |= 1 << (slot % 64)
+	} else if w < len(tt.hasOp) {
+		tt.hasOp[w] &^= 1 << (slot % 64)
+	}
+}
+
 // get returns the task with id, or nil.
 func (tt *taskTable) get(id DispatcherID) *Task {
 	if tt.n == 0 {
@@ -172,6 +211,9 @@ func (tt *taskTable) remove(id DispatcherID) (Task, bool) {
 	p := tt.at(slot)
 	old := *p
 	*p = Task{} // an empty id marks the slot free, and the strings are released
+	if w := int(slot / 64); w < len(tt.hasOp) {
+		tt.hasOp[w] &^= 1 << (slot % 64) // a task added to the slot has no operator yet
+	}
 	tt.free = append(tt.free, slot)
 	tt.n--
 	// Backward shift: move later entries of the probe run into the hole when their home
@@ -212,6 +254,7 @@ func (tt *taskTable) clone() taskTable {
 	d := *tt
 	d.index = slices.Clone(tt.index)
 	d.free = slices.Clone(tt.free)
+	d.hasOp = slices.Clone(tt.hasOp)
 	d.pages = make([][]Task, len(tt.pages), cap(tt.pages))
 	for i, p := range tt.pages {
 		d.pages[i] = slices.Clone(p) // slots past next are empty: copying them is cheap
