@@ -144,7 +144,9 @@ func (m *Maintainer) place() {
 			load[t.Node]++
 		}
 	})
-	slices.SortFunc(absent, func(a, b ops.Task) int { return sendOrder(ops.Message{Record: ops.Record{Span: a.Span}}, ops.Message{Record: ops.Record{Span: b.Span}}) })
+	slices.SortFunc(absent, func(a, b ops.Task) int {
+		return sendOrder(ops.Message{Record: ops.Record{Span: a.Span}}, ops.Message{Record: ops.Record{Span: b.Span}})
+	})
 	nodes := make([]NodeLoad, 0, len(load))
 	for _, n := range slices.Sorted(maps.Keys(load)) {
 		nodes = append(nodes, NodeLoad{Node: n, Tasks: load[n]})
