@@ -68,6 +68,13 @@ func TestHandleStatusesAgreesWithHandleStatus(t *testing.T) {
 			single.HandleNodeRemoved(NodeID("n" + strconv.Itoa(10+round)))
 			batched.HandleNodeRemoved(NodeID("n" + strconv.Itoa(10+round)))
 		}
+		if round%5 == 1 {
+			// Operators outlive their tasks: their statuses still reach them.
+			for _, task := range single.Tasks()[:8] {
+				single.HandleTableDropped(task.Span.Table)
+				batched.HandleTableDropped(task.Span.Table)
+			}
+		}
 	}
 }
 
@@ -106,4 +113,78 @@ func TestOpBits(t *testing.T) {
 	d2, _ := c.tasks.lookup("d2", c.tasks.hash("d2"))
 	require.True(t, c.tasks.opAt(d2), "d2's remove owns the task a batch added")
 	require.True(t, c.Clone().tasks.opAt(d2))
+}
+
+// TestHints: a heartbeat (hintedBatch statuses or more) leaves, per node and position, the
+// slot its task was found in (0 where none was); a short batch leaves none; a hint whose
+// task moved to another slot is corrected by the next heartbeat.
+func TestHints(t *testing.T) {
+	c := NewController(Config{Changefeed: cf, Epoch: 2})
+	var ss []Status
+	for i := range hintedBatch {
+		id := DispatcherID("d" + strconv.Itoa(100+i))
+		require.NoError(t, c.AddTask(Task{ID: id, Span: span(TableID(i), "", ""), Sched: Replicating, Node: "B"}))
+		ss = append(ss, Status{ID: id, State: Working})
+	}
+	ss = append(ss, Status{ID: "missing", State: Stopped})
+	c.HandleStatuses("B", ss[:hintedBatch-1], nil)
+	require.Empty(t, c.hints, "a short batch keeps no hints")
+	c.HandleStatuses("B", ss[:hintedBatch], nil)
+	require.Len(t, c.hints["B"], hintedBatch, "a heartbeat of hintedBatch statuses keeps them")
+	c.HandleStatuses("B", ss, nil)
+	slotOf := func(id DispatcherID) uint32 {
+		slot, ok := c.tasks.lookup(id, c.tasks.hash(id))
+		require.True(t, ok)
+		return slot
+	}
+	want := make([]uint32, len(ss))
+	for i, s := range ss[:hintedBatch] {
+		want[i] = slotOf(s.ID) + 1
+	}
+	require.Equal(t, want, c.hints["B"], "grown to the longer heartbeat, no longer")
+
+	// d100 leaves its slot and comes back in another; its status still finds it.
+	require.NoError(t, c.DeleteTask("d100"))
+	require.NoError(t, c.AddTask(Task{ID: "z", Span: span(1000, "", ""), Sched: Absent}))
+	require.NoError(t, c.AddTask(Task{ID: "d100", Span: span(100, "", ""), Sched: Replicating, Node: "B", Checkpoint: 1}))
+	ss[0].Checkpoint = 9
+	c.HandleStatuses("B", ss, nil)
+	require.Equal(t, slotOf("d100")+1, c.hints["B"][0])
+	require.Equal(t, uint64(9), taskOf(c, "d100").Checkpoint)
+	require.Empty(t, c.Clone().hints, "a clone starts without the cache")
+}
+
+// TestHandleStatusesReachesOperatorsWithoutTasks: in a heartbeat, a status for an id whose
+// task is gone but whose remove operator is not (a dropped table) reaches the operator.
+func TestHandleStatusesReachesOperatorsWithoutTasks(t *testing.T) {
+	c := world(t)
+	c.HandleTableDropped(100) // removes for d1 and d2, no tasks
+	ss := make([]Status, 0, hintedBatch)
+	for len(ss) < hintedBatch {
+		ss = append(ss, Status{ID: "d3", State: Working})
+	}
+	ss[5] = Status{ID: "d1", State: Stopped}
+	ss[7] = Status{ID: "d2", State: Working}
+	var called []int
+	c.HandleStatuses("B", ss, func(i int, msgs []Message) { called = append(called, i) })
+	require.Equal(t, []int{5}, called, "d1's remove finished; d2's ignored Working")
+	_, busy := c.Operator("d1")
+	require.False(t, busy)
+	_, busy = c.Operator("d2")
+	require.True(t, busy)
+	requireOpBits(t, c)
+}
+
+// TestOpBitsAfterMerge: a merge's finish deletes its sources while their occupy operators
+// still hold them; the slots they leave carry no mark into the tasks that reuse them.
+func TestOpBitsAfterMerge(t *testing.T) {
+	c := world(t)
+	require.NoError(t, c.AddMerge([]DispatcherID{"d1", "d2"}, "dm"))
+	requireOpBits(t, c)
+	c.HandleStatus("B", Status{ID: "dm", State: Working})
+	requireOpBits(t, c)
+	for i := range 4 {
+		require.NoError(t, c.AddTask(Task{ID: DispatcherID("n" + strconv.Itoa(i)), Span: span(TableID(500+i), "", ""), Sched: Absent}))
+	}
+	requireOpBits(t, c)
 }
