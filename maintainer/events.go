@@ -23,21 +23,20 @@ func (m *Maintainer) StepAnswer(a protocol.BootstrapAnswer) error {
 		return fmt.Errorf("maintainer: answer of node %s: %w: %q", a.Node, ErrWrongChangefeed, a.Changefeed)
 	case a.Epoch != m.cfg.Epoch:
 		return fmt.Errorf("maintainer: answer of node %s: %w: %d (this maintainer is %d)", a.Node, ErrStaleEpoch, a.Epoch, m.cfg.Epoch)
-	case !m.live[a.Node]:
+	case !m.isLive(a.Node):
 		return fmt.Errorf("maintainer: answer of node %s: %w", a.Node, ErrUnknownNode)
 	}
 	if err := a.Validate(); err != nil {
 		return fmt.Errorf("maintainer: answer of node %s: %w", a.Node, err)
 	}
 	if !m.booting {
-		if !m.joined[a.Node] {
-			m.joined[a.Node] = true
+		if mb := m.member(a.Node); !mb.joined {
+			mb.joined = true
 			m.placing = true
 		}
 		return nil
 	}
 	m.answers[a.Node] = a
-	delete(m.asked, a.Node)
 	return nil
 }
 
@@ -69,17 +68,16 @@ func (m *Maintainer) Recover() error {
 	}
 	m.result, m.ctrl, m.booting = res, res.Controller, false
 	m.metrics.Recoveries++
-	for n := range m.live {
-		m.joined[n] = true
+	for i := range m.members {
+		m.members[i].joined = true
 	}
-	clear(m.asked)
 	// Every restored operator's request goes out now; from here on a request goes out
 	// when it changes.
 	m.changed = m.ctrl.AppendChanged(m.changed[:0])
 	for _, msg := range res.Messages {
 		if _, ok := m.ctrl.Operator(msg.Record.ID); ok {
 			if cur, ok := m.ctrl.Request(msg.Record.ID); ok && keyOf(cur) == keyOf(msg) {
-				m.sent[msg.Record.ID] = sent{key: keyOf(msg), tick: m.tick}
+				m.setSent(msg.Record.ID, sent{key: keyOf(msg), tick: m.tick})
 			}
 		}
 	}
@@ -117,7 +115,7 @@ func (m *Maintainer) StepStatus(r protocol.StatusReport) error {
 	case r.Epoch != m.cfg.Epoch:
 		m.metrics.StatusesFenced += uint64(len(r.Statuses))
 		m.logDebug("statuses fenced", zap.String("node", string(r.Node)), zap.Uint64("epoch", uint64(r.Epoch)), zap.Int("statuses", len(r.Statuses)))
-	case !m.live[r.Node]:
+	case !m.isLive(r.Node):
 		m.metrics.StatusesDropped += uint64(len(r.Statuses))
 	case m.booting:
 		r.Statuses = slices.Clone(r.Statuses)
@@ -146,23 +144,18 @@ func (m *Maintainer) afterStatus(_ int, oneShots []ops.Message) { m.flush(oneSho
 // waits for it too; a running one asks it too, so it obeys this epoch, and places tasks on
 // it once it answered.
 func (m *Maintainer) NodeAdded(n ops.NodeID) {
-	if m.live[n] {
-		return
+	if m.addMember(n) {
+		m.askBootstrap(n)
 	}
-	m.live[n] = true
-	m.askBootstrap(n)
 }
 
 // NodeRemoved: node n died. A booting maintainer stops waiting for it and forgets its
 // answer; a running one tells the controller (its tasks without operator go Absent, its
 // operators react).
 func (m *Maintainer) NodeRemoved(n ops.NodeID) {
-	if !m.live[n] {
+	if !m.dropMember(n) {
 		return
 	}
-	delete(m.live, n)
-	delete(m.joined, n)
-	delete(m.asked, n)
 	if m.booting {
 		delete(m.answers, n)
 		return
@@ -184,7 +177,7 @@ func (m *Maintainer) DropTable(t ops.TableID) {
 }
 
 func (m *Maintainer) dropTable(t ops.TableID) {
-	delete(m.tables, t)
+	m.removeTable(t)
 	m.ctrl.HandleTableDropped(t)
 	m.flush(nil)
 }
@@ -200,13 +193,13 @@ func (m *Maintainer) CreateTable(t ops.TableID, id ops.DispatcherID, checkpoint 
 }
 
 func (m *Maintainer) createTable(t ops.TableID, id ops.DispatcherID, checkpoint uint64) error {
-	if m.tables[t] {
+	if m.hasTable(t) {
 		return fmt.Errorf("maintainer: create table %d: %w", t, ErrTableExists)
 	}
 	if err := m.ctrl.AddTask(ops.Task{ID: id, Span: ops.Span{Table: t}, Sched: ops.Absent, Checkpoint: checkpoint}); err != nil {
 		return fmt.Errorf("maintainer: create table %d: %w", t, err)
 	}
-	m.tables[t] = true
+	m.addTable(t)
 	m.placing = true
 	return nil
 }

@@ -104,12 +104,10 @@ type DDL struct {
 // Maintainer is the driver. The zero value is not usable; call New or NewWithTasks.
 type Maintainer struct {
 	cfg     Config
-	live    map[ops.NodeID]bool // live nodes
-	joined  map[ops.NodeID]bool // live nodes that answered this maintainer's bootstrap
-	tables  map[ops.TableID]bool
+	members []member      // the live nodes, sorted
+	tables  []ops.TableID // the live tables, sorted
 	booting bool
 	answers map[ops.NodeID]protocol.BootstrapAnswer
-	asked   map[ops.NodeID]uint64 // booting: tick each unanswered node was last asked at
 	ctrl    *ops.Controller
 	result  recovery.Result
 	late    []DDL                   // DDL that arrived while booting
@@ -145,13 +143,12 @@ func newMaintainer(cfg Config) (*Maintainer, error) {
 	if err := cfg.normalize(); err != nil {
 		return nil, err
 	}
-	m := &Maintainer{cfg: cfg, live: map[ops.NodeID]bool{}, joined: map[ops.NodeID]bool{}, tables: map[ops.TableID]bool{},
-		answers: map[ops.NodeID]protocol.BootstrapAnswer{}, asked: map[ops.NodeID]uint64{}, sent: map[ops.DispatcherID]sent{}}
+	m := &Maintainer{cfg: cfg, answers: map[ops.NodeID]protocol.BootstrapAnswer{}}
 	for _, n := range cfg.Nodes {
-		m.live[n] = true
+		m.addMember(n)
 	}
 	for _, t := range cfg.Tables {
-		m.tables[t] = true
+		m.addTable(t)
 	}
 	return m, nil
 }
@@ -180,7 +177,7 @@ func NewWithTasks(cfg Config, tasks []ops.Task) (*Maintainer, error) {
 	}
 	m.ctrl = ops.NewController(ops.Config{Changefeed: cfg.Changefeed, Epoch: cfg.Epoch, Observer: cfg.Observer, Logger: cfg.Logger, Capacity: len(tasks)})
 	for _, t := range tasks {
-		if !m.live[t.Node] {
+		if !m.isLive(t.Node) {
 			return nil, fmt.Errorf("maintainer: task %s: %w: %q", t.ID, ErrUnknownNode, t.Node)
 		}
 		t.Sched = ops.Replicating
@@ -188,25 +185,44 @@ func NewWithTasks(cfg Config, tasks []ops.Task) (*Maintainer, error) {
 			return nil, fmt.Errorf("maintainer: %w", err)
 		}
 	}
-	maps.Copy(m.joined, m.live)
+	for i := range m.members {
+		m.members[i].joined = true
+	}
 	return m, nil
 }
 
-// Clone returns an independent copy (a model checker branches states by cloning); the
-// Placement, Logger and Observer are shared.
+// Clone returns an independent copy (a model checker branches states by cloning, a
+// state per step, so empty parts stay unallocated); the Placement, Logger and Observer
+// are shared.
 func (m *Maintainer) Clone() *Maintainer {
 	d := *m
-	d.live, d.joined, d.tables = maps.Clone(m.live), maps.Clone(m.joined), maps.Clone(m.tables)
-	d.answers = maps.Clone(m.answers) // answers are read only
-	d.asked = maps.Clone(m.asked)
+	d.members, d.tables = slices.Clone(m.members), slices.Clone(m.tables)
+	if m.booting {
+		d.answers = maps.Clone(m.answers) // the answers themselves are never changed
+	} // a running maintainer never changes its answers: the map is shared
 	if m.ctrl != nil {
 		d.ctrl = m.ctrl.Clone()
 	}
 	d.late, d.early = slices.Clone(m.late), slices.Clone(m.early)
-	d.sent = maps.Clone(m.sent)
+	d.sent = cloneOrNil(m.sent)
 	d.out = slices.Clone(m.out)
 	d.changed, d.batch = nil, nil
 	return &d
+}
+
+// cloneOrNil clones a map, leaving an empty one unallocated (writes go through setSent).
+func cloneOrNil[K comparable, V any](mp map[K]V) map[K]V {
+	if len(mp) == 0 {
+		return nil
+	}
+	return maps.Clone(mp)
+}
+
+func (m *Maintainer) setSent(id ops.DispatcherID, s sent) {
+	if m.sent == nil {
+		m.sent = map[ops.DispatcherID]sent{}
+	}
+	m.sent[id] = s
 }
 
 // Epoch is the maintainer's epoch.
@@ -243,26 +259,24 @@ func (m *Maintainer) Deferred() []DDL { return slices.Clone(m.late) }
 func (m *Maintainer) Metrics() Metrics { return m.metrics }
 
 // Live reports whether node n is live for this maintainer.
-func (m *Maintainer) Live(n ops.NodeID) bool { return m.live[n] }
+func (m *Maintainer) Live(n ops.NodeID) bool { return m.isLive(n) }
 
 // Tables lists the live tables, sorted.
-func (m *Maintainer) Tables() []ops.TableID { return slices.Sorted(maps.Keys(m.tables)) }
-
-func (m *Maintainer) liveNodes() []ops.NodeID { return slices.Sorted(maps.Keys(m.live)) }
+func (m *Maintainer) Tables() []ops.TableID { return slices.Clone(m.tables) }
 
 // Waiting lists the live nodes that have not answered the bootstrap, sorted.
 func (m *Maintainer) Waiting() []ops.NodeID {
 	var out []ops.NodeID
-	for _, n := range m.liveNodes() {
-		if _, ok := m.answers[n]; !ok {
-			out = append(out, n)
+	for _, mb := range m.members {
+		if _, ok := m.answers[mb.node]; !ok {
+			out = append(out, mb.node)
 		}
 	}
 	return out
 }
 
 func (m *Maintainer) askBootstrap(n ops.NodeID) {
-	m.asked[n] = m.tick
+	m.member(n).asked = m.tick
 	m.out = append(m.out, Message{To: n, Request: protocol.Request{Changefeed: m.cfg.Changefeed, Epoch: m.cfg.Epoch, Kind: protocol.Bootstrap}})
 }
 
@@ -301,7 +315,7 @@ func sendOrder(a, b ops.Message) int {
 func (m *Maintainer) queue(batch []ops.Message) {
 	slices.SortStableFunc(batch, sendOrder)
 	for _, msg := range batch {
-		if !m.live[msg.To] {
+		if !m.isLive(msg.To) {
 			continue
 		}
 		m.out = append(m.out, Message{To: msg.To, Request: m.request(msg)})
@@ -342,7 +356,7 @@ func (m *Maintainer) flush(oneShots []ops.Message) {
 		if prev, had := m.sent[id]; had && prev.key == k {
 			continue
 		}
-		m.sent[id] = sent{key: k, tick: m.tick}
+		m.setSent(id, sent{key: k, tick: m.tick})
 		batch = append(batch, msg)
 	}
 	m.queue(batch)

@@ -45,7 +45,7 @@ func (m *Maintainer) schedule(start func() error, dests ...ops.NodeID) error {
 		return fmt.Errorf("maintainer: %w", ErrBooting)
 	}
 	for _, d := range dests {
-		if !m.joined[d] {
+		if !m.isJoined(d) {
 			m.metrics.Refused++
 			return fmt.Errorf("maintainer: destination %q: %w", d, ErrUnknownNode)
 		}
@@ -66,14 +66,14 @@ func (m *Maintainer) Resend(id ops.DispatcherID) bool {
 		return false
 	}
 	msg, ok := m.ctrl.Request(id)
-	if !ok || !m.live[msg.To] {
+	if !ok || !m.isLive(msg.To) {
 		return false
 	}
 	m.queue([]ops.Message{msg})
 	m.metrics.Resends++
 	if s, ok := m.sent[id]; ok {
 		s.tick = m.tick
-		m.sent[id] = s
+		m.setSent(id, s)
 	}
 	return true
 }
@@ -99,7 +99,7 @@ func (m *Maintainer) Tick() {
 	m.tick++
 	if m.booting {
 		for _, n := range m.Waiting() {
-			if m.tick-m.asked[n] >= uint64(m.cfg.BootstrapTicks) {
+			if m.tick-m.member(n).asked >= uint64(m.cfg.BootstrapTicks) {
 				m.askBootstrap(n)
 			}
 		}
@@ -128,8 +128,10 @@ func (m *Maintainer) Tick() {
 func (m *Maintainer) place() {
 	m.placing = false
 	load := map[ops.NodeID]int{}
-	for n := range m.joined {
-		load[n] = 0
+	for _, mb := range m.members {
+		if mb.joined {
+			load[mb.node] = 0
+		}
 	}
 	if len(load) == 0 {
 		return

@@ -173,7 +173,7 @@ func (n *Node) cleanable(id ops.DispatcherID) bool {
 	if rec == nil {
 		return false
 	}
-	for _, did := range n.byTable[rec.Span.Table] {
+	for _, did := range n.tableOf(rec.Span.Table) {
 		d := n.disp.get(did)
 		if !rec.Span.Contains(d.Span) {
 			continue

@@ -35,7 +35,9 @@ type Node struct {
 	bugs  seeded.NodeBugs
 
 	disp    slab[protocol.Dispatcher]
-	byTable map[ops.TableID][]ops.DispatcherID // the dispatchers of each table, for overlap checks
+	// byTable lists the dispatchers of each table, for overlap checks; nil after Clone
+	// until something needs it (tableOf rebuilds it from disp).
+	byTable map[ops.TableID][]ops.DispatcherID
 	removes slab[ops.Record]                   // the remove journal
 	merges  slab[ops.Record]                   // the merge journal
 
@@ -57,10 +59,7 @@ func New(cfg Config) (*Node, error) {
 func (n *Node) Clone() *Node {
 	d := *n
 	d.disp = n.disp.clone(func(x protocol.Dispatcher) protocol.Dispatcher { return x })
-	d.byTable = make(map[ops.TableID][]ops.DispatcherID, len(n.byTable))
-	for t, ids := range n.byTable {
-		d.byTable[t] = slices.Clone(ids)
-	}
+	d.byTable = nil // derived from disp: rebuilt by the first tableOf that needs it
 	d.removes = n.removes.clone(cloneRecord)
 	d.merges = n.merges.clone(cloneRecord)
 	d.out = n.out.clone()
@@ -150,14 +149,14 @@ func (n *Node) Preload(ds ...protocol.Dispatcher) error {
 // add registers a dispatcher.
 func (n *Node) add(d protocol.Dispatcher) {
 	n.disp.put(d.ID, d)
-	n.byTable[d.Span.Table] = append(n.byTable[d.Span.Table], d.ID)
+	n.tables()[d.Span.Table] = append(n.tableOf(d.Span.Table), d.ID)
 }
 
 // drop deletes a dispatcher and its remove journal entry.
 func (n *Node) drop(id ops.DispatcherID, table ops.TableID) {
 	n.disp.del(id)
 	n.removes.del(id)
-	ids := n.byTable[table]
+	ids := n.tableOf(table)
 	if i := slices.Index(ids, id); i >= 0 {
 		ids[i] = ids[len(ids)-1]
 		ids[len(ids)-1] = ""
@@ -165,10 +164,25 @@ func (n *Node) drop(id ops.DispatcherID, table ops.TableID) {
 	}
 }
 
+// tables returns byTable, rebuilt from the dispatchers if a Clone left it out.
+func (n *Node) tables() map[ops.TableID][]ops.DispatcherID {
+	if n.byTable == nil {
+		n.byTable = make(map[ops.TableID][]ops.DispatcherID)
+		for id, i := range n.disp.index {
+			t := n.disp.items[i].Span.Table
+			n.byTable[t] = append(n.byTable[t], id)
+		}
+	}
+	return n.byTable
+}
+
+// tableOf lists the dispatchers of table t, in no order.
+func (n *Node) tableOf(t ops.TableID) []ops.DispatcherID { return n.tables()[t] }
+
 // occupied reports whether a dispatcher that is not closing overlaps s: what a new
 // dispatcher for s would share keys with.
 func (n *Node) occupied(s ops.Span) bool {
-	for _, id := range n.byTable[s.Table] {
+	for _, id := range n.tableOf(s.Table) {
 		if d := n.disp.get(id); !d.Removing && d.Span.Overlaps(s) {
 			return true
 		}

@@ -28,6 +28,9 @@ func (s *slab[T]) get(id ops.DispatcherID) *T {
 
 // put stores v as id's value, replacing any.
 func (s *slab[T]) put(id ops.DispatcherID, v T) {
+	if s.index == nil {
+		s.index = map[ops.DispatcherID]int32{}
+	}
 	if i, ok := s.index[id]; ok {
 		s.items[i] = v
 		return
@@ -67,8 +70,12 @@ func (s *slab[T]) ids(buf []ops.DispatcherID) []ops.DispatcherID {
 	return buf
 }
 
-// clone returns an independent copy; copy deep-copies a value where it holds slices.
+// clone returns an independent copy; copy deep-copies a value where it holds slices. An
+// empty slab's copy allocates nothing (a model checker clones nodes by the million).
 func (s *slab[T]) clone(copyItem func(T) T) slab[T] {
+	if len(s.index) == 0 {
+		return slab[T]{}
+	}
 	d := slab[T]{index: make(map[ops.DispatcherID]int32, len(s.index)), items: make([]T, len(s.items)), free: slices.Clone(s.free)}
 	for id, i := range s.index {
 		d.index[id] = i
