@@ -34,12 +34,12 @@ type Node struct {
 	owner ops.Epoch
 	bugs  seeded.NodeBugs
 
-	disp    slab[protocol.Dispatcher]
+	disp slab[protocol.Dispatcher]
 	// byTable lists the dispatchers of each table, for overlap checks; nil after Clone
 	// until something needs it (tableOf rebuilds it from disp).
 	byTable map[ops.TableID][]ops.DispatcherID
-	removes slab[ops.Record]                   // the remove journal
-	merges  slab[ops.Record]                   // the merge journal
+	removes slab[ops.Record] // the remove journal
+	merges  slab[ops.Record] // the merge journal
 
 	out     outbox
 	scratch []ops.DispatcherID
