@@ -381,21 +381,24 @@ func (c *Controller) AddMove(id DispatcherID, dest NodeID) error {
 	return nil
 }
 
-// AddSplit splits a Replicating task into spans, which must tile it in key order. When
-// targets has one node per span the new tasks are added there; otherwise they are left
-// Absent for a scheduler (domain.md 1.4).
+// AddSplit splits a Replicating task into spans, which must tile it in key order
+// (ErrSplitSpans). When targets has one node per span the new tasks are added there;
+// otherwise (nil, or not one per span) they are left Absent for a scheduler (domain.md
+// 1.4).
 func (c *Controller) AddSplit(id DispatcherID, spans []Span, targets []NodeID) error {
 	t, err := c.admit(TypeSplit, id, Replicating)
 	if err != nil {
 		return err
 	}
-	o := &Operator{id: id, typ: TypeSplit, state: SplitRunning, span: t.Span, origin: t.Node, checkpoint: t.Checkpoint,
-		extra: &extra{splitSpans: slices.Clone(spans), splitTargets: slices.Clone(targets)}}
-	if err := o.Record(c.cfg.Changefeed, c.cfg.Epoch).Validate(); err != nil {
+	if err := tiles(t.Span, spans); err != nil {
 		return c.refused(TypeSplit, id, err)
 	}
+	if len(targets) != len(spans) || slices.Contains(targets, "") {
+		targets = nil
+	}
 	t.Sched = Scheduling
-	c.start(o)
+	c.start(&Operator{id: id, typ: TypeSplit, state: SplitRunning, span: t.Span, origin: t.Node, checkpoint: t.Checkpoint,
+		extra: &extra{splitSpans: slices.Clone(spans), splitTargets: slices.Clone(targets)}})
 	return nil
 }
 

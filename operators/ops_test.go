@@ -232,11 +232,35 @@ func TestSplit(t *testing.T) {
 			require.Equal(t, Task{ID: "d1", Span: span(100, "", "m"), Sched: Absent, Checkpoint: 10}, taskOf(c, "d1"))
 		})
 	}
-	t.Run("refused: spans that do not tile the task", func(t *testing.T) {
-		c := world(t)
-		err := c.AddSplit("d1", []Span{span(100, "", "f"), span(100, "g", "m")}, nil)
-		require.ErrorIs(t, err, ErrSplitSpans)
+	t.Run("targets not one per span: accepted, new tasks Absent for a scheduler", func(t *testing.T) {
+		for _, targets := range [][]NodeID{{"C"}, {"B", "C", "B"}, {"B", ""}} {
+			c := world(t)
+			require.NoError(t, c.AddSplit("d1", spans, targets), "%v", targets)
+			rec := mustOp(t, c, "d1")
+			require.Empty(t, rec.SplitTargets)
+			c.HandleStatus("B", Status{ID: "d1", State: Stopped})
+			require.Equal(t, Absent, taskOf(c, "d1.2.1").Sched)
+			require.Equal(t, Absent, taskOf(c, "d1.2.2").Sched)
+		}
 	})
+	for _, tc := range []struct {
+		name  string
+		spans []Span
+		msg   string
+	}{
+		{"a gap", []Span{span(100, "", "f"), span(100, "g", "m")}, "100[g,m) does not follow 100[,f)"},
+		{"one span", []Span{span(100, "", "m")}, "1 spans: a split needs two or more"},
+		{"not to the end", []Span{span(100, "", "f"), span(100, "f", "k")}, "[100[,f) 100[f,k)] do not cover 100[,m)"},
+		{"another table", []Span{span(100, "", "f"), span(101, "f", "m")}, "101[f,m) is not a part of 100[,m)"},
+	} {
+		t.Run("refused: spans that do not tile the task: "+tc.name, func(t *testing.T) {
+			c := world(t)
+			err := c.AddSplit("d1", tc.spans, nil)
+			require.ErrorIs(t, err, ErrSplitSpans)
+			require.EqualError(t, err, "operators: split operator for d1 refused: invalid split spans: "+tc.msg, "an API call's error, not a decoder's")
+			require.Equal(t, Replicating, taskOf(c, "d1").Sched, "nothing changed")
+		})
+	}
 }
 
 func TestMerge(t *testing.T) {

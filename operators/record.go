@@ -175,7 +175,9 @@ func (r Record) Validate() error {
 	case TypeSplit:
 		checks = append(checks, need("origin", r.Origin != "", "an origin"), need("splitSpans", len(r.SplitSpans) >= 2, "two or more split spans"))
 		if len(r.SplitSpans) >= 2 {
-			checks = append(checks, tiles(r.Span, r.SplitSpans))
+			if err := tiles(r.Span, r.SplitSpans); err != nil {
+				checks = append(checks, bad("splitSpans", err))
+			}
 		}
 		if len(r.SplitTargets) > 0 && len(r.SplitTargets) != len(r.SplitSpans) {
 			checks = append(checks, bad("splitTargets", fmt.Errorf("%w: %d targets for %d spans", ErrInvalidRecord, len(r.SplitTargets), len(r.SplitSpans))))
@@ -202,10 +204,14 @@ func (r Record) Validate() error {
 	return nil
 }
 
-// tiles checks that spans cover whole exactly, in order, without gaps or overlaps.
+// tiles checks that spans cover whole exactly, in order, without gaps or overlaps; its
+// errors wrap ErrSplitSpans.
 func tiles(whole Span, spans []Span) error {
 	bad := func(format string, args ...any) error {
-		return &fsm.DecodeError{Record: "operator record", Field: "splitSpans", Err: fmt.Errorf("%w: "+format, append([]any{ErrSplitSpans}, args...)...)}
+		return fmt.Errorf("%w: "+format, append([]any{ErrSplitSpans}, args...)...)
+	}
+	if len(spans) < 2 {
+		return bad("%d spans: a split needs two or more", len(spans))
 	}
 	if spans[0].Start != whole.Start || spans[len(spans)-1].End != whole.End {
 		return bad("%v do not cover %s", spans, whole)
