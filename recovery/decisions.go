@@ -181,6 +181,7 @@ const (
 	detailClosing
 	detailOneShot
 	detailRemoveOperator
+	detailTempCover
 )
 
 var detailNames = [...]string{
@@ -188,4 +189,5 @@ var detailNames = [...]string{
 	detailClosing:        "closing",
 	detailOneShot:        "one-shot remove (the id is owned elsewhere)",
 	detailRemoveOperator: "remove operator without task",
+	detailTempCover:      "kept as a task until its remove finishes, then coverage repaired",
 }

@@ -62,6 +62,7 @@ type recoverer struct {
 	added     []ops.Span // the spans of the tasks added before adopt, unless...
 	changed   bool       // ...a restored operator finished at once and changed the registry
 	batch     []ops.Task // adoptGroup's buffer
+	temp      []tempSpan // spans adopt kept as temporary coverage, for fillHoles
 	oneShot   []ops.Message
 	log       Decisions
 	rejected  []*Rejection
@@ -478,11 +479,26 @@ func (r *recoverer) restoreMerges() {
 				if ok {
 					srcs = append(srcs, x)
 				}
-				allWaiting = allWaiting && ok && r.disp(x).State == ops.WaitingMerge
+				// A source being removed (a later Remove won) is no evidence for the merge.
+				allWaiting = allWaiting && ok && r.disp(x).State == ops.WaitingMerge && !r.disp(x).Removing
 			}
 			var target protocol.Dispatcher
 			if hasTarget {
 				target = *r.disp(tx)
+			}
+			if hasTarget && len(srcs) == len(rec.Sources) && !committed(target.State) && allWaiting {
+				if err := r.mergeGeometry(srcs, target.Span); err != nil {
+					// Full evidence of a merge that cannot be: its target would serve keys no
+					// source covers. The journal is no evidence; the node may still commit it,
+					// so the target covers its span until its remove is done (then the gap is
+					// filled), and the sources keep their tasks.
+					r.reject(n, "merge journal "+string(rec.ID), fmt.Errorf("%w: %w", ErrBadJournal, err))
+					for _, s := range srcs {
+						r.adoptTask(s, ops.Replicating)
+					}
+					r.coverThenRemove(tx, ruleAbortPrecommitTarget)
+					continue
+				}
 			}
 			switch {
 			case hasTarget && target.State == ops.Working:
@@ -516,6 +532,27 @@ func (r *recoverer) restoreMerges() {
 			}
 		}
 	}
+}
+
+// mergeGeometry checks that the reported sources, in key order, are adjacent spans of the
+// target's table that tile the target's span, as AddMerge requires of a new merge.
+func (r *recoverer) mergeGeometry(srcs []ref, target ops.Span) error {
+	spans := make([]ops.Span, len(srcs))
+	for i, x := range srcs {
+		spans[i] = r.disp(x).Span
+	}
+	slices.SortFunc(spans, spanCmp)
+	pos := target.Start
+	for i, s := range spans {
+		if s.Table != target.Table || s.Start != pos || (s.End == "" && i < len(spans)-1) {
+			return fmt.Errorf("sources %v do not tile the merged span %s", spans, target)
+		}
+		pos = s.End
+	}
+	if pos != target.End {
+		return fmt.Errorf("sources %v do not tile the merged span %s", spans, target)
+	}
+	return nil
 }
 
 func (r *recoverer) resumeMerge(rec ops.Record, tx ref, srcs []ref) {
@@ -847,7 +884,11 @@ func (r *recoverer) adoptGroup(group []ref, ti, first int32) {
 				j, slow = r.undoBatch(from, logLen, ti, spanN), true
 				continue
 			}
-			r.cleanup(x, ruleOverlap)
+			if !overlaps {
+				r.cleanup(x, ruleOverlap) // its id is taken
+			} else if r.coverThenRemove(x, ruleOverlap) {
+				r.temp = append(r.temp, tempSpan{ti, d.Span})
+			}
 			r.log.extendLast(" (overlaps " + other.String() + " or its id is taken)")
 			continue
 		}
@@ -965,10 +1006,26 @@ func (r *recoverer) hasTask(id ops.DispatcherID) bool {
 // with an id derived from the epoch and the range, so it is the same whatever the order.
 func (r *recoverer) fillHoles() {
 	var all []ops.Span
+	slices.SortFunc(r.temp, func(a, b tempSpan) int { return cmp.Compare(a.ti, b.ti) })
+	temp := r.temp
 	for ti, tb := range r.tables {
-		// Every task so far: adopt collected them and added what it accepted.
+		// Every task so far: adopt collected them and added what it accepted, and kept
+		// some as temporary coverage.
 		refs := r.spans.of(int32(ti))
 		at := func(i int) *ops.Span { return r.spanAt(refs[i]) }
+		if len(temp) > 0 && temp[0].ti == int32(ti) {
+			spans := make([]ops.Span, 0, len(refs)+len(temp))
+			for i := range refs {
+				spans = append(spans, *at(i))
+			}
+			for len(temp) > 0 && temp[0].ti == int32(ti) {
+				spans = append(spans, temp[0].span)
+				temp = temp[1:]
+			}
+			slices.SortFunc(spans, spanCmp)
+			all = holes(all, tb, len(spans), func(i int) *ops.Span { return &spans[i] })
+			continue
+		}
 		sorted := true
 		for i := 1; i < len(refs) && sorted; i++ {
 			sorted = spanCmp(*at(i - 1), *at(i)) <= 0
@@ -1038,6 +1095,38 @@ func (r *recoverer) claimRemoving(x ref, rl rule) {
 func (r *recoverer) cleanup(x ref, rl rule) {
 	r.claim(x)
 	r.removeWithoutTask(x, rl)
+}
+
+// coverThenRemove decides a reported dispatcher that must go, but may still serve its
+// keys: it is kept as a Replicating task under a remove operator that deletes the task
+// when the dispatcher has stopped and then repairs the table's coverage (TiCDC's
+// temporary coverage, addBootstrapCleanupOperator), so no task for those keys is
+// scheduled elsewhere while it may still serve them. It reports whether it did; when the
+// id is taken by a task or an operator, the dispatcher gets a one-shot remove instead.
+func (r *recoverer) coverThenRemove(x ref, rl rule) bool {
+	d, n := r.disp(x), r.nodeOf(x)
+	if _, hasOp := r.c.Operator(d.ID); hasOp || r.hasTask(d.ID) {
+		r.cleanup(x, rl)
+		return false
+	}
+	r.claim(x)
+	if err := r.addTask(ops.Task{ID: d.ID, Span: d.Span, Sched: ops.Replicating, Node: n, Checkpoint: r.ckpt(d.Checkpoint)}); err != nil {
+		r.removeWithoutTask(x, rl) // an empty node name, which a report does not have
+		return false
+	}
+	rec := ops.Record{Changefeed: r.snap.Changefeed, ID: d.ID, Type: ops.TypeRemove, State: "Running", Epoch: r.snap.Epoch,
+		Span: d.Span, Origin: n, Hook: ops.HookDelete, Checkpoint: d.Checkpoint}
+	if r.restore(n, rec) {
+		r.repair.expect(d.ID)
+	}
+	r.decideReport(x, rl, detailTempCover)
+	return true
+}
+
+// tempSpan is a span of live table ti kept as temporary coverage.
+type tempSpan struct {
+	ti   int32
+	span ops.Span
 }
 
 func (r *recoverer) removeWithoutTask(x ref, rl rule) {
