@@ -89,7 +89,8 @@ func (n *Node) CommitMerge(id ops.DispatcherID) error {
 	return nil
 }
 
-// committable: a journaled merge whose MergeReady target's sources all still wait for it.
+// committable: a journaled merge whose MergeReady target's sources all still wait for it
+// and tile its span (a merge journaled by older code may not; such a merge aborts).
 func (n *Node) committable(id ops.DispatcherID) bool {
 	d, rec := n.disp.get(id), n.merges.get(id)
 	if d == nil || rec == nil || d.State != ops.MergeReady || d.Removing {
@@ -100,26 +101,29 @@ func (n *Node) committable(id ops.DispatcherID) bool {
 			return false
 		}
 	}
-	return true
+	return n.mergeable(*rec) == nil
 }
 
-// AbortMerge aborts pre-commit merge id (DMAbortMerge) when one of its members is missing
-// or closing: the sources that wait for it go back to Working (a source that waits for
-// another journaled merge is that merge's), the merged dispatcher closes, the journal
-// entry is deleted (so an aborted merge is not aborted again).
+// AbortMerge aborts journaled merge id (DMAbortMerge) when its merged dispatcher is
+// missing, or when the merge is pre-commit and one of its members is missing or closing
+// (TiCDC's shouldAbortMerge): the sources that wait for it go back to Working (a source
+// that waits for another journaled merge is that merge's), the merged dispatcher, if
+// there, closes, the journal entry is deleted (so an aborted merge is not aborted again).
 func (n *Node) AbortMerge(id ops.DispatcherID) error {
 	if !n.abortable(id) {
 		return n.notEnabled("AbortMerge", id)
 	}
-	srcs := n.merges.get(id).Sources
+	rec := n.merges.get(id)
+	srcs := rec.Sources
 	for _, s := range srcs {
 		if sd := n.disp.get(s); sd != nil && sd.State == ops.WaitingMerge && !n.waitsForOther(s, id) {
 			sd.State = ops.Working
 		}
 	}
-	d := n.disp.get(id)
-	d.Removing = true
-	n.out.effect(Effect{Kind: EffectAbortMerge, ID: id, Span: d.Span, Sources: srcs})
+	if d := n.disp.get(id); d != nil {
+		d.Removing = true
+	}
+	n.out.effect(Effect{Kind: EffectAbortMerge, ID: id, Span: rec.Span, Sources: srcs})
 	n.merges.del(id)
 	return nil
 }
@@ -138,10 +142,18 @@ func (n *Node) waitsForOther(s, id ops.DispatcherID) bool {
 	return false
 }
 
-// abortable: a journaled pre-commit merge one of whose members is missing or closing.
+// abortable: a journaled merge whose merged dispatcher is missing, or a journaled
+// pre-commit merge one of whose members is missing or closing, or whose sources do not
+// tile its span.
 func (n *Node) abortable(id ops.DispatcherID) bool {
 	d, rec := n.disp.get(id), n.merges.get(id)
-	if d == nil || rec == nil || (d.State != ops.Preparing && d.State != ops.MergeReady) {
+	if rec == nil {
+		return false
+	}
+	if d == nil {
+		return true
+	}
+	if d.State != ops.Preparing && d.State != ops.MergeReady {
 		return false
 	}
 	if d.Removing {
@@ -152,7 +164,7 @@ func (n *Node) abortable(id ops.DispatcherID) bool {
 			return true
 		}
 	}
-	return false
+	return n.mergeable(*rec) != nil // sources that do not tile the span: it can never commit
 }
 
 // CleanupMergeJournal drops merge id's journal entry once the merge is over
@@ -282,6 +294,9 @@ func (n *Node) Enabled() []Action {
 	}
 	n.scratch = n.merges.ids(n.scratch[:0])
 	for _, id := range n.scratch {
+		if n.disp.get(id) == nil && n.abortable(id) {
+			out = append(out, Action{ActAbortMerge, id}) // its merged dispatcher is gone
+		}
 		if n.cleanable(id) {
 			out = append(out, Action{ActJournalCleanup, id})
 		}

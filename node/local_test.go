@@ -336,7 +336,6 @@ func TestAbortMerge(t *testing.T) {
 		{"not journaled", func(t *testing.T) *node.Node {
 			return newNode(t, 1, removing(disp("m", t1All, ops.Preparing, 1)))
 		}},
-		{"missing", func(t *testing.T) *node.Node { return committedSwept(t) }},
 		{"committed, sources closing", func(t *testing.T) *node.Node {
 			n := preparing(t)
 			require.NoError(t, n.Prepared("m"))
@@ -748,24 +747,30 @@ func TestTickMatchesEnabledChecks(t *testing.T) {
 
 // TestSweepBeforeAbort: the host may report a closing merged dispatcher Closed before the
 // merge check aborts the merge (DMSweep and DMAbortMerge are both enabled, as in the spec).
-// Then nothing aborts it: the sources keep waiting and the journal entry stays, until the
-// maintainer removes the sources.
+// The merge is then aborted for its missing target: the sources go back to Working and the
+// journal entry goes.
 func TestSweepBeforeAbort(t *testing.T) {
 	n := preparing(t)
 	require.NoError(t, n.Step(removeReq("m", t1All, 1)))
 	require.Equal(t, []node.Action{{Kind: node.ActAbortMerge, ID: "m"}, {Kind: node.ActSweep, ID: "m"}}, n.Enabled())
 	require.NoError(t, n.Closed("m", 0))
-	require.Empty(t, n.Enabled())
+	require.Equal(t, []node.Action{{Kind: node.ActAbortMerge, ID: "m"}}, n.Enabled())
+	_ = take(n)
 	n.Tick()
-	require.Equal(t, []protocol.Dispatcher{disp("a", t1a, ops.WaitingMerge, 5), disp("b", t1b, ops.WaitingMerge, 3)}, n.Dispatchers())
-	require.Equal(t, []ops.Record{mergeRec("m", t1All, 1, "a", "b")}, n.MergeJournal())
-	// A resent merge cannot start (the sources are not Working) and drops the entry; the
-	// sources still wait.
-	require.NoError(t, n.Step(mergeReq("m", t1All, 1, "a", "b")))
+	require.Equal(t, []protocol.Dispatcher{disp("a", t1a, ops.Working, 5), disp("b", t1b, ops.Working, 3)}, n.Dispatchers())
 	require.Empty(t, n.MergeJournal())
-	require.Equal(t, []protocol.Dispatcher{disp("a", t1a, ops.WaitingMerge, 5), disp("b", t1b, ops.WaitingMerge, 3)}, n.Dispatchers())
-	// Removing them is the way out.
-	require.NoError(t, n.Step(removeReq("a", t1a, 1)))
-	require.NoError(t, n.Closed("a", 0))
-	require.Equal(t, []protocol.Dispatcher{disp("b", t1b, ops.WaitingMerge, 3)}, n.Dispatchers())
+	require.Equal(t, []node.Effect{{Kind: node.EffectAbortMerge, ID: "m", Span: t1All, Sources: []ops.DispatcherID{"a", "b"}}}, take(n).Effects)
+}
+
+// TestAbortMissingTarget: a journaled merge whose merged dispatcher is gone (a committed
+// merge whose dispatchers were all swept before the journal cleanup) aborts: the entry
+// goes, nothing else changes.
+func TestAbortMissingTarget(t *testing.T) {
+	n := committedSwept(t)
+	require.Contains(t, n.Enabled(), node.Action{Kind: node.ActAbortMerge, ID: "m"})
+	before := n.Dispatchers()
+	require.NoError(t, n.AbortMerge("m"))
+	require.Empty(t, n.MergeJournal())
+	require.Equal(t, before, n.Dispatchers())
+	notEnabled(t, n, "AbortMerge(m)", func() error { return n.AbortMerge("m") })
 }

@@ -189,3 +189,82 @@ func (n *Node) occupied(s ops.Span) bool {
 	}
 	return false
 }
+
+// Restore rebuilds an empty core from the state an answer describes: its dispatchers, its
+// remove and merge journals, and its owner epoch (a host rebuilding its core from its own
+// state; simulators putting a snapshot's state into nodes). Without changing anything it
+// refuses another changefeed's answer (ErrWrongChangefeed) and, with ErrInvalidDispatcher,
+// what no node could hold: a dispatcher without id, with an empty span or a terminal state,
+// an id twice, two dispatchers that are not closing on one key (but a pre-commit merged
+// dispatcher with a journaled merge and its waiting sources), a dispatcher waiting for a
+// merge that no journal entry names it in, a remove journal entry for a dispatcher that is
+// missing or not closing, an invalid journal record, or a node that already has
+// dispatchers or journals.
+func (n *Node) Restore(a protocol.BootstrapAnswer) error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("node %s: restore: %w: "+format, append([]any{n.cfg.Node, ErrInvalidDispatcher}, args...)...)
+	}
+	if a.Changefeed != n.cfg.Changefeed {
+		return fmt.Errorf("node %s: restore: %w: %q", n.cfg.Node, ErrWrongChangefeed, a.Changefeed)
+	}
+	if d, r, m := n.Len(); d+r+m > 0 {
+		return bad("the node is not empty")
+	}
+	byID := make(map[ops.DispatcherID]protocol.Dispatcher, len(a.Dispatchers))
+	for _, d := range a.Dispatchers {
+		if d.ID == "" || !d.Span.Valid() || d.State.Terminal() || d.State > ops.Removed {
+			return bad("%q %s %s", d.ID, d.Span, d.State)
+		}
+		if _, dup := byID[d.ID]; dup {
+			return bad("%q twice", d.ID)
+		}
+		byID[d.ID] = d
+	}
+	merges := map[ops.DispatcherID]ops.Record{}
+	for _, r := range a.Merges {
+		if err := r.Validate(); err != nil || r.Type != ops.TypeMerge {
+			return bad("merge journal %q: %v", r.ID, err)
+		}
+		merges[r.ID] = r
+	}
+	for _, r := range a.Removes {
+		d, ok := byID[r.ID]
+		if err := r.Validate(); err != nil || !ok || !d.Removing {
+			return bad("remove journal %q: not a closing dispatcher of the node (%v)", r.ID, err)
+		}
+	}
+	// A dispatcher waits for a merge that is journaled: an abort sends it back to Working,
+	// and the journal is not cleaned up while a source waits.
+	for _, d := range a.Dispatchers {
+		if d.State == ops.WaitingMerge && !slices.ContainsFunc(a.Merges, func(r ops.Record) bool { return slices.Contains(r.Sources, d.ID) }) {
+			return bad("%q waits for a merge the node has not journaled", d.ID)
+		}
+	}
+	// Two dispatchers that are not closing may share keys only as a pre-commit merged
+	// dispatcher, journaled, and one of its waiting sources.
+	mergeOf := func(target, src protocol.Dispatcher) bool {
+		r, ok := merges[target.ID]
+		return ok && (target.State == ops.Preparing || target.State == ops.MergeReady) &&
+			src.State == ops.WaitingMerge && slices.Contains(r.Sources, src.ID)
+	}
+	for i, x := range a.Dispatchers {
+		for _, y := range a.Dispatchers[i+1:] {
+			if !x.Removing && !y.Removing && x.Span.Overlaps(y.Span) && !mergeOf(x, y) && !mergeOf(y, x) {
+				return bad("%q %s and %q %s overlap", x.ID, x.Span, y.ID, y.Span)
+			}
+		}
+	}
+	for _, d := range a.Dispatchers {
+		n.add(d)
+	}
+	for _, r := range a.Removes {
+		n.removes.put(r.ID, cloneRecord(r))
+	}
+	for _, r := range a.Merges {
+		n.merges.put(r.ID, cloneRecord(r))
+	}
+	if a.Epoch > n.owner {
+		n.owner = a.Epoch
+	}
+	return nil
+}

@@ -112,14 +112,21 @@ DMCommit(n) ==
     /\ rem' = [rem EXCEPT ![n]["a"] = TRUE, ![n]["b"] = TRUE]
     /\ UNCHANGED <<opJ, mergeJ, owner, netVars, mVars, envVars>>
 
-(* A pre-commit merge aborts when a member is missing or being removed:    *)
-(* sources back to Working, "m" removed, the merge journal deleted.        *)
+(* A journaled merge aborts when its merged dispatcher is missing, or when  *)
+(* it is pre-commit and a member is missing or being removed (TiCDC's      *)
+(* shouldAbortMerge): sources that wait go back to Working, "m", if it is   *)
+(* there, is removed, the merge journal deleted.  Without the missing-     *)
+(* target case, a target removed and swept before the check left its       *)
+(* sources waiting until the next failover.                                *)
+MergeTargetGone(n) == disp[n]["m"] = "none"
 DMAbortMerge(n) ==
-    /\ n \in alive /\ MergeChecked(n) /\ PreCommit(disp[n]["m"])
-    /\ rem[n]["m"] \/ \E s \in Sources : disp[n][s] # "WaitingMerge" \/ rem[n][s]
+    /\ n \in alive /\ MergeChecked(n)
+    /\ \/ MergeTargetGone(n)
+       \/ /\ PreCommit(disp[n]["m"])
+          /\ rem[n]["m"] \/ \E s \in Sources : disp[n][s] # "WaitingMerge" \/ rem[n][s]
     /\ disp' = [disp EXCEPT ![n]["a"] = IF @ = "WaitingMerge" THEN "Working" ELSE @,
                             ![n]["b"] = IF @ = "WaitingMerge" THEN "Working" ELSE @]
-    /\ rem' = [rem EXCEPT ![n]["m"] = TRUE]
+    /\ rem' = IF MergeTargetGone(n) THEN rem ELSE [rem EXCEPT ![n]["m"] = TRUE]
     /\ mergeJ' = [mergeJ EXCEPT ![n] = 0]
     /\ UNCHANGED <<opJ, owner, netVars, mVars, envVars>>
 

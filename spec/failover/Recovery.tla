@@ -14,7 +14,8 @@
 (*     evidence (both sources WaitingMerge): the merge resumes with its    *)
 (*     occupies; pre-commit without evidence: the target is removed (G6)   *)
 (*     and the WaitingMerge sources are adopted (their manager restores    *)
-(*     them).  Without the journal (TiCDC 4763) none of this can happen.   *)
+(*     them); so too when the target is closing already.  Without the     *)
+(*     journal (TiCDC 4763) none of this can happen.                       *)
 (*  2. Schedule journal (3.3, G4): a journaled Remove whose dispatcher is  *)
 (*     still reported resumes its operator exactly: a move in RemoveOrigin *)
 (*     towards its own destination (AbortRemoveOrigin if that died), a     *)
@@ -42,7 +43,7 @@ MergeCase ==
     IF J = {} THEN "none"
     ELSE LET n == JN st == R(n).disp["m"] IN
          IF Bug = "recovery_ignores_commit_point" THEN "done"
-         ELSE IF R(n).rem["m"] THEN "none"
+         ELSE IF R(n).rem["m"] THEN "abort"
          ELSE IF st = "Working" THEN "done"
          ELSE IF st = "Initializing" /\ \A s \in Sources : Rep(n, s) THEN "resume"
          ELSE IF st = "Initializing" THEN "done"
