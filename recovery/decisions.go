@@ -150,6 +150,7 @@ const (
 	ruleSplitFinish
 	ruleAbortPrecommitTarget
 	ruleOverlap
+	ruleResumeContested
 )
 
 var ruleNames = [...]string{
@@ -170,6 +171,7 @@ var ruleNames = [...]string{
 	ruleSplitFinish:           "G4-split-finish",
 	ruleAbortPrecommitTarget:  "G6-abort-precommit-target",
 	ruleOverlap:               "G8-overlap",
+	ruleResumeContested:       "3.3-resume-contested",
 }
 
 // detail is a fixed detail of a decision about a report.

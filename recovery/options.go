@@ -12,6 +12,7 @@ type Option func(*options)
 type options struct {
 	observer fsm.Observer
 	logger   *zap.Logger
+	bug      string // a seeded bug's name (seeded.go); only the checkers set it
 }
 
 // WithObserver gives the recovered controller an observer of every operator transition

@@ -23,23 +23,29 @@ type Result struct {
 	// Messages are the first requests to send: every restored operator's pending request,
 	// then one-shot removes of dispatchers that nothing should own, by node and id.
 	Messages []ops.Message
+	// Strays are the dispatchers among those one-shot removes that were not closing when
+	// reported, by node and id: each may serve its keys until its node reports it stopped,
+	// and the one-shot remove is not tracked by any operator, so whoever sends the
+	// Messages must not create anything over those keys on another node until then (the
+	// maintainer holds such requests).
+	Strays []Stray
 	// Decisions is the log of every rule applied, in the order applied.
 	Decisions Decisions
 	// Rejected lists the parts of the snapshot that were not used.
 	Rejected []*Rejection
 }
 
+// Stray is a dispatcher recovery removed with a one-shot request, not yet known to be
+// closing: Node may serve Span through it until it reports ID stopped.
+type Stray struct {
+	Node ops.NodeID
+	ID   ops.DispatcherID
+	Span ops.Span
+}
+
 // scanRegistry makes adopt always scan the registry for the tasks added so far, as it does
 // when a restored operator changed it; tests set it to check that both ways agree.
 var scanRegistry bool
-
-// seededBug switches on a known-wrong variant so tests can prove their checks catch it;
-// only tests set it.
-var seededBug string
-
-// bugFirstReportWins resolves identical or overlapping spans by response order, as TiCDC's
-// btree collapse does (G8). TestOrderIndependenceCatchesSeededBug must fail on it.
-const bugFirstReportWins = "g8_first_report_wins"
 
 // recoverer is the working state of one Recover call. Reported dispatchers are not copied
 // into maps: each is addressed by a ref into its response's dispatcher list (sorted by id),
@@ -59,11 +65,15 @@ type recoverer struct {
 	order     []ref                      // adopt's candidates in the order it decides them
 	c         *ops.Controller
 	repair    *coverageRepair
-	added     []ops.Span // the spans of the tasks added before adopt, unless...
-	changed   bool       // ...a restored operator finished at once and changed the registry
-	batch     []ops.Task // adoptGroup's buffer
-	temp      []tempSpan // spans adopt kept as temporary coverage, for fillHoles
+	added     []ops.Span   // the spans of the tasks added before adopt, unless...
+	changed   bool         // ...a restored operator finished at once and changed the registry
+	batch     []ops.Task   // adoptGroup's buffer
+	temp      []tempSpan   // spans adopt kept as temporary coverage, for fillHoles
+	claims    [][]ref      // by live table: reports that may serve keys (contested)
+	intents   [][]ops.Span // by live table: spans resumed moves and splits will create
+	bug       string       // a seeded bug (seeded.go), "" in every real use
 	oneShot   []ops.Message
+	strays    []Stray
 	log       Decisions
 	rejected  []*Rejection
 }
@@ -152,7 +162,7 @@ func Recover(s protocol.Snapshot, opts ...Option) (Result, error) {
 	if s.Changefeed == "" || s.Epoch == 0 {
 		return Result{}, fmt.Errorf("recovery: %w: changefeed %q epoch %d", ErrInvalidSnapshot, s.Changefeed, s.Epoch)
 	}
-	r := &recoverer{snap: s, nodes: make(map[ops.NodeID]int32, len(s.Answers))}
+	r := &recoverer{snap: s, nodes: make(map[ops.NodeID]int32, len(s.Answers)), bug: o.bug}
 	r.tables = slices.Clone(s.Tables)
 	slices.Sort(r.tables)
 	r.tables = slices.Compact(r.tables)
@@ -183,7 +193,7 @@ func Recover(s protocol.Snapshot, opts ...Option) (Result, error) {
 	r.log.entries = make([]entry, 0, total+journals)
 	r.log.texts = make([]text, 0, journals)
 	r.added = make([]ops.Span, 0, 2*journals) // a journal entry adds a task or two (a merge, three)
-	r.repair = &coverageRepair{epoch: s.Epoch, checkpoint: s.Checkpoint}
+	r.repair = &coverageRepair{epoch: s.Epoch, checkpoint: s.Checkpoint, tables: r.tables}
 	r.c = ops.NewController(ops.Config{Changefeed: s.Changefeed, Epoch: s.Epoch, Capacity: total, TaskDeleted: r.repair,
 		Observer: o.observer, Logger: o.logger})
 	r.index()
@@ -197,6 +207,7 @@ func Recover(s protocol.Snapshot, opts ...Option) (Result, error) {
 		return cmp.Or(cmp.Compare(a.To, b.To), cmp.Compare(a.Record.ID, b.Record.ID))
 	})
 	msgs = append(msgs, r.oneShot...)
+	slices.SortFunc(r.strays, func(a, b Stray) int { return cmp.Or(cmp.Compare(a.Node, b.Node), cmp.Compare(a.ID, b.ID)) })
 	slices.SortFunc(r.rejected, func(a, b *Rejection) int {
 		return cmp.Or(cmp.Compare(a.Node, b.Node), cmp.Compare(a.What, b.What), cmp.Compare(a.Err.Error(), b.Err.Error()))
 	})
@@ -207,7 +218,7 @@ func Recover(s protocol.Snapshot, opts ...Option) (Result, error) {
 			zap.Int("answers", len(r.resps)), zap.Int("tasks", tasks), zap.Int("operators", opsN),
 			zap.Int("decisions", r.log.Len()), zap.Int("rejected", len(r.rejected)))
 	}
-	return Result{Controller: r.c, Messages: msgs, Decisions: r.log, Rejected: r.rejected}, nil
+	return Result{Controller: r.c, Messages: msgs, Strays: r.strays, Decisions: r.log, Rejected: r.rejected}, nil
 }
 
 // fence keeps the responses of this changefeed and epoch, one per node (3.1, 3.7, 25c).
@@ -250,7 +261,7 @@ func (r *recoverer) fence() {
 		r.resps = append(r.resps, rs[0].resp)
 		r.views = append(r.views, rs[0].v)
 	}
-	if seededBug != bugFirstReportWins {
+	if r.bug != bugFirstReportWins {
 		byNode := make([]int, len(r.resps))
 		for i := range byNode {
 			byNode[i] = i
@@ -395,6 +406,57 @@ func boolCmp(a, b bool) int {
 	}
 }
 
+// contested reports whether anything else may serve keys of s, which a move, split or
+// merge journaled on n would create dispatchers for: a reported dispatcher that is not
+// closing (active, waiting for a merge, or a merge target before its commit) other than
+// the operator's own on n, or a move, split or merge resumed before. The reports of each live table are indexed
+// the first time it is asked.
+func (r *recoverer) contested(s ops.Span, n ops.NodeID, own ...ops.DispatcherID) bool {
+	ti, live := r.liveIndex(s.Table)
+	if !live {
+		return false
+	}
+	if r.claims == nil {
+		r.claims = make([][]ref, len(r.tables))
+		for ri := range r.resps {
+			for i := range r.resps[ri].Dispatchers {
+				x := ref{int32(ri), int32(i)}
+				d := r.disp(x)
+				if *r.slot(x) == unusable || d.Removing || d.State.Terminal() {
+					continue
+				}
+				if t, ok := r.liveIndex(d.Span.Table); ok {
+					r.claims[t] = append(r.claims[t], x)
+				}
+			}
+		}
+	}
+	for _, x := range r.claims[ti] {
+		if d := r.disp(x); d.Span.Overlaps(s) && (r.nodeOf(x) != n || !slices.Contains(own, d.ID)) {
+			return true
+		}
+	}
+	if r.intents != nil {
+		for _, sp := range r.intents[ti] {
+			if sp.Overlaps(s) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// intend records that a resumed move or split will create dispatchers for s: a later one
+// over the same keys is contested.
+func (r *recoverer) intend(s ops.Span) {
+	if ti, live := r.liveIndex(s.Table); live {
+		if r.intents == nil {
+			r.intents = make([][]ops.Span, len(r.tables))
+		}
+		r.intents[ti] = append(r.intents[ti], s)
+	}
+}
+
 // index validates the reported dispatchers: the usable ones are open, the rest rejected.
 func (r *recoverer) index() {
 	const malformed = claimed // a temporary mark: nothing is claimed yet
@@ -480,51 +542,69 @@ func (r *recoverer) restoreMerges() {
 					srcs = append(srcs, x)
 				}
 				// A source being removed (a later Remove won) is no evidence for the merge.
-				allWaiting = allWaiting && ok && r.disp(x).State == ops.WaitingMerge && !r.disp(x).Removing
+				allWaiting = allWaiting && ok && r.disp(x).State == ops.WaitingMerge && (!r.disp(x).Removing || r.bug == bugRemovingSourceIsEvidence)
 			}
 			var target protocol.Dispatcher
+			contested := false
 			if hasTarget {
 				target = *r.disp(tx)
+				// Another report, or a merge resumed before, may serve these keys: the merge
+				// is not resumed, and adopt decides its dispatchers like every other report.
+				contested = r.contested(target.Span, n, append([]ops.DispatcherID{rec.ID}, rec.Sources...)...) && r.bug != bugResumeContested
 			}
-			if hasTarget && len(srcs) == len(rec.Sources) && !committed(target.State) && allWaiting {
+			if hasTarget && !target.Removing && len(srcs) == len(rec.Sources) && !committed(target.State) && allWaiting && r.bug != bugMergeGeometryUnchecked {
 				if err := r.mergeGeometry(srcs, target.Span); err != nil {
 					// Full evidence of a merge that cannot be: its target would serve keys no
 					// source covers. The journal is no evidence; the node may still commit it,
 					// so the target covers its span until its remove is done (then the gap is
 					// filled), and the sources keep their tasks.
 					r.reject(n, "merge journal "+string(rec.ID), fmt.Errorf("%w: %w", ErrBadJournal, err))
-					for _, s := range srcs {
-						r.adoptTask(s, ops.Replicating)
-					}
-					r.coverThenRemove(tx, ruleAbortPrecommitTarget)
+					r.coverThenRemove(tx, ruleAbortPrecommitTarget) // the sources are adopt's to decide
 					continue
 				}
 			}
 			switch {
+			case hasTarget && target.Removing:
+				// The target is closing: the merge will not finish, and its node aborts it if it
+				// can; the sources that wait are adopt's to decide, the target is its node's to
+				// sweep.
+				r.claimRemoving(tx, ruleAbortPrecommitTarget)
 			case hasTarget && target.State == ops.Working:
 				// Merge done: keep the merged dispatcher, forget the sources (3.4 step 4).
-				r.adoptTask(tx, ops.Replicating)
+				if !contested {
+					r.adoptTask(tx, ops.Replicating)
+				}
 				for _, s := range srcs {
 					r.claimRemoving(s, ruleMergeDoneSource)
 				}
 				r.decideText(rec.ID, ruleMergeDone, "merged "+string(rec.ID)+" reported Working on "+string(n))
-			case hasTarget && (committed(target.State) || allWaiting) && len(srcs) == len(rec.Sources):
+			case hasTarget && (committed(target.State) || allWaiting) && len(srcs) == len(rec.Sources) && r.idsFree(rec.ID, rec.Sources) && !contested:
 				// Committed, or pre-commit with full evidence: resume the merge exactly.
 				r.resumeMerge(rec, tx, srcs)
+				r.intend(target.Span)
 			case hasTarget && committed(target.State):
 				// Committed but a source was already swept: the merged span is the survivor.
-				r.adoptTask(tx, ops.Replicating)
+				if !contested {
+					r.adoptTask(tx, ops.Replicating)
+				}
 				for _, s := range srcs {
 					r.claimRemoving(s, ruleMergeCommittedSource)
 				}
 				r.decide(rec.ID, ruleMergeCommittedPartial, "merged %s %s, %d of %d sources left", rec.ID, target.State, len(srcs), len(rec.Sources))
 			case hasTarget:
 				// Pre-commit without full evidence: the manager aborts the merge and its sources
-				// return to Working, so they keep their tasks; the target is removed (G6).
-				for _, s := range srcs {
-					if !r.disp(s).Removing {
-						r.adoptTask(s, ops.Replicating)
-					}
+				// return to Working, so adopt decides them as it decides every report that may
+				// serve keys (they are adopted unless another report wins their keys); the
+				// target is removed (G6).
+				if r.bug == bugPrecommitTargetAdopted {
+					r.adoptTask(tx, ops.Replicating)
+					continue
+				}
+				if allWaiting && len(srcs) == len(rec.Sources) {
+					// Every source waits (a merge whose ids another report holds): the node
+					// may still commit it, so the target covers its span until removed.
+					r.coverThenRemove(tx, ruleAbortPrecommitTarget)
+					continue
 				}
 				r.cleanup(tx, ruleAbortPrecommitTarget)
 			default:
@@ -532,6 +612,17 @@ func (r *recoverer) restoreMerges() {
 			}
 		}
 	}
+}
+
+// idsFree reports whether no task or operator holds any of ids yet: a merge resumes only
+// on ids that are its own, not a report's of the same id elsewhere.
+func (r *recoverer) idsFree(target ops.DispatcherID, sources []ops.DispatcherID) bool {
+	for _, id := range append([]ops.DispatcherID{target}, sources...) {
+		if _, op := r.c.Operator(id); op || r.hasTask(id) {
+			return false
+		}
+	}
+	return true
 }
 
 // mergeGeometry checks that the reported sources, in key order, are adjacent spans of the
@@ -593,12 +684,31 @@ func (r *recoverer) restoreJournals() {
 				r.reject(n, "journal "+string(rec.ID), fmt.Errorf("%w: a Remove of a %s operator from origin %q at node %s", ErrBadJournal, rec.Type, rec.Origin, n))
 				continue
 			}
+			if here && r.disp(x).Span != rec.Span {
+				// Not the record of this dispatcher: the report decides.
+				r.reject(n, "journal "+string(rec.ID), fmt.Errorf("%w: a Remove of %s, but %s is %s", ErrBadJournal, rec.Span, rec.ID, r.disp(x).Span))
+				continue
+			}
 			r.restoreRemove(n, rec, x, here)
 		}
 	}
 }
 
 func (r *recoverer) restoreRemove(n ops.NodeID, rec ops.Record, x ref, here bool) {
+	if (rec.Type == ops.TypeMove || rec.Type == ops.TypeSplit) && r.contested(rec.Span, n, rec.ID) && r.bug != bugResumeContested {
+		// Another node may serve these keys: resuming would create the destination (or the
+		// halves) beside it. The remove finishes; the keys are whoever's recovery gives them.
+		if here && r.disp(x).Removing {
+			r.claim(x)
+			r.restore(n, ops.Record{Changefeed: r.snap.Changefeed, ID: rec.ID, Type: ops.TypeRemove, State: "Running", Epoch: r.snap.Epoch,
+				Span: rec.Span, Origin: n, Checkpoint: rec.Checkpoint})
+		}
+		r.decideText(rec.ID, ruleResumeContested, "a "+rec.Type.String()+" of "+rec.Span.String()+" on "+string(n)+": another node may serve it; not resumed")
+		return
+	}
+	if rec.Type == ops.TypeMove || rec.Type == ops.TypeSplit {
+		r.intend(rec.Span)
+	}
 	if !here {
 		// The origin already closed the dispatcher: the remove phase is over.
 		switch rec.Type {
@@ -647,6 +757,7 @@ func (r *recoverer) restoreRemove(n ops.NodeID, rec ops.Record, x ref, here bool
 type coverageRepair struct {
 	epoch      ops.Epoch
 	checkpoint uint64                    // where a repaired range starts: the snapshot's checkpoint
+	tables     []ops.TableID             // the snapshot's live tables, sorted: nothing else is repaired
 	pending    map[ops.DispatcherID]bool // restored standalone removes not finished yet
 	active     bool                      // off while Recover runs: fillHoles covers what it leaves
 }
@@ -671,7 +782,7 @@ func (cr *coverageRepair) TaskDeleted(c *ops.Controller, t ops.Task) {
 		return // not a restored standalone remove: a remove the scheduler chose deletes only
 	}
 	delete(cr.pending, t.ID)
-	if !cr.active {
+	if _, live := slices.BinarySearch(cr.tables, t.Span.Table); !cr.active || !live {
 		return
 	}
 	var spans []ops.Span
@@ -750,6 +861,10 @@ func (r *recoverer) adopt() {
 		return cmp.Or(cmp.Compare(r.disp(a).ID, r.disp(b).ID), cmp.Compare(r.nodeOf(a), r.nodeOf(b)))
 	})
 	for _, x := range dropped {
+		if r.bug == bugDroppedTableAdopted {
+			r.adoptTask(x, ops.Replicating)
+			continue
+		}
 		r.removeWithoutTask(x, ruleDroppedTable)
 	}
 
@@ -805,7 +920,7 @@ func (r *recoverer) adopt() {
 		if len(group) == 0 {
 			continue
 		}
-		if seededBug == bugFirstReportWins {
+		if r.bug == bugFirstReportWins {
 			// TiCDC's G8: identical spans collapse and the report that came first wins.
 			slices.SortStableFunc(group, func(a, b ref) int { return spanCmp(r.disp(a).Span, r.disp(b).Span) })
 		} else if !slices.IsSortedFunc(group, less) { // reports often come in key order
@@ -884,10 +999,10 @@ func (r *recoverer) adoptGroup(group []ref, ti, first int32) {
 				j, slow = r.undoBatch(from, logLen, ti, spanN), true
 				continue
 			}
-			if !overlaps {
+			if !overlaps || r.bug == bugOverlapLoserUncovered {
 				r.cleanup(x, ruleOverlap) // its id is taken
-			} else if r.coverThenRemove(x, ruleOverlap) {
-				r.temp = append(r.temp, tempSpan{ti, d.Span})
+			} else {
+				r.coverThenRemove(x, ruleOverlap)
 			}
 			r.log.extendLast(" (overlaps " + other.String() + " or its id is taken)")
 			continue
@@ -1101,18 +1216,23 @@ func (r *recoverer) cleanup(x ref, rl rule) {
 // keys: it is kept as a Replicating task under a remove operator that deletes the task
 // when the dispatcher has stopped and then repairs the table's coverage (TiCDC's
 // temporary coverage, addBootstrapCleanupOperator), so no task for those keys is
-// scheduled elsewhere while it may still serve them. It reports whether it did; when the
-// id is taken by a task or an operator, the dispatcher gets a one-shot remove instead.
-func (r *recoverer) coverThenRemove(x ref, rl rule) bool {
+// scheduled elsewhere while it may still serve them. When the id is taken by a task or an
+// operator, the dispatcher gets a one-shot remove instead.
+func (r *recoverer) coverThenRemove(x ref, rl rule) {
 	d, n := r.disp(x), r.nodeOf(x)
 	if _, hasOp := r.c.Operator(d.ID); hasOp || r.hasTask(d.ID) {
 		r.cleanup(x, rl)
-		return false
+		return
 	}
 	r.claim(x)
-	if err := r.addTask(ops.Task{ID: d.ID, Span: d.Span, Sched: ops.Replicating, Node: n, Checkpoint: r.ckpt(d.Checkpoint)}); err != nil {
+	// Not r.addTask: a temporary task claims no keys against the reports adopt decides; it
+	// only keeps fillHoles from scheduling them (r.temp).
+	if err := r.c.AddTask(ops.Task{ID: d.ID, Span: d.Span, Sched: ops.Replicating, Node: n, Checkpoint: r.ckpt(d.Checkpoint)}); err != nil {
 		r.removeWithoutTask(x, rl) // an empty node name, which a report does not have
-		return false
+		return
+	}
+	if ti, live := r.liveIndex(d.Span.Table); live {
+		r.temp = append(r.temp, tempSpan{ti, d.Span})
 	}
 	rec := ops.Record{Changefeed: r.snap.Changefeed, ID: d.ID, Type: ops.TypeRemove, State: "Running", Epoch: r.snap.Epoch,
 		Span: d.Span, Origin: n, Hook: ops.HookDelete, Checkpoint: d.Checkpoint}
@@ -1120,7 +1240,6 @@ func (r *recoverer) coverThenRemove(x ref, rl rule) bool {
 		r.repair.expect(d.ID)
 	}
 	r.decideReport(x, rl, detailTempCover)
-	return true
 }
 
 // tempSpan is a span of live table ti kept as temporary coverage.
@@ -1135,6 +1254,9 @@ func (r *recoverer) removeWithoutTask(x ref, rl rule) {
 	_, hasOp := r.c.Operator(d.ID)
 	if hasOp || r.hasTask(d.ID) {
 		r.oneShot = append(r.oneShot, ops.Message{To: n, Kind: ops.Remove, Record: rec})
+		if !d.Removing && r.bug != bugStraysUnlisted {
+			r.strays = append(r.strays, Stray{Node: n, ID: d.ID, Span: d.Span})
+		}
 		r.decideReport(x, rl, detailOneShot)
 		return
 	}

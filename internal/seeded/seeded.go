@@ -17,3 +17,11 @@ type NodeBugs struct {
 
 // SetNodeBugs switches seeded bugs on in a *node.Node; package node installs it.
 var SetNodeBugs func(n any, b NodeBugs)
+
+// RecoveryBugs names recovery's seeded bugs, and RecoveryBug returns the recovery.Option
+// (as any: this package cannot import recovery) that switches one on; package recovery
+// installs both.
+var (
+	RecoveryBugs []string
+	RecoveryBug  func(name string) any
+)
