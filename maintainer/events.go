@@ -55,6 +55,39 @@ func (m *Maintainer) Recover() error {
 	for _, n := range m.liveNodes() {
 		snap.Answers = append(snap.Answers, m.answers[n])
 	}
+	return m.recoverFrom(snap)
+}
+
+// FromSnapshot returns a maintainer that has recovered from a snapshot gathered
+// elsewhere (a host that collects the answers itself, or a test putting an arbitrary
+// snapshot to recovery): like New, StepAnswer for every answer and Recover, but the
+// snapshot's answers are taken as they are, and recovery rejects what it must. cfg's
+// Changefeed and Epoch must be the snapshot's; its Tables and Checkpoint are replaced by
+// the snapshot's.
+func FromSnapshot(cfg Config, snap protocol.Snapshot) (*Maintainer, error) {
+	if cfg.Changefeed != snap.Changefeed || cfg.Epoch != snap.Epoch {
+		return nil, fmt.Errorf("maintainer: %w: snapshot of %q epoch %d for a maintainer of %q epoch %d", ErrInvalidConfig,
+			snap.Changefeed, snap.Epoch, cfg.Changefeed, cfg.Epoch)
+	}
+	cfg.Tables, cfg.Checkpoint = snap.Tables, snap.Checkpoint
+	m, err := newMaintainer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	m.booting = true
+	for _, a := range snap.Answers {
+		if m.isLive(a.Node) {
+			m.answers[a.Node] = a
+		}
+	}
+	if err := m.recoverFrom(snap); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// recoverFrom runs recovery on snap and starts the maintainer running.
+func (m *Maintainer) recoverFrom(snap protocol.Snapshot) error {
 	var opts []recovery.Option
 	if m.cfg.Observer != nil {
 		opts = append(opts, recovery.WithObserver(m.cfg.Observer))
@@ -62,7 +95,7 @@ func (m *Maintainer) Recover() error {
 	if m.cfg.Logger != nil {
 		opts = append(opts, recovery.WithLogger(m.cfg.Logger))
 	}
-	res, err := recovery.Recover(snap, opts...)
+	res, err := recovery.Recover(snap, append(opts, m.cfg.RecoveryOptions...)...)
 	if err != nil {
 		return fmt.Errorf("maintainer: %w", err)
 	}
@@ -81,6 +114,7 @@ func (m *Maintainer) Recover() error {
 			}
 		}
 	}
+	m.addStrays(res.Strays)
 	m.queue(slices.Clone(res.Messages))
 	m.placing = true
 	late := m.late
@@ -135,6 +169,9 @@ func (m *Maintainer) applyStatuses(r protocol.StatusReport) {
 	}
 	m.ctrl.HandleStatuses(r.Node, r.Statuses, m.afterStatus)
 	m.metrics.StatusesApplied += uint64(len(r.Statuses))
+	if len(m.strays) > 0 {
+		m.straysStopped(r.Node, r.Statuses)
+	}
 }
 
 // afterStatus flushes what a status changed.
@@ -163,6 +200,7 @@ func (m *Maintainer) NodeRemoved(n ops.NodeID) {
 	m.ctrl.HandleNodeRemoved(n)
 	m.placing = true
 	m.flush(nil)
+	m.straysGone(n)
 }
 
 // DropTable applies DROP TABLE t (every task of t goes, a remove for each bound one). A

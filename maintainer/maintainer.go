@@ -37,6 +37,9 @@ type Config struct {
 	// status at higher levels. Observer, if not nil, sees every operator transition.
 	Logger   *zap.Logger
 	Observer fsm.Observer
+	// RecoveryOptions are passed to recovery.Recover after the maintainer's own (its
+	// Logger and Observer).
+	RecoveryOptions []recovery.Option
 }
 
 // Placement picks a node for task t among the live nodes, with how many tasks each holds.
@@ -77,6 +80,9 @@ type Metrics struct {
 	StatusesApplied, StatusesFenced, StatusesDropped uint64
 	// Recoveries counts recoveries (0 or 1), Refused scheduling calls refused.
 	Recoveries, Refused uint64
+	// RequestsHeld counts requests held back because a stray recovery removed may still
+	// serve their keys (Strays).
+	RequestsHeld uint64
 }
 
 // sentKey is what a node acts on in a request: a new key is a new request.
@@ -116,6 +122,8 @@ type Maintainer struct {
 	tick    uint64
 	placing bool // Absent tasks may exist: Tick places them
 	metrics Metrics
+	strays  []stray       // recovery's strays not heard stopped yet (strays.go)
+	held    []ops.Message // requests held back for them
 
 	out     []Message
 	marked  int
@@ -206,6 +214,7 @@ func (m *Maintainer) Clone() *Maintainer {
 	d.late, d.early = slices.Clone(m.late), slices.Clone(m.early)
 	d.sent = cloneOrNil(m.sent)
 	d.out = slices.Clone(m.out)
+	d.strays, d.held = slices.Clone(m.strays), slices.Clone(m.held)
 	d.changed, d.batch = nil, nil
 	return &d
 }
@@ -311,11 +320,16 @@ func sendOrder(a, b ops.Message) int {
 }
 
 // queue puts a batch of controller messages into the outbox, in send order, leaving out
-// those to nodes that are not live (their streams are gone).
+// those to nodes that are not live (their streams are gone) and holding back those that
+// would create a dispatcher over keys a stray may serve.
 func (m *Maintainer) queue(batch []ops.Message) {
 	slices.SortStableFunc(batch, sendOrder)
 	for _, msg := range batch {
 		if !m.isLive(msg.To) {
+			continue
+		}
+		if len(m.strays) > 0 && m.holds(msg) {
+			m.hold(msg)
 			continue
 		}
 		m.out = append(m.out, Message{To: msg.To, Request: m.request(msg)})

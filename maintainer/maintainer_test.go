@@ -8,6 +8,7 @@ import (
 	"github.com/opfsm/opfsm/fsm"
 	ops "github.com/opfsm/opfsm/operators"
 	"github.com/opfsm/opfsm/protocol"
+	"github.com/opfsm/opfsm/recovery"
 )
 
 const cf = ops.ChangefeedID("cf")
@@ -299,4 +300,93 @@ func TestClone(t *testing.T) {
 	require.False(t, busy)
 	require.Len(t, m.Outstanding(), 0)
 	require.Len(t, d.Outstanding(), 1)
+}
+
+// strayed recovers a maintainer of epoch 3 from a snapshot no run produces: d is being
+// removed on A under its journaled remove, and runs on B and C too. A's remove resumes
+// (repairing coverage when it finishes); B's and C's copies get one-shot removes and are
+// strays.
+func strayed(t *testing.T) *Maintainer {
+	t.Helper()
+	m, err := New(Config{Changefeed: cf, Epoch: 3, Nodes: []ops.NodeID{"A", "B", "C"}, Tables: []ops.TableID{1}, Checkpoint: 10, ResendTicks: 2})
+	require.NoError(t, err)
+	take(m)
+	rm := ops.Record{Changefeed: cf, ID: "d", Type: ops.TypeRemove, State: "Running", Epoch: 1, Span: whole, Origin: "A"}
+	require.NoError(t, m.StepAnswer(protocol.BootstrapAnswer{Node: "A", Changefeed: cf, Epoch: 3,
+		Dispatchers: []protocol.Dispatcher{{ID: "d", Span: whole, State: ops.Initializing, Removing: true}}, Removes: []ops.Record{rm}}))
+	require.NoError(t, m.StepAnswer(answer("B", 3, protocol.Dispatcher{ID: "d", Span: whole, State: ops.Working})))
+	require.NoError(t, m.StepAnswer(answer("C", 3, protocol.Dispatcher{ID: "d", Span: whole, State: ops.Initializing})))
+	require.NoError(t, m.Recover())
+	require.Equal(t, []string{"Remove d->A", "Remove d->B", "Remove d->C"}, take(m))
+	require.Equal(t, []recovery.Stray{{Node: "B", ID: "d", Span: whole}, {Node: "C", ID: "d", Span: whole}}, m.Strays())
+	// A's remove finishes: the table's coverage is repaired by a hole, placed on A, whose
+	// Create waits while B or C may still serve the keys.
+	require.NoError(t, m.StepStatus(status("A", 3, "d", ops.Stopped)))
+	m.Tick()
+	require.Empty(t, take(m))
+	require.Equal(t, []string{"Create t1-e3-->A"}, kinds(m.Held()))
+	require.NoError(t, m.StepStatus(status("B", 3, "d", ops.Stopped)))
+	require.Empty(t, take(m), "C's copy may still serve the keys")
+	require.Equal(t, []recovery.Stray{{Node: "C", ID: "d", Span: whole}}, m.Strays())
+	return m
+}
+
+// TestStraysHoldCreates: a request that would create a dispatcher over keys a stray may
+// serve is held until the stray's node reports it stopped, or leaves; the stray's remove
+// is resent meanwhile.
+func TestStraysHoldCreates(t *testing.T) {
+	t.Run("stopped", func(t *testing.T) {
+		m := strayed(t)
+		m.Tick()
+		require.Equal(t, []string{"Remove d->C"}, take(m), "resent after ResendTicks")
+		require.NoError(t, m.StepStatus(status("C", 3, "d", ops.Working)))
+		require.Equal(t, []string{"Remove d->C"}, take(m), "a stray that still runs holds on, and has no task: an orphan")
+		require.NoError(t, m.StepStatus(status("C", 3, "d", ops.Stopped)))
+		require.Equal(t, []string{"Create t1-e3-->A"}, take(m))
+		require.Empty(t, m.Strays())
+		require.Empty(t, m.Held())
+		require.Equal(t, uint64(1), m.Metrics().RequestsHeld)
+		m.Tick()
+		m.Tick()
+		require.Equal(t, []string{"Create t1-e3-->A"}, take(m), "an operator's resend is not held any more")
+	})
+	t.Run("node gone", func(t *testing.T) {
+		m := strayed(t)
+		m.NodeRemoved("C")
+		require.Equal(t, []string{"Create t1-e3-->A"}, take(m))
+		require.Empty(t, m.Strays())
+	})
+	t.Run("operator moved on", func(t *testing.T) {
+		m := strayed(t)
+		m.NodeRemoved("A") // the add towards A ends; the hole is placed again later
+		require.Empty(t, take(m))
+		require.Len(t, m.Held(), 1, "held until C stops")
+		require.NoError(t, m.StepStatus(status("C", 3, "d", ops.Stopped)))
+		require.Empty(t, take(m), "then dropped: its operator is gone")
+		require.Empty(t, m.Held())
+		m.Tick()
+		require.Equal(t, []string{"Create t1-e3-->B"}, take(m))
+	})
+}
+
+// TestFromSnapshot: a maintainer recovered from a snapshot gathered elsewhere runs at
+// once, with the snapshot's tables and checkpoint; a snapshot of another changefeed or
+// epoch is refused.
+func TestFromSnapshot(t *testing.T) {
+	cfg := Config{Changefeed: cf, Epoch: 3, Nodes: []ops.NodeID{"A", "B"}}
+	snap := protocol.Snapshot{Changefeed: cf, Epoch: 3, Checkpoint: 40, Tables: []ops.TableID{1},
+		Answers: []protocol.BootstrapAnswer{answer("A", 3, protocol.Dispatcher{ID: "a", Span: left, State: ops.Working, Checkpoint: 50}), answer("B", 3)}}
+	m, err := FromSnapshot(cfg, snap)
+	require.NoError(t, err)
+	require.False(t, m.Booting())
+	require.Equal(t, []ops.TableID{1}, m.Tables())
+	require.Equal(t, []ops.Task{{ID: "a", Span: left, Sched: ops.Replicating, Node: "A", Checkpoint: 50},
+		{ID: "t1-e3-m", Span: right, Sched: ops.Absent, Checkpoint: 40}}, m.Controller().Tasks())
+	m.Tick()
+	require.Equal(t, []string{"Create t1-e3-m->B"}, take(m))
+
+	for _, bad := range []Config{{Changefeed: "other", Epoch: 3}, {Changefeed: cf, Epoch: 4}} {
+		_, err := FromSnapshot(bad, snap)
+		require.ErrorIs(t, err, ErrInvalidConfig)
+	}
 }

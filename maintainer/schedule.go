@@ -93,8 +93,8 @@ func (m *Maintainer) Outstanding() []Message {
 
 // Tick is the maintainer's clock. Booting, it re-asks the nodes that have not answered
 // every BootstrapTicks ticks and recovers once all have. Running, it resends every
-// operator request that has waited ResendTicks ticks and places every Absent task without
-// an operator on a live node (Config.Place).
+// operator request, and the remove of every stray, that has waited ResendTicks ticks and
+// places every Absent task without an operator on a live node (Config.Place).
 func (m *Maintainer) Tick() {
 	m.tick++
 	if m.booting {
@@ -118,6 +118,7 @@ func (m *Maintainer) Tick() {
 	for _, id := range due {
 		m.Resend(id)
 	}
+	m.resendStrays()
 	if m.placing {
 		m.place()
 	}

@@ -1,0 +1,139 @@
+package maintainer
+
+import (
+	"slices"
+
+	ops "github.com/opfsm/opfsm/operators"
+	"github.com/opfsm/opfsm/recovery"
+)
+
+// Strays are the dispatchers recovery removed with a one-shot request while they were not
+// closing (recovery.Result.Strays): no operator tracks them, and each may serve its keys
+// until its node reports it stopped. Until then the maintainer holds every Create and
+// Merge to another node over those keys (a request to the stray's own node follows the
+// remove on the same stream, and the node refuses what overlaps a dispatcher it still
+// runs), resends the remove every ResendTicks ticks, and sends the held requests that are
+// still current once no stray covers their keys. Without strays, which only snapshots no
+// run of the protocol produces have, none of this costs anything.
+
+// stray is a recovery.Stray and when its remove was last sent.
+type stray struct {
+	recovery.Stray
+	sent uint64
+}
+
+// Strays lists the dispatchers the maintainer waits to hear stopped, by node and id.
+func (m *Maintainer) Strays() []recovery.Stray {
+	out := make([]recovery.Stray, 0, len(m.strays))
+	for _, s := range m.strays {
+		out = append(out, s.Stray)
+	}
+	return out
+}
+
+// Held lists the requests held back for strays, in the order they were held.
+func (m *Maintainer) Held() []Message {
+	out := make([]Message, 0, len(m.held))
+	for _, msg := range m.held {
+		out = append(out, Message{To: msg.To, Request: m.request(msg)})
+	}
+	return out
+}
+
+// addStrays starts waiting for recovery's strays on live nodes (the remove itself is among
+// recovery's messages).
+func (m *Maintainer) addStrays(ss []recovery.Stray) {
+	for _, s := range ss {
+		if m.isLive(s.Node) {
+			m.strays = append(m.strays, stray{Stray: s, sent: m.tick})
+		}
+	}
+}
+
+// holds reports whether msg must wait for a stray: it creates a dispatcher on one node over
+// keys a stray on another may serve.
+func (m *Maintainer) holds(msg ops.Message) bool {
+	if msg.Kind != ops.Create && msg.Kind != ops.Merge {
+		return false
+	}
+	for _, s := range m.strays {
+		if s.Node != msg.To && s.Span.Overlaps(msg.Record.Span) {
+			return true
+		}
+	}
+	return false
+}
+
+// hold keeps msg until no stray covers its keys, in place of an earlier request of the same
+// operator to the same node.
+func (m *Maintainer) hold(msg ops.Message) {
+	m.metrics.RequestsHeld++
+	for i, h := range m.held {
+		if h.To == msg.To && h.Record.ID == msg.Record.ID {
+			m.held[i] = msg
+			return
+		}
+	}
+	m.held = append(m.held, msg)
+}
+
+// straysStopped forgets the strays report r says have stopped, and releases what they held.
+func (m *Maintainer) straysStopped(r ops.NodeID, statuses []ops.Status) {
+	n := len(m.strays)
+	for _, st := range statuses {
+		if st.State.Terminal() {
+			m.strays = slices.DeleteFunc(m.strays, func(s stray) bool { return s.Node == r && s.ID == st.ID })
+		}
+	}
+	if len(m.strays) < n {
+		m.release()
+	}
+}
+
+// straysGone forgets the strays of a node that is no longer live (its dispatchers serve
+// nothing), and releases what they held.
+func (m *Maintainer) straysGone(n ops.NodeID) {
+	k := len(m.strays)
+	m.strays = slices.DeleteFunc(m.strays, func(s stray) bool { return s.Node == n })
+	if len(m.strays) < k {
+		m.release()
+	}
+}
+
+// release queues every held request that no stray covers any more, if it is still its
+// operator's current one (an operator that moved on sends what it wants now by itself).
+func (m *Maintainer) release() {
+	var batch []ops.Message
+	kept := m.held[:0]
+	for _, msg := range m.held {
+		cur, ok := m.ctrl.Request(msg.Record.ID)
+		switch {
+		case !ok || keyOf(cur) != keyOf(msg):
+		case m.holds(cur):
+			kept = append(kept, cur)
+		default:
+			batch = append(batch, cur)
+		}
+	}
+	clear(m.held[len(kept):])
+	m.held = kept
+	m.queue(batch)
+}
+
+// resendStrays sends again the remove of every stray that has waited ResendTicks ticks.
+func (m *Maintainer) resendStrays() {
+	var batch []ops.Message
+	for i := range m.strays {
+		s := &m.strays[i]
+		if m.tick-s.sent < uint64(m.cfg.ResendTicks) {
+			continue
+		}
+		s.sent = m.tick
+		batch = append(batch, ops.Message{To: s.Node, Kind: ops.Remove, Record: ops.Record{Changefeed: m.cfg.Changefeed, ID: s.ID,
+			Type: ops.TypeRemove, State: "Running", Epoch: m.cfg.Epoch, Span: s.Span, Origin: s.Node}})
+	}
+	if len(batch) > 0 {
+		m.metrics.Resends += uint64(len(batch))
+		m.queue(batch)
+	}
+}
