@@ -2,9 +2,10 @@
 # default; `make test` runs every check CI runs, TLC included.
 GO       ?= go
 FUZZTIME ?= 10s
+SNAPSHOTS ?= 1000000
 BUG      ?=
 
-.PHONY: run test lint gotest bench fuzz check-spec graphs proto
+.PHONY: run test lint gotest bench fuzz check-spec check-deep graphs proto
 
 ## run: the main job on the built-in default: a fault campaign with a summary
 run:
@@ -38,3 +39,7 @@ proto:
 	$(GO) build -o .cache/bin/protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go
 	protoc --plugin=protoc-gen-go=.cache/bin/protoc-gen-go --go_out=. \
 		--go_opt=module=github.com/opfsm/opfsm protocol/protocol.proto
+
+## check-deep: the long checks: recovery on SNAPSHOTS arbitrary snapshots (default a million)
+check-deep:
+	OPFSM_SNAPSHOTS=$(SNAPSHOTS) $(GO) test -count=1 -timeout 12h -run 'TestAnySnapshot$$' -v ./sim

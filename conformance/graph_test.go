@@ -79,6 +79,9 @@ func TestGraphCatchesSeededBugs(t *testing.T) {
 			}
 			bw.Bugs, err = sim.ParseBug(name)
 			require.NoError(t, err)
+			if bw.Bugs.Recovery != "" {
+				t.Skipf("%s is recovery's: the spec's two-key world cannot express it; sim's any-snapshot property catches it", name)
+			}
 			first, ex, err := CheckSim(spec, bw, 0)
 			require.NoError(t, err)
 			if first != "" {

@@ -47,6 +47,11 @@ type Config struct {
 	// SplitKeys, when set, are the only keys the scheduler splits at (the spec's world
 	// splits its one table only at its middle key); nil: SplitKey picks one.
 	SplitKeys []string
+	// Heartbeat lets every live node tick (DMHeartbeat: node.Tick, its heartbeat and merge
+	// checks), which the spec does not model: for runs that must re-report what a status
+	// stream never carried, such as recovery from an arbitrary snapshot. Off in every spec
+	// world.
+	Heartbeat bool
 }
 
 // Cluster is a simulated changefeed: the library's own node core (package node) on every
@@ -70,6 +75,8 @@ type Cluster struct {
 	late []Action
 	// dropped records the epoch of the maintainer that dropped each table.
 	dropped map[ops.TableID]ops.Epoch
+	// startCheckpoint is the snapshot's checkpoint of a cluster built by Recovered.
+	startCheckpoint uint64
 }
 
 // NewCluster builds the cluster of cfg with its maintainer at epoch 1.
@@ -85,7 +92,7 @@ func NewCluster(cfg Config) (*Cluster, error) {
 		if err != nil {
 			return nil, fmt.Errorf("sim: %w: %w", ErrBadConfig, err)
 		}
-		seeded.SetNodeBugs(nd, seeded.NodeBugs(cfg.Bugs))
+		seeded.SetNodeBugs(nd, cfg.Bugs.node())
 		c.nodes[n], c.alive[n] = nd, true
 	}
 	for _, t := range cfg.Tasks {
@@ -97,7 +104,7 @@ func NewCluster(cfg Config) (*Cluster, error) {
 			return nil, fmt.Errorf("sim: %w: %w", ErrBadConfig, err)
 		}
 	}
-	m, err := maintainer.NewWithTasks(maintainer.Config{Changefeed: cfg.Changefeed, Epoch: 1, Nodes: cfg.Nodes, Tables: c.tables}, cfg.Tasks)
+	m, err := maintainer.NewWithTasks(c.maintainerConfig(1, cfg.Nodes, c.tables), cfg.Tasks)
 	if err != nil {
 		return nil, fmt.Errorf("sim: %w: %w", ErrBadConfig, err)
 	}
@@ -106,6 +113,10 @@ func NewCluster(cfg Config) (*Cluster, error) {
 		return nil, fmt.Errorf("sim: %w: initial placement: %w", ErrBadConfig, err)
 	}
 	return c, nil
+}
+
+func (c *Cluster) maintainerConfig(e ops.Epoch, nodes []ops.NodeID, tables []ops.TableID) maintainer.Config {
+	return maintainer.Config{Changefeed: c.cfg.Changefeed, Epoch: e, Nodes: nodes, Tables: tables, RecoveryOptions: c.cfg.Bugs.recoveryOptions()}
 }
 
 // Epoch is the maintainer's epoch.
@@ -183,7 +194,7 @@ func (a Action) String() string {
 		return fmt.Sprintf("%s(%s, %d)", a.Name, a.Node, a.Epoch)
 	case "Lose":
 		return fmt.Sprintf("Lose(%s, %d, %d)", a.Node, a.Epoch, a.Index)
-	case "MaintainerStatus", "NodeCrash":
+	case "MaintainerStatus", "NodeCrash", "DMHeartbeat":
 		return fmt.Sprintf("%s(%s)", a.Name, a.Node)
 	case "ScheduleAbsent", "StartMove":
 		return fmt.Sprintf("%s(%s, %s)", a.Name, a.ID, a.Node)
@@ -258,6 +269,9 @@ func (c *Cluster) Enabled() []Action {
 	for _, n := range c.liveNodes() {
 		for _, a := range c.nodes[n].Enabled() {
 			out = append(out, Action{Name: a.Kind.String(), Node: n, ID: a.ID})
+		}
+		if c.cfg.Heartbeat {
+			out = append(out, Action{Name: "DMHeartbeat", Node: n})
 		}
 	}
 	if c.Epoch() < lim.MaxEpoch {
@@ -479,6 +493,13 @@ func (c *Cluster) apply(a Action) error {
 		return nil
 	case "DMPrepared", "DMCommit", "DMAbortMerge", "DMWorking", "DMSweep", "DMJournalCleanup":
 		return c.local(a)
+	case "DMHeartbeat":
+		if !c.cfg.Heartbeat || !c.alive[a.Node] {
+			return c.notEnabled(a)
+		}
+		c.nodes[a.Node].Tick()
+		c.drain(a.Node)
+		return nil
 	case "MaintainerCrash":
 		return c.maintainerCrash(a)
 	case "NodeCrash":
@@ -624,7 +645,7 @@ func (c *Cluster) maintainerCrash(a Action) error {
 		}
 	}
 	slices.Sort(tables)
-	m, err := maintainer.New(maintainer.Config{Changefeed: c.cfg.Changefeed, Epoch: e, Nodes: c.liveNodes(), Tables: tables})
+	m, err := maintainer.New(c.maintainerConfig(e, c.liveNodes(), tables))
 	if err != nil {
 		return err
 	}

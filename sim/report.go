@@ -6,7 +6,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/opfsm/opfsm/internal/seeded"
 	ops "github.com/opfsm/opfsm/operators"
+	"github.com/opfsm/opfsm/recovery"
 )
 
 // Bugs are the seeded bugs of the dispatcher manager, named as in spec/README.md; the zero
@@ -23,6 +25,23 @@ type Bugs struct {
 	SweepSkipsPreCommit bool
 	// JournalMissingRemove: a Remove for a missing dispatcher is journaled anyway.
 	JournalMissingRemove bool
+	// Recovery names a seeded bug of package recovery ("" none), switched on in every
+	// maintainer's recovery.
+	Recovery string
+}
+
+// node returns the dispatcher manager's part.
+func (b Bugs) node() seeded.NodeBugs {
+	return seeded.NodeBugs{MergeJournalLost: b.MergeJournalLost, NoEpochFence: b.NoEpochFence, BootstrapNoFence: b.BootstrapNoFence,
+		SweepSkipsPreCommit: b.SweepSkipsPreCommit, JournalMissingRemove: b.JournalMissingRemove}
+}
+
+// recoveryOptions returns the options that switch the recovery bug on, if any.
+func (b Bugs) recoveryOptions() []recovery.Option {
+	if b.Recovery == "" {
+		return nil
+	}
+	return []recovery.Option{seeded.RecoveryBug(b.Recovery).(recovery.Option)}
 }
 
 // ErrUnknownBug: a seeded-bug name the simulator does not have.
@@ -37,12 +56,14 @@ var bugNames = map[string]func(*Bugs){
 	"journal_missing_remove": func(b *Bugs) { b.JournalMissingRemove = true },
 }
 
-// BugNames lists the seeded bugs ParseBug knows, sorted.
+// BugNames lists the seeded bugs ParseBug knows, sorted: the dispatcher manager's and
+// recovery's.
 func BugNames() []string {
-	out := make([]string, 0, len(bugNames))
+	out := make([]string, 0, len(bugNames)+len(seeded.RecoveryBugs))
 	for n := range bugNames {
 		out = append(out, n)
 	}
+	out = append(out, seeded.RecoveryBugs...)
 	slices.Sort(out)
 	return out
 }
@@ -51,6 +72,10 @@ func BugNames() []string {
 func ParseBug(name string) (Bugs, error) {
 	var b Bugs
 	if name == "" || name == "none" {
+		return b, nil
+	}
+	if slices.Contains(seeded.RecoveryBugs, name) {
+		b.Recovery = name
 		return b, nil
 	}
 	set, ok := bugNames[name]
