@@ -88,14 +88,8 @@ func FromSnapshot(cfg Config, snap protocol.Snapshot) (*Maintainer, error) {
 
 // recoverFrom runs recovery on snap and starts the maintainer running.
 func (m *Maintainer) recoverFrom(snap protocol.Snapshot) error {
-	var opts []recovery.Option
-	if m.cfg.Observer != nil {
-		opts = append(opts, recovery.WithObserver(m.cfg.Observer))
-	}
-	if m.cfg.Logger != nil {
-		opts = append(opts, recovery.WithLogger(m.cfg.Logger))
-	}
-	res, err := recovery.Recover(snap, append(opts, m.cfg.RecoveryOptions...)...)
+	opts := append([]recovery.Option{recovery.WithObserver(m.cfg.Observer), recovery.WithLogger(m.cfg.Logger)}, m.cfg.RecoveryOptions...)
+	res, err := recovery.Recover(snap, opts...)
 	if err != nil {
 		return fmt.Errorf("maintainer: %w", err)
 	}
@@ -169,7 +163,7 @@ func (m *Maintainer) applyStatuses(r protocol.StatusReport) {
 	}
 	m.ctrl.HandleStatuses(r.Node, r.Statuses, m.afterStatus)
 	m.metrics.StatusesApplied += uint64(len(r.Statuses))
-	if len(m.strays) > 0 {
+	if m.strays != nil {
 		m.straysStopped(r.Node, r.Statuses)
 	}
 }

@@ -54,13 +54,7 @@ type NodeLoad struct {
 // LeastLoaded is the default Placement: the node with the fewest tasks, the lowest name
 // among equals.
 func LeastLoaded(_ ops.Task, nodes []NodeLoad) ops.NodeID {
-	best := nodes[0]
-	for _, n := range nodes[1:] {
-		if n.Tasks < best.Tasks || n.Tasks == best.Tasks && n.Node < best.Node {
-			best = n
-		}
-	}
-	return best.Node
+	return slices.MinFunc(nodes, func(a, b NodeLoad) int { return cmp.Or(cmp.Compare(a.Tasks, b.Tasks), cmp.Compare(a.Node, b.Node)) }).Node
 }
 
 // Message is one request to send to node To.
@@ -141,9 +135,7 @@ func (c *Config) normalize() error {
 	if c.ResendTicks <= 0 {
 		c.ResendTicks = 10
 	}
-	if c.BootstrapTicks <= 0 {
-		c.BootstrapTicks = 1
-	}
+	c.BootstrapTicks = max(c.BootstrapTicks, 1)
 	return nil
 }
 
@@ -328,7 +320,7 @@ func (m *Maintainer) queue(batch []ops.Message) {
 		if !m.isLive(msg.To) {
 			continue
 		}
-		if len(m.strays) > 0 && m.holds(msg) {
+		if m.strays != nil && m.holds(msg) {
 			m.hold(msg)
 			continue
 		}
@@ -349,9 +341,7 @@ func keyOf(msg ops.Message) sentKey {
 // Remove), then the request of every operator that started or whose request changed,
 // each batch in send order. An operator whose request stayed what it was sends nothing.
 func (m *Maintainer) flush(oneShots []ops.Message) {
-	if len(oneShots) > 0 {
-		m.queue(slices.Clone(oneShots))
-	}
+	m.queue(slices.Clone(oneShots)) // nil, and free, for most events
 	m.changed = m.ctrl.AppendChanged(m.changed[:0])
 	if len(m.changed) == 0 {
 		return

@@ -1,9 +1,12 @@
 package maintainer
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/opfsm/opfsm/fsm"
 	ops "github.com/opfsm/opfsm/operators"
@@ -70,8 +73,11 @@ func TestBootstrap(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, m.Booting())
 	require.Nil(t, m.Controller())
+	require.True(t, m.HasReady())
 	require.Equal(t, []string{"Bootstrap->A", "Bootstrap->B", "Bootstrap->C"}, take(m))
+	require.False(t, m.HasReady())
 	require.ErrorIs(t, m.Move("d", "B"), ErrBooting)
+	require.Equal(t, uint64(1), m.Metrics().Refused)
 
 	for _, tc := range []struct {
 		a   protocol.BootstrapAnswer
@@ -123,6 +129,12 @@ func TestRecoverSendsRestoredRequests(t *testing.T) {
 	require.Equal(t, uint64(40), hole.Checkpoint)
 	m.Tick()
 	require.Equal(t, []string{"Create t1-e2-m->B"}, take(m), "the hole goes to the least loaded node")
+	for range 8 {
+		m.Tick()
+	}
+	require.Empty(t, take(m))
+	m.Tick()
+	require.Equal(t, []string{"Remove a->A"}, take(m), "a restored operator's request is resent like any other")
 }
 
 // TestSendsWhatChanged: an operator's request goes out when it starts and when it
@@ -215,6 +227,10 @@ func TestBootstrapResend(t *testing.T) {
 	m.Tick()
 	require.Equal(t, []string{"Bootstrap->B"}, take(m))
 	require.True(t, m.Booting())
+	m.Tick()
+	require.Empty(t, take(m), "asked again one tick ago")
+	m.Tick()
+	require.Equal(t, []string{"Bootstrap->B"}, take(m))
 }
 
 // TestPlacement: Tick places Absent tasks; the hook decides where; the default is the
@@ -241,6 +257,14 @@ func TestPlacement(t *testing.T) {
 	require.Equal(t, []string{"Create d->A"}, take(m2))
 	require.Equal(t, []NodeLoad{{"A", 1}, {"B", 0}}, seen)
 	require.Equal(t, ops.NodeID("B"), LeastLoaded(ops.Task{}, []NodeLoad{{"A", 2}, {"C", 1}, {"B", 1}}))
+
+	// Each placement counts: three new tables go to three nodes, the loaded one last.
+	m3 := running(t, ops.Task{ID: "x", Span: ops.Span{Table: 9}, Node: "B"})
+	for i, id := range []ops.DispatcherID{"p", "q", "r"} {
+		require.NoError(t, m3.CreateTable(ops.TableID(2+i), id, 0))
+	}
+	m3.Tick()
+	require.Equal(t, []string{"Create p->A", "Create q->C", "Create r->A"}, take(m3))
 }
 
 // TestAdmission: destinations must be live nodes that answered this maintainer.
@@ -300,6 +324,45 @@ func TestClone(t *testing.T) {
 	require.False(t, busy)
 	require.Len(t, m.Outstanding(), 0)
 	require.Len(t, d.Outstanding(), 1)
+	e := d.Clone()
+	for range 10 {
+		e.Tick()
+	}
+	require.Equal(t, []string{"Remove d->A"}, take(e), "the clone knows what was sent when")
+	require.Empty(t, take(d))
+}
+
+// TestSendOrder: a batch goes out by table, then start key, the wider span first.
+func TestSendOrder(t *testing.T) {
+	spans := []ops.Span{{Table: 2}, right, {Table: 1, Start: "m", End: "p"}, left, whole, {Table: 1, End: "c"}}
+	var batch []ops.Message
+	for _, s := range spans {
+		batch = append(batch, ops.Message{Record: ops.Record{Span: s}})
+	}
+	slices.SortStableFunc(batch, sendOrder)
+	var got []ops.Span
+	for _, msg := range batch {
+		got = append(got, msg.Record.Span)
+	}
+	require.Equal(t, []ops.Span{whole, left, {Table: 1, End: "c"}, right, {Table: 1, Start: "m", End: "p"}, {Table: 2}}, got)
+}
+
+// TestRecoveryLogsAndObserves: the maintainer's logger and observer are recovery's too.
+func TestRecoveryLogsAndObserves(t *testing.T) {
+	core, logs := observer.New(zap.DebugLevel)
+	var seen []fsm.Transition
+	m, err := New(Config{Changefeed: cf, Epoch: 2, Nodes: []ops.NodeID{"A"}, Tables: []ops.TableID{1}, Logger: zap.New(core),
+		Observer: fsm.ObserverFunc(func(tr fsm.Transition) { seen = append(seen, tr) })})
+	require.NoError(t, err)
+	rm := ops.Record{Changefeed: cf, ID: "a", Type: ops.TypeRemove, State: "Running", Epoch: 1, Span: whole, Origin: "A"}
+	require.NoError(t, m.StepAnswer(protocol.BootstrapAnswer{Node: "A", Changefeed: cf, Epoch: 2,
+		Dispatchers: []protocol.Dispatcher{{ID: "a", Span: whole, State: ops.Working, Removing: true}}, Removes: []ops.Record{rm}}))
+	require.NoError(t, m.Recover())
+	require.Equal(t, 1, logs.FilterMessage("recovered").Len())
+	require.NoError(t, m.StepStatus(status("A", 1, "a", ops.Stopped)))
+	require.Equal(t, 1, logs.FilterMessage("statuses fenced").Len())
+	require.NoError(t, m.StepStatus(status("A", 2, "a", ops.Stopped)))
+	require.NotEmpty(t, seen, "the restored remove's transitions")
 }
 
 // strayed recovers a maintainer of epoch 3 from a snapshot no run produces: d is being
@@ -339,13 +402,18 @@ func TestStraysHoldCreates(t *testing.T) {
 		m := strayed(t)
 		m.Tick()
 		require.Equal(t, []string{"Remove d->C"}, take(m), "resent after ResendTicks")
+		m.Tick()
+		require.Empty(t, take(m), "resent one tick ago; the add's resend is held again")
+		require.Len(t, m.Held(), 1)
+		m.Tick()
+		require.Equal(t, []string{"Remove d->C"}, take(m))
 		require.NoError(t, m.StepStatus(status("C", 3, "d", ops.Working)))
 		require.Equal(t, []string{"Remove d->C"}, take(m), "a stray that still runs holds on, and has no task: an orphan")
 		require.NoError(t, m.StepStatus(status("C", 3, "d", ops.Stopped)))
 		require.Equal(t, []string{"Create t1-e3-->A"}, take(m))
 		require.Empty(t, m.Strays())
 		require.Empty(t, m.Held())
-		require.Equal(t, uint64(1), m.Metrics().RequestsHeld)
+		require.Equal(t, uint64(2), m.Metrics().RequestsHeld)
 		m.Tick()
 		m.Tick()
 		require.Equal(t, []string{"Create t1-e3-->A"}, take(m), "an operator's resend is not held any more")

@@ -45,7 +45,7 @@ func (m *Maintainer) Held() []Message {
 func (m *Maintainer) addStrays(ss []recovery.Stray) {
 	for _, s := range ss {
 		if m.isLive(s.Node) {
-			m.strays = append(m.strays, stray{Stray: s, sent: m.tick})
+			m.strays = append(m.strays, stray{Stray: s, sent: m.tick}) // never empty, so nil when none
 		}
 	}
 }
@@ -77,27 +77,31 @@ func (m *Maintainer) hold(msg ops.Message) {
 	m.held = append(m.held, msg)
 }
 
-// straysStopped forgets the strays report r says have stopped, and releases what they held.
-func (m *Maintainer) straysStopped(r ops.NodeID, statuses []ops.Status) {
-	n := len(m.strays)
+// straysStopped forgets the strays node n's statuses say have stopped, and releases what
+// they held.
+func (m *Maintainer) straysStopped(n ops.NodeID, statuses []ops.Status) {
 	for _, st := range statuses {
 		if st.State.Terminal() {
-			m.strays = slices.DeleteFunc(m.strays, func(s stray) bool { return s.Node == r && s.ID == st.ID })
+			m.forget(func(s stray) bool { return s.Node == n && s.ID == st.ID })
 		}
-	}
-	if len(m.strays) < n {
-		m.release()
 	}
 }
 
-// straysGone forgets the strays of a node that is no longer live (its dispatchers serve
+// straysGone forgets the strays of node n, which is no longer live (its dispatchers serve
 // nothing), and releases what they held.
-func (m *Maintainer) straysGone(n ops.NodeID) {
-	k := len(m.strays)
-	m.strays = slices.DeleteFunc(m.strays, func(s stray) bool { return s.Node == n })
-	if len(m.strays) < k {
-		m.release()
+func (m *Maintainer) straysGone(n ops.NodeID) { m.forget(func(s stray) bool { return s.Node == n }) }
+
+// forget deletes the strays gone says are gone and, if there were any, releases what
+// they held. No strays left is nil: the status path checks for nil alone.
+func (m *Maintainer) forget(gone func(stray) bool) {
+	if !slices.ContainsFunc(m.strays, gone) {
+		return
 	}
+	m.strays = slices.DeleteFunc(m.strays, gone)
+	if len(m.strays) == 0 {
+		m.strays = nil
+	}
+	m.release()
 }
 
 // release queues every held request that no stray covers any more, if it is still its
@@ -132,8 +136,6 @@ func (m *Maintainer) resendStrays() {
 		batch = append(batch, ops.Message{To: s.Node, Kind: ops.Remove, Record: ops.Record{Changefeed: m.cfg.Changefeed, ID: s.ID,
 			Type: ops.TypeRemove, State: "Running", Epoch: m.cfg.Epoch, Span: s.Span, Origin: s.Node}})
 	}
-	if len(batch) > 0 {
-		m.metrics.Resends += uint64(len(batch))
-		m.queue(batch)
-	}
+	m.metrics.Resends += uint64(len(batch))
+	m.queue(batch)
 }

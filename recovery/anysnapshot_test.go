@@ -81,3 +81,53 @@ func TestRemovingSourceIsNoMergeEvidence(t *testing.T) {
 	require.False(t, hasRule(res, "3.4-merge-resume"))
 	require.False(t, hasRule(res, "3.3-journal-superseded"))
 }
+
+// TestContestedMoveIsNotResumed: a move journaled on B would create its destination, but
+// A reports a dispatcher of the same keys that is not closing. Resuming would put a second
+// dispatcher on those keys: the move's remove finishes, A's dispatcher is adopted. A
+// dispatcher that is closing contests nothing: then the move resumes.
+func TestContestedMoveIsNotResumed(t *testing.T) {
+	b := withRemoves(resp("B", removing(disp("d", full, ops.Working))), moveRec("RemoveOrigin"))
+	res := recoverOne(t, resp("A", disp("x", full, ops.Working)), b, resp("C"))
+	require.Equal(t, outcome{tasks: []string{"x 100[,) Replicating@A"}, ops: []string{"remove d Running"}, msgs: []string{"Remove d ->B e2"}}, summarize(res))
+	require.True(t, hasRule(res, "3.3-resume-contested"))
+
+	res = recoverOne(t, resp("A", removing(disp("x", full, ops.Working))), b, resp("C"))
+	require.False(t, hasRule(res, "3.3-resume-contested"))
+	require.Equal(t, outcome{tasks: []string{"d 100[,) Scheduling@B"}, ops: []string{"move d RemoveOrigin ->C", "remove x Running"},
+		msgs: []string{"Remove d ->B e2", "Remove x ->A e2"}}, summarize(res))
+}
+
+// TestSecondMoveOverTheSameKeysIsContested: two nodes journaled a move of the same keys;
+// both dispatchers are closing. The first resumes; the second would create a second
+// destination for the keys, so it is not resumed.
+func TestSecondMoveOverTheSameKeysIsContested(t *testing.T) {
+	e := ops.Record{Changefeed: cf, ID: "e", Type: ops.TypeMove, State: "RemoveOrigin", Epoch: 1, Span: full, Origin: "A", Dest: "C"}
+	res := recoverOne(t, withRemoves(resp("A", removing(disp("e", full, ops.Working))), e),
+		withRemoves(resp("B", removing(disp("d", full, ops.Working))), moveRec("RemoveOrigin")), resp("C"))
+	require.Equal(t, outcome{tasks: []string{"e 100[,) Scheduling@A"}, ops: []string{"remove d Running", "move e RemoveOrigin ->C"},
+		msgs: []string{"Remove d ->B e2", "Remove e ->A e2"}}, summarize(res))
+	require.True(t, hasRule(res, "3.3-resume-contested"))
+}
+
+// TestContestedMergeIsNotResumed: B has full evidence of a merge (both sources wait, the
+// target is prepared), but A serves the merged keys too. The merge is not resumed: the
+// target, which B may still commit, covers its span until its remove is done, and the
+// sources are decided with A's report.
+func TestContestedMergeIsNotResumed(t *testing.T) {
+	rec := ops.Record{Changefeed: cf, ID: "m", Type: ops.TypeMerge, State: "Running", Epoch: 1, Span: full, Origin: "B", Sources: []ops.DispatcherID{"s1", "s2"}}
+	b := withMerge(resp("B", disp("s1", left, ops.WaitingMerge), disp("s2", right, ops.WaitingMerge), disp("m", full, ops.Preparing)), rec)
+	res := recoverOne(t, resp("A", disp("x", full, ops.Working)), b)
+	require.False(t, hasRule(res, "3.4-merge-resume"))
+	require.True(t, hasRule(res, "G6-abort-precommit-target"))
+	require.Contains(t, summarize(res).tasks, "m 100[,) Replicating@B", "temporary coverage")
+	require.Contains(t, summarize(res).ops, "remove m Running")
+}
+
+// TestStrays: one id on three nodes. One copy is adopted, the others get one-shot
+// removes; the copy that was not closing is a stray, the closing one is not.
+func TestStrays(t *testing.T) {
+	res := recoverOne(t, resp("A", disp("d", full, ops.Working)), resp("B", disp("d", full, ops.Initializing)), resp("C", removing(disp("d", full, ops.Working))))
+	require.Equal(t, outcome{tasks: []string{"d 100[,) Replicating@A"}, msgs: []string{"Remove d ->B e2", "Remove d ->C e2"}}, summarize(res))
+	require.Equal(t, []Stray{{Node: "B", ID: "d", Span: full}}, res.Strays)
+}
