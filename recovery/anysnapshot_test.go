@@ -131,3 +131,25 @@ func TestStrays(t *testing.T) {
 	require.Equal(t, outcome{tasks: []string{"d 100[,) Replicating@A"}, msgs: []string{"Remove d ->B e2", "Remove d ->C e2"}}, summarize(res))
 	require.Equal(t, []Stray{{Node: "B", ID: "d", Span: full}}, res.Strays)
 }
+
+// TestMoveAfterAResumedSplitIsContested: A journaled a split of the keys, B a move of the
+// same keys; both dispatchers are closing. The split resumes first (A sorts first) and
+// will create its halves; the move would create a third dispatcher, so it is not resumed.
+func TestMoveAfterAResumedSplitIsContested(t *testing.T) {
+	split := ops.Record{Changefeed: cf, ID: "e", Type: ops.TypeSplit, State: "Running", Epoch: 1, Span: full, Origin: "A",
+		SplitSpans: []ops.Span{left, right}}
+	res := recoverOne(t, withRemoves(resp("A", removing(disp("e", full, ops.Working))), split),
+		withRemoves(resp("B", removing(disp("d", full, ops.Working))), moveRec("RemoveOrigin")), resp("C"))
+	require.True(t, hasRule(res, "3.3-resume-contested"))
+	require.Equal(t, []string{"remove d Running", "split e Running [100[,m) 100[m,)]"}, summarize(res).ops)
+}
+
+// TestPrecommitTargetWithoutJournal: a merged dispatcher before its commit point (Preparing
+// or MergeReady) that no merge journal explains is removed as a pre-commit target (G6).
+func TestPrecommitTargetWithoutJournal(t *testing.T) {
+	for _, st := range []ops.ComponentState{ops.Preparing, ops.MergeReady} {
+		res := recoverOne(t, resp("B", disp("s", full, ops.Working)), resp("C", disp("m", full, st)))
+		require.True(t, hasRule(res, "G6-abort-precommit-target"), st.String())
+		require.Equal(t, outcome{tasks: []string{"s 100[,) Replicating@B"}, ops: []string{"remove m Running"}, msgs: []string{"Remove m ->C e2"}}, summarize(res))
+	}
+}
