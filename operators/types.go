@@ -2,6 +2,7 @@ package operators
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -80,6 +81,33 @@ func endLess(a, b string) bool {
 	default:
 		return a < b
 	}
+}
+
+// Pieces cuts s at every start or end key of others that lies strictly inside it and
+// returns the pieces in key order: together they are s, and each lies wholly inside or
+// wholly outside each span of others.
+func (s Span) Pieces(others []Span) []Span {
+	cuts := []string{s.Start}
+	for _, o := range others {
+		if o.Table != s.Table {
+			continue
+		}
+		for _, k := range [2]string{o.Start, o.End} {
+			if k > s.Start && (s.End == "" || k < s.End) {
+				cuts = append(cuts, k)
+			}
+		}
+	}
+	slices.Sort(cuts)
+	cuts = slices.Compact(cuts)
+	out := make([]Span, len(cuts))
+	for i, lo := range cuts {
+		out[i] = Span{Table: s.Table, Start: lo, End: s.End}
+		if i+1 < len(cuts) {
+			out[i].End = cuts[i+1]
+		}
+	}
+	return out
 }
 
 // String formats the span as "100[a,b)".

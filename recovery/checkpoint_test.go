@@ -41,6 +41,7 @@ func checkpointSafety(s protocol.Snapshot, tasks []ops.Task) error {
 		ckpt uint64
 	}
 	var ev []evidence
+	var spans []ops.Span
 	for _, a := range s.Answers {
 		for _, d := range a.Dispatchers {
 			ev = append(ev, evidence{d.Span, d.Checkpoint})
@@ -49,27 +50,15 @@ func checkpointSafety(s protocol.Snapshot, tasks []ops.Task) error {
 			ev = append(ev, evidence{r.Span, r.Checkpoint})
 		}
 	}
+	for _, e := range ev {
+		spans = append(spans, e.span)
+	}
 	for _, t := range tasks {
 		if t.Checkpoint < s.Checkpoint {
 			return fmt.Errorf("task %s starts at %d, behind the snapshot's %d", t, t.Checkpoint, s.Checkpoint)
 		}
 		// The keys of t, cut at every boundary any evidence has inside it.
-		cuts := []string{t.Span.Start}
-		for _, e := range ev {
-			for _, k := range []string{e.span.Start, e.span.End} {
-				if k != "" && e.span.Table == t.Span.Table && k > t.Span.Start && (t.Span.End == "" || k < t.Span.End) {
-					cuts = append(cuts, k)
-				}
-			}
-		}
-		slices.Sort(cuts)
-		cuts = slices.Compact(cuts)
-		for i, lo := range cuts {
-			hi := t.Span.End
-			if i+1 < len(cuts) {
-				hi = cuts[i+1]
-			}
-			piece := ops.Span{Table: t.Span.Table, Start: lo, End: hi}
+		for _, piece := range t.Span.Pieces(spans) {
 			highest := s.Checkpoint
 			for _, e := range ev {
 				if e.span.Contains(piece) {

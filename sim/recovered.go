@@ -111,9 +111,10 @@ func (c *Cluster) NoNewOverlap(before []string) error {
 // merged dispatcher has written nothing), and the changefeed checkpoint below which every
 // key was written.
 type checkpointFloor struct {
-	start  uint64
-	served []protocol.Dispatcher
-	active map[string]bool // node/id of the dispatchers active at the start
+	start       uint64
+	served      []protocol.Dispatcher
+	servedSpans []ops.Span
+	active      map[string]bool // node/id of the dispatchers active at the start
 }
 
 func (c *Cluster) floor() checkpointFloor {
@@ -122,6 +123,7 @@ func (c *Cluster) floor() checkpointFloor {
 		for _, d := range nd.Dispatchers() {
 			if d.State != ops.Preparing && d.State != ops.MergeReady {
 				f.served = append(f.served, d)
+				f.servedSpans = append(f.servedSpans, d.Span)
 			}
 			if active(d) {
 				f.active[string(nd.Name())+"/"+string(d.ID)] = true
@@ -140,23 +142,7 @@ func (f checkpointFloor) check(c *Cluster) error {
 			if !active(d) || f.active[string(nd.Name())+"/"+string(d.ID)] {
 				continue
 			}
-			// The keys of d, cut at every boundary of what was served inside it.
-			cuts := []string{d.Span.Start}
-			for _, e := range f.served {
-				for _, k := range []string{e.Span.Start, e.Span.End} {
-					if k != "" && e.Span.Table == d.Span.Table && k > d.Span.Start && (d.Span.End == "" || k < d.Span.End) {
-						cuts = append(cuts, k)
-					}
-				}
-			}
-			slices.Sort(cuts)
-			cuts = slices.Compact(cuts)
-			for i, lo := range cuts {
-				hi := d.Span.End
-				if i+1 < len(cuts) {
-					hi = cuts[i+1]
-				}
-				piece := ops.Span{Table: d.Span.Table, Start: lo, End: hi}
+			for _, piece := range d.Span.Pieces(f.servedSpans) {
 				written := f.start
 				for _, e := range f.served {
 					if e.Span.Contains(piece) {
