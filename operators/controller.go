@@ -426,12 +426,7 @@ func (c *Controller) AddMerge(sources []DispatcherID, mergedID DispatcherID) err
 		}
 		tasks = append(tasks, t)
 	}
-	slices.SortFunc(tasks, func(a, b *Task) int {
-		if a.Span.Less(b.Span) {
-			return -1
-		}
-		return 1
-	})
+	slices.SortFunc(tasks, func(a, b *Task) int { return CompareSpans(a.Span, b.Span) })
 	ckpt := tasks[0].Checkpoint
 	for i, t := range tasks[1:] {
 		prev := tasks[i]

@@ -250,7 +250,7 @@ func TestSplit(t *testing.T) {
 	}{
 		{"a gap", []Span{span(100, "", "f"), span(100, "g", "m")}, "100[g,m) does not follow 100[,f)"},
 		{"one span", []Span{span(100, "", "m")}, "1 spans: a split needs two or more"},
-		{"not to the end", []Span{span(100, "", "f"), span(100, "f", "k")}, "[100[,f) 100[f,k)] do not cover 100[,m)"},
+		{"not to the end", []Span{span(100, "", "f"), span(100, "f", "k")}, "100[f,k) does not end 100[,m)"},
 		{"another table", []Span{span(100, "", "f"), span(101, "f", "m")}, "101[f,m) is not a part of 100[,m)"},
 	} {
 		t.Run("refused: spans that do not tile the task: "+tc.name, func(t *testing.T) {

@@ -204,25 +204,14 @@ func (r Record) Validate() error {
 	return nil
 }
 
-// tiles checks that spans cover whole exactly, in order, without gaps or overlaps; its
-// errors wrap ErrSplitSpans.
+// tiles checks that a split's spans cover whole exactly, in order, without gaps or
+// overlaps; its errors wrap ErrSplitSpans.
 func tiles(whole Span, spans []Span) error {
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: "+format, append([]any{ErrSplitSpans}, args...)...)
-	}
 	if len(spans) < 2 {
-		return bad("%d spans: a split needs two or more", len(spans))
+		return fmt.Errorf("%w: %d spans: a split needs two or more", ErrSplitSpans, len(spans))
 	}
-	if spans[0].Start != whole.Start || spans[len(spans)-1].End != whole.End {
-		return bad("%v do not cover %s", spans, whole)
-	}
-	for i, s := range spans {
-		if s.Table != whole.Table || !s.Valid() || s.End == "" && i < len(spans)-1 {
-			return bad("%s is not a part of %s", s, whole)
-		}
-		if i > 0 && spans[i-1].End != s.Start {
-			return bad("%s does not follow %s", s, spans[i-1])
-		}
+	if err := Tiles(whole, spans); err != nil {
+		return fmt.Errorf("%w: %w", ErrSplitSpans, err)
 	}
 	return nil
 }

@@ -116,20 +116,3 @@ func FuzzDecodeRecord(f *testing.F) {
 		}
 	})
 }
-
-// TestPieces: a span cut at the boundaries of others inside it.
-func TestPieces(t *testing.T) {
-	s := func(tb TableID, a, b string) Span { return Span{Table: tb, Start: a, End: b} }
-	for _, tc := range []struct {
-		s      Span
-		others []Span
-		want   []Span
-	}{
-		{s(1, "", ""), nil, []Span{s(1, "", "")}},
-		{s(1, "c", "p"), []Span{s(1, "", "f"), s(1, "k", ""), s(2, "d", "e"), s(1, "a", "c"), s(1, "p", "")},
-			[]Span{s(1, "c", "f"), s(1, "f", "k"), s(1, "k", "p")}},
-		{s(1, "c", ""), []Span{s(1, "d", "e"), s(1, "e", "")}, []Span{s(1, "c", "d"), s(1, "d", "e"), s(1, "e", "")}},
-	} {
-		require.Equal(t, tc.want, tc.s.Pieces(tc.others), "%s", tc.s)
-	}
-}

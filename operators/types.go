@@ -2,7 +2,6 @@ package operators
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 )
 
@@ -33,85 +32,6 @@ type Epoch uint64
 
 // ChangefeedID identifies a changefeed; every record names the changefeed it belongs to.
 type ChangefeedID string
-
-// Span is the key range [Start, End) of one table. An empty Start is the table's first key,
-// an empty End its last (+inf).
-type Span struct {
-	Table TableID `json:"table"`
-	Start string  `json:"start"`
-	End   string  `json:"end"`
-}
-
-// Valid reports whether the span is non-empty.
-func (s Span) Valid() bool { return s.End == "" || s.Start < s.End }
-
-// Overlaps reports whether s and o share a key.
-func (s Span) Overlaps(o Span) bool {
-	return s.Table == o.Table && (o.End == "" || s.Start < o.End) && (s.End == "" || o.Start < s.End)
-}
-
-// Contains reports whether o lies within s.
-func (s Span) Contains(o Span) bool {
-	return s.Table == o.Table && s.Start <= o.Start && (s.End == "" || (o.End != "" && o.End <= s.End))
-}
-
-// Adjacent reports whether o starts where s ends.
-func (s Span) Adjacent(o Span) bool { return s.Table == o.Table && s.End != "" && s.End == o.Start }
-
-// Less orders spans by table, start key, then end key (narrower first), so a source and the
-// merged span that starts at the same key never compare equal.
-func (s Span) Less(o Span) bool {
-	if s.Table != o.Table {
-		return s.Table < o.Table
-	}
-	if s.Start != o.Start {
-		return s.Start < o.Start
-	}
-	return endLess(s.End, o.End)
-}
-
-func endLess(a, b string) bool {
-	switch {
-	case a == b:
-		return false
-	case a == "":
-		return false
-	case b == "":
-		return true
-	default:
-		return a < b
-	}
-}
-
-// Pieces cuts s at every start or end key of others that lies strictly inside it and
-// returns the pieces in key order: together they are s, and each lies wholly inside or
-// wholly outside each span of others.
-func (s Span) Pieces(others []Span) []Span {
-	cuts := []string{s.Start}
-	for _, o := range others {
-		if o.Table != s.Table {
-			continue
-		}
-		for _, k := range [2]string{o.Start, o.End} {
-			if k > s.Start && (s.End == "" || k < s.End) {
-				cuts = append(cuts, k)
-			}
-		}
-	}
-	slices.Sort(cuts)
-	cuts = slices.Compact(cuts)
-	out := make([]Span, len(cuts))
-	for i, lo := range cuts {
-		out[i] = Span{Table: s.Table, Start: lo, End: s.End}
-		if i+1 < len(cuts) {
-			out[i].End = cuts[i+1]
-		}
-	}
-	return out
-}
-
-// String formats the span as "100[a,b)".
-func (s Span) String() string { return fmt.Sprintf("%d[%s,%s)", s.Table, s.Start, s.End) }
 
 // ComponentState is a dispatcher's state as a dispatcher manager reports it.
 type ComponentState uint8

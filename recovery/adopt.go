@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"slices"
-	"strings"
 
 	ops "github.com/opfsm/opfsm/operators"
 	"github.com/opfsm/opfsm/protocol"
@@ -120,7 +119,7 @@ func (r *recoverer) adopt() {
 	less := func(a, b ref) int {
 		da, db := r.disp(a), r.disp(b)
 		// Not cmp.Or: it would compare the ids and nodes of every pair, needed or not.
-		if c := spanCmp(da.Span, db.Span); c != 0 {
+		if c := ops.CompareSpans(da.Span, db.Span); c != 0 {
 			return c
 		}
 		if c := cmp.Compare(da.ID, db.ID); c != 0 {
@@ -135,7 +134,7 @@ func (r *recoverer) adopt() {
 		}
 		if r.bug == bugFirstReportWins {
 			// TiCDC's G8: identical spans collapse and the report that came first wins.
-			slices.SortStableFunc(group, func(a, b ref) int { return spanCmp(r.disp(a).Span, r.disp(b).Span) })
+			slices.SortStableFunc(group, func(a, b ref) int { return ops.CompareSpans(r.disp(a).Span, r.disp(b).Span) })
 		} else if !slices.IsSortedFunc(group, less) { // reports often come in key order
 			slices.SortFunc(group, less) // a total order: (id, node) is unique
 		}
@@ -286,27 +285,6 @@ func (r *recoverer) spanAt(e int32) *ops.Span {
 		return &r.disp(r.order[e]).Span
 	}
 	return &r.added[-1-e]
-}
-
-// spanCmp orders spans as ops.Span.Less does (table, start, then end with "" last),
-// comparing each key once.
-func spanCmp(a, b ops.Span) int {
-	if a.Table != b.Table {
-		return cmp.Compare(a.Table, b.Table)
-	}
-	if c := strings.Compare(a.Start, b.Start); c != 0 {
-		return c
-	}
-	switch {
-	case a.End == b.End:
-		return 0
-	case a.End == "":
-		return 1
-	case b.End == "":
-		return -1
-	default:
-		return strings.Compare(a.End, b.End)
-	}
 }
 
 // overlapping returns the least accepted span of the same table that overlaps s (the

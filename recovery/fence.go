@@ -115,7 +115,7 @@ func sameResponse(a protocol.BootstrapAnswer, va view, b protocol.BootstrapAnswe
 }
 
 func dispatcherCmp(a, b *protocol.Dispatcher) int {
-	return cmp.Or(cmp.Compare(a.ID, b.ID), spanCmp(a.Span, b.Span), cmp.Compare(a.State, b.State),
+	return cmp.Or(cmp.Compare(a.ID, b.ID), ops.CompareSpans(a.Span, b.Span), cmp.Compare(a.State, b.State),
 		boolCmp(a.Removing, b.Removing), cmp.Compare(a.Checkpoint, b.Checkpoint))
 }
 

@@ -28,18 +28,18 @@ func (r *recoverer) fillHoles() {
 				spans = append(spans, temp[0].span)
 				temp = temp[1:]
 			}
-			slices.SortFunc(spans, spanCmp)
-			all = holes(all, tb, len(spans), func(i int) *ops.Span { return &spans[i] })
+			slices.SortFunc(spans, ops.CompareSpans)
+			all = ops.AppendHoles(all, tb, len(spans), func(i int) *ops.Span { return &spans[i] })
 			continue
 		}
 		sorted := true
 		for i := 1; i < len(refs) && sorted; i++ {
-			sorted = spanCmp(*at(i - 1), *at(i)) <= 0
+			sorted = ops.CompareSpans(*at(i - 1), *at(i)) <= 0
 		}
 		if !sorted {
-			slices.SortFunc(refs, func(a, b int32) int { return spanCmp(*r.spanAt(a), *r.spanAt(b)) })
+			slices.SortFunc(refs, func(a, b int32) int { return ops.CompareSpans(*r.spanAt(a), *r.spanAt(b)) })
 		}
-		all = holes(all, tb, len(refs), at)
+		all = ops.AppendHoles(all, tb, len(refs), at)
 	}
 	r.log.entries = slices.Grow(r.log.entries, len(all))
 	r.log.texts = slices.Grow(r.log.texts, len(all))
@@ -56,28 +56,4 @@ func (r *recoverer) fillHoles() {
 // is the same whatever the order (t100-e2-m).
 func holeID(h ops.Span, e ops.Epoch) ops.DispatcherID {
 	return ops.DispatcherID("t" + strconv.FormatInt(int64(h.Table), 10) + "-e" + strconv.FormatUint(uint64(e), 10) + "-" + h.Start)
-}
-
-// holes appends to out the ranges of table tb that n spans, sorted and possibly
-// overlapping, leave uncovered; at(i) is the i-th.
-func holes(out []ops.Span, tb ops.TableID, n int, at func(i int) *ops.Span) []ops.Span {
-	pos, done := "", false
-	for i := 0; i < n; i++ {
-		s := at(i)
-		if done {
-			break
-		}
-		if s.Start > pos {
-			out = append(out, ops.Span{Table: tb, Start: pos, End: s.Start})
-		}
-		if s.End == "" {
-			done = true
-		} else if s.End > pos {
-			pos = s.End
-		}
-	}
-	if !done {
-		out = append(out, ops.Span{Table: tb, Start: pos, End: ""})
-	}
-	return out
 }

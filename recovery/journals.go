@@ -137,8 +137,8 @@ func (cr *coverageRepair) TaskDeleted(c *ops.Controller, t ops.Task) {
 			spans = append(spans, o.Span)
 		}
 	})
-	slices.SortFunc(spans, spanCmp)
-	for _, h := range holes(nil, t.Span.Table, len(spans), func(i int) *ops.Span { return &spans[i] }) {
+	slices.SortFunc(spans, ops.CompareSpans)
+	for _, h := range ops.AppendHoles(nil, t.Span.Table, len(spans), func(i int) *ops.Span { return &spans[i] }) {
 		_ = c.AddTask(ops.Task{ID: holeID(h, cr.epoch), Span: h, Sched: ops.Absent, Checkpoint: cr.checkpoint}) // uncovered: no task has its id
 	}
 }

@@ -123,7 +123,7 @@ func (r *recoverer) mergeGeometry(srcs []ref, target ops.Span) error {
 	for i, x := range srcs {
 		spans[i] = r.disp(x).Span
 	}
-	slices.SortFunc(spans, spanCmp)
+	slices.SortFunc(spans, ops.CompareSpans)
 	pos := target.Start
 	for i, s := range spans {
 		if s.Table != target.Table || s.Start != pos || (s.End == "" && i < len(spans)-1) {

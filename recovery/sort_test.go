@@ -72,7 +72,7 @@ func TestLookupLongIDs(t *testing.T) {
 	require.Equal(t, []string{"remove dispatcher-57 Running"}, summarize(res).ops)
 }
 
-// TestSpanCmpAgreesWithLess: spanCmp is the order ops.Span.Less defines.
+// TestSpanCmpAgreesWithLess: ops.CompareSpans is the order ops.Span.Less defines.
 func TestSpanCmpAgreesWithLess(t *testing.T) {
 	keys := []string{"", "a", "b", "ab"}
 	var spans []ops.Span
@@ -91,8 +91,8 @@ func TestSpanCmpAgreesWithLess(t *testing.T) {
 			} else if b.Less(a) {
 				want = 1
 			}
-			if got := spanCmp(a, b); got != want {
-				t.Errorf("spanCmp(%v, %v) = %d, want %d", a, b, got, want)
+			if got := ops.CompareSpans(a, b); got != want {
+				t.Errorf("ops.CompareSpans(%v, %v) = %d, want %d", a, b, got, want)
 			}
 		}
 	}

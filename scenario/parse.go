@@ -582,16 +582,9 @@ func expectSpans(e Expect) []ops.Span {
 // tiles checks that spans cover table tb's whole key range exactly once.
 func tiles(tb ops.TableID, spans []ops.Span) error {
 	spans = slices.Clone(spans)
-	slices.SortFunc(spans, func(a, b ops.Span) int { return strings.Compare(a.Start, b.Start) })
-	end := ""
-	for i, sp := range spans {
-		if (i == 0 && sp.Start != "") || (i > 0 && (end == "" || sp.Start != end)) {
-			return bad("span", ErrForbidden, "table %d is not covered exactly once: %s overlaps or leaves a gap", tb, sp)
-		}
-		end = sp.End
-	}
-	if len(spans) == 0 || end != "" {
-		return bad("span", ErrForbidden, "table %d is not covered to its end", tb)
+	slices.SortFunc(spans, ops.CompareSpans)
+	if err := ops.Tiles(ops.Span{Table: tb}, spans); err != nil {
+		return bad("span", ErrForbidden, "table %d is not covered exactly once: %v", tb, err)
 	}
 	return nil
 }

@@ -332,15 +332,7 @@ func (c *Cluster) schedulerActions(live []ops.NodeID, out *[]Action) {
 	// Merge candidates in key order: Adjacent is directed (left span first), and ids need
 	// not sort as their spans do (recovery names a hole t<table>-e<epoch>-<start>).
 	bySpan := slices.Clone(tasks)
-	slices.SortFunc(bySpan, func(x, y ops.Task) int {
-		switch {
-		case x.Span.Less(y.Span):
-			return -1
-		case y.Span.Less(x.Span):
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(bySpan, func(x, y ops.Task) int { return ops.CompareSpans(x.Span, y.Span) })
 	for i, a := range bySpan {
 		for _, b := range bySpan[i+1:] {
 			if c.kind("merge") && c.mergeable(a, b) {

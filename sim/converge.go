@@ -125,21 +125,9 @@ func (c *Cluster) Converged() error {
 	}
 	for _, tb := range c.tables {
 		spans := cover[tb]
-		slices.SortFunc(spans, func(a, b ops.Span) int {
-			if a.Less(b) {
-				return -1
-			}
-			return 1
-		})
-		end := ""
-		for i, sp := range spans {
-			if (i == 0 && sp.Start != "") || (i > 0 && sp.Start != end) {
-				return fail("table %d is not covered exactly once at %s", tb, sp)
-			}
-			end = sp.End
-		}
-		if len(spans) == 0 || end != "" {
-			return fail("table %d is not covered to its end", tb)
+		slices.SortFunc(spans, ops.CompareSpans)
+		if err := ops.Tiles(ops.Span{Table: tb}, spans); err != nil {
+			return fail("table %d is not covered exactly once: %v", tb, err)
 		}
 	}
 	for tb := range cover {
