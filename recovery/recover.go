@@ -47,31 +47,33 @@ var scanRegistry bool
 // into maps: each is addressed by a ref into its response's dispatcher list (sorted by id),
 // and its status lives in one flat slice, so a million spans cost a few flat allocations.
 type recoverer struct {
-	snap      protocol.Snapshot
-	live      map[ops.TableID]int32 // live table -> its index in tables, unless...
-	liveDense []int32               // ...the ids are dense: liveDense[t-liveLo], -1 if dropped
-	liveLo    ops.TableID
-	tables    []ops.TableID              // live tables, sorted, unique
-	nodes     map[ops.NodeID]int32       // accepted node -> its index in resps
-	resps     []protocol.BootstrapAnswer // accepted, sorted by node; dispatchers as reported
-	views     []view                     // views[i] orders resps[i]'s dispatchers
-	base      []int32                    // base[i] is the index in status of resps[i]'s first dispatcher
-	status    []uint8                    // per reported dispatcher, as reported: unusable, open or claimed
-	spans     tableSpans                 // the spans of every task so far, by live table (set by adopt)
-	order     []ref                      // adopt's candidates in the order it decides them
-	c         *ops.Controller
-	repair    *coverageRepair
-	added     []ops.Span   // the spans of the tasks added before adopt, unless...
-	changed   bool         // ...a restored operator finished at once and changed the registry
-	batch     []ops.Task   // adoptGroup's buffer
-	temp      []tempSpan   // spans adopt kept as temporary coverage, for fillHoles
-	claims    [][]ref      // by live table: reports that may serve keys (contested)
-	intents   [][]ops.Span // by live table: spans resumed moves and splits will create
-	bug       string       // a seeded bug (seeded.go), "" in every real use
-	oneShot   []ops.Message
-	strays    []Stray
-	log       Decisions
-	rejected  []*Rejection
+	snap       protocol.Snapshot
+	live       map[ops.TableID]int32 // live table -> its index in tables, unless...
+	liveDense  []int32               // ...the ids are dense: liveDense[t-liveLo], -1 if dropped
+	liveLo     ops.TableID
+	tables     []ops.TableID              // live tables, sorted, unique
+	nodes      map[ops.NodeID]int32       // accepted node -> its index in resps
+	resps      []protocol.BootstrapAnswer // accepted, sorted by node; dispatchers as reported
+	views      []view                     // views[i] orders resps[i]'s dispatchers
+	base       []int32                    // base[i] is the index in status of resps[i]'s first dispatcher
+	status     []uint8                    // per reported dispatcher, as reported: unusable, open or claimed
+	spans      tableSpans                 // the spans of every task so far, by live table (set by adopt)
+	order      []ref                      // adopt's candidates in the order it decides them
+	c          *ops.Controller
+	repair     *coverageRepair
+	added      []ops.Span // the spans of the tasks added before adopt, unless...
+	changed    bool       // ...a restored operator finished at once and changed the registry
+	batch      []ops.Task // adoptGroup's buffer
+	temp       []tempSpan // spans adopt kept as temporary coverage, for fillHoles
+	claims     []ref      // reports that may serve keys, by live table (contested.go)...
+	claimStart []int32    // ...those of table t are claims[claimStart[t]:claimStart[t+1]]
+	intents    []intent   // spans resumed moves and splits will create...
+	intentHead []int32    // ...a list per live table, from intentHead[t]
+	bug        string     // a seeded bug (seeded.go), "" in every real use
+	oneShot    []ops.Message
+	strays     []Stray
+	log        Decisions
+	rejected   []*Rejection
 }
 
 // liveIndex returns table t's index in tables, and whether it is live.
