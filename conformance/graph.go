@@ -14,39 +14,106 @@ import (
 	"github.com/opfsm/opfsm/internal/tlc"
 )
 
-// AbstractGraph is a state graph over abstract states: each state is its canonical text
-// (State.String of the parsed value), numbered in discovery order.
+// AbstractGraph is a state graph over abstract states, numbered in discovery order. A
+// state is kept as a key into the graph's value table (keys.go), its text rebuilt on
+// demand (Text); edges are kept sorted.
 type AbstractGraph struct {
-	Keys  []string
-	index map[string]int
-	Init  []int
-	Edges map[AbstractEdge]bool
+	vals  *valueTable
+	keys  []string
+	index map[string]int32
+	// Init are the numbers of the initial states.
+	Init    []int
+	edges   []AbstractEdge
+	actions map[string]string // interned labels: an edge holds no label of its own
+	sorted  bool
 }
 
 // AbstractEdge is one labelled transition between numbered abstract states.
 type AbstractEdge struct {
-	From   int
+	From   int32
+	To     int32
 	Action string
-	To     int
 }
 
-func newAbstractGraph() *AbstractGraph {
-	return &AbstractGraph{index: map[string]int{}, Edges: map[AbstractEdge]bool{}}
+func newAbstractGraph(vt *valueTable) *AbstractGraph {
+	if vt == nil {
+		vt = newValueTable()
+	}
+	return &AbstractGraph{vals: vt, index: map[string]int32{}, actions: map[string]string{}}
 }
 
-func (g *AbstractGraph) intern(key string) int {
+func (g *AbstractGraph) intern(key string) int32 {
 	if i, ok := g.index[key]; ok {
 		return i
 	}
-	g.index[key] = len(g.Keys)
-	g.Keys = append(g.Keys, key)
-	return len(g.Keys) - 1
+	i := int32(len(g.keys))
+	g.index[key] = i
+	g.keys = append(g.keys, key)
+	return i
 }
 
-// Lookup returns the number of the state with canonical text key.
-func (g *AbstractGraph) Lookup(key string) (int, bool) {
-	i, ok := g.index[key]
+func (g *AbstractGraph) addEdge(from int32, action string, to int32) {
+	a, ok := g.actions[action]
+	if !ok {
+		a = strings.Clone(action)
+		g.actions[a] = a
+	}
+	g.edges = append(g.edges, AbstractEdge{From: from, To: to, Action: a})
+	g.sorted = false
+}
+
+func cmpEdge(a, b AbstractEdge) int {
+	if a.From != b.From {
+		return int(a.From - b.From)
+	}
+	if a.Action != b.Action {
+		return strings.Compare(a.Action, b.Action)
+	}
+	return int(a.To - b.To)
+}
+
+// seal sorts the edges and drops repeats; every reader calls it.
+func (g *AbstractGraph) seal() {
+	if !g.sorted {
+		slices.SortFunc(g.edges, cmpEdge)
+		g.edges = slices.Compact(g.edges)
+		g.sorted = true
+	}
+}
+
+// States is the number of states.
+func (g *AbstractGraph) States() int { return len(g.keys) }
+
+// Edges returns the labelled edges, sorted by source, action and target, each once.
+func (g *AbstractGraph) Edges() []AbstractEdge {
+	g.seal()
+	return g.edges
+}
+
+// Text is the canonical text of state i (State.String of the parsed state).
+func (g *AbstractGraph) Text(i int) string { return g.vals.text(g.keys[i]) }
+
+// lookup returns the number of the state with key k (of g's table).
+func (g *AbstractGraph) lookup(k string) (int32, bool) {
+	i, ok := g.index[k]
 	return i, ok
+}
+
+// hasEdge reports whether g has the edge from -action-> to.
+func (g *AbstractGraph) hasEdge(from int32, action string, to int32) bool {
+	_, ok := slices.BinarySearchFunc(g.Edges(), AbstractEdge{From: from, To: to, Action: action}, cmpEdge)
+	return ok
+}
+
+// successors returns the edges from state from by action.
+func (g *AbstractGraph) successors(from int32, action string) []AbstractEdge {
+	es := g.Edges()
+	lo, _ := slices.BinarySearchFunc(es, AbstractEdge{From: from, Action: action, To: -1 << 31}, cmpEdge)
+	hi := lo
+	for hi < len(es) && es[hi].From == from && es[hi].Action == action {
+		hi++
+	}
+	return es[lo:hi]
 }
 
 // canonical is the canonical text of an abstract state: State.String of the parsed state.
@@ -58,64 +125,24 @@ func canonical(s SpecState) (string, error) {
 	return st.String(), nil
 }
 
-// canonicalizer computes canonical's text one variable at a time, caching each value's
-// canonical form: the states of a search share most of their values, so most are parsed
-// once. TestCanonicalizerAgrees holds it to canonical.
-type canonicalizer struct {
-	names []string          // SpecVars sorted, as State.String orders them
-	vals  map[string]string // raw value text -> canonical text
-}
-
-func newCanonicalizer() *canonicalizer {
-	names := slices.Clone(SpecVars)
-	slices.Sort(names)
-	return &canonicalizer{names: names, vals: map[string]string{}}
-}
-
-func (cz *canonicalizer) state(s SpecState) (string, error) {
-	var b []byte
-	for i, k := range cz.names {
-		raw, ok := s[k]
-		if !ok {
-			return "", fmt.Errorf("conformance: abstract state lacks %s", k)
-		}
-		cv, ok := cz.vals[raw]
-		if !ok {
-			v, err := ParseValue(raw)
-			if err != nil {
-				return "", fmt.Errorf("conformance: abstract state's %s does not parse: %w", k, err)
-			}
-			cv = string(v.appendTo(nil))
-			cz.vals[raw] = cv
-		}
-		if i > 0 {
-			b = append(b, '\n')
-		}
-		b = append(b, `/\ `...)
-		b = append(b, k...)
-		b = append(b, " = "...)
-		b = append(b, cv...)
-	}
-	return string(b), nil
-}
-
 // SimGraph explores the simulator on world w exhaustively (as Explore: breadth first,
 // states cloned) and returns the graph of the abstract states it reaches, with the search's
 // numbers (concrete states). States outside the spec's StreamBound (w.MaxReq) are
 // discarded, as TLC discards states outside a CONSTRAINT.
 func SimGraph(w World, maxStates int) (*AbstractGraph, *Exploration, error) {
-	g := newAbstractGraph()
-	ex, err := exploreSim(w, maxStates, func(from, action, to string, err error) (bool, error) {
+	g := newAbstractGraph(nil)
+	ex, err := exploreSim(w, maxStates, g.vals, func(from, action, to string, err error) (bool, error) {
 		if err != nil {
 			return true, err
 		}
 		if from == "" {
-			g.Init = []int{g.intern(to)}
+			g.Init = []int{int(g.intern(to))}
 			return false, nil
 		}
-		g.Edges[AbstractEdge{From: g.intern(from), Action: action, To: g.intern(to)}] = true
+		g.addEdge(g.intern(from), action, g.intern(to))
 		return false, nil
 	})
+	g.seal()
 	return g, ex, err
 }
 
@@ -126,37 +153,38 @@ func SimGraph(w World, maxStates int) (*AbstractGraph, *Exploration, error) {
 // of the graph comparison: it needs no complete exploration to catch a divergence.
 func CheckSim(spec *AbstractGraph, w World, maxStates int) (string, *Exploration, error) {
 	var first string
-	ex, err := exploreSim(w, maxStates, func(from, action, to string, err error) (bool, error) {
+	text := spec.vals.text // the search's keys are in spec's table: no translation
+	ex, err := exploreSim(w, maxStates, spec.vals, func(from, action, to string, err error) (bool, error) {
 		if err != nil {
 			if errors.Is(err, ErrNotAbstract) {
-				first = fmt.Sprintf("the simulator takes %s to a state the spec cannot express: %v\n  from:\n%s", action, err, indent(from))
+				first = fmt.Sprintf("the simulator takes %s to a state the spec cannot express: %v\n  from:\n%s", action, err, indent(text(from)))
 				return true, nil
 			}
 			return true, err
 		}
 		if from == "" {
-			if _, ok := spec.Lookup(to); !ok {
-				first = "the simulator's initial state is not the spec's:\n" + indent(to)
+			if _, ok := spec.lookup(to); !ok {
+				first = "the simulator's initial state is not the spec's:\n" + indent(text(to))
 				return true, nil
 			}
 			return false, nil
 		}
-		f, _ := spec.Lookup(from)
-		t, ok := spec.Lookup(to)
-		if ok && spec.Edges[AbstractEdge{From: f, Action: action, To: t}] {
+		f, known := spec.lookup(from)
+		t, ok := spec.lookup(to)
+		if ok && spec.hasEdge(f, action, t) {
 			return false, nil
 		}
 		first = fmt.Sprintf("the simulator takes %s here, the spec has no such step:\n  state:\n%s\n  the simulator's successor differs from the spec's %s successors in:\n%s",
-			action, indent(from), action, successorDiff(to, spec, f, true, action))
+			action, indent(text(from)), action, successorDiff(text(to), spec, f, known, action))
 		return true, nil
 	})
 	return first, ex, err
 }
 
 // exploreSim is the search behind SimGraph and CheckSim: the simulator on world w, with
-// the spec's StreamBound.
-func exploreSim(w World, maxStates int, visit visitFunc) (*Exploration, error) {
-	return search(w.Config(), ExploreOptions{MaxStates: maxStates, MaxStream: w.MaxReq}, visit)
+// the spec's StreamBound, its states keyed in vt.
+func exploreSim(w World, maxStates int, vt *valueTable, visit visitFunc) (*Exploration, error) {
+	return search(w.Config(), ExploreOptions{MaxStates: maxStates, MaxStream: w.MaxReq}, vt, visit)
 }
 
 // TLCCount runs TLC on spec/failover (specDir) with the world's constants and CONSTRAINT
@@ -270,17 +298,22 @@ func TLCGraph(ctx context.Context, specDir string, w World) (*AbstractGraph, tlc
 	}
 }
 
-// readGraph reads a dot dump into an abstract graph, keeping only each state's canonical
-// text, not its parsed form.
+// readGraph reads a dot dump into an abstract graph, keeping only each state's key, not
+// its parsed form or its text.
 func readGraph(r io.Reader) (*AbstractGraph, error) {
-	g := newAbstractGraph()
-	id := map[int64]int{}
+	g := newAbstractGraph(nil)
+	id := map[int64]int32{}
+	var buf []byte
 	var edges []Edge // resolved once every state is defined: an edge may come first
 	err := ScanDot(bufio.NewReaderSize(r, 1<<20), DotVisitor{
 		State: func(fp int64, st State, init bool) error {
-			id[fp] = g.intern(st.String())
+			k, err := g.vals.keyOfState(st, buf)
+			if err != nil {
+				return err
+			}
+			id[fp] = g.intern(k)
 			if init {
-				g.Init = append(g.Init, id[fp])
+				g.Init = append(g.Init, int(id[fp]))
 			}
 			return nil
 		},
@@ -293,8 +326,9 @@ func readGraph(r io.Reader) (*AbstractGraph, error) {
 		return nil, err
 	}
 	for _, e := range edges {
-		g.Edges[AbstractEdge{From: id[e.From], Action: e.Action, To: id[e.To]}] = true
+		g.addEdge(id[e.From], e.Action, id[e.To])
 	}
+	g.seal()
 	return g, nil
 }
 
@@ -350,8 +384,8 @@ func CompareWorld(ctx context.Context, specDir string, w World) (*WorldCompariso
 	if simErr != nil {
 		return nil, simErr
 	}
-	return &WorldComparison{Diff: CompareGraphs(spec.g, impl), TLC: spec.res, SpecEdges: len(spec.g.Edges),
-		Sim: ex, SimEdges: len(impl.Edges)}, nil
+	return &WorldComparison{Diff: CompareGraphs(spec.g, impl), TLC: spec.res, SpecEdges: len(spec.g.Edges()),
+		Sim: ex, SimEdges: len(impl.Edges())}, nil
 }
 
 // GraphDiff is the outcome of comparing the spec's graph with the simulator's.
@@ -371,74 +405,59 @@ func (d GraphDiff) Equal() bool {
 // CompareGraphs compares spec (TLC's) and impl (the simulator's) abstract graphs: the same
 // states, the same initial states, and for every state the same (action, successor) pairs.
 func CompareGraphs(spec, impl *AbstractGraph) GraphDiff {
-	d := GraphDiff{States: len(spec.Keys), Edges: len(spec.Edges)}
+	d := GraphDiff{States: spec.States(), Edges: len(spec.Edges())}
 	// Only the first mismatch is explained: explaining one scans the other side's edges.
 	var first func() string
-	// Edges first: a missing edge explains a missing state better than the state alone.
-	for _, e := range sortedEdges(spec) {
-		from, ok1 := impl.Lookup(spec.Keys[e.From])
-		to, ok2 := impl.Lookup(spec.Keys[e.To])
-		if ok1 && ok2 && impl.Edges[AbstractEdge{from, e.Action, to}] {
-			continue
-		}
-		d.OnlySpecEdges++
-		if first == nil {
-			first = func() string {
-				return fmt.Sprintf("the spec takes %s here, the simulator cannot reach that successor:\n  state:\n%s\n  spec's successor differs from the simulator's %s successors in:\n%s",
-					e.Action, indent(spec.Keys[e.From]), e.Action, successorDiff(spec.Keys[e.To], impl, from, ok1, e.Action))
+	// oneWay counts a's edges b lacks. Edges first: a missing edge explains a missing state
+	// better than the state alone.
+	oneWay := func(a, b *AbstractGraph, says, lacks string) (missing int) {
+		tr := newTranslator(a.vals, b.vals)
+		for _, e := range a.Edges() {
+			from, ok1 := translateState(tr, a, b, e.From)
+			to, ok2 := translateState(tr, a, b, e.To)
+			if ok1 && ok2 && b.hasEdge(from, e.Action, to) {
+				continue
+			}
+			missing++
+			if first == nil {
+				first = func() string {
+					return fmt.Sprintf("%s takes %s here, %s:\n  state:\n%s\n  %s's successor differs from the other's %s successors in:\n%s",
+						says, e.Action, lacks, indent(a.Text(int(e.From))), says, e.Action, successorDiff(a.Text(int(e.To)), b, from, ok1, e.Action))
+				}
 			}
 		}
+		return missing
 	}
-	for _, e := range sortedEdges(impl) {
-		from, ok1 := spec.Lookup(impl.Keys[e.From])
-		to, ok2 := spec.Lookup(impl.Keys[e.To])
-		if ok1 && ok2 && spec.Edges[AbstractEdge{from, e.Action, to}] {
-			continue
-		}
-		d.OnlySimEdges++
-		if first == nil {
-			first = func() string {
-				return fmt.Sprintf("the simulator takes %s here, the spec has no such step:\n  state:\n%s\n  simulator's successor differs from the spec's %s successors in:\n%s",
-					e.Action, indent(impl.Keys[e.From]), e.Action, successorDiff(impl.Keys[e.To], spec, from, ok1, e.Action))
+	d.OnlySpecEdges = oneWay(spec, impl, "the spec", "the simulator cannot reach that successor")
+	d.OnlySimEdges = oneWay(impl, spec, "the simulator", "the spec has no such step")
+	states := func(a, b *AbstractGraph) (n int) {
+		tr := newTranslator(a.vals, b.vals)
+		for i := range a.keys {
+			if _, ok := translateState(tr, a, b, int32(i)); !ok {
+				n++
 			}
 		}
+		return n
 	}
-	for _, k := range spec.Keys {
-		if _, ok := impl.Lookup(k); !ok {
-			d.OnlySpecStates++
-		}
-	}
-	for _, k := range impl.Keys {
-		if _, ok := spec.Lookup(k); !ok {
-			d.OnlySimStates++
-		}
-	}
+	d.OnlySpecStates, d.OnlySimStates = states(spec, impl), states(impl, spec)
 	if first != nil {
 		d.First = first()
 	}
 	return d
 }
 
-func sortedEdges(g *AbstractGraph) []AbstractEdge {
-	es := make([]AbstractEdge, 0, len(g.Edges))
-	for e := range g.Edges {
-		es = append(es, e)
+// translateState returns the number in b of a's state i.
+func translateState(tr *translator, a, b *AbstractGraph, i int32) (int32, bool) {
+	k, ok := tr.key(a.keys[i])
+	if !ok {
+		return 0, false
 	}
-	slices.SortFunc(es, func(a, b AbstractEdge) int {
-		if a.From != b.From {
-			return a.From - b.From
-		}
-		if a.Action != b.Action {
-			return strings.Compare(a.Action, b.Action)
-		}
-		return a.To - b.To
-	})
-	return es
+	return b.lookup(k)
 }
 
 // successorDiff explains how state want differs from the other graph's successors of
 // state from by the same action (variable by variable, against the closest one).
-func successorDiff(want string, other *AbstractGraph, from int, known bool, action string) string {
+func successorDiff(want string, other *AbstractGraph, from int32, known bool, action string) string {
 	if !known {
 		return "    (the state itself is not reachable on the other side)"
 	}
@@ -448,11 +467,8 @@ func successorDiff(want string, other *AbstractGraph, from int, known bool, acti
 	}
 	best := ""
 	bestN := -1
-	for e := range other.Edges {
-		if e.From != from || e.Action != action {
-			continue
-		}
-		gs, err := ParseState(other.Keys[e.To])
+	for _, e := range other.successors(from, action) {
+		gs, err := ParseState(other.Text(int(e.To)))
 		if err != nil {
 			continue
 		}

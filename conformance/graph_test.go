@@ -54,17 +54,17 @@ func TestGraphCatchesSeededBugs(t *testing.T) {
 		Limits: sim.Limits{MaxEpoch: 3, MaxOps: 1}}
 	spec, res, err := TLCGraph(context.Background(), "../spec/failover", w)
 	require.NoError(t, err)
-	t.Logf("TLC: %d states, %d edges in %s", len(spec.Keys), len(spec.Edges), res.Duration)
+	t.Logf("TLC: %d states, %d edges in %s", spec.States(), len(spec.Edges()), res.Duration)
 	first, ex, err := CheckSim(spec, w, 0)
 	require.NoError(t, err)
 	require.Empty(t, first, "the correct simulator conforms")
-	require.Equal(t, len(spec.Keys), ex.Abstract, "and reaches as many abstract states as TLC")
+	require.Equal(t, spec.States(), ex.Abstract, "and reaches as many abstract states as TLC")
 	// G6 needs an aborted merge: a merge and a DROP TABLE (no failover keeps it small).
 	abortWorld := World{N: 2, Layout: "halves", MaxReq: 4, OpKinds: []string{"merge", "drop"},
 		Limits: sim.Limits{MaxEpoch: 1, MaxOps: 2}}
 	abortSpec, res, err := TLCGraph(context.Background(), "../spec/failover", abortWorld)
 	require.NoError(t, err)
-	t.Logf("TLC (merge and drop, no failover): %d states, %d edges in %s", len(abortSpec.Keys), len(abortSpec.Edges), res.Duration)
+	t.Logf("TLC (merge and drop, no failover): %d states, %d edges in %s", abortSpec.States(), len(abortSpec.Edges()), res.Duration)
 	// The bugs are measured against a correct simulator that matches both graphs exactly,
 	// so a difference is the bug's and nothing else's.
 	impl, _, err := SimGraph(abortWorld, 0)

@@ -34,11 +34,14 @@ type fpKey [2]uint64
 // new state and stops at the first violation, with a shortest trace. With visit set, cfg
 // must be a spec world: every state is abstracted (docs/abstract-state.md) and visit sees
 // every step, which it may stop.
-func search(cfg sim.Config, opt ExploreOptions, visit visitFunc) (*Exploration, error) {
+func search(cfg sim.Config, opt ExploreOptions, vt *valueTable, visit visitFunc) (*Exploration, error) {
 	start := time.Now()
 	ex := &Exploration{}
 	abstract := map[string]bool{}
-	cz := newCanonicalizer()
+	if vt == nil {
+		vt = newValueTable()
+	}
+	cz := newCanonicalizer(vt)
 	finish := func(err error) (*Exploration, error) {
 		ex.Elapsed, ex.Abstract = time.Since(start), len(abstract)
 		return ex, err
