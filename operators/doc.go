@@ -12,4 +12,10 @@
 // The Controller is deterministic and does no I/O: the caller feeds it status reports,
 // node removals and table drops, and sends what Pending returns. Finished operators apply
 // their PostFinish effect to the task registry exactly once and are deleted.
+//
+// Files: one per operator type, holding its machine, its start function and everything it
+// does (add.go, remove.go, move.go, split.go, merge.go, occupy.go; kind.go says what each
+// provides); controller.go the registry, lifecycle.go starting, firing and finishing
+// operators, statuses.go and messages.go what comes in and goes out, record.go the
+// serialisable record, span.go the span algebra every package uses.
 package operators

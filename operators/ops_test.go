@@ -458,11 +458,11 @@ func TestEveryTriggerHandled(t *testing.T) {
 			var trig []uint8
 			for _, n := range nodes {
 				for st := Initializing; st <= Removed; st++ {
-					trig = append(trig, uint8(o.statusTrigger(n, st)))
+					trig = append(trig, uint8(kinds[typ].statusTrigger(o, n, st)))
 				}
-				trig = append(trig, uint8(o.nodeLostTrigger(n)))
+				trig = append(trig, uint8(kinds[typ].nodeLostTrigger(o, n)))
 			}
-			trig = append(trig, uint8(taskRemovedTrigger[typ]))
+			trig = append(trig, uint8(kinds[typ].taskRemovedTrigger()))
 			for _, tr := range trig {
 				if tr == uint8(noTrigger) {
 					continue

@@ -151,67 +151,49 @@ func (r Record) Validate() error {
 	if !r.Span.Valid() {
 		return bad("span", fmt.Errorf("%w: %s", ErrInvalidSpan, r.Span))
 	}
-	need := func(field string, ok bool, what string) error {
-		if ok {
-			return nil
-		}
-		return bad(field, fmt.Errorf("%w: %s operator needs %s", ErrInvalidRecord, r.Type, what))
+	uses := kinds[r.Type].uses()
+	var split, sources, hook error
+	if uses&fieldSplit == 0 {
+		split = firstErr(forbid(r.Type, "splitSpans", len(r.SplitSpans) == 0), forbid(r.Type, "splitTargets", len(r.SplitTargets) == 0))
 	}
-	forbid := func(field string, empty bool) error {
-		if empty {
-			return nil
-		}
-		return bad(field, fmt.Errorf("%w: a %s operator has no %s", ErrInvalidRecord, r.Type, field))
+	if uses&fieldSources == 0 {
+		sources = forbid(r.Type, "sources", len(r.Sources) == 0)
 	}
-	var buf [8]error // every check below fits: no allocation per validated record
-	checks := buf[:0]
-	switch r.Type {
-	case TypeAdd:
-		checks = append(checks, need("dest", r.Dest != "", "a destination"), forbid("origin", r.Origin == ""))
-	case TypeRemove, TypeOccupy:
-		checks = append(checks, need("origin", r.Origin != "", "an origin"), forbid("dest", r.Dest == ""))
-	case TypeMove:
-		checks = append(checks, need("origin", r.Origin != "", "an origin"), need("dest", r.Dest != "", "a destination"))
-	case TypeSplit:
-		checks = append(checks, need("origin", r.Origin != "", "an origin"), need("splitSpans", len(r.SplitSpans) >= 2, "two or more split spans"))
-		if len(r.SplitSpans) >= 2 {
-			if err := tiles(r.Span, r.SplitSpans); err != nil {
-				checks = append(checks, bad("splitSpans", err))
-			}
-		}
-		if len(r.SplitTargets) > 0 && len(r.SplitTargets) != len(r.SplitSpans) {
-			checks = append(checks, bad("splitTargets", fmt.Errorf("%w: %d targets for %d spans", ErrInvalidRecord, len(r.SplitTargets), len(r.SplitSpans))))
-		}
-	case TypeMerge:
-		checks = append(checks, need("origin", r.Origin != "", "an origin"), need("sources", len(r.Sources) >= 2, "two or more sources"))
-	}
-	if r.Type != TypeSplit {
-		checks = append(checks, forbid("splitSpans", len(r.SplitSpans) == 0), forbid("splitTargets", len(r.SplitTargets) == 0))
-	}
-	if r.Type != TypeMerge {
-		checks = append(checks, forbid("sources", len(r.Sources) == 0))
-	}
-	if r.Type != TypeRemove {
-		checks = append(checks, forbid("hook", r.Hook == HookNone))
+	if uses&fieldHook == 0 {
+		hook = forbid(r.Type, "hook", r.Hook == HookNone)
 	} else if r.Hook > HookDelete {
-		checks = append(checks, bad("hook", fmt.Errorf("%w: hook %d", ErrInvalidRecord, r.Hook)))
+		hook = badField("hook", fmt.Errorf("%w: hook %d", ErrInvalidRecord, r.Hook))
 	}
-	for _, err := range checks {
+	return firstErr(kinds[r.Type].checkRecord(r), split, sources, hook)
+}
+
+// badField is Validate's error for field.
+func badField(field string, err error) error {
+	return &fsm.DecodeError{Record: "operator record", Field: field, Err: err}
+}
+
+// need: field must be set (ok) for an operator of type t, which needs what.
+func need(t Type, field string, ok bool, what string) error {
+	if ok {
+		return nil
+	}
+	return badField(field, fmt.Errorf("%w: %s operator needs %s", ErrInvalidRecord, t, what))
+}
+
+// forbid: field must be empty for an operator of type t.
+func forbid(t Type, field string, empty bool) error {
+	if empty {
+		return nil
+	}
+	return badField(field, fmt.Errorf("%w: a %s operator has no %s", ErrInvalidRecord, t, field))
+}
+
+// firstErr returns the first of errs that is not nil.
+func firstErr(errs ...error) error {
+	for _, err := range errs {
 		if err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-// tiles checks that a split's spans cover whole exactly, in order, without gaps or
-// overlaps; its errors wrap ErrSplitSpans.
-func tiles(whole Span, spans []Span) error {
-	if len(spans) < 2 {
-		return fmt.Errorf("%w: %d spans: a split needs two or more", ErrSplitSpans, len(spans))
-	}
-	if err := Tiles(whole, spans); err != nil {
-		return fmt.Errorf("%w: %w", ErrSplitSpans, err)
 	}
 	return nil
 }
