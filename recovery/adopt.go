@@ -96,7 +96,7 @@ func (r *recoverer) adopt() {
 	// Room per live table for its tasks so far and for every candidate of it. The tasks
 	// so far are the ones recovery added, unless a restored operator finished and changed
 	// the registry: then it is scanned, once (a presized map costs its capacity to iterate).
-	if r.changed || scanRegistry {
+	if r.changed || r.slow&scanRegistry != 0 {
 		r.added = r.added[:0]
 		r.c.EachTask(func(t ops.Task) { r.added = append(r.added, t.Span) })
 	}
@@ -152,7 +152,7 @@ func (r *recoverer) adopt() {
 // decides exactly as if there had been no batch.
 func (r *recoverer) adoptGroup(group []ref, ti, first int32) {
 	batch := r.batch[:0]
-	slow := oneByOne
+	slow := r.slow&oneByOne != 0
 	// The spans this group accepts are sorted and disjoint, and every later report starts
 	// at or after them: only the last can overlap it. Earlier groups' spans are all checked.
 	before := r.spans.n[ti]
@@ -183,7 +183,7 @@ func (r *recoverer) adoptGroup(group []ref, ti, first int32) {
 			continue
 		}
 		acc := r.spans.of(ti)
-		if scanAccepted {
+		if r.slow&scanAccepted != 0 {
 			before = int32(len(acc))
 		}
 		other, overlaps := r.overlapping(acc[:before], d.Span)
@@ -236,18 +236,6 @@ func (r *recoverer) undoBatch(from, logLen int, ti, spanN int32) int {
 	r.spans.n[ti] = spanN
 	return from - 1
 }
-
-// scanAccepted makes adopt check every accepted span of a table for overlap, not only the
-// last its group accepted; tests set it to check that both ways agree.
-var scanAccepted bool
-
-// mapTables makes Recover index live tables by a map even when their ids are dense; tests
-// set it to check that both ways agree.
-var mapTables bool
-
-// oneByOne makes adopt add its tasks one AddTask at a time even when it could batch them;
-// tests set it to check that both ways agree.
-var oneByOne bool
 
 // tableSpans holds spans grouped by live table in one backing array, each table with the
 // room it was given up front.

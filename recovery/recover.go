@@ -39,10 +39,6 @@ type Stray struct {
 	Span ops.Span
 }
 
-// scanRegistry makes adopt always scan the registry for the tasks added so far, as it does
-// when a restored operator changed it; tests set it to check that both ways agree.
-var scanRegistry bool
-
 // recoverer is the working state of one Recover call. Reported dispatchers are not copied
 // into maps: each is addressed by a ref into its response's dispatcher list (sorted by id),
 // and its status lives in one flat slice, so a million spans cost a few flat allocations.
@@ -70,6 +66,7 @@ type recoverer struct {
 	intents    []intent   // spans resumed moves and splits will create...
 	intentHead []int32    // ...a list per live table, from intentHead[t]
 	bug        string     // a seeded bug (seeded.go), "" in every real use
+	slow       slowPath   // plain ways instead of fast ones (options.go), for tests
 	oneShot    []ops.Message
 	strays     []Stray
 	log        Decisions
@@ -160,11 +157,11 @@ func Recover(s protocol.Snapshot, opts ...Option) (Result, error) {
 	if s.Changefeed == "" || s.Epoch == 0 {
 		return Result{}, fmt.Errorf("recovery: %w: changefeed %q epoch %d", ErrInvalidSnapshot, s.Changefeed, s.Epoch)
 	}
-	r := &recoverer{snap: s, nodes: make(map[ops.NodeID]int32, len(s.Answers)), bug: o.bug}
+	r := &recoverer{snap: s, nodes: make(map[ops.NodeID]int32, len(s.Answers)), bug: o.bug, slow: o.slow}
 	r.tables = slices.Clone(s.Tables)
 	slices.Sort(r.tables)
 	r.tables = slices.Compact(r.tables)
-	if n := len(r.tables); n > 0 && !mapTables && uint64(r.tables[n-1]-r.tables[0]) < uint64(4*n+64) {
+	if n := len(r.tables); n > 0 && r.slow&mapTables == 0 && uint64(r.tables[n-1]-r.tables[0]) < uint64(4*n+64) {
 		// Table ids are usually dense: index them by offset, no hashing, no cache miss.
 		r.liveLo = r.tables[0]
 		r.liveDense = make([]int32, r.tables[n-1]-r.tables[0]+1)

@@ -249,9 +249,7 @@ func TestScanAgreesWithTracking(t *testing.T) {
 		snap := randomSnapshot(rng, 20+rng.IntN(40))
 		want, err := Recover(snap)
 		require.NoError(t, err)
-		scanRegistry = true
-		got, err := Recover(snap)
-		scanRegistry = false
+		got, err := Recover(snap, withSlow(scanRegistry))
 		require.NoError(t, err)
 		require.Equal(t, summarize(want), summarize(got))
 		require.Equal(t, want.Decisions.List(), got.Decisions.List())
@@ -282,9 +280,7 @@ func TestBatchAgreesWithOneByOne(t *testing.T) {
 	for _, snap := range snaps {
 		want, err := Recover(snap)
 		require.NoError(t, err)
-		oneByOne = true
-		got, err := Recover(snap)
-		oneByOne = false
+		got, err := Recover(snap, withSlow(oneByOne))
 		require.NoError(t, err)
 		require.Equal(t, summarize(want), summarize(got))
 		require.Equal(t, want.Decisions.List(), got.Decisions.List())
@@ -315,9 +311,7 @@ func TestLastAcceptedSpanSuffices(t *testing.T) {
 		}
 		want, err := Recover(snap)
 		require.NoError(t, err)
-		scanAccepted = true
-		got, err := Recover(snap)
-		scanAccepted = false
+		got, err := Recover(snap, withSlow(scanAccepted))
 		require.NoError(t, err)
 		require.Equal(t, summarize(want), summarize(got))
 		require.Equal(t, want.Decisions.List(), got.Decisions.List())
@@ -333,9 +327,7 @@ func TestDenseTablesAgreeWithMap(t *testing.T) {
 		snap := randomSnapshot(rng, 1+rng.IntN(60))
 		want, err := Recover(snap)
 		require.NoError(t, err)
-		mapTables = true
-		got, err := Recover(snap)
-		mapTables = false
+		got, err := Recover(snap, withSlow(mapTables))
 		require.NoError(t, err)
 		require.Equal(t, summarize(want), summarize(got))
 		require.Equal(t, want.Decisions.List(), got.Decisions.List())
