@@ -15,28 +15,28 @@ import (
 
 // Add schedules Absent task id onto dest.
 func (m *Maintainer) Add(id ops.DispatcherID, dest ops.NodeID) error {
-	return m.schedule(func() error { return m.ctrl.AddAdd(id, dest) }, dest)
+	return m.schedule(func() error { return m.ctrl.ScheduleAbsent(id, dest) }, dest)
 }
 
 // Move moves Replicating task id to dest.
 func (m *Maintainer) Move(id ops.DispatcherID, dest ops.NodeID) error {
-	return m.schedule(func() error { return m.ctrl.AddMove(id, dest) }, dest)
+	return m.schedule(func() error { return m.ctrl.StartMove(id, dest) }, dest)
 }
 
 // Split splits Replicating task id into spans (which must tile it); with one target node
 // per span the new tasks are added there, else left Absent for placement.
 func (m *Maintainer) Split(id ops.DispatcherID, spans []ops.Span, targets []ops.NodeID) error {
-	return m.schedule(func() error { return m.ctrl.AddSplit(id, spans, targets) }, targets...)
+	return m.schedule(func() error { return m.ctrl.StartSplit(id, spans, targets) }, targets...)
 }
 
 // Merge merges adjacent Replicating tasks of one table on one node into a new task merged.
 func (m *Maintainer) Merge(sources []ops.DispatcherID, merged ops.DispatcherID) error {
-	return m.schedule(func() error { return m.ctrl.AddMerge(sources, merged) })
+	return m.schedule(func() error { return m.ctrl.StartMerge(sources, merged) })
 }
 
 // Remove removes task id's dispatcher and then the task.
 func (m *Maintainer) Remove(id ops.DispatcherID) error {
-	return m.schedule(func() error { return m.ctrl.AddRemove(id) })
+	return m.schedule(func() error { return m.ctrl.StartRemove(id) })
 }
 
 func (m *Maintainer) schedule(start func() error, dests ...ops.NodeID) error {

@@ -21,8 +21,10 @@ var (
 	addDef         = addB.Permit(AddRunning, AddDestWorking, AddDoneOK).Permit(AddRunning, AddDestRemoved, AddDoneRemoved).Ignore(AddRunning, AddDestStopped).Permit(AddRunning, AddDestLost, AddDoneRemoved).Permit(AddRunning, AddTaskRemoved, AddDoneRemoved).MustBuild()
 )
 
-// AddAdd schedules an Absent task onto dest (domain.md 1.1: Start binds it, Scheduling).
-func (c *Controller) AddAdd(id DispatcherID, dest NodeID) error {
+// ScheduleAbsent starts an add operator that places Absent task id onto dest (domain.md
+// 1.1: the task is bound to dest, Scheduling, until the new dispatcher works). The name is
+// the spec's action's.
+func (c *Controller) ScheduleAbsent(id DispatcherID, dest NodeID) error {
 	if dest == "" {
 		return c.refused(TypeAdd, id, fmt.Errorf("%w: empty destination", ErrInvalidRecord))
 	}

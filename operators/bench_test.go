@@ -22,28 +22,28 @@ func fleet(tb testing.TB, n int) (*Controller, []DispatcherID) {
 		case 0:
 			err = c.AddTask(Task{ID: id, Span: Span{Table: tbl}, Sched: Absent})
 			if err == nil {
-				err = c.AddAdd(id, node(i))
+				err = c.ScheduleAbsent(id, node(i))
 			}
 		case 1:
 			err = c.AddTask(Task{ID: id, Span: Span{Table: tbl}, Sched: Replicating, Node: node(i)})
 			if err == nil {
-				err = c.AddRemove(id)
+				err = c.StartRemove(id)
 			}
 		case 2:
 			err = c.AddTask(Task{ID: id, Span: Span{Table: tbl}, Sched: Replicating, Node: node(i)})
 			if err == nil {
-				err = c.AddMove(id, node(i+1))
+				err = c.StartMove(id, node(i+1))
 			}
 		case 3:
 			err = c.AddTask(Task{ID: id, Span: Span{Table: tbl}, Sched: Replicating, Node: node(i)})
 			if err == nil {
-				err = c.AddSplit(id, []Span{{Table: tbl, End: "k"}, {Table: tbl, Start: "k"}}, nil)
+				err = c.StartSplit(id, []Span{{Table: tbl, End: "k"}, {Table: tbl, Start: "k"}}, nil)
 			}
 		case 4:
 			a, b := id+"a", id+"b"
 			if err = c.AddTask(Task{ID: a, Span: Span{Table: tbl, End: "k"}, Sched: Replicating, Node: node(i)}); err == nil {
 				if err = c.AddTask(Task{ID: b, Span: Span{Table: tbl, Start: "k"}, Sched: Replicating, Node: node(i)}); err == nil {
-					err = c.AddMerge([]DispatcherID{a, b}, id)
+					err = c.StartMerge([]DispatcherID{a, b}, id)
 				}
 			}
 		}

@@ -15,14 +15,14 @@ func TestTaskDeletedHook(t *testing.T) {
 	require.NoError(t, c.AddTask(Task{ID: "d2", Span: span(100, "m", ""), Sched: Replicating, Node: "B"}))
 	require.NoError(t, c.AddTask(Task{ID: "d3", Span: span(200, "", ""), Sched: Replicating, Node: "B"}))
 
-	require.NoError(t, c.AddRemove("d1"))
+	require.NoError(t, c.StartRemove("d1"))
 	c.HandleStatus("B", Status{ID: "d1", State: Stopped})
 	require.Equal(t, []string{"d1 100[,m) Replicating@B"}, h.deleted)
 
 	// A remove with another hook, a cancelled remove and a dropped table call nothing.
 	require.NoError(t, c.Restore(Record{Changefeed: cf, ID: "d2", Type: TypeRemove, State: "Running", Epoch: 1, Span: span(100, "m", ""), Origin: "B", Hook: HookMarkAbsent}))
 	c.HandleStatus("B", Status{ID: "d2", State: Stopped})
-	require.NoError(t, c.AddRemove("d3"))
+	require.NoError(t, c.StartRemove("d3"))
 	c.HandleTableDropped(200)
 	require.Equal(t, []string{"d1 100[,m) Replicating@B"}, h.deleted)
 
@@ -52,7 +52,7 @@ func TestControllerClone(t *testing.T) {
 	c := NewController(Config{Changefeed: cf, Epoch: 2, TaskDeleted: h})
 	require.NoError(t, c.AddTask(Task{ID: "d1", Span: span(100, "", "m"), Sched: Replicating, Node: "B"}))
 	require.NoError(t, c.AddTask(Task{ID: "d2", Span: span(100, "m", ""), Sched: Replicating, Node: "B"}))
-	require.NoError(t, c.AddRemove("d1"))
+	require.NoError(t, c.StartRemove("d1"))
 
 	d := c.Clone()
 	require.Equal(t, c.Tasks(), d.Tasks())

@@ -23,10 +23,10 @@ var (
 	mergeDef           = mergeB.Permit(MergeRunning, MergeMergedWorking, MergeDoneOK).Ignore(MergeRunning, MergeMergedOther).Permit(MergeRunning, MergeOriginLost, MergeAbortedNode).Permit(MergeRunning, MergeTaskRemoved, MergeAbortedDDL).MustBuild()
 )
 
-// AddMerge merges two or more adjacent Replicating tasks of one table on one node into a new
+// StartMerge merges two or more adjacent Replicating tasks of one table on one node into a new
 // task mergedID (domain.md 1.5): an occupy operator reserves each source, and the merged
 // task starts Scheduling on the sources' node with the lowest source checkpoint.
-func (c *Controller) AddMerge(sources []DispatcherID, mergedID DispatcherID) error {
+func (c *Controller) StartMerge(sources []DispatcherID, mergedID DispatcherID) error {
 	if _, ok := c.ops[mergedID]; ok {
 		return c.refused(TypeMerge, mergedID, ErrOperatorExists)
 	}

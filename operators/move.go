@@ -43,9 +43,9 @@ var (
 				MustBuild()
 )
 
-// AddMove moves a Replicating task to dest (domain.md 1.3). A move onto the node the task
+// StartMove moves a Replicating task to dest (domain.md 1.3). A move onto the node the task
 // is already on finishes at once.
-func (c *Controller) AddMove(id DispatcherID, dest NodeID) error {
+func (c *Controller) StartMove(id DispatcherID, dest NodeID) error {
 	if dest == "" {
 		return c.refused(TypeMove, id, fmt.Errorf("%w: empty destination", ErrInvalidRecord))
 	}

@@ -62,7 +62,7 @@ func TestAdd(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.row, func(t *testing.T) {
 			c := world(t)
-			require.NoError(t, c.AddAdd("d3", "C"))
+			require.NoError(t, c.ScheduleAbsent("d3", "C"))
 			for _, e := range tc.events {
 				e(c)
 			}
@@ -72,7 +72,7 @@ func TestAdd(t *testing.T) {
 	}
 	t.Run("1.1 OnTaskRemoved (DROP) -> DoneRemoved, task deleted, no ghost", func(t *testing.T) {
 		c := world(t)
-		require.NoError(t, c.AddAdd("d3", "C"))
+		require.NoError(t, c.ScheduleAbsent("d3", "C"))
 		c.HandleTableDropped(200)
 		_, ok := c.Task("d3")
 		require.False(t, ok)
@@ -100,7 +100,7 @@ func TestRemove(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.row, func(t *testing.T) {
 			c := world(t)
-			require.NoError(t, c.AddRemove("d1"))
+			require.NoError(t, c.StartRemove("d1"))
 			for _, e := range tc.events {
 				e(c)
 			}
@@ -111,7 +111,7 @@ func TestRemove(t *testing.T) {
 	}
 	t.Run("1.2 Running OnTaskRemoved -> Cancelled, hook skipped", func(t *testing.T) {
 		c := world(t)
-		require.NoError(t, c.AddRemove("d1"))
+		require.NoError(t, c.StartRemove("d1"))
 		obs := &recorder{}
 		c.cfg.Observer = obs
 		c.HandleTableDropped(100)
@@ -157,7 +157,7 @@ func TestMove(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.row, func(t *testing.T) {
 			c := world(t)
-			require.NoError(t, c.AddMove("d1", "C"))
+			require.NoError(t, c.StartMove("d1", "C"))
 			for _, e := range tc.events {
 				e(c)
 			}
@@ -167,13 +167,13 @@ func TestMove(t *testing.T) {
 	}
 	t.Run("1.3 Start() with origin == dest -> doneSuccess", func(t *testing.T) {
 		c := world(t)
-		require.NoError(t, c.AddMove("d1", "B"))
+		require.NoError(t, c.StartMove("d1", "B"))
 		requireOp(t, c, "d1", "")
 		require.Equal(t, Replicating, taskOf(c, "d1").Sched)
 	})
 	t.Run("1.3 any OnTaskRemoved -> MarkSpanReplicating, the DDL remove targets the node", func(t *testing.T) {
 		c := world(t)
-		require.NoError(t, c.AddMove("d1", "C"))
+		require.NoError(t, c.StartMove("d1", "C"))
 		c.HandleStatus("B", Status{ID: "d1", State: Stopped})
 		c.HandleTableDropped(100)
 		rec, ok := c.Operator("d1")
@@ -183,7 +183,7 @@ func TestMove(t *testing.T) {
 	})
 	t.Run("1.3 Create is sent to dest only after origin stopped (S9)", func(t *testing.T) {
 		c := world(t)
-		require.NoError(t, c.AddMove("d1", "C"))
+		require.NoError(t, c.StartMove("d1", "C"))
 		require.Equal(t, []Message{{To: "B", Kind: Remove, Record: mustOp(t, c, "d1")}}, c.Pending())
 		c.HandleStatus("B", Status{ID: "d1", State: Stopped})
 		msgs := c.Pending()
@@ -198,7 +198,7 @@ func TestSplit(t *testing.T) {
 	spans := []Span{span(100, "", "f"), span(100, "f", "m")}
 	t.Run("1.4 Start() MarkSpanScheduling; Check(origin, non-Working) -> Done, ReplaceReplicaSet onto targets", func(t *testing.T) {
 		c := world(t)
-		require.NoError(t, c.AddSplit("d1", spans, []NodeID{"B", "C"}))
+		require.NoError(t, c.StartSplit("d1", spans, []NodeID{"B", "C"}))
 		require.Equal(t, Scheduling, taskOf(c, "d1").Sched)
 		c.HandleStatus("B", Status{ID: "d1", State: Working})
 		requireOp(t, c, "d1", "Running")
@@ -213,7 +213,7 @@ func TestSplit(t *testing.T) {
 	})
 	t.Run("1.4 Done without aligned targets: new tasks Absent", func(t *testing.T) {
 		c := world(t)
-		require.NoError(t, c.AddSplit("d1", spans, nil))
+		require.NoError(t, c.StartSplit("d1", spans, nil))
 		c.HandleStatus("B", Status{ID: "d1", State: Stopped})
 		require.Equal(t, Absent, taskOf(c, "d1.2.1").Sched)
 		requireOp(t, c, "d1.2.1", "")
@@ -226,7 +226,7 @@ func TestSplit(t *testing.T) {
 	} {
 		t.Run(tc.row, func(t *testing.T) {
 			c := world(t)
-			require.NoError(t, c.AddSplit("d1", spans, nil))
+			require.NoError(t, c.StartSplit("d1", spans, nil))
 			tc.ev(c)
 			requireOp(t, c, "d1", "")
 			require.Equal(t, Task{ID: "d1", Span: span(100, "", "m"), Sched: Absent, Checkpoint: 10}, taskOf(c, "d1"))
@@ -235,7 +235,7 @@ func TestSplit(t *testing.T) {
 	t.Run("targets not one per span: accepted, new tasks Absent for a scheduler", func(t *testing.T) {
 		for _, targets := range [][]NodeID{{"C"}, {"B", "C", "B"}, {"B", ""}} {
 			c := world(t)
-			require.NoError(t, c.AddSplit("d1", spans, targets), "%v", targets)
+			require.NoError(t, c.StartSplit("d1", spans, targets), "%v", targets)
 			rec := mustOp(t, c, "d1")
 			require.Empty(t, rec.SplitTargets)
 			c.HandleStatus("B", Status{ID: "d1", State: Stopped})
@@ -255,7 +255,7 @@ func TestSplit(t *testing.T) {
 	} {
 		t.Run("refused: spans that do not tile the task: "+tc.name, func(t *testing.T) {
 			c := world(t)
-			err := c.AddSplit("d1", tc.spans, nil)
+			err := c.StartSplit("d1", tc.spans, nil)
 			require.ErrorIs(t, err, ErrSplitSpans)
 			require.EqualError(t, err, "operators: split operator for d1 refused: invalid split spans: "+tc.msg, "an API call's error, not a decoder's")
 			require.Equal(t, Replicating, taskOf(c, "d1").Sched, "nothing changed")
@@ -266,7 +266,7 @@ func TestSplit(t *testing.T) {
 func TestMerge(t *testing.T) {
 	t.Run("1.5 Start(): occupy per source, merged Scheduling on origin at min checkpoint", func(t *testing.T) {
 		c := world(t)
-		require.NoError(t, c.AddMerge([]DispatcherID{"d2", "d1"}, "dm"))
+		require.NoError(t, c.StartMerge([]DispatcherID{"d2", "d1"}, "dm"))
 		require.Equal(t, Task{ID: "dm", Span: span(100, "", ""), Sched: Scheduling, Node: "B", Checkpoint: 7}, taskOf(c, "dm"))
 		requireOp(t, c, "d1", "Holding")
 		requireOp(t, c, "d2", "Holding")
@@ -292,7 +292,7 @@ func TestMerge(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.row, func(t *testing.T) {
 			c := world(t)
-			require.NoError(t, c.AddMerge([]DispatcherID{"d1", "d2"}, "dm"))
+			require.NoError(t, c.StartMerge([]DispatcherID{"d1", "d2"}, "dm"))
 			for _, e := range tc.events {
 				e(c)
 			}
@@ -318,7 +318,7 @@ func TestMerge(t *testing.T) {
 	}
 	t.Run("1.5 Running OnTaskRemoved (DDL) -> AbortedDDL, then remove operators for every bound task", func(t *testing.T) {
 		c := world(t)
-		require.NoError(t, c.AddMerge([]DispatcherID{"d1", "d2"}, "dm"))
+		require.NoError(t, c.StartMerge([]DispatcherID{"d1", "d2"}, "dm"))
 		c.HandleTableDropped(100)
 		for _, id := range []DispatcherID{"d1", "d2", "dm"} {
 			rec := mustOp(t, c, id)
@@ -329,7 +329,7 @@ func TestMerge(t *testing.T) {
 	})
 	t.Run("late source Stopped after the merge finished is ignored (no task, no operator)", func(t *testing.T) {
 		c := world(t)
-		require.NoError(t, c.AddMerge([]DispatcherID{"d1", "d2"}, "dm"))
+		require.NoError(t, c.StartMerge([]DispatcherID{"d1", "d2"}, "dm"))
 		c.HandleStatus("B", Status{ID: "dm", State: Working})
 		require.Empty(t, c.HandleStatus("B", Status{ID: "d1", State: Stopped}))
 		tasks, ops := c.Len()
@@ -357,7 +357,7 @@ func TestMerge(t *testing.T) {
 			require.NoError(t, c.AddTask(Task{ID: "d5", Span: span(100, "x", "z"), Sched: Replicating, Node: "B"}))
 			require.NoError(t, c.AddTask(Task{ID: "d6", Span: span(100, "", "m"), Sched: Replicating, Node: "C"}))
 			before := c.Tasks()
-			err := c.AddMerge(tc.sources, tc.merged)
+			err := c.StartMerge(tc.sources, tc.merged)
 			require.ErrorIs(t, err, tc.err)
 			var re *RefusedError
 			require.ErrorAs(t, err, &re)
@@ -371,7 +371,7 @@ func TestMerge(t *testing.T) {
 func TestOccupy(t *testing.T) {
 	t.Run("1.6 OnNodeRemove(node) -> Lost, source Absent", func(t *testing.T) {
 		c := world(t)
-		require.NoError(t, c.AddMerge([]DispatcherID{"d1", "d2"}, "dm"))
+		require.NoError(t, c.StartMerge([]DispatcherID{"d1", "d2"}, "dm"))
 		c.HandleNodeRemoved("B")
 		requireOp(t, c, "d1", "")
 		require.Equal(t, Absent, taskOf(c, "d1").Sched)
@@ -380,13 +380,13 @@ func TestOccupy(t *testing.T) {
 
 func TestControllerRefusals(t *testing.T) {
 	c := world(t)
-	require.NoError(t, c.AddMove("d1", "C"))
-	require.ErrorIs(t, c.AddMove("d1", "A"), ErrOperatorExists)
-	require.ErrorIs(t, c.AddRemove("d1"), ErrOperatorExists)
-	require.ErrorIs(t, c.AddAdd("nope", "A"), ErrUnknownTask)
-	require.ErrorIs(t, c.AddAdd("d2", "A"), ErrTaskState)
-	require.ErrorIs(t, c.AddRemove("d3"), ErrTaskState)
-	require.ErrorIs(t, c.AddAdd("d3", ""), ErrInvalidRecord)
+	require.NoError(t, c.StartMove("d1", "C"))
+	require.ErrorIs(t, c.StartMove("d1", "A"), ErrOperatorExists)
+	require.ErrorIs(t, c.StartRemove("d1"), ErrOperatorExists)
+	require.ErrorIs(t, c.ScheduleAbsent("nope", "A"), ErrUnknownTask)
+	require.ErrorIs(t, c.ScheduleAbsent("d2", "A"), ErrTaskState)
+	require.ErrorIs(t, c.StartRemove("d3"), ErrTaskState)
+	require.ErrorIs(t, c.ScheduleAbsent("d3", ""), ErrInvalidRecord)
 	require.ErrorIs(t, c.AddTask(Task{ID: "d1", Span: span(1, "", "")}), ErrTaskExists)
 	require.ErrorIs(t, c.AddTask(Task{ID: "x", Span: span(1, "b", "a")}), ErrInvalidSpan)
 	require.ErrorIs(t, c.AddTask(Task{ID: "x", Span: span(1, "", ""), Sched: Replicating}), ErrTaskState)
@@ -417,7 +417,7 @@ func TestStatusWithoutOperator(t *testing.T) {
 
 func TestNodeRemovedMarksTasksWithoutOperatorAbsent(t *testing.T) {
 	c := world(t)
-	require.NoError(t, c.AddMove("d1", "C"))
+	require.NoError(t, c.StartMove("d1", "C"))
 	c.HandleNodeRemoved("B")
 	require.Equal(t, Absent, taskOf(c, "d2").Sched)
 	requireOp(t, c, "d1", "AddDest")
@@ -495,8 +495,8 @@ func TestLogging(t *testing.T) {
 	core, logs := observer.New(zapcore.DebugLevel)
 	c := NewController(Config{Changefeed: cf, Epoch: 2, Logger: zap.New(core)})
 	require.NoError(t, c.AddTask(Task{ID: "d3", Span: span(200, "", ""), Sched: Absent}))
-	require.NoError(t, c.AddAdd("d3", "C"))
-	require.ErrorIs(t, c.AddAdd("d3", "C"), ErrOperatorExists)
+	require.NoError(t, c.ScheduleAbsent("d3", "C"))
+	require.ErrorIs(t, c.ScheduleAbsent("d3", "C"), ErrOperatorExists)
 	c.HandleStatus("C", Status{ID: "d3", State: Working})
 	var msgs []string
 	for _, e := range logs.All() {

@@ -16,9 +16,9 @@ var (
 	removeDef       = removeB.Permit(RemoveRunning, RemoveStopped, RemoveDone).Ignore(RemoveRunning, RemoveWorking).Permit(RemoveRunning, RemoveNodeLost, RemoveDone).Permit(RemoveRunning, RemoveTaskGone, RemoveCancelled).MustBuild()
 )
 
-// AddRemove removes a bound task's dispatcher from its node; on success the task is deleted
+// StartRemove removes a bound task's dispatcher from its node; on success the task is deleted
 // (a standalone remove, domain.md 1.2 with the delete hook).
-func (c *Controller) AddRemove(id DispatcherID) error {
+func (c *Controller) StartRemove(id DispatcherID) error {
 	t, err := c.admit(TypeRemove, id, Scheduling, Replicating)
 	if err != nil {
 		return err

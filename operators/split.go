@@ -22,11 +22,11 @@ var (
 	splitDef           = splitB.Permit(SplitRunning, SplitOriginStopped, SplitDone).Ignore(SplitRunning, SplitOriginWorking).Permit(SplitRunning, SplitOriginLost, SplitAborted).Permit(SplitRunning, SplitTaskRemoved, SplitAborted).MustBuild()
 )
 
-// AddSplit splits a Replicating task into spans, which must tile it in key order
+// StartSplit splits a Replicating task into spans, which must tile it in key order
 // (ErrSplitSpans). When targets has one node per span the new tasks are added there;
 // otherwise (nil, or not one per span) they are left Absent for a scheduler (domain.md
 // 1.4).
-func (c *Controller) AddSplit(id DispatcherID, spans []Span, targets []NodeID) error {
+func (c *Controller) StartSplit(id DispatcherID, spans []Span, targets []NodeID) error {
 	t, err := c.admit(TypeSplit, id, Replicating)
 	if err != nil {
 		return err
@@ -102,7 +102,7 @@ func (c *Controller) replaceSplit(o *Operator, task *Task) {
 		id := DispatcherID(string(o.id) + "." + strconv.FormatUint(uint64(c.cfg.Epoch), 10) + "." + strconv.FormatUint(c.splitID, 10))
 		c.tasks.insert(Task{ID: id, Span: s, Sched: Absent, Checkpoint: ckpt})
 		if aligned {
-			_ = c.AddAdd(id, o.extra.splitTargets[i]) // a fresh id has neither task conflict nor operator
+			_ = c.ScheduleAbsent(id, o.extra.splitTargets[i]) // a fresh id has neither task conflict nor operator
 		}
 	}
 }

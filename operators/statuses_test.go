@@ -97,7 +97,7 @@ func requireOpBits(t *testing.T, c *Controller) {
 func TestOpBits(t *testing.T) {
 	c := world(t)
 	requireOpBits(t, c)
-	require.NoError(t, c.AddMove("d1", "C"))
+	require.NoError(t, c.StartMove("d1", "C"))
 	requireOpBits(t, c)
 	c.HandleTableDropped(100) // removes without tasks
 	requireOpBits(t, c)
@@ -179,7 +179,7 @@ func TestHandleStatusesReachesOperatorsWithoutTasks(t *testing.T) {
 // still hold them; the slots they leave carry no mark into the tasks that reuse them.
 func TestOpBitsAfterMerge(t *testing.T) {
 	c := world(t)
-	require.NoError(t, c.AddMerge([]DispatcherID{"d1", "d2"}, "dm"))
+	require.NoError(t, c.StartMerge([]DispatcherID{"d1", "d2"}, "dm"))
 	requireOpBits(t, c)
 	c.HandleStatus("B", Status{ID: "dm", State: Working})
 	requireOpBits(t, c)

@@ -117,7 +117,7 @@ func (r *recoverer) idsFree(target ops.DispatcherID, sources []ops.DispatcherID)
 }
 
 // mergeGeometry checks that the reported sources, in key order, are adjacent spans of the
-// target's table that tile the target's span, as AddMerge requires of a new merge.
+// target's table that tile the target's span, as StartMerge requires of a new merge.
 func (r *recoverer) mergeGeometry(srcs []ref, target ops.Span) error {
 	spans := make([]ops.Span, len(srcs))
 	for i, x := range srcs {

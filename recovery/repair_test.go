@@ -61,7 +61,7 @@ func TestRepairCoverageAfterRestoredRemove(t *testing.T) {
 			[]protocol.BootstrapAnswer{resp("B", disp("d", left, ops.Working)), resp("C", disp("d2", right, ops.Working))},
 			[]string{"d 100[,m) Replicating@B", "d2 100[m,) Replicating@C"},
 			func(t *testing.T, c *ops.Controller) {
-				require.NoError(t, c.AddRemove("d"))
+				require.NoError(t, c.StartRemove("d"))
 				stopped(c)
 			},
 			[]string{"d2 100[m,) Replicating@C"}},
