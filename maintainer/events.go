@@ -103,8 +103,8 @@ func (m *Maintainer) recoverFrom(snap protocol.Snapshot) error {
 	m.changed = m.ctrl.AppendChanged(m.changed[:0])
 	for _, msg := range res.Messages {
 		if _, ok := m.ctrl.Operator(msg.Record.ID); ok {
-			if cur, ok := m.ctrl.Request(msg.Record.ID); ok && keyOf(cur) == keyOf(msg) {
-				m.setSent(msg.Record.ID, sent{key: keyOf(msg), tick: m.tick})
+			if cur, ok := m.ctrl.Request(msg.Record.ID); ok && m.keyOf(cur) == m.keyOf(msg) {
+				m.setSent(msg.Record.ID, sent{key: m.keyOf(msg), tick: m.tick})
 			}
 		}
 	}

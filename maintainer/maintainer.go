@@ -79,12 +79,10 @@ type Metrics struct {
 	RequestsHeld uint64
 }
 
-// sentKey is what a node acts on in a request: a new key is a new request.
+// sentKey is what a node acts on in a request, and which node: a new key is a new request.
 type sentKey struct {
-	to   ops.NodeID
-	kind ops.MessageKind
-	typ  ops.Type
-	dest ops.NodeID
+	to ops.NodeID
+	id protocol.Identity
 }
 
 type sent struct {
@@ -333,8 +331,8 @@ func (m *Maintainer) request(msg ops.Message) protocol.Request {
 	return protocol.Request{Changefeed: m.cfg.Changefeed, Epoch: m.cfg.Epoch, Kind: protocol.Kind(msg.Kind), Record: msg.Record}
 }
 
-func keyOf(msg ops.Message) sentKey {
-	return sentKey{to: msg.To, kind: msg.Kind, typ: msg.Record.Type, dest: msg.Record.Dest}
+func (m *Maintainer) keyOf(msg ops.Message) sentKey {
+	return sentKey{to: msg.To, id: m.request(msg).Identity()}
 }
 
 // flush queues the requests an event made: first its one-shot requests (an orphan's
@@ -356,7 +354,7 @@ func (m *Maintainer) flush(oneShots []ops.Message) {
 			delete(m.sent, id)
 			continue
 		}
-		k := keyOf(msg)
+		k := m.keyOf(msg)
 		if prev, had := m.sent[id]; had && prev.key == k {
 			continue
 		}

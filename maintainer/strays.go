@@ -112,7 +112,7 @@ func (m *Maintainer) release() {
 	for _, msg := range m.held {
 		cur, ok := m.ctrl.Request(msg.Record.ID)
 		switch {
-		case !ok || keyOf(cur) != keyOf(msg):
+		case !ok || m.keyOf(cur) != m.keyOf(msg):
 		case m.holds(cur):
 			kept = append(kept, cur)
 		default:

@@ -73,6 +73,23 @@ type Request struct {
 	Record ops.Record
 }
 
+// Identity is what a node acts on in a request: two requests with equal identities ask the
+// same of it (the second is a resend), whatever else their records say: a checkpoint that
+// moved on, or the operator's state (a move's RemoveOrigin and AbortRemoveOrigin send the
+// same Remove).
+type Identity struct {
+	Epoch ops.Epoch
+	Kind  Kind
+	ID    ops.DispatcherID
+	Type  ops.Type
+	Dest  ops.NodeID
+}
+
+// Identity returns the request's identity.
+func (r Request) Identity() Identity {
+	return Identity{Epoch: r.Epoch, Kind: r.Kind, ID: r.Record.ID, Type: r.Record.Type, Dest: r.Record.Dest}
+}
+
 // Validate checks what a receiver can check without state: a known kind, a changefeed
 // and an epoch, a record that is valid and matches the envelope (for Create, Remove and
 // Merge), and none for a Bootstrap. Errors are *fsm.DecodeError values.

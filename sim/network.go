@@ -45,15 +45,7 @@ func (nw *Network) Send(s Stream, r protocol.Request) { nw.req[s] = append(nw.re
 
 // InFlight reports whether r is queued on stream s (operators resend only when it is not).
 func (nw *Network) InFlight(s Stream, r protocol.Request) bool {
-	return slices.ContainsFunc(nw.req[s], func(q protocol.Request) bool { return sameRequest(q, r) })
-}
-
-// sameRequest: the same request as far as the dispatcher manager acts on it (kind,
-// dispatcher, operator type, destination); the operator's state in the record does not
-// make a request new (a move's RemoveOrigin and AbortRemoveOrigin send the same Remove).
-func sameRequest(a, b protocol.Request) bool {
-	return a.Epoch == b.Epoch && a.Kind == b.Kind && a.Record.ID == b.Record.ID &&
-		a.Record.Type == b.Record.Type && a.Record.Dest == b.Record.Dest
+	return slices.ContainsFunc(nw.req[s], func(q protocol.Request) bool { return q.Identity() == r.Identity() })
 }
 
 // Requests returns a copy of stream s.
