@@ -133,7 +133,8 @@ func (r *recoverer) adopt() {
 			continue
 		}
 		if r.bug == bugFirstReportWins {
-			// TiCDC's G8: identical spans collapse and the report that came first wins.
+			// TiCDC's G8: identical spans collapse into one, which one depends on the order the
+			// reports came in.
 			slices.SortStableFunc(group, func(a, b ref) int { return ops.CompareSpans(r.disp(a).Span, r.disp(b).Span) })
 		} else if !slices.IsSortedFunc(group, less) { // reports often come in key order
 			slices.SortFunc(group, less) // a total order: (id, node) is unique
