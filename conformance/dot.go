@@ -7,6 +7,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/opfsm/opfsm/internal/tla"
 )
 
 // MaxDotLine is the longest line ParseDot accepts. A dot line holds one whole state; the
@@ -17,7 +19,7 @@ const MaxDotLine = 64 << 20
 type Graph struct {
 	// States maps each state's id (TLC's 64-bit fingerprint, as the file prints it) to the
 	// state.
-	States map[int64]State
+	States map[int64]tla.State
 	// Order lists the state ids in the order the file defines them (TLC's discovery order).
 	Order []int64
 	// Init lists the initial states (the nodes drawn with style = filled), in file order.
@@ -39,8 +41,8 @@ type Edge struct {
 }
 
 // DotError is an error in a dot file: Line is the 1-based line, Msg what was wrong, and
-// Err the cause (ErrSyntax, or the *ParseError of a state label, whose Offset is then in
-// the label's unescaped text).
+// Err the cause (tla.ErrSyntax, or the *tla.ParseError of a state label, whose Offset is
+// then in the label's unescaped text).
 type DotError struct {
 	Line int
 	Msg  string
@@ -50,7 +52,7 @@ type DotError struct {
 // Error returns the message with its line.
 func (e *DotError) Error() string {
 	s := fmt.Sprintf("conformance: dot line %d: %s", e.Line, e.Msg)
-	if e.Err != nil && e.Err != ErrSyntax {
+	if e.Err != nil && e.Err != tla.ErrSyntax {
 		s += ": " + e.Err.Error()
 	}
 	return s
@@ -87,14 +89,14 @@ const (
 //	ACTION [label="ACTION",fillcolor=N]
 //	}}                                            (the legend is colorize only; else "}")
 //
-// ID is a signed 64-bit fingerprint; STATE is the state as ParseState reads it, with dot
+// ID is a signed 64-bit fingerprint; STATE is the state as tla.ParseState reads it, with dot
 // escapes (\" \\ and \n for a line break). An edge may name its successor before the
 // successor's own line. Every line is checked: an unknown line, a state defined twice, an
 // edge to a state the file never defines, or a truncated file is a *DotError.
 func ParseDot(r io.Reader) (*Graph, error) {
-	g := &Graph{States: map[int64]State{}}
+	g := &Graph{States: map[int64]tla.State{}}
 	err := ScanDot(r, DotVisitor{
-		State: func(id int64, st State, init bool) error {
+		State: func(id int64, st tla.State, init bool) error {
 			g.States[id] = st
 			g.Order = append(g.Order, id)
 			if init {
@@ -123,7 +125,7 @@ func ParseDot(r io.Reader) (*Graph, error) {
 // DotVisitor receives what ScanDot reads, in file order.
 type DotVisitor struct {
 	// State sees each state once, as it is defined; init marks an initial state.
-	State func(id int64, st State, init bool) error
+	State func(id int64, st tla.State, init bool) error
 	// Edge sees each edge; its states may be defined later in the file.
 	Edge func(e Edge) error
 	// Legend, if set, sees each legend entry (colorize dumps): an action and its colour.
@@ -139,7 +141,7 @@ func ScanDot(r io.Reader, v DotVisitor) error {
 		v:       v,
 		defined: map[int64]struct{}{},
 		pending: map[int64]int{},
-		vals:    parser{intern: map[string]string{}, strs: map[string]Value{}, cache: map[string]Value{}},
+		vals:    tla.NewParser(),
 	}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 1<<20), MaxDotLine)
@@ -183,12 +185,12 @@ type dotParser struct {
 	phase   int
 	// pending maps a state id that an edge named before its definition to that edge's line.
 	pending map[int64]int
-	vals    parser
+	vals    *tla.Parser
 	buf     []byte
 }
 
 func (d *dotParser) errorf(line int, format string, args ...any) *DotError {
-	return &DotError{Line: line, Msg: fmt.Sprintf(format, args...), Err: ErrSyntax}
+	return &DotError{Line: line, Msg: fmt.Sprintf(format, args...), Err: tla.ErrSyntax}
 }
 
 func (d *dotParser) parseLine(b []byte) error {
@@ -231,10 +233,10 @@ func (d *dotParser) parseLine(b []byte) error {
 // isGraphAttr accepts "name=value;" and "name [attrs]" header lines.
 func isGraphAttr(b []byte) bool {
 	s := string(b)
-	if i := strings.IndexByte(s, '='); i > 0 && strings.HasSuffix(s, ";") && isIdent(s[:i]) {
+	if i := strings.IndexByte(s, '='); i > 0 && strings.HasSuffix(s, ";") && tla.IsIdent(s[:i]) {
 		return true
 	}
-	if i := strings.Index(s, " ["); i > 0 && strings.HasSuffix(s, "]") && isIdent(s[:i]) {
+	if i := strings.Index(s, " ["); i > 0 && strings.HasSuffix(s, "]") && tla.IsIdent(s[:i]) {
 		return true
 	}
 	return false
@@ -275,8 +277,7 @@ func (d *dotParser) graphLine(b []byte) error {
 	if _, dup := d.defined[id]; dup {
 		return d.errorf(d.line, "state %d defined twice", id)
 	}
-	d.vals.s, d.vals.pos = label, 0
-	st, err := d.vals.state()
+	st, err := d.vals.ParseState(label)
 	if err != nil {
 		return &DotError{Line: d.line, Msg: fmt.Sprintf("state %d", id), Err: err}
 	}
@@ -296,7 +297,7 @@ func (d *dotParser) edgeLine(from int64, rest string) error {
 		if err != nil {
 			return err
 		}
-		action = d.vals.str(attrs["label"])
+		action = d.vals.Intern(attrs["label"])
 		rest = tail
 	}
 	if rest != ";" {
@@ -353,6 +354,14 @@ func (d *dotParser) legendLine(b []byte) error {
 		return d.v.Legend(attrs["label"], attrs["fillcolor"])
 	}
 	return nil
+}
+
+// isDigit reports whether c is a decimal digit.
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// isIdentByte reports whether c may stand in an identifier: a letter, a digit or '_'.
+func isIdentByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || isDigit(c) || c == '_'
 }
 
 func isIdentLike(s string) bool {
