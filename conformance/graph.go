@@ -305,8 +305,8 @@ func readGraph(r io.Reader) (*AbstractGraph, error) {
 	g := newAbstractGraph(nil)
 	id := map[int64]int32{}
 	var buf []byte
-	var edges []Edge // resolved once every state is defined: an edge may come first
-	err := ScanDot(bufio.NewReaderSize(r, 1<<20), DotVisitor{
+	var edges []tlc.Edge // resolved once every state is defined: an edge may come first
+	err := tlc.ScanDot(bufio.NewReaderSize(r, 1<<20), tlc.DotVisitor{
 		State: func(fp int64, st tla.State, init bool) error {
 			k, err := g.vals.keyOfState(st, buf)
 			if err != nil {
@@ -318,7 +318,7 @@ func readGraph(r io.Reader) (*AbstractGraph, error) {
 			}
 			return nil
 		},
-		Edge: func(e Edge) error {
+		Edge: func(e tlc.Edge) error {
 			edges = append(edges, e)
 			return nil
 		},
