@@ -5,7 +5,7 @@
 //   - Abstraction maps a simulator state of the spec's world (World, SpecWorld) onto the
 //     spec's 17 variables (docs/abstract-state.md), dispatcher ids by span.
 //   - Graph comparison: TLCGraph has TLC dump the full state graph of a world
-//     ("-dump dot,actionlabels", parsed by ParseDot), SimGraph explores the simulator
+//     ("-dump dot,actionlabels", read by tlc.ScanDot), SimGraph explores the simulator
 //     exhaustively on the same bounds, and CompareGraphs requires the same states and the
 //     same labelled edges; CheckSim stops at the simulator's first step the spec lacks.
 //   - Trace validation: RecordWalk records long random runs with faults as abstract
@@ -13,14 +13,10 @@
 //     first step that is not a step of the spec.
 //   - Explore is the simulator's own exhaustive search with invariants (Stateright's idea).
 //
-// The ground both sides stand on is a value encoding for TLA+ values as TLC 2.18 prints
-// them (Value, ParseValue, ParseState). Values are kept in a canonical form, so that two
-// values are Equal exactly when they are the same TLA+ value, whatever order TLC printed
-// set elements, record fields or function pairs in, and whether TLC printed a function with
-// domain 1..n as a tuple or as (1 :> a @@ 2 :> b). String prints that canonical form in
-// TLA+ syntax that ParseValue reads back, so equal values also print alike and String can
-// serve as a map key.
+// Both sides' states are compared as TLA+ values in the canonical form of package
+// internal/tla, so that two states are equal exactly when they are the same TLA+ state,
+// whatever order TLC printed set elements, record fields or function pairs in.
 //
-// All parse errors wrap ErrSyntax: *ParseError names the byte offset in a value or state
-// text, *DotError the line of a dot file.
+// The dump's and the values' parse errors wrap tla.ErrSyntax: *tlc.DotError names the line
+// of the dump, *tla.ParseError the byte offset in a value or state text.
 package conformance

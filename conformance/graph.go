@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/opfsm/opfsm/internal/tla"
 	"github.com/opfsm/opfsm/internal/tlc"
 )
 
@@ -90,7 +91,7 @@ func (g *AbstractGraph) Edges() []AbstractEdge {
 	return g.edges
 }
 
-// Text is the canonical text of state i (State.String of the parsed state).
+// Text is the canonical text of state i (tla.State.String of the parsed state).
 func (g *AbstractGraph) Text(i int) string { return g.vals.text(g.keys[i]) }
 
 // lookup returns the number of the state with key k (of g's table).
@@ -116,9 +117,9 @@ func (g *AbstractGraph) successors(from int32, action string) []AbstractEdge {
 	return es[lo:hi]
 }
 
-// canonical is the canonical text of an abstract state: State.String of the parsed state.
+// canonical is the canonical text of an abstract state: tla.State.String of the parsed state.
 func canonical(s SpecState) (string, error) {
-	st, err := ParseState(s.String())
+	st, err := tla.ParseState(s.String())
 	if err != nil {
 		return "", fmt.Errorf("conformance: abstract state does not parse: %w", err)
 	}
@@ -304,9 +305,9 @@ func readGraph(r io.Reader) (*AbstractGraph, error) {
 	g := newAbstractGraph(nil)
 	id := map[int64]int32{}
 	var buf []byte
-	var edges []Edge // resolved once every state is defined: an edge may come first
-	err := ScanDot(bufio.NewReaderSize(r, 1<<20), DotVisitor{
-		State: func(fp int64, st State, init bool) error {
+	var edges []tlc.Edge // resolved once every state is defined: an edge may come first
+	err := tlc.ScanDot(bufio.NewReaderSize(r, 1<<20), tlc.DotVisitor{
+		State: func(fp int64, st tla.State, init bool) error {
 			k, err := g.vals.keyOfState(st, buf)
 			if err != nil {
 				return err
@@ -317,7 +318,7 @@ func readGraph(r io.Reader) (*AbstractGraph, error) {
 			}
 			return nil
 		},
-		Edge: func(e Edge) error {
+		Edge: func(e tlc.Edge) error {
 			edges = append(edges, e)
 			return nil
 		},
@@ -461,20 +462,20 @@ func successorDiff(want string, other *AbstractGraph, from int32, known bool, ac
 	if !known {
 		return "    (the state itself is not reachable on the other side)"
 	}
-	ws, err := ParseState(want)
+	ws, err := tla.ParseState(want)
 	if err != nil {
 		return "    " + err.Error()
 	}
 	best := ""
 	bestN := -1
 	for _, e := range other.successors(from, action) {
-		gs, err := ParseState(other.Text(int(e.To)))
+		gs, err := tla.ParseState(other.Text(int(e.To)))
 		if err != nil {
 			continue
 		}
 		var lines []string
 		for _, v := range SpecVars {
-			if !Equal(ws[v], gs[v]) {
+			if !tla.Equal(ws[v], gs[v]) {
 				lines = append(lines, fmt.Sprintf("    %s: %s  vs  %s", v, ws[v], gs[v]))
 			}
 		}

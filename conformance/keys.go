@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/opfsm/opfsm/internal/tla"
 )
 
 // An abstract state is kept as a key, not as its text: the ids of its variables' canonical
@@ -15,7 +17,7 @@ import (
 // texts (translator).
 
 // varNames are SpecVars sorted: the order of a key's ids and of a state's canonical text
-// (State.String sorts by name).
+// (tla.State.String sorts by name).
 var varNames = func() []string {
 	n := slices.Clone(SpecVars)
 	slices.Sort(n)
@@ -43,7 +45,7 @@ func (vt *valueTable) id(v []byte) uint32 {
 }
 
 // text rebuilds the canonical text of the state with key k: "/\ var = value" lines in name
-// order, as State.String prints it.
+// order, as tla.State.String prints it.
 func (vt *valueTable) text(k string) string {
 	var b strings.Builder
 	for i, name := range varNames {
@@ -64,14 +66,14 @@ func idAt(k string, i int) uint32 {
 }
 
 // keyOfState is the key of a parsed state (as TLC's dump gives it), in vt.
-func (vt *valueTable) keyOfState(st State, buf []byte) (string, error) {
+func (vt *valueTable) keyOfState(st tla.State, buf []byte) (string, error) {
 	key := make([]byte, 0, 4*len(varNames))
 	for _, name := range varNames {
 		v, ok := st[name]
 		if !ok || v == nil {
 			return "", fmt.Errorf("conformance: state lacks %s", name)
 		}
-		buf = v.appendTo(buf[:0])
+		buf = tla.AppendCanonical(buf[:0], v)
 		key = binary.LittleEndian.AppendUint32(key, vt.id(buf))
 	}
 	if len(st) != len(varNames) {
@@ -135,11 +137,11 @@ func (cz *canonicalizer) state(s SpecState) (string, error) {
 		}
 		id, ok := cz.raw[raw]
 		if !ok {
-			v, err := ParseValue(raw)
+			v, err := tla.ParseValue(raw)
 			if err != nil {
 				return "", fmt.Errorf("conformance: abstract state's %s does not parse: %w", k, err)
 			}
-			id = cz.vt.id(v.appendTo(nil))
+			id = cz.vt.id(tla.AppendCanonical(nil, v))
 			cz.raw[raw] = id
 		}
 		key = binary.LittleEndian.AppendUint32(key, id)

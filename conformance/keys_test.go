@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/opfsm/opfsm/internal/tla"
 )
 
 // TestKeys: a state's key rebuilds its canonical text, and translates to another table's
@@ -23,7 +25,7 @@ func TestKeys(t *testing.T) {
 	for i, v := range varNames {
 		vals[v] = []string{"{}", "<<1, 2>>", "TRUE", `"x"`}[i%4]
 	}
-	st, err := ParseState(text(vals))
+	st, err := tla.ParseState(text(vals))
 	require.NoError(t, err)
 
 	a, b := newValueTable(), newValueTable()
@@ -49,8 +51,8 @@ func TestKeys(t *testing.T) {
 	delete(st, varNames[0])
 	_, err = a.keyOfState(st, nil)
 	require.ErrorContains(t, err, "lacks "+varNames[0])
-	st[varNames[0]] = Bool(true)
-	st["extra"] = Bool(true)
+	st[varNames[0]] = tla.Bool(true)
+	st["extra"] = tla.Bool(true)
 	_, err = a.keyOfState(st, nil)
 	require.ErrorContains(t, err, "variables")
 }

@@ -1,7 +1,9 @@
 // Package tlc runs the TLA+ model checker TLC (TLA+ tools 1.7.3, TLC 2.18) through the
-// project's scripts/tlc.sh and parses what it prints into a Result: states generated,
-// distinct states, depth, the violated invariant or property, deadlock, parse errors and the
-// counterexample's length.
+// project's scripts/tlc.sh and parses what it prints: Parse reads its output into a Result
+// (states generated, distinct states, depth, the violated invariant or property, deadlock,
+// parse errors and the counterexample's length), and ParseDot and ScanDot read the state
+// graph it dumps with "-dump dot,actionlabels", each state's label parsed by package
+// internal/tla.
 //
 // The jar itself is fetched by scripts/tlc.sh from Maven Central and checked against a
 // committed SHA-256; this package only locates the script and runs it, so tests, the CLI and

@@ -1,4 +1,4 @@
-package conformance
+package tla
 
 import (
 	"errors"
@@ -266,6 +266,45 @@ func TestAccessors(t *testing.T) {
 	require.Equal(t, "sequence", KindSeq.String())
 }
 
+// AppendCanonical prints what String prints, into the caller's buffer, allocating nothing
+// once the buffer has room.
+func TestAppendCanonical(t *testing.T) {
+	st, err := ParseState(tlcState)
+	require.NoError(t, err)
+	buf := make([]byte, 0, 1024)
+	for name, v := range st {
+		buf = AppendCanonical(buf[:0], v)
+		require.Equal(t, v.String(), string(buf), name)
+		allocs := testing.AllocsPerRun(10, func() { buf = AppendCanonical(buf[:0], v) })
+		require.Zero(t, allocs, name)
+	}
+	require.Equal(t, "x = TRUE", string(AppendCanonical([]byte("x = "), Bool(true))))
+}
+
+func TestIsIdent(t *testing.T) {
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{"a", true},
+		{"_x1", true},
+		{"Working", true},
+		{"a_b", true},
+		{"", false},
+		{"_", false},
+		{"__1", false},
+		{"1a", false},
+		{"a b", false},
+		{"a-b", false},
+		{"TRUE", false},
+		{"FALSE", false},
+		{"héllo", false},
+	}
+	for _, tt := range tests {
+		require.Equal(t, tt.want, IsIdent(tt.in), "%q", tt.in)
+	}
+}
+
 func TestParseValueErrors(t *testing.T) {
 	tests := []struct {
 		in     string
@@ -366,9 +405,9 @@ func TestParseState(t *testing.T) {
 	}
 }
 
-// parseCached parses in like ParseValue, but through the cache ParseDot uses, twice (the
-// second time from the cache).
-func parseCached(in string, p *parser) (Value, error) {
+// parseCached parses in like ParseValue, but through the cache of a NewParser (which a
+// dump's reader uses), twice (the second time from the cache).
+func parseCached(in string, p *Parser) (Value, error) {
 	var v Value
 	var err error
 	for range 2 {
@@ -384,7 +423,7 @@ func parseCached(in string, p *parser) (Value, error) {
 }
 
 func TestParseCached(t *testing.T) {
-	p := &parser{intern: map[string]string{}, strs: map[string]Value{}, cache: map[string]Value{}}
+	p := NewParser()
 	for _, in := range []string{tlcState[len(`/\ a = `):strings.Index(tlcState, "\n")], `[aaaaaaaaaaaaaaaaaaaa |-> "xxxxxxxxxxxx"]`,
 		`{"an unterminated string that is long`, `<<"a long string <<>> with brackets", [k |-> "v\""]>>`} {
 		want, wantErr := ParseValue(in)
@@ -415,7 +454,7 @@ func FuzzParseValue(f *testing.F) {
 			require.Equal(t, s, back.String())
 			require.Equal(t, v.Kind(), back.Kind())
 		}
-		cached, err := parseCached(in, &parser{intern: map[string]string{}, strs: map[string]Value{}, cache: map[string]Value{}})
+		cached, err := parseCached(in, NewParser())
 		if v, verr := ParseValue(in); verr == nil {
 			require.NoError(t, err)
 			require.True(t, Equal(v, cached))

@@ -1,4 +1,4 @@
-package conformance
+package tlc
 
 import (
 	"bufio"
@@ -7,6 +7,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/opfsm/opfsm/internal/tla"
 )
 
 // MaxDotLine is the longest line ParseDot accepts. A dot line holds one whole state; the
@@ -17,7 +19,7 @@ const MaxDotLine = 64 << 20
 type Graph struct {
 	// States maps each state's id (TLC's 64-bit fingerprint, as the file prints it) to the
 	// state.
-	States map[int64]State
+	States map[int64]tla.State
 	// Order lists the state ids in the order the file defines them (TLC's discovery order).
 	Order []int64
 	// Init lists the initial states (the nodes drawn with style = filled), in file order.
@@ -39,8 +41,8 @@ type Edge struct {
 }
 
 // DotError is an error in a dot file: Line is the 1-based line, Msg what was wrong, and
-// Err the cause (ErrSyntax, or the *ParseError of a state label, whose Offset is then in
-// the label's unescaped text).
+// Err the cause (tla.ErrSyntax, or the *tla.ParseError of a state label, whose Offset is
+// then in the label's unescaped text).
 type DotError struct {
 	Line int
 	Msg  string
@@ -49,8 +51,8 @@ type DotError struct {
 
 // Error returns the message with its line.
 func (e *DotError) Error() string {
-	s := fmt.Sprintf("conformance: dot line %d: %s", e.Line, e.Msg)
-	if e.Err != nil && e.Err != ErrSyntax {
+	s := fmt.Sprintf("tlc: dot line %d: %s", e.Line, e.Msg)
+	if e.Err != nil && e.Err != tla.ErrSyntax {
 		s += ": " + e.Err.Error()
 	}
 	return s
@@ -87,14 +89,14 @@ const (
 //	ACTION [label="ACTION",fillcolor=N]
 //	}}                                            (the legend is colorize only; else "}")
 //
-// ID is a signed 64-bit fingerprint; STATE is the state as ParseState reads it, with dot
+// ID is a signed 64-bit fingerprint; STATE is the state as tla.ParseState reads it, with dot
 // escapes (\" \\ and \n for a line break). An edge may name its successor before the
 // successor's own line. Every line is checked: an unknown line, a state defined twice, an
 // edge to a state the file never defines, or a truncated file is a *DotError.
 func ParseDot(r io.Reader) (*Graph, error) {
-	g := &Graph{States: map[int64]State{}}
+	g := &Graph{States: map[int64]tla.State{}}
 	err := ScanDot(r, DotVisitor{
-		State: func(id int64, st State, init bool) error {
+		State: func(id int64, st tla.State, init bool) error {
 			g.States[id] = st
 			g.Order = append(g.Order, id)
 			if init {
@@ -123,7 +125,7 @@ func ParseDot(r io.Reader) (*Graph, error) {
 // DotVisitor receives what ScanDot reads, in file order.
 type DotVisitor struct {
 	// State sees each state once, as it is defined; init marks an initial state.
-	State func(id int64, st State, init bool) error
+	State func(id int64, st tla.State, init bool) error
 	// Edge sees each edge; its states may be defined later in the file.
 	Edge func(e Edge) error
 	// Legend, if set, sees each legend entry (colorize dumps): an action and its colour.
@@ -139,7 +141,7 @@ func ScanDot(r io.Reader, v DotVisitor) error {
 		v:       v,
 		defined: map[int64]struct{}{},
 		pending: map[int64]int{},
-		vals:    parser{intern: map[string]string{}, strs: map[string]Value{}, cache: map[string]Value{}},
+		vals:    tla.NewParser(),
 	}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 1<<20), MaxDotLine)
@@ -157,7 +159,7 @@ func ScanDot(r io.Reader, v DotVisitor) error {
 		if errors.Is(err, bufio.ErrTooLong) {
 			return &DotError{Line: d.line + 1, Msg: fmt.Sprintf("line longer than %d bytes", MaxDotLine), Err: err}
 		}
-		return fmt.Errorf("conformance: reading dot: %w", err)
+		return fmt.Errorf("tlc: reading dot: %w", err)
 	}
 	if d.phase != phDone {
 		return d.errorf(d.line+1, "unexpected end of file: the graph is not closed")
@@ -175,7 +177,6 @@ func ScanDot(r io.Reader, v DotVisitor) error {
 }
 
 type dotParser struct {
-	g *Graph // only its Legend is kept
 	v DotVisitor
 	// defined holds the ids of the states defined so far.
 	defined map[int64]struct{}
@@ -183,12 +184,12 @@ type dotParser struct {
 	phase   int
 	// pending maps a state id that an edge named before its definition to that edge's line.
 	pending map[int64]int
-	vals    parser
+	vals    *tla.Parser
 	buf     []byte
 }
 
 func (d *dotParser) errorf(line int, format string, args ...any) *DotError {
-	return &DotError{Line: line, Msg: fmt.Sprintf(format, args...), Err: ErrSyntax}
+	return &DotError{Line: line, Msg: fmt.Sprintf(format, args...), Err: tla.ErrSyntax}
 }
 
 func (d *dotParser) parseLine(b []byte) error {
@@ -231,10 +232,10 @@ func (d *dotParser) parseLine(b []byte) error {
 // isGraphAttr accepts "name=value;" and "name [attrs]" header lines.
 func isGraphAttr(b []byte) bool {
 	s := string(b)
-	if i := strings.IndexByte(s, '='); i > 0 && strings.HasSuffix(s, ";") && isIdent(s[:i]) {
+	if i := strings.IndexByte(s, '='); i > 0 && strings.HasSuffix(s, ";") && tla.IsIdent(s[:i]) {
 		return true
 	}
-	if i := strings.Index(s, " ["); i > 0 && strings.HasSuffix(s, "]") && isIdent(s[:i]) {
+	if i := strings.Index(s, " ["); i > 0 && strings.HasSuffix(s, "]") && tla.IsIdent(s[:i]) {
 		return true
 	}
 	return false
@@ -275,8 +276,7 @@ func (d *dotParser) graphLine(b []byte) error {
 	if _, dup := d.defined[id]; dup {
 		return d.errorf(d.line, "state %d defined twice", id)
 	}
-	d.vals.s, d.vals.pos = label, 0
-	st, err := d.vals.state()
+	st, err := d.vals.ParseState(label)
 	if err != nil {
 		return &DotError{Line: d.line, Msg: fmt.Sprintf("state %d", id), Err: err}
 	}
@@ -296,7 +296,7 @@ func (d *dotParser) edgeLine(from int64, rest string) error {
 		if err != nil {
 			return err
 		}
-		action = d.vals.str(attrs["label"])
+		action = d.vals.Intern(attrs["label"])
 		rest = tail
 	}
 	if rest != ";" {
@@ -353,145 +353,4 @@ func (d *dotParser) legendLine(b []byte) error {
 		return d.v.Legend(attrs["label"], attrs["fillcolor"])
 	}
 	return nil
-}
-
-func isIdentLike(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if !isIdentByte(s[i]) {
-			return false
-		}
-	}
-	return s != ""
-}
-
-// leadingID reads a signed decimal id at the start of s.
-func leadingID(s string) (int64, string, bool) {
-	i := 0
-	if i < len(s) && s[i] == '-' {
-		i++
-	}
-	j := i
-	for j < len(s) && isDigit(s[j]) {
-		j++
-	}
-	if j == i {
-		return 0, s, false
-	}
-	id, err := strconv.ParseInt(s[:j], 10, 64)
-	if err != nil {
-		return 0, s, false
-	}
-	return id, s[j:], true
-}
-
-// attrs parses "[k=v,k = v,...]" at the start of s (values quoted with dot escapes, or
-// bare) and returns the attributes and the rest of s.
-func (d *dotParser) attrs(s string) (map[string]string, string, error) {
-	if !strings.HasPrefix(s, "[") {
-		return nil, s, d.errorf(d.line, "want \"[\"")
-	}
-	i := 1
-	out := map[string]string{}
-	skip := func() {
-		for i < len(s) && s[i] == ' ' {
-			i++
-		}
-	}
-	for {
-		skip()
-		if i < len(s) && s[i] == ']' && len(out) == 0 {
-			return out, s[i+1:], nil
-		}
-		k := i
-		for i < len(s) && isIdentByte(s[i]) {
-			i++
-		}
-		key := s[k:i]
-		if key == "" {
-			return nil, "", d.errorf(d.line, "want an attribute name at column %d", i+1)
-		}
-		skip()
-		if i >= len(s) || s[i] != '=' {
-			return nil, "", d.errorf(d.line, "want \"=\" after attribute %q", key)
-		}
-		i++
-		skip()
-		var val string
-		if i < len(s) && s[i] == '"' {
-			v, n, err := d.unquote(s[i:])
-			if err != nil {
-				return nil, "", err
-			}
-			val, i = v, i+n
-		} else {
-			v := i
-			for i < len(s) && s[i] != ',' && s[i] != ']' && s[i] != ' ' {
-				i++
-			}
-			if v == i {
-				return nil, "", d.errorf(d.line, "attribute %q has no value", key)
-			}
-			val = s[v:i]
-		}
-		if _, dup := out[key]; dup {
-			return nil, "", d.errorf(d.line, "attribute %q given twice", key)
-		}
-		out[key] = val
-		skip()
-		if i >= len(s) {
-			return nil, "", d.errorf(d.line, "unterminated attribute list")
-		}
-		switch s[i] {
-		case ',':
-			i++
-		case ']':
-			return out, s[i+1:], nil
-		default:
-			return nil, "", d.errorf(d.line, "want \",\" or \"]\" after attribute %q, found %s", key, clip([]byte(s[i:])))
-		}
-	}
-}
-
-// unquote decodes the dot string at the start of s (which holds '"'): TLC escapes \ as
-// \\, " as \" and a line break as \n. It returns the text and the bytes consumed.
-func (d *dotParser) unquote(s string) (string, int, error) {
-	b := d.buf[:0]
-	from := 1
-	for i := 1; i < len(s); i++ {
-		switch s[i] {
-		case '"':
-			if from == 1 && len(b) == 0 {
-				return s[1:i], i + 1, nil
-			}
-			b = append(b, s[from:i]...)
-			d.buf = b
-			return string(b), i + 1, nil
-		case '\\':
-			if i+1 >= len(s) {
-				return "", 0, d.errorf(d.line, "unterminated escape in a quoted string")
-			}
-			b = append(b, s[from:i]...)
-			switch s[i+1] {
-			case '\\':
-				b = append(b, '\\')
-			case '"':
-				b = append(b, '"')
-			case 'n':
-				b = append(b, '\n')
-			default:
-				return "", 0, d.errorf(d.line, "bad escape %q in a quoted string", s[i:i+2])
-			}
-			i++
-			from = i + 1
-		}
-	}
-	return "", 0, d.errorf(d.line, "unterminated quoted string")
-}
-
-// clip quotes the start of b for an error message.
-func clip(b []byte) string {
-	if len(b) > 40 {
-		return strconv.Quote(string(b[:40]) + "...")
-	}
-	return strconv.Quote(string(b))
 }
