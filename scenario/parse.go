@@ -54,32 +54,37 @@ func (e *Error) Error() string {
 // Unwrap returns the cause (one of the sentinels, possibly wrapped).
 func (e *Error) Unwrap() error { return e.Err }
 
+// fieldErr is an error about one field; the decoder's wrap turns it into an *Error.
+type fieldErr struct {
+	field string
+	err   error
+}
+
+func (f *fieldErr) Error() string { return f.field + ": " + f.err.Error() }
+func (f *fieldErr) Unwrap() error { return f.err }
+
+// bad is an error about field: sentinel, then the formatted detail.
+func bad(field string, sentinel error, format string, args ...any) error {
+	return &fieldErr{field: field, err: fmt.Errorf("%w: "+format, append([]any{sentinel}, args...)...)}
+}
+
+// Scenario is a decoded scenario file.
+type Scenario struct {
+	File    string
+	Name    string
+	Nodes   []ops.NodeID
+	Tables  []ops.TableID
+	Spans   []Placement
+	Steps   []Step
+	Expects []Expect
+}
+
 // Placement is one span of the initial layout: dispatcher ID, Working on Node.
 type Placement struct {
 	ID   ops.DispatcherID
 	Span ops.Span
 	Node ops.NodeID
 	Line int
-}
-
-// Step is one statement of the script part of a scenario. Verb is the statement's first
-// word; the other fields are set as the verb uses them (docs/scenarios.md).
-type Step struct {
-	Line int
-	Verb string
-	// Kind is a block's kind (close, sweep, create, deliver, status), "maintainer" or
-	// "node" for kill, "dispatcher" or "absent" for never, "late" or "unseen" for the DDL
-	// of drop and create.
-	Kind   string
-	Nodes  []ops.NodeID // block/release targets (nil: all nodes), add/move destination, killed node
-	Epoch  ops.Epoch    // block deliver ... epoch E (0: every epoch)
-	ID     ops.DispatcherID
-	IDs    []ops.DispatcherID
-	Table  ops.TableID
-	Key    string
-	Label  string // do, run until, kill ... after
-	AtStep int    // kill ... at step N
-	Steps  int    // run N
 }
 
 // Expect is the required end state of one table: the spans its tasks cover, each Working
@@ -99,15 +104,172 @@ type ExpectSpan struct {
 	ID   ops.DispatcherID
 }
 
-// Scenario is a decoded scenario file.
-type Scenario struct {
-	File    string
-	Name    string
-	Nodes   []ops.NodeID
-	Tables  []ops.TableID
-	Spans   []Placement
-	Steps   []Step
-	Expects []Expect
+// created lists the tables the script creates: they do not exist when the cluster starts.
+func (s *Scenario) created() map[ops.TableID]bool {
+	out := map[ops.TableID]bool{}
+	for _, st := range s.Steps {
+		if c, ok := st.(CreateStep); ok {
+			out[c.Table] = true
+		}
+	}
+	return out
+}
+
+// Step is one statement of the script part of a scenario (docs/scenarios.md): an operation
+// (AddStep, MoveStep, SplitStep, MergeStep, RemoveStep, DropStep, CreateStep), a block or
+// its release (BlockStep, ReleaseStep), time and faults (RunStep, KillStep, DoStep), or a
+// monitor (NeverDispatcherStep, NeverAbsentStep). Every step type embeds Pos.
+type Step interface {
+	// StepLine is the line of the file the statement is on.
+	StepLine() int
+}
+
+// Pos is where a statement is in its file.
+type Pos struct {
+	Line int
+}
+
+// StepLine returns the statement's line.
+func (p Pos) StepLine() int { return p.Line }
+
+// AddStep is `add ID to NODE`: an add operator for the Absent task ID.
+type AddStep struct {
+	Pos
+	ID   ops.DispatcherID
+	Node ops.NodeID
+}
+
+// MoveStep is `move ID to NODE`: move the Replicating task ID to Node.
+type MoveStep struct {
+	Pos
+	ID   ops.DispatcherID
+	Node ops.NodeID
+}
+
+// SplitStep is `split ID at KEY`: split task ID at Key, strictly inside its span.
+type SplitStep struct {
+	Pos
+	ID  ops.DispatcherID
+	Key string
+}
+
+// MergeStep is `merge ID ID... as MERGED`: merge the adjacent spans IDs into As.
+type MergeStep struct {
+	Pos
+	IDs []ops.DispatcherID
+	As  ops.DispatcherID
+}
+
+// RemoveStep is `remove ID`: a standalone remove of task ID.
+type RemoveStep struct {
+	Pos
+	ID ops.DispatcherID
+}
+
+// DropStep is `drop TABLE [late|unseen]`: DROP TABLE, timed by DDL.
+type DropStep struct {
+	Pos
+	Table ops.TableID
+	DDL   DDL
+}
+
+// CreateStep is `create TABLE as ID [late]`: CREATE TABLE, an Absent task ID for the new
+// table's whole key range, timed by DDL.
+type CreateStep struct {
+	Pos
+	Table ops.TableID
+	ID    ops.DispatcherID
+	DDL   DDL
+}
+
+// DDL times a drop or create against the next maintainer's start checkpoint; the zero
+// value is in time: the next maintainer's snapshot agrees with the DDL.
+type DDL string
+
+const (
+	// DDLLate: the DDL commits after the next maintainer's start, so its snapshot does not
+	// show it and it replays the DDL right after recovery.
+	DDLLate DDL = "late"
+	// DDLUnseen (drop only): the drop committed before the next maintainer's start, but
+	// this maintainer never processes it.
+	DDLUnseen DDL = "unseen"
+)
+
+// BlockStep is `block KIND on NODE|all [epoch E]`: the block holds until released.
+type BlockStep struct {
+	Pos
+	Block
+}
+
+// ReleaseStep is `release KIND on NODE|all [epoch E]`, lifting the matching block, or
+// `release all` (All), lifting every block.
+type ReleaseStep struct {
+	Pos
+	Block
+	All bool
+}
+
+// Block is one block: what Kind holds back on Node ("" for every node); a deliver block
+// with an Epoch holds back only that maintainer epoch's requests (0: every epoch).
+type Block struct {
+	Kind  BlockKind
+	Node  ops.NodeID
+	Epoch ops.Epoch
+}
+
+// BlockKind is what a block holds back; each stands for one of TiCDC's failpoints.
+type BlockKind string
+
+// The kinds of block.
+const (
+	// BlockClose: the node cannot close dispatchers (no sweep, no merge commit).
+	BlockClose BlockKind = "close"
+	// BlockSweep: only the sweep; a merge can commit but its closed sources stay.
+	BlockSweep BlockKind = "sweep"
+	// BlockCreate: a Create at the head of a stream to the node is not handled.
+	BlockCreate BlockKind = "create"
+	// BlockDeliver: no request (of the block's epoch) reaches the node.
+	BlockDeliver BlockKind = "deliver"
+	// BlockStatus: the maintainer reads no status from the node.
+	BlockStatus BlockKind = "status"
+)
+
+// blockKinds lists every BlockKind, in the order error messages give them.
+var blockKinds = []BlockKind{BlockClose, BlockSweep, BlockCreate, BlockDeliver, BlockStatus}
+
+// RunStep is `run [N]` (Steps: at most N fair steps, 0 for the default) or `run until
+// LABEL` (Until: fair steps until the action labelled so was applied).
+type RunStep struct {
+	Pos
+	Steps int
+	Until string
+}
+
+// KillStep is `kill maintainer` or `kill node NODE` (Node set): at once, once the action
+// labelled After was applied, or as the run's step number AtStep.
+type KillStep struct {
+	Pos
+	Node   ops.NodeID
+	After  string
+	AtStep int
+}
+
+// DoStep is `do LABEL`: apply the enabled action Label now.
+type DoStep struct {
+	Pos
+	Label string
+}
+
+// NeverDispatcherStep is `never dispatcher ID`: from here on no live node has dispatcher ID.
+type NeverDispatcherStep struct {
+	Pos
+	ID ops.DispatcherID
+}
+
+// NeverAbsentStep is `never absent TABLE`: from here on no task of Table is Absent.
+type NeverAbsentStep struct {
+	Pos
+	Table ops.TableID
 }
 
 // Decode reads a scenario from r; file names it in errors. Every error is an *Error naming
@@ -141,19 +303,7 @@ func Decode(r io.Reader, file string) (*Scenario, error) {
 	return d.s, nil
 }
 
-// fieldErr is an error about one field; wrap turns it into an *Error.
-type fieldErr struct {
-	field string
-	err   error
-}
-
-func (f *fieldErr) Error() string { return f.field + ": " + f.err.Error() }
-func (f *fieldErr) Unwrap() error { return f.err }
-
-func bad(field string, sentinel error, format string, args ...any) error {
-	return &fieldErr{field: field, err: fmt.Errorf("%w: "+format, append([]any{sentinel}, args...)...)}
-}
-
+// decoder holds what the lines so far declared.
 type decoder struct {
 	s      *Scenario
 	ids    map[ops.DispatcherID]ops.Span // every id the script can name, with its span
@@ -168,6 +318,7 @@ func (d *decoder) wrap(line int, err error) error {
 	return &Error{File: d.s.File, Line: line, Err: err}
 }
 
+// statement decodes one line's words f.
 func (d *decoder) statement(line int, f []string) error {
 	verb := f[0]
 	switch verb {
@@ -180,46 +331,7 @@ func (d *decoder) statement(line int, f []string) error {
 		return d.expect(line, f)
 	}
 	d.inStep = true
-	st := Step{Line: line, Verb: verb}
-	var err error
-	switch verb {
-	case "block", "release":
-		err = d.block(&st, f)
-	case "add", "move":
-		err = d.addMove(&st, f)
-	case "split":
-		err = d.split(&st, f)
-	case "merge":
-		err = d.merge(&st, f)
-	case "remove":
-		err = d.arity(f, 2, "remove ID")
-		if err == nil {
-			st.ID, err = d.id("id", f[1])
-		}
-	case "drop":
-		if len(f) != 2 && (len(f) != 3 || (f[2] != "late" && f[2] != "unseen")) {
-			return bad("drop", ErrSyntax, "want: drop TABLE [late|unseen]")
-		}
-		if len(f) == 3 {
-			st.Kind = f[2]
-		}
-		st.Table, err = d.table("table", f[1])
-	case "create":
-		err = d.create(&st, f)
-	case "do":
-		if len(f) < 2 {
-			return bad("do", ErrSyntax, "want: do ACTION-LABEL, e.g. do Lose(B, 1, 0)")
-		}
-		st.Label, err = label(f[1:])
-	case "run":
-		err = d.run(&st, f)
-	case "kill":
-		err = d.kill(&st, f)
-	case "never":
-		err = d.never(&st, f)
-	default:
-		return bad("statement", ErrSyntax, "unknown statement %q (want name, nodes, table, span, block, release, add, move, split, merge, remove, drop, create, do, run, kill, never, expect)", verb)
-	}
+	st, err := d.step(Pos{Line: line}, f)
 	if err != nil {
 		return err
 	}
@@ -290,242 +402,6 @@ func (d *decoder) cluster(line int, f []string) error {
 	return nil
 }
 
-// span parses START..END, "-" standing for the table's start or end.
-func span(tb ops.TableID, s string) (ops.Span, error) {
-	start, end, ok := strings.Cut(s, "..")
-	if !ok || start == "" || end == "" {
-		return ops.Span{}, bad("span", ErrSyntax, "span %q: want START..END, '-' for the table's start or end", s)
-	}
-	sp := ops.Span{Table: tb, Start: strings.TrimPrefix(start, "-"), End: strings.TrimPrefix(end, "-")}
-	if (start == "-") != (sp.Start == "") || (end == "-") != (sp.End == "") {
-		return ops.Span{}, bad("span", ErrSyntax, "span %q: a key cannot start with '-'", s)
-	}
-	if !sp.Valid() {
-		return ops.Span{}, bad("span", ErrForbidden, "span %q is empty (start not below end)", s)
-	}
-	return sp, nil
-}
-
-func (d *decoder) node(field, s string) (ops.NodeID, error) {
-	if !slices.Contains(d.s.Nodes, ops.NodeID(s)) {
-		return "", bad(field, ErrUnknownNode, "%q (nodes are %v)", s, d.s.Nodes)
-	}
-	return ops.NodeID(s), nil
-}
-
-// nodes parses a node or "all" (nil).
-func (d *decoder) nodes(field, s string) ([]ops.NodeID, error) {
-	if s == "all" {
-		return nil, nil
-	}
-	n, err := d.node(field, s)
-	return []ops.NodeID{n}, err
-}
-
-func (d *decoder) table(field, s string) (ops.TableID, error) {
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || !slices.Contains(d.s.Tables, ops.TableID(id)) {
-		return 0, bad(field, ErrUnknownTable, "%q (tables are %v)", s, d.s.Tables)
-	}
-	return ops.TableID(id), nil
-}
-
-func (d *decoder) id(field, s string) (ops.DispatcherID, error) {
-	if _, ok := d.ids[ops.DispatcherID(s)]; !ok {
-		return "", bad(field, ErrUnknownDispatcher, "%q is neither a declared span nor a merge or create target", s)
-	}
-	return ops.DispatcherID(s), nil
-}
-
-var blockKinds = []string{"close", "sweep", "create", "deliver", "status"}
-
-// block KIND on NODE|all [epoch E]; release KIND on NODE|all [epoch E]; release all
-func (d *decoder) block(st *Step, f []string) error {
-	if st.Verb == "release" && len(f) == 2 && f[1] == "all" {
-		st.Kind = "all"
-		return nil
-	}
-	if len(f) != 4 && !(len(f) == 6 && f[4] == "epoch") || f[2] != "on" {
-		return bad(st.Verb, ErrSyntax, "want: %s close|sweep|create|deliver|status on NODE|all [epoch E]", st.Verb)
-	}
-	if !slices.Contains(blockKinds, f[1]) {
-		return bad("kind", ErrSyntax, "block kind %q (want one of %v)", f[1], blockKinds)
-	}
-	st.Kind = f[1]
-	var err error
-	if st.Nodes, err = d.nodes("node", f[3]); err != nil {
-		return err
-	}
-	if len(f) == 6 {
-		if st.Kind != "deliver" {
-			return bad("epoch", ErrSyntax, "only deliver blocks take an epoch")
-		}
-		e, err := strconv.ParseUint(f[5], 10, 64)
-		if err != nil || e == 0 {
-			return bad("epoch", ErrSyntax, "epoch %q is not a positive integer", f[5])
-		}
-		st.Epoch = ops.Epoch(e)
-	}
-	return nil
-}
-
-// add ID to NODE; move ID to NODE
-func (d *decoder) addMove(st *Step, f []string) error {
-	if len(f) != 4 || f[2] != "to" {
-		return bad(st.Verb, ErrSyntax, "want: %s ID to NODE", st.Verb)
-	}
-	var err error
-	if st.ID, err = d.id("id", f[1]); err != nil {
-		return err
-	}
-	n, err := d.node("node", f[3])
-	st.Nodes = []ops.NodeID{n}
-	return err
-}
-
-// split ID at KEY
-func (d *decoder) split(st *Step, f []string) error {
-	if len(f) != 4 || f[2] != "at" {
-		return bad("split", ErrSyntax, "want: split ID at KEY")
-	}
-	var err error
-	if st.ID, err = d.id("id", f[1]); err != nil {
-		return err
-	}
-	sp := d.ids[st.ID]
-	st.Key = f[3]
-	if st.Key <= sp.Start || (sp.End != "" && st.Key >= sp.End) {
-		return bad("key", ErrForbidden, "split key %q is not strictly inside %s's span %s", st.Key, st.ID, sp)
-	}
-	return nil
-}
-
-// merge ID ID... as ID
-func (d *decoder) merge(st *Step, f []string) error {
-	if len(f) < 5 || f[len(f)-2] != "as" {
-		return bad("merge", ErrSyntax, "want: merge ID ID... as MERGED-ID")
-	}
-	var spans []ops.Span
-	for _, s := range f[1 : len(f)-2] {
-		id, err := d.id("id", s)
-		if err != nil {
-			return err
-		}
-		if slices.Contains(st.IDs, id) {
-			return bad("id", ErrForbidden, "%s is listed twice", id)
-		}
-		st.IDs = append(st.IDs, id)
-		spans = append(spans, d.ids[id])
-	}
-	slices.SortFunc(spans, func(a, b ops.Span) int { return strings.Compare(a.Start, b.Start) })
-	for i := 1; i < len(spans); i++ {
-		if !spans[i-1].Adjacent(spans[i]) {
-			return bad("id", ErrForbidden, "merge sources must be adjacent spans of one table: %s and %s are not", spans[i-1], spans[i])
-		}
-	}
-	st.ID = ops.DispatcherID(f[len(f)-1])
-	if _, dup := d.ids[st.ID]; dup {
-		return bad("as", ErrForbidden, "merged id %s is already in use", st.ID)
-	}
-	d.ids[st.ID] = ops.Span{Table: spans[0].Table, Start: spans[0].Start, End: spans[len(spans)-1].End}
-	return nil
-}
-
-// create TABLE as ID
-func (d *decoder) create(st *Step, f []string) error {
-	if (len(f) != 4 && (len(f) != 5 || f[4] != "late")) || f[2] != "as" {
-		return bad("create", ErrSyntax, "want: create TABLE as ID [late]")
-	}
-	if len(f) == 5 {
-		st.Kind = "late"
-	}
-	id, err := strconv.ParseInt(f[1], 10, 64)
-	if err != nil || id <= 0 {
-		return bad("table", ErrSyntax, "table id %q is not a positive integer", f[1])
-	}
-	if slices.Contains(d.s.Tables, ops.TableID(id)) {
-		return bad("table", ErrForbidden, "table %d already exists", id)
-	}
-	st.Table, st.ID = ops.TableID(id), ops.DispatcherID(f[3])
-	if _, dup := d.ids[st.ID]; dup {
-		return bad("as", ErrForbidden, "dispatcher id %s is already in use", st.ID)
-	}
-	d.s.Tables = append(d.s.Tables, st.Table) // from here on the table can be named
-	d.ids[st.ID] = ops.Span{Table: st.Table}
-	return nil
-}
-
-// run [N]; run until LABEL
-func (d *decoder) run(st *Step, f []string) error {
-	switch {
-	case len(f) == 1:
-		return nil
-	case len(f) == 2:
-		n, err := strconv.Atoi(f[1])
-		if err != nil || n <= 0 {
-			return bad("run", ErrSyntax, "step count %q is not a positive integer", f[1])
-		}
-		st.Steps = n
-		return nil
-	case f[1] == "until" && len(f) > 2:
-		var err error
-		st.Label, err = label(f[2:])
-		return err
-	}
-	return bad("run", ErrSyntax, "want: run [N] or run until ACTION-LABEL")
-}
-
-// kill maintainer|node NODE [after LABEL | at step N]
-func (d *decoder) kill(st *Step, f []string) error {
-	rest := f[1:]
-	switch {
-	case len(rest) >= 1 && rest[0] == "maintainer":
-		st.Kind, rest = "maintainer", rest[1:]
-	case len(rest) >= 2 && rest[0] == "node":
-		n, err := d.node("node", rest[1])
-		if err != nil {
-			return err
-		}
-		st.Kind, st.Nodes, rest = "node", []ops.NodeID{n}, rest[2:]
-	default:
-		return bad("kill", ErrSyntax, "want: kill maintainer|node NODE [after ACTION-LABEL | at step N]")
-	}
-	switch {
-	case len(rest) == 0:
-		return nil
-	case rest[0] == "after" && len(rest) > 1:
-		var err error
-		st.Label, err = label(rest[1:])
-		return err
-	case len(rest) == 3 && rest[0] == "at" && rest[1] == "step":
-		n, err := strconv.Atoi(rest[2])
-		if err != nil || n <= 0 {
-			return bad("step", ErrSyntax, "step %q is not a positive integer", rest[2])
-		}
-		st.AtStep = n
-		return nil
-	}
-	return bad("kill", ErrSyntax, "want: kill maintainer|node NODE [after ACTION-LABEL | at step N]")
-}
-
-// never dispatcher ID; never absent TABLE
-func (d *decoder) never(st *Step, f []string) error {
-	if len(f) != 3 {
-		return bad("never", ErrSyntax, "want: never dispatcher ID, or never absent TABLE")
-	}
-	st.Kind = f[1]
-	switch f[1] {
-	case "dispatcher":
-		st.ID = ops.DispatcherID(f[2]) // any id: the point is that it never exists
-		return nil
-	case "absent":
-		var err error
-		st.Table, err = d.table("table", f[2])
-		return err
-	}
-	return bad("never", ErrSyntax, "%q: want dispatcher or absent", f[1])
-}
-
 // expect table TABLE gone | expect table TABLE SPAN on NODE|any [as ID], ...
 func (d *decoder) expect(line int, f []string) error {
 	if len(f) < 4 || f[1] != "table" {
@@ -571,50 +447,291 @@ func (d *decoder) expect(line int, f []string) error {
 	return nil
 }
 
-func expectSpans(e Expect) []ops.Span {
-	out := make([]ops.Span, len(e.Spans))
-	for i, s := range e.Spans {
-		out[i] = s.Span
+// span parses START..END, "-" standing for the table's start or end.
+func span(tb ops.TableID, s string) (ops.Span, error) {
+	start, end, ok := strings.Cut(s, "..")
+	if !ok || start == "" || end == "" {
+		return ops.Span{}, bad("span", ErrSyntax, "span %q: want START..END, '-' for the table's start or end", s)
 	}
-	return out
+	sp := ops.Span{Table: tb, Start: strings.TrimPrefix(start, "-"), End: strings.TrimPrefix(end, "-")}
+	if (start == "-") != (sp.Start == "") || (end == "-") != (sp.End == "") {
+		return ops.Span{}, bad("span", ErrSyntax, "span %q: a key cannot start with '-'", s)
+	}
+	if !sp.Valid() {
+		return ops.Span{}, bad("span", ErrForbidden, "span %q is empty (start not below end)", s)
+	}
+	return sp, nil
 }
 
-// tiles checks that spans cover table tb's whole key range exactly once.
-func tiles(tb ops.TableID, spans []ops.Span) error {
-	spans = slices.Clone(spans)
-	slices.SortFunc(spans, ops.CompareSpans)
-	if err := ops.Tiles(ops.Span{Table: tb}, spans); err != nil {
-		return bad("span", ErrForbidden, "table %d is not covered exactly once: %v", tb, err)
+func (d *decoder) node(field, s string) (ops.NodeID, error) {
+	if !slices.Contains(d.s.Nodes, ops.NodeID(s)) {
+		return "", bad(field, ErrUnknownNode, "%q (nodes are %v)", s, d.s.Nodes)
 	}
-	return nil
+	return ops.NodeID(s), nil
 }
 
-// finish checks what needs the whole file: nodes given, each initial table tiled.
-func (d *decoder) finish() error {
-	if len(d.s.Nodes) == 0 {
-		return bad("nodes", ErrSyntax, "the file declares no nodes")
+// nodes parses a node or "all" ("").
+func (d *decoder) nodes(field, s string) (ops.NodeID, error) {
+	if s == "all" {
+		return "", nil
 	}
-	created := map[ops.TableID]bool{}
-	for _, st := range d.s.Steps {
-		if st.Verb == "create" {
-			created[st.Table] = true
+	return d.node(field, s)
+}
+
+func (d *decoder) table(field, s string) (ops.TableID, error) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || !slices.Contains(d.s.Tables, ops.TableID(id)) {
+		return 0, bad(field, ErrUnknownTable, "%q (tables are %v)", s, d.s.Tables)
+	}
+	return ops.TableID(id), nil
+}
+
+func (d *decoder) id(field, s string) (ops.DispatcherID, error) {
+	if _, ok := d.ids[ops.DispatcherID(s)]; !ok {
+		return "", bad(field, ErrUnknownDispatcher, "%q is neither a declared span nor a merge or create target", s)
+	}
+	return ops.DispatcherID(s), nil
+}
+
+// step parses one statement of the script, at, from its words f.
+func (d *decoder) step(at Pos, f []string) (Step, error) {
+	switch f[0] {
+	case "block":
+		b, err := d.block(f)
+		return BlockStep{Pos: at, Block: b}, err
+	case "release":
+		if len(f) == 2 && f[1] == "all" {
+			return ReleaseStep{Pos: at, All: true}, nil
+		}
+		b, err := d.block(f)
+		return ReleaseStep{Pos: at, Block: b}, err
+	case "add":
+		id, n, err := d.target(f)
+		return AddStep{Pos: at, ID: id, Node: n}, err
+	case "move":
+		id, n, err := d.target(f)
+		return MoveStep{Pos: at, ID: id, Node: n}, err
+	case "split":
+		return d.split(at, f)
+	case "merge":
+		return d.merge(at, f)
+	case "remove":
+		if err := d.arity(f, 2, "remove ID"); err != nil {
+			return nil, err
+		}
+		id, err := d.id("id", f[1])
+		return RemoveStep{Pos: at, ID: id}, err
+	case "drop":
+		if len(f) != 2 && (len(f) != 3 || (f[2] != string(DDLLate) && f[2] != string(DDLUnseen))) {
+			return nil, bad("drop", ErrSyntax, "want: drop TABLE [late|unseen]")
+		}
+		st := DropStep{Pos: at}
+		if len(f) == 3 {
+			st.DDL = DDL(f[2])
+		}
+		var err error
+		st.Table, err = d.table("table", f[1])
+		return st, err
+	case "create":
+		return d.create(at, f)
+	case "do":
+		if len(f) < 2 {
+			return nil, bad("do", ErrSyntax, "want: do ACTION-LABEL, e.g. do Lose(B, 1, 0)")
+		}
+		l, err := label(f[1:])
+		return DoStep{Pos: at, Label: l}, err
+	case "run":
+		return d.run(at, f)
+	case "kill":
+		return d.kill(at, f)
+	case "never":
+		return d.never(at, f)
+	}
+	return nil, bad("statement", ErrSyntax, "unknown statement %q (want name, nodes, table, span, block, release, add, move, split, merge, remove, drop, create, do, run, kill, never, expect)", f[0])
+}
+
+// block KIND on NODE|all [epoch E]; release KIND on NODE|all [epoch E]
+func (d *decoder) block(f []string) (Block, error) {
+	verb := f[0]
+	if len(f) != 4 && !(len(f) == 6 && f[4] == "epoch") || f[2] != "on" {
+		return Block{}, bad(verb, ErrSyntax, "want: %s close|sweep|create|deliver|status on NODE|all [epoch E]", verb)
+	}
+	b := Block{Kind: BlockKind(f[1])}
+	if !slices.Contains(blockKinds, b.Kind) {
+		return Block{}, bad("kind", ErrSyntax, "block kind %q (want one of %v)", f[1], blockKinds)
+	}
+	var err error
+	if b.Node, err = d.nodes("node", f[3]); err != nil {
+		return Block{}, err
+	}
+	if len(f) == 6 {
+		if b.Kind != BlockDeliver {
+			return Block{}, bad("epoch", ErrSyntax, "only deliver blocks take an epoch")
+		}
+		e, err := strconv.ParseUint(f[5], 10, 64)
+		if err != nil || e == 0 {
+			return Block{}, bad("epoch", ErrSyntax, "epoch %q is not a positive integer", f[5])
+		}
+		b.Epoch = ops.Epoch(e)
+	}
+	return b, nil
+}
+
+// add ID to NODE; move ID to NODE
+func (d *decoder) target(f []string) (ops.DispatcherID, ops.NodeID, error) {
+	if len(f) != 4 || f[2] != "to" {
+		return "", "", bad(f[0], ErrSyntax, "want: %s ID to NODE", f[0])
+	}
+	id, err := d.id("id", f[1])
+	if err != nil {
+		return "", "", err
+	}
+	n, err := d.node("node", f[3])
+	return id, n, err
+}
+
+// split ID at KEY
+func (d *decoder) split(at Pos, f []string) (Step, error) {
+	if len(f) != 4 || f[2] != "at" {
+		return nil, bad("split", ErrSyntax, "want: split ID at KEY")
+	}
+	id, err := d.id("id", f[1])
+	if err != nil {
+		return nil, err
+	}
+	sp, key := d.ids[id], f[3]
+	if key <= sp.Start || (sp.End != "" && key >= sp.End) {
+		return nil, bad("key", ErrForbidden, "split key %q is not strictly inside %s's span %s", key, id, sp)
+	}
+	return SplitStep{Pos: at, ID: id, Key: key}, nil
+}
+
+// merge ID ID... as ID
+func (d *decoder) merge(at Pos, f []string) (Step, error) {
+	if len(f) < 5 || f[len(f)-2] != "as" {
+		return nil, bad("merge", ErrSyntax, "want: merge ID ID... as MERGED-ID")
+	}
+	st := MergeStep{Pos: at}
+	var spans []ops.Span
+	for _, s := range f[1 : len(f)-2] {
+		id, err := d.id("id", s)
+		if err != nil {
+			return nil, err
+		}
+		if slices.Contains(st.IDs, id) {
+			return nil, bad("id", ErrForbidden, "%s is listed twice", id)
+		}
+		st.IDs = append(st.IDs, id)
+		spans = append(spans, d.ids[id])
+	}
+	slices.SortFunc(spans, func(a, b ops.Span) int { return strings.Compare(a.Start, b.Start) })
+	for i := 1; i < len(spans); i++ {
+		if !spans[i-1].Adjacent(spans[i]) {
+			return nil, bad("id", ErrForbidden, "merge sources must be adjacent spans of one table: %s and %s are not", spans[i-1], spans[i])
 		}
 	}
-	for _, tb := range d.s.Tables {
-		if created[tb] {
-			continue
-		}
-		var spans []ops.Span
-		for _, p := range d.s.Spans {
-			if p.Span.Table == tb {
-				spans = append(spans, p.Span)
-			}
-		}
-		if err := tiles(tb, spans); err != nil {
-			return err
-		}
+	st.As = ops.DispatcherID(f[len(f)-1])
+	if _, dup := d.ids[st.As]; dup {
+		return nil, bad("as", ErrForbidden, "merged id %s is already in use", st.As)
 	}
-	return nil
+	d.ids[st.As] = ops.Span{Table: spans[0].Table, Start: spans[0].Start, End: spans[len(spans)-1].End}
+	return st, nil
+}
+
+// create TABLE as ID [late]
+func (d *decoder) create(at Pos, f []string) (Step, error) {
+	if (len(f) != 4 && (len(f) != 5 || f[4] != string(DDLLate))) || f[2] != "as" {
+		return nil, bad("create", ErrSyntax, "want: create TABLE as ID [late]")
+	}
+	st := CreateStep{Pos: at}
+	if len(f) == 5 {
+		st.DDL = DDLLate
+	}
+	id, err := strconv.ParseInt(f[1], 10, 64)
+	if err != nil || id <= 0 {
+		return nil, bad("table", ErrSyntax, "table id %q is not a positive integer", f[1])
+	}
+	if slices.Contains(d.s.Tables, ops.TableID(id)) {
+		return nil, bad("table", ErrForbidden, "table %d already exists", id)
+	}
+	st.Table, st.ID = ops.TableID(id), ops.DispatcherID(f[3])
+	if _, dup := d.ids[st.ID]; dup {
+		return nil, bad("as", ErrForbidden, "dispatcher id %s is already in use", st.ID)
+	}
+	d.s.Tables = append(d.s.Tables, st.Table) // from here on the table can be named
+	d.ids[st.ID] = ops.Span{Table: st.Table}
+	return st, nil
+}
+
+// run [N]; run until LABEL
+func (d *decoder) run(at Pos, f []string) (Step, error) {
+	st := RunStep{Pos: at}
+	switch {
+	case len(f) == 1:
+		return st, nil
+	case len(f) == 2:
+		n, err := strconv.Atoi(f[1])
+		if err != nil || n <= 0 {
+			return nil, bad("run", ErrSyntax, "step count %q is not a positive integer", f[1])
+		}
+		st.Steps = n
+		return st, nil
+	case f[1] == "until" && len(f) > 2:
+		var err error
+		st.Until, err = label(f[2:])
+		return st, err
+	}
+	return nil, bad("run", ErrSyntax, "want: run [N] or run until ACTION-LABEL")
+}
+
+// kill maintainer|node NODE [after LABEL | at step N]
+func (d *decoder) kill(at Pos, f []string) (Step, error) {
+	st := KillStep{Pos: at}
+	rest := f[1:]
+	switch {
+	case len(rest) >= 1 && rest[0] == "maintainer":
+		rest = rest[1:]
+	case len(rest) >= 2 && rest[0] == "node":
+		n, err := d.node("node", rest[1])
+		if err != nil {
+			return nil, err
+		}
+		st.Node, rest = n, rest[2:]
+	default:
+		return nil, bad("kill", ErrSyntax, "want: kill maintainer|node NODE [after ACTION-LABEL | at step N]")
+	}
+	switch {
+	case len(rest) == 0:
+		return st, nil
+	case rest[0] == "after" && len(rest) > 1:
+		var err error
+		st.After, err = label(rest[1:])
+		return st, err
+	case len(rest) == 3 && rest[0] == "at" && rest[1] == "step":
+		n, err := strconv.Atoi(rest[2])
+		if err != nil || n <= 0 {
+			return nil, bad("step", ErrSyntax, "step %q is not a positive integer", rest[2])
+		}
+		st.AtStep = n
+		return st, nil
+	}
+	return nil, bad("kill", ErrSyntax, "want: kill maintainer|node NODE [after ACTION-LABEL | at step N]")
+}
+
+// never dispatcher ID; never absent TABLE
+func (d *decoder) never(at Pos, f []string) (Step, error) {
+	if len(f) != 3 {
+		return nil, bad("never", ErrSyntax, "want: never dispatcher ID, or never absent TABLE")
+	}
+	switch f[1] {
+	case "dispatcher":
+		// any id: the point is that it never exists
+		return NeverDispatcherStep{Pos: at, ID: ops.DispatcherID(f[2])}, nil
+	case "absent":
+		tb, err := d.table("table", f[2])
+		return NeverAbsentStep{Pos: at, Table: tb}, err
+	}
+	return nil, bad("never", ErrSyntax, "%q: want dispatcher or absent", f[1])
 }
 
 // label normalises an action label: the words joined without spaces, so "DMDeliver(B, 1)"
@@ -634,5 +751,43 @@ func label(words []string) (string, error) {
 	return l, nil
 }
 
-// normLabel is how the runner compares an applied action with a label.
-func normLabel(s string) string { return strings.ReplaceAll(s, " ", "") }
+// finish checks what needs the whole file: nodes given, each initial table tiled.
+func (d *decoder) finish() error {
+	if len(d.s.Nodes) == 0 {
+		return bad("nodes", ErrSyntax, "the file declares no nodes")
+	}
+	created := d.s.created()
+	for _, tb := range d.s.Tables {
+		if created[tb] {
+			continue
+		}
+		var spans []ops.Span
+		for _, p := range d.s.Spans {
+			if p.Span.Table == tb {
+				spans = append(spans, p.Span)
+			}
+		}
+		if err := tiles(tb, spans); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tiles checks that spans cover table tb's whole key range exactly once.
+func tiles(tb ops.TableID, spans []ops.Span) error {
+	spans = slices.Clone(spans)
+	slices.SortFunc(spans, ops.CompareSpans)
+	if err := ops.Tiles(ops.Span{Table: tb}, spans); err != nil {
+		return bad("span", ErrForbidden, "table %d is not covered exactly once: %v", tb, err)
+	}
+	return nil
+}
+
+func expectSpans(e Expect) []ops.Span {
+	out := make([]ops.Span, len(e.Spans))
+	for i, s := range e.Spans {
+		out[i] = s.Span
+	}
+	return out
+}
