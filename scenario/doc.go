@@ -11,4 +11,11 @@
 // maintainer or a node (at once, after a named event or at a step), fair running, explicit
 // actions by their spec label, monitors that must hold from then on, and the expected end
 // state per table.
+//
+// Decode turns a file into a Scenario whose Steps are typed statements, one type per
+// statement (steps.go), each carrying only its own fields; the runner (run.go) switches on
+// those types. Decoding is split by concern: the line loop, the cluster statements and
+// expect lines (decode.go), the script's statements (script.go), the checks that need the
+// whole file (checks.go), and the errors, which name the file, line and field at fault
+// (errors.go).
 package scenario

@@ -72,27 +72,22 @@ type stopped struct{}
 
 func (*stopped) Error() string { return "scenario stopped" }
 
-type block struct {
-	kind  string
-	node  ops.NodeID // "" for all nodes
-	epoch ops.Epoch
-}
-
 type runner struct {
 	s       *Scenario
 	c       *sim.Cluster
 	fair    *sim.Fair
 	rep     *Report
-	blocks  []block
-	never   []Step
+	blocks  []Block
+	never   []Step // NeverDispatcherStep and NeverAbsentStep, in script order
 	seenIDs map[ops.DispatcherID]bool
 	line    int
 }
 
 func newRunner(s *Scenario, opt Options) (*runner, error) {
 	cfg := sim.Config{Changefeed: "cf", Nodes: s.Nodes, Bugs: opt.Bugs, Limits: sim.Limits{MaxEpoch: 1}}
+	created := s.created()
 	for _, tb := range s.Tables {
-		if !slices.ContainsFunc(s.Steps, func(st Step) bool { return st.Verb == "create" && st.Table == tb }) {
+		if !created[tb] {
 			cfg.Tables = append(cfg.Tables, tb)
 		}
 	}
@@ -100,17 +95,22 @@ func newRunner(s *Scenario, opt Options) (*runner, error) {
 		cfg.Tasks = append(cfg.Tasks, ops.Task{ID: p.ID, Span: p.Span, Node: p.Node})
 	}
 	for _, st := range s.Steps {
-		switch {
-		case st.Verb == "kill" && st.Kind == "maintainer":
-			cfg.Limits.MaxEpoch++
-		case st.Verb == "kill":
-			cfg.Limits.MaxCrash++
-		case st.Verb == "move" || st.Verb == "split" || st.Verb == "merge" || st.Verb == "drop" || st.Verb == "remove":
+		switch st := st.(type) {
+		case KillStep:
+			if st.Node == "" {
+				cfg.Limits.MaxEpoch++
+			} else {
+				cfg.Limits.MaxCrash++
+			}
+		case MoveStep, SplitStep, MergeStep, DropStep, RemoveStep:
 			cfg.Limits.MaxOps++
-		case st.Verb == "do" && strings.HasPrefix(st.Label, "Lose("):
-			cfg.Limits.MaxLoss++
-		case st.Verb == "do" && strings.HasPrefix(st.Label, "DMDeliverDup("):
-			cfg.Limits.MaxDup++
+		case DoStep:
+			switch {
+			case strings.HasPrefix(st.Label, "Lose("):
+				cfg.Limits.MaxLoss++
+			case strings.HasPrefix(st.Label, "DMDeliverDup("):
+				cfg.Limits.MaxDup++
+			}
 		}
 	}
 	c, err := sim.NewCluster(cfg)
@@ -125,13 +125,14 @@ func (r *runner) fail(format string, args ...any) error {
 	return &stopped{}
 }
 
-func (r *runner) badStep(st Step, field string, err error) error {
-	return &Error{File: r.s.File, Line: st.Line, Field: field, Err: err}
+// badStep is bad input at line: the step cannot be taken at this point.
+func (r *runner) badStep(line int, field string, err error) error {
+	return &Error{File: r.s.File, Line: line, Field: field, Err: err}
 }
 
 func (r *runner) play() error {
 	for _, st := range r.s.Steps {
-		r.line = st.Line
+		r.line = st.StepLine()
 		if err := r.step(st); err != nil {
 			return err
 		}
@@ -160,7 +161,7 @@ func (r *runner) play() error {
 	return nil
 }
 
-func blockNote(bs []block) string {
+func blockNote(bs []Block) string {
 	if len(bs) == 0 {
 		return ""
 	}
@@ -170,7 +171,7 @@ func blockNote(bs []block) string {
 // apply applies a and records it; then the invariants and monitors must hold.
 func (r *runner) apply(a sim.Action) error {
 	if err := r.c.Apply(a); err != nil {
-		return r.badStep(Step{Line: r.line}, "action", fmt.Errorf("%s: %w", a, err))
+		return r.badStep(r.line, "action", fmt.Errorf("%s: %w", a, err))
 	}
 	return r.record(a)
 }
@@ -188,15 +189,15 @@ func (r *runner) record(a sim.Action) error {
 
 func (r *runner) monitor(a sim.Action) error {
 	for _, st := range r.never {
-		switch st.Kind {
-		case "dispatcher":
+		switch st := st.(type) {
+		case NeverDispatcherStep:
 			for _, n := range r.s.Nodes {
 				if _, ok := r.c.Node(n).Dispatcher(st.ID); ok && r.c.Alive(n) {
 					r.rep.Violation = fmt.Sprintf("step %d (%s): never dispatcher %s (line %d): it exists on %s", len(r.rep.Trace), a, st.ID, st.Line, n)
 					return &stopped{}
 				}
 			}
-		case "absent":
+		case NeverAbsentStep:
 			if ctrl := r.c.Controller(); ctrl != nil {
 				for _, t := range ctrl.Tasks() {
 					if t.Span.Table == st.Table && t.Sched == ops.Absent {
@@ -213,27 +214,27 @@ func (r *runner) monitor(a sim.Action) error {
 // allowed: the fair scheduler's filter, applying the blocks in place.
 func (r *runner) allowed(a sim.Action) bool {
 	for _, b := range r.blocks {
-		if b.node != "" && b.node != a.Node {
+		if b.Node != "" && b.Node != a.Node {
 			continue
 		}
-		switch b.kind {
-		case "close":
+		switch b.Kind {
+		case BlockClose:
 			if a.Name == "DMSweep" || a.Name == "DMCommit" {
 				return false
 			}
-		case "sweep":
+		case BlockSweep:
 			if a.Name == "DMSweep" {
 				return false
 			}
-		case "status":
+		case BlockStatus:
 			if a.Name == "MaintainerStatus" {
 				return false
 			}
-		case "deliver":
-			if a.Name == "DMDeliver" && (b.epoch == 0 || b.epoch == a.Epoch) {
+		case BlockDeliver:
+			if a.Name == "DMDeliver" && (b.Epoch == 0 || b.Epoch == a.Epoch) {
 				return false
 			}
-		case "create":
+		case BlockCreate:
 			if a.Name == "DMDeliver" {
 				reqs := r.c.Network().Requests(sim.Stream{Node: a.Node, Epoch: a.Epoch})
 				if len(reqs) > 0 && reqs[0].Kind == protocol.Create {
@@ -246,85 +247,79 @@ func (r *runner) allowed(a sim.Action) bool {
 }
 
 func (r *runner) step(st Step) error {
-	switch st.Verb {
-	case "block":
-		r.blocks = append(r.blocks, blocksOf(st, r.s.Nodes)...)
-	case "release":
-		if st.Kind == "all" {
-			r.blocks = nil
-			return nil
-		}
-		n := len(r.blocks)
-		for _, b := range blocksOf(st, r.s.Nodes) {
-			r.blocks = slices.DeleteFunc(r.blocks, func(x block) bool { return x == b })
-		}
-		if len(r.blocks) == n {
-			return r.badStep(st, "release", fmt.Errorf("%w: no such block is in place", ErrForbidden))
-		}
-	case "never":
+	switch st := st.(type) {
+	case BlockStep:
+		r.blocks = append(r.blocks, st.Block)
+	case ReleaseStep:
+		return r.release(st)
+	case NeverDispatcherStep, NeverAbsentStep:
 		r.never = append(r.never, st)
 		return r.monitor(sim.Action{Name: "never"})
-	case "run":
+	case RunStep:
 		return r.run(st)
-	case "kill":
+	case KillStep:
 		return r.kill(st)
-	case "do":
+	case DoStep:
 		for _, a := range r.c.Enabled() {
 			if normLabel(a.String()) == st.Label {
 				return r.apply(a)
 			}
 		}
-		return r.badStep(st, "do", fmt.Errorf("%w: %s is not enabled now", ErrForbidden, st.Label))
+		return r.badStep(st.Line, "do", fmt.Errorf("%w: %s is not enabled now", ErrForbidden, st.Label))
+	case AddStep:
+		return r.operate(st.Line, "add", sim.Action{Name: "ScheduleAbsent", ID: st.ID, Node: st.Node})
+	case MoveStep:
+		return r.operate(st.Line, "move", sim.Action{Name: "StartMove", ID: st.ID, Node: st.Node})
+	case SplitStep:
+		return r.operate(st.Line, "split", sim.Action{Name: "StartSplit", ID: st.ID, Key: st.Key})
+	case MergeStep:
+		return r.operate(st.Line, "merge", sim.Action{Name: "StartMerge", ID: st.As, IDs: st.IDs})
+	case RemoveStep:
+		return r.operate(st.Line, "remove", sim.Action{Name: "StartRemove", ID: st.ID})
+	case DropStep:
+		return r.operate(st.Line, "drop", sim.Action{Name: "DropTable", Table: st.Table, DDL: string(st.DDL)})
+	case CreateStep:
+		return r.operate(st.Line, "create", sim.Action{Name: "CreateTable", Table: st.Table, ID: st.ID, DDL: string(st.DDL)})
 	default:
-		return r.operate(st)
+		return r.badStep(st.StepLine(), "statement", fmt.Errorf("%w: unknown step %T", ErrSyntax, st))
 	}
 	return nil
 }
 
-// blocksOf expands a block/release step over its nodes.
-func blocksOf(st Step, nodes []ops.NodeID) []block {
-	if st.Nodes == nil {
-		return []block{{kind: st.Kind, epoch: st.Epoch}}
+// release lifts the block st names, which must be in place, or every block.
+func (r *runner) release(st ReleaseStep) error {
+	if st.All {
+		r.blocks = nil
+		return nil
 	}
-	return []block{{kind: st.Kind, node: st.Nodes[0], epoch: st.Epoch}}
+	n := len(r.blocks)
+	r.blocks = slices.DeleteFunc(r.blocks, func(b Block) bool { return b == st.Block })
+	if len(r.blocks) == n {
+		return r.badStep(st.Line, "release", fmt.Errorf("%w: no such block is in place", ErrForbidden))
+	}
+	return nil
 }
 
-// operate starts a maintainer operation: the action the spec names for it.
-func (r *runner) operate(st Step) error {
+// operate starts a maintainer operation, a: the action the spec names for the statement
+// verb on line.
+func (r *runner) operate(line int, verb string, a sim.Action) error {
 	if r.c.Booting() {
-		return r.badStep(st, st.Verb, fmt.Errorf("%w: the maintainer is bootstrapping; run until Recover first", ErrForbidden))
-	}
-	a := sim.Action{ID: st.ID}
-	switch st.Verb {
-	case "add":
-		a.Name, a.Node = "ScheduleAbsent", st.Nodes[0]
-	case "move":
-		a.Name, a.Node = "StartMove", st.Nodes[0]
-	case "split":
-		a.Name, a.Key = "StartSplit", st.Key
-	case "merge":
-		a.Name, a.IDs = "StartMerge", st.IDs
-	case "remove":
-		a.Name = "StartRemove"
-	case "drop":
-		a.Name, a.Table, a.ID, a.DDL = "DropTable", st.Table, "", st.Kind
-	case "create":
-		a.Name, a.Table, a.DDL = "CreateTable", st.Table, st.Kind
+		return r.badStep(line, verb, fmt.Errorf("%w: the maintainer is bootstrapping; run until Recover first", ErrForbidden))
 	}
 	if err := r.c.Apply(a); err != nil {
-		return r.badStep(st, st.Verb, fmt.Errorf("%w: %w", ErrForbidden, err))
+		return r.badStep(line, verb, fmt.Errorf("%w: %w", ErrForbidden, err))
 	}
 	return r.record(a)
 }
 
 // run: fair steps, for a count, until stable, or until an action with the label applies.
-func (r *runner) run(st Step) error {
+func (r *runner) run(st RunStep) error {
 	limit := DefaultRunSteps
 	if st.Steps > 0 {
 		limit = st.Steps
 	}
-	if st.Label != "" {
-		return r.until(st.Label, MaxWaitSteps)
+	if st.Until != "" {
+		return r.until(st.Until, MaxWaitSteps)
 	}
 	for i := 0; i < limit && !r.c.Stable(); i++ {
 		a, ok := r.fair.Next(r.c, r.allowed)
@@ -361,15 +356,15 @@ func (r *runner) until(l string, limit int) error {
 	return r.fail("%s never happened (blocks in place: %v)", l, r.blocks)
 }
 
-func (r *runner) kill(st Step) error {
+func (r *runner) kill(st KillStep) error {
 	switch {
-	case st.Label != "":
-		if err := r.until(st.Label, MaxWaitSteps); err != nil {
+	case st.After != "":
+		if err := r.until(st.After, MaxWaitSteps); err != nil {
 			return err
 		}
 	case st.AtStep > 0:
 		if len(r.rep.Trace) >= st.AtStep {
-			return r.badStep(st, "step", fmt.Errorf("%w: the run is already at step %d", ErrForbidden, len(r.rep.Trace)))
+			return r.badStep(st.Line, "step", fmt.Errorf("%w: the run is already at step %d", ErrForbidden, len(r.rep.Trace)))
 		}
 		for len(r.rep.Trace) < st.AtStep-1 {
 			a, ok := r.fair.Next(r.c, r.allowed)
@@ -382,11 +377,11 @@ func (r *runner) kill(st Step) error {
 		}
 	}
 	a := sim.Action{Name: "MaintainerCrash"}
-	if st.Kind == "node" {
-		a = sim.Action{Name: "NodeCrash", Node: st.Nodes[0]}
+	if st.Node != "" {
+		a = sim.Action{Name: "NodeCrash", Node: st.Node}
 	}
 	if err := r.c.Apply(a); err != nil {
-		return r.badStep(st, "kill", fmt.Errorf("%w: %w", ErrForbidden, err))
+		return r.badStep(st.Line, "kill", fmt.Errorf("%w: %w", ErrForbidden, err))
 	}
 	return r.record(a)
 }
@@ -472,3 +467,6 @@ func (r *runner) final() []string {
 	}
 	return out
 }
+
+// normLabel is how the runner compares an applied action with a label.
+func normLabel(s string) string { return strings.ReplaceAll(s, " ", "") }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	ops "github.com/opfsm/opfsm/operators"
 	"github.com/opfsm/opfsm/sim"
 )
 
@@ -102,6 +103,47 @@ func TestDecodeErrors(t *testing.T) {
 			require.Equal(t, tc.line, e.Line, err.Error())
 			require.Equal(t, tc.field, e.Field, err.Error())
 			require.Contains(t, err.Error(), "x.scn:")
+		})
+	}
+}
+
+// TestDecodeSteps: each statement of the script decodes to its own step type, carrying its
+// line and only its own fields.
+func TestDecodeSteps(t *testing.T) {
+	const head = "nodes A B\ntable 100\nspan d 100 -..m on A\nspan e 100 m..- on A\n"
+	at := Pos{Line: 5}
+	for _, tc := range []struct {
+		text string
+		want Step
+	}{
+		{"add d to B", AddStep{Pos: at, ID: "d", Node: "B"}},
+		{"move d to B", MoveStep{Pos: at, ID: "d", Node: "B"}},
+		{"split d at g", SplitStep{Pos: at, ID: "d", Key: "g"}},
+		{"merge e d as de", MergeStep{Pos: at, IDs: []ops.DispatcherID{"e", "d"}, As: "de"}},
+		{"remove e", RemoveStep{Pos: at, ID: "e"}},
+		{"drop 100", DropStep{Pos: at, Table: 100}},
+		{"drop 100 late", DropStep{Pos: at, Table: 100, DDL: DDLLate}},
+		{"drop 100 unseen", DropStep{Pos: at, Table: 100, DDL: DDLUnseen}},
+		{"create 7 as n late", CreateStep{Pos: at, Table: 7, ID: "n", DDL: DDLLate}},
+		{"block close on A", BlockStep{Pos: at, Block: Block{Kind: BlockClose, Node: "A"}}},
+		{"block deliver on all epoch 2", BlockStep{Pos: at, Block: Block{Kind: BlockDeliver, Epoch: 2}}},
+		{"release status on B", ReleaseStep{Pos: at, Block: Block{Kind: BlockStatus, Node: "B"}}},
+		{"release all", ReleaseStep{Pos: at, All: true}},
+		{"run", RunStep{Pos: at}},
+		{"run 5", RunStep{Pos: at, Steps: 5}},
+		{"run until DMDeliver(B, 1)", RunStep{Pos: at, Until: "DMDeliver(B,1)"}},
+		{"kill maintainer", KillStep{Pos: at}},
+		{"kill node B after Recover", KillStep{Pos: at, Node: "B", After: "Recover"}},
+		{"kill maintainer at step 3", KillStep{Pos: at, AtStep: 3}},
+		{"do Lose(B, 1, 0)", DoStep{Pos: at, Label: "Lose(B,1,0)"}},
+		{"never dispatcher x", NeverDispatcherStep{Pos: at, ID: "x"}},
+		{"never absent 100", NeverAbsentStep{Pos: at, Table: 100}},
+	} {
+		t.Run(tc.text, func(t *testing.T) {
+			s, err := Decode(strings.NewReader(head+tc.text+"\n"), "x.scn")
+			require.NoError(t, err)
+			require.Equal(t, []Step{tc.want}, s.Steps)
+			require.Equal(t, 5, s.Steps[0].StepLine())
 		})
 	}
 }

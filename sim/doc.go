@@ -1,25 +1,32 @@
-// Package sim is opfsm's deterministic cluster simulator (issue 6). It owns the parts of a
-// TiCDC-like cluster that the library does not: the per-node dispatcher managers, the
-// network and the faults. Its actions are one to one with the TLA+ model in spec/failover
-// (same names, same parameters; docs/abstract-state.md), so the conformance suite can
-// compare the two state by state.
+// Package sim is opfsm's deterministic cluster simulator. It owns the parts of a TiCDC-like
+// cluster that the library does not: the network, the faults, crashes and the scheduler's
+// choices. Everything else is the library itself: every node runs the library's node core
+// (package node, action for action spec/failover/DispatcherManager.tla) and the maintainer
+// is the library's driver (package maintainer: operators.Controller while it runs,
+// recovery.Recover after a crash). Its actions are one to one with the TLA+ model in
+// spec/failover (same names, same parameters; docs/abstract-state.md), so the conformance
+// suite can compare the two state by state, and the scenario runner (package scenario)
+// plays scripted failovers on it.
 //
-// So far it has the dispatcher manager (Manager), action for action with
-// spec/failover/DispatcherManager.tla: requests behind the epoch fence, the schedule and
-// merge journals, dispatcher progress, merge execution with its commit point and abort,
-// sweeps, and bootstrap responses in the form package recovery reads; and the network
-// (Network), as in Network.tla: one ordered request stream per (maintainer epoch, node),
-// one ordered status stream per node, loss and duplicate delivery. Cluster puts them
-// together with a maintainer that is the library itself (operators.Controller while it
-// runs, recovery.Recover after a crash): Enabled lists the actions that can happen next,
-// Apply performs one, Check runs the invariants (S1, S5, S11). Walk is a seeded random walk
-// over them with bounded faults (maintainer and node crashes, loss, duplication) and
-// scheduler operations (move, split, merge, drop table), after which the faults stop and a fair
-// scheduler must bring the cluster to a converged state (Settle, Converged: L1-L5): the
-// fault campaign. Shrink and Mermaid turn a failing walk into a short readable
-// counterexample.
+// The package's files, by concern:
 //
-// Still to come (issue 6): splits in campaigns, scenario files and opfsm run.
+//   - cluster.go: Config, Limits, Cluster and NewCluster, its accessors, and Check (the
+//     invariants of every state: S1, S5, S11); invariants.go holds the properties (Violation).
+//   - action.go: Action, one step of the simulation, labelled as the spec labels it.
+//   - enabled.go: Enabled, every action that can happen next, scheduler choices included.
+//   - apply.go: Apply, performing one action; messages.go: the glue between the maintainer,
+//     the network (network.go: one ordered request stream per maintainer epoch and node, one
+//     status stream per node, loss and duplicate delivery) and the node cores; crash.go:
+//     maintainer and node crashes.
+//   - converge.go: the fair scheduler (Fair, Settle) and the end-state checks (Stable,
+//     Converged: L1-L5).
+//   - campaign.go and report.go: Walk, a seeded random walk with bounded faults and
+//     scheduler operations (move, split, merge, drop table) followed by fair settling; the
+//     fault campaign (Campaign), the seeded bugs (Bugs), Replay, and Shrink and Mermaid,
+//     which turn a failing walk into a short readable counterexample.
+//   - recovered.go: a cluster recovered from an arbitrary snapshot (Recovered) and its
+//     checks; clone.go, fingerprint.go and observe.go: copies, state keys and read-only
+//     views for the exhaustive explorer and the conformance suite.
 //
 // Everything is a pure, deterministic value: no goroutines, clocks or randomness; maps are
 // only ever walked in sorted order.

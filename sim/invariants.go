@@ -75,3 +75,13 @@ func RemoveJournalSound(ns []*node.Node) error {
 	}
 	return nil
 }
+
+// NodeBinding (S5): Absent tasks are unbound, Scheduling and Replicating tasks bound.
+func NodeBinding(tasks []ops.Task) error {
+	for _, t := range tasks {
+		if (t.Sched == ops.Absent) != (t.Node == "") {
+			return &Violation{Property: "NodeBinding", Detail: t.String()}
+		}
+	}
+	return nil
+}

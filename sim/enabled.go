@@ -1,0 +1,173 @@
+package sim
+
+import (
+	"slices"
+
+	ops "github.com/opfsm/opfsm/operators"
+	"github.com/opfsm/opfsm/protocol"
+)
+
+// Enabled lists every action that can happen now, in a fixed order.
+func (c *Cluster) Enabled() []Action {
+	var out []Action
+	lim := c.cfg.Limits
+	for _, s := range c.net.Streams() {
+		if !c.alive[s.Node] {
+			continue
+		}
+		out = append(out, Action{Name: "DMDeliver", Node: s.Node, Epoch: s.Epoch})
+		if c.dup < lim.MaxDup {
+			out = append(out, Action{Name: "DMDeliverDup", Node: s.Node, Epoch: s.Epoch})
+		}
+		if c.loss < lim.MaxLoss {
+			for i, r := range c.net.Requests(s) {
+				if r.Kind != protocol.Bootstrap {
+					out = append(out, Action{Name: "Lose", Node: s.Node, Epoch: s.Epoch, Index: i})
+				}
+			}
+		}
+	}
+	for _, n := range c.liveNodes() {
+		for _, a := range c.nodes[n].Enabled() {
+			out = append(out, Action{Name: a.Kind.String(), Node: n, ID: a.ID})
+		}
+		if c.cfg.Heartbeat {
+			out = append(out, Action{Name: "DMHeartbeat", Node: n})
+		}
+	}
+	if c.Epoch() < lim.MaxEpoch {
+		out = append(out, Action{Name: "MaintainerCrash"})
+	}
+	live := c.liveNodes()
+	if c.crash < lim.MaxCrash && len(live) > 1 {
+		for _, n := range live {
+			out = append(out, Action{Name: "NodeCrash", Node: n})
+		}
+	}
+	if c.m.Booting() {
+		if len(c.m.Waiting()) == 0 {
+			out = append(out, Action{Name: "Recover"})
+		}
+		return out
+	}
+	for _, n := range live {
+		if len(c.net.Statuses(n)) > 0 {
+			out = append(out, Action{Name: "MaintainerStatus", Node: n})
+		}
+	}
+	for _, msg := range c.m.Outstanding() {
+		if c.alive[msg.To] && !c.net.InFlight(Stream{msg.To, c.Epoch()}, msg.Request) {
+			out = append(out, Action{Name: "Resend", ID: msg.Request.Record.ID})
+		}
+	}
+	c.schedulerActions(live, &out)
+	return out
+}
+
+func (c *Cluster) schedulerActions(live []ops.NodeID, out *[]Action) {
+	ctrl := c.m.Controller()
+	tasks := ctrl.Tasks()
+	for _, t := range tasks {
+		if _, busy := ctrl.Operator(t.ID); busy {
+			continue
+		}
+		if t.Sched == ops.Absent {
+			for _, n := range live {
+				*out = append(*out, Action{Name: "ScheduleAbsent", ID: t.ID, Node: n})
+			}
+		}
+		if t.Sched == ops.Replicating && c.opsLeft > 0 {
+			for _, n := range live {
+				if n != t.Node && c.kind("move") {
+					*out = append(*out, Action{Name: "StartMove", ID: t.ID, Node: n})
+				}
+			}
+			if c.kind("split") {
+				*out = append(*out, c.splits(t)...)
+			}
+		}
+	}
+	if c.opsLeft <= 0 {
+		return
+	}
+	// Merge candidates in key order: Adjacent is directed (left span first), and ids need
+	// not sort as their spans do (recovery names a hole t<table>-e<epoch>-<start>).
+	bySpan := slices.Clone(tasks)
+	slices.SortFunc(bySpan, func(x, y ops.Task) int { return ops.CompareSpans(x.Span, y.Span) })
+	for i, a := range bySpan {
+		for _, b := range bySpan[i+1:] {
+			if c.kind("merge") && c.mergeable(a, b) {
+				*out = append(*out, Action{Name: "StartMerge", IDs: []ops.DispatcherID{a.ID, b.ID}})
+			}
+		}
+	}
+	for _, t := range c.tables {
+		if c.kind("drop") {
+			*out = append(*out, Action{Name: "DropTable", Table: t})
+		}
+	}
+}
+
+// kind reports whether the scheduler may start operations of kind k.
+func (c *Cluster) kind(k string) bool {
+	return c.cfg.OpKinds == nil || slices.Contains(c.cfg.OpKinds, k)
+}
+
+// splits lists the StartSplit actions for task t: at SplitKey, or at each configured
+// split key inside its span.
+func (c *Cluster) splits(t ops.Task) []Action {
+	if c.cfg.SplitKeys == nil {
+		if _, ok := SplitKey(t.Span); ok {
+			return []Action{{Name: "StartSplit", ID: t.ID}}
+		}
+		return nil
+	}
+	var out []Action
+	for _, k := range c.cfg.SplitKeys {
+		if _, ok := cut(t.Span, k); ok {
+			out = append(out, Action{Name: "StartSplit", ID: t.ID, Key: k})
+		}
+	}
+	return out
+}
+
+func (c *Cluster) mergeable(a, b ops.Task) bool {
+	ctrl := c.m.Controller()
+	_, opA := ctrl.Operator(a.ID)
+	_, opB := ctrl.Operator(b.ID)
+	_, taken := ctrl.Task(mergedID(a.ID, b.ID))
+	_, busy := ctrl.Operator(mergedID(a.ID, b.ID))
+	return !opA && !opB && !taken && !busy && a.Sched == ops.Replicating && b.Sched == ops.Replicating &&
+		a.Node == b.Node && a.Span.Adjacent(b.Span)
+}
+
+// SplitKey is the key at which the simulator's scheduler splits span s: the first of
+// Start+"m", Start+"g", Start+"0" that lies strictly inside s. ok is false when none does.
+func SplitKey(s ops.Span) (key string, ok bool) {
+	for _, k := range []string{s.Start + "m", s.Start + "g", s.Start + "0"} {
+		if s.Start < k && (s.End == "" || k < s.End) {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+// Halves cuts s at SplitKey(s) into two adjacent spans that tile it.
+func Halves(s ops.Span) ([]ops.Span, bool) {
+	k, ok := SplitKey(s)
+	if !ok {
+		return nil, false
+	}
+	return cut(s, k)
+}
+
+// cut cuts s at key k, which must lie strictly inside s.
+func cut(s ops.Span, k string) ([]ops.Span, bool) {
+	if k <= s.Start || (s.End != "" && k >= s.End) {
+		return nil, false
+	}
+	return []ops.Span{{Table: s.Table, Start: s.Start, End: k}, {Table: s.Table, Start: k, End: s.End}}, true
+}
+
+// mergedID names the dispatcher a merge of a and b creates, the same in every run.
+func mergedID(a, b ops.DispatcherID) ops.DispatcherID { return a + "+" + b }

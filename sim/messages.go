@@ -1,0 +1,76 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/opfsm/opfsm/node"
+	ops "github.com/opfsm/opfsm/operators"
+)
+
+// flush puts what the maintainer wants sent on its streams (requests to a dead node are
+// gone with its streams).
+func (c *Cluster) flush() {
+	for _, msg := range c.m.Ready() {
+		if c.alive[msg.To] {
+			c.net.Send(Stream{msg.To, c.m.Epoch()}, msg.Request)
+		}
+	}
+	c.m.Advance()
+}
+
+// drain takes what node n's core produced: its statuses go on n's status stream, a
+// bootstrap answer to the maintainer of its epoch if that one is booting (others are
+// dropped, 25c). The simulator's dispatchers are the core's own view, so effects need no
+// host.
+func (c *Cluster) drain(n ops.NodeID) {
+	nd := c.nodes[n]
+	if !nd.HasReady() {
+		return
+	}
+	rd := nd.Ready()
+	for _, rep := range rd.Reports {
+		for _, st := range rep.Statuses {
+			c.net.Report(n, st, rep.Epoch)
+		}
+	}
+	for _, a := range rd.Answers {
+		if c.m.Booting() && a.Epoch == c.m.Epoch() {
+			_ = c.m.StepAnswer(a) // a repeat replaces the pending answer (25c)
+		}
+	}
+	nd.Advance()
+}
+
+func (c *Cluster) deliver(a Action) error {
+	dup := a.Name == "DMDeliverDup"
+	if !c.alive[a.Node] || (dup && c.dup >= c.cfg.Limits.MaxDup) {
+		return c.notEnabled(a)
+	}
+	r, err := c.net.Deliver(Stream{a.Node, a.Epoch}, dup)
+	if err != nil {
+		return err
+	}
+	if dup {
+		c.dup++
+	}
+	var refused *node.RefusedError
+	if err := c.nodes[a.Node].Step(r); err != nil && !errors.As(err, &refused) {
+		return err
+	}
+	c.drain(a.Node)
+	return nil
+}
+
+func (c *Cluster) local(a Action) error {
+	nd := c.nodes[a.Node]
+	kind, ok := node.ParseActionKind(a.Name)
+	if !c.alive[a.Node] || nd == nil || !ok {
+		return c.notEnabled(a)
+	}
+	if err := nd.Apply(node.Action{Kind: kind, ID: a.ID}); err != nil {
+		return fmt.Errorf("sim: %w: %w", ErrNotEnabled, err)
+	}
+	c.drain(a.Node)
+	return nil
+}
