@@ -9,7 +9,7 @@ EXTENDS Network
 
 (* The fence (domain.md 3.7): a request is applied only if its sender's    *)
 (* epoch is the owner epoch.  Seeded bug no_epoch_fence applies any.       *)
-Fenced(n, e) == Bug = "no_epoch_fence" \/ e = owner[n]
+Fenced(n, e) == BugNoEpochFence \/ e = owner[n]
 
 (* Create: a missing dispatcher is created Initializing.  A Create is not  *)
 (* journaled: the node registers the dispatcher in the step that admits    *)
@@ -33,7 +33,7 @@ HandleRemove(n, e, m) ==
             /\ opJ' = [opJ EXCEPT ![n][m.id] = [op |-> m.op, epoch |-> e, dest |-> m.dest]]
             /\ UNCHANGED stq
        ELSE /\ Report(n, m.id, "Stopped") /\ UNCHANGED rem
-            /\ IF Bug = "journal_missing_remove"
+            /\ IF BugJournalMissingRemove
                THEN opJ' = [opJ EXCEPT ![n][m.id] = [op |-> m.op, epoch |-> e, dest |-> m.dest]]
                ELSE UNCHANGED opJ
     /\ UNCHANGED <<disp, mergeJ, owner, resp>>
@@ -63,11 +63,11 @@ HandleMerge(n, e) ==
 (* merge_journal_lost omits the merge journal (TiCDC 4763);               *)
 (* bootstrap_no_fence lets a stale bootstrap take the node over.           *)
 HandleBootstrap(n, e) ==
-    /\ IF e >= owner[n] \/ Bug = "bootstrap_no_fence" THEN
+    /\ IF e >= owner[n] \/ BugBootstrapNoFence THEN
           /\ owner' = [owner EXCEPT ![n] = e]
           /\ resp' = IF phase = "boot" /\ epoch = e
                      THEN [resp EXCEPT ![n] = [ok |-> TRUE, disp |-> disp[n], rem |-> rem[n], opJ |-> opJ[n],
-                                               mergeJ |-> IF Bug = "merge_journal_lost" THEN 0 ELSE mergeJ[n]]]
+                                               mergeJ |-> IF BugMergeJournalLost THEN 0 ELSE mergeJ[n]]]
                      ELSE resp
        ELSE UNCHANGED <<owner, resp>>
     /\ UNCHANGED <<disp, rem, opJ, mergeJ, stq>>
@@ -142,7 +142,7 @@ DMWorking(n, d) ==
 (* G6); seeded bug sweep_skips_precommit keeps TiCDC's behaviour.          *)
 DMSweep(n, d) ==
     /\ n \in alive /\ disp[n][d] # "none" /\ rem[n][d]
-    /\ Bug = "sweep_skips_precommit" => ~PreCommit(disp[n][d])
+    /\ BugSweepSkipsPrecommit => ~PreCommit(disp[n][d])
     /\ disp' = [disp EXCEPT ![n][d] = "none"]
     /\ rem' = [rem EXCEPT ![n][d] = FALSE]
     /\ opJ' = [opJ EXCEPT ![n][d] = NoRec]
@@ -155,7 +155,7 @@ DMSweep(n, d) ==
 (* Working (cleanupFinishedMergeOperators).                                *)
 (* Seeded bug journal_never_cleaned never drops it (L3).                   *)
 DMJournalCleanup(n) ==
-    /\ Bug # "journal_never_cleaned"
+    /\ ~BugJournalNeverCleaned
     /\ n \in alive /\ mergeJ[n] # 0
     /\ \A s \in Sources : disp[n][s] # "WaitingMerge"
     /\ disp[n]["m"] \in {"none", "Working"}

@@ -3,8 +3,9 @@
 (* opfsm's failover model, top level: the initial placement, the next-     *)
 (* state relation (maintainer, dispatcher managers, network, faults), the  *)
 (* fairness that liveness assumes, and the properties (Properties.tla).   *)
-(* Modules: Schema (state) <- Network <- Operators <- Maintainer, Recovery; *)
-(* Network <- DispatcherManager; Schema <- Properties.                    *)
+(* Modules: Schema (state) <- Bugs (seeded bugs) <- Network <- Operators  *)
+(* <- Maintainer, Recovery; Network <- DispatcherManager; Schema <-        *)
+(* Properties.                                                             *)
 (***************************************************************************)
 EXTENDS DispatcherManager, Maintainer, Recovery, Properties
 

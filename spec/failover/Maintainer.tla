@@ -16,7 +16,7 @@ UseBudget == budget' = budget - 1
 (* add_no_bind forgets to bind the task to n (BindSpanToNode).             *)
 ScheduleAbsent(d, n) ==
     /\ Running /\ n \in alive /\ sched[d] = "Absent" /\ Free(d)
-    /\ LET bound == IF Bug = "add_no_bind" THEN NoNode ELSE n IN
+    /\ LET bound == IF BugAddNoBind THEN NoNode ELSE n IN
        Commit(EmitOp(SetOp(SetTask(View, d, "Scheduling", bound), d, MkOp("add", "Running", NoNode, n)), d))
     /\ UNCHANGED <<dmVars, stq, epoch, phase, resp, envVars>>
 
@@ -27,7 +27,7 @@ StartMove(d, n) ==
     /\ Running /\ "move" \in OpKinds /\ budget > 0
     /\ n \in alive /\ sched[d] = "Replicating" /\ Free(d) /\ node[d] # n
     /\ LET v == EmitOp(SetOp(SetTask(View, d, "Scheduling", node[d]), d, MkOp("move", "RemoveOrigin", node[d], n)), d)
-       IN Commit(IF Bug = "move_dest_before_origin_stopped" THEN Emit(v, n, CreateReq(d, "move", n)) ELSE v)
+       IN Commit(IF BugMoveDestBeforeOriginStopped THEN Emit(v, n, CreateReq(d, "move", n)) ELSE v)
     /\ UseBudget
     /\ UNCHANGED <<dmVars, stq, epoch, phase, resp, alive, dropEpoch, faults>>
 
@@ -50,7 +50,7 @@ StartMerge ==
     /\ sched["m"] = "none" /\ Free("m")
     /\ LET n == node["a"]
            v0 == SetTask(SetTask(SetTask(View, "a", "Scheduling", n), "b", "Scheduling", n), "m", "Scheduling", n)
-           v1 == IF Bug = "merge_no_occupy" THEN v0
+           v1 == IF BugMergeNoOccupy THEN v0
                  ELSE SetOp(SetOp(v0, "a", MkOp("occupy", "Holding", n, NoNode)), "b", MkOp("occupy", "Holding", n, NoNode))
        IN Commit(EmitOp(SetOp(v1, "m", MkOp("merge", "Running", n, NoNode)), "m"))
     /\ UseBudget
@@ -63,7 +63,7 @@ StartMerge ==
 DropTable ==
     /\ Running /\ "drop" \in OpKinds /\ budget > 0 /\ TableLive
     /\ LET bound == {d \in Ids : node[d] # NoNode}
-           v0 == [View EXCEPT !.ops = [d \in Ids |-> IF d \in bound /\ Bug = "drop_keeps_operators" /\ ops[d] # NoOp THEN ops[d]
+           v0 == [View EXCEPT !.ops = [d \in Ids |-> IF d \in bound /\ BugDropKeepsOperators /\ ops[d] # NoOp THEN ops[d]
                                                     ELSE IF d \in bound THEN MkOp("remove", "Running", node[d], NoNode)
                                                     ELSE IF ops[d].type = "remove" THEN ops[d] ELSE NoOp]]
            v1 == EmitOp(EmitOp(EmitOp(v0, "m"), "a"), "b")
@@ -76,7 +76,7 @@ DropTable ==
 (* resends; here: one copy in flight at a time).  Seeded bug no_resend     *)
 (* never resends, so one lost request leaves its operator hanging (L1).    *)
 Resend(d) ==
-    /\ Running /\ Sends(ops[d]) /\ Bug # "no_resend"
+    /\ Running /\ Sends(ops[d]) /\ ~BugNoResend
     /\ LET n == OpTarget(ops[d]) m == OpReq(d, ops[d]) IN
        /\ n \in alive /\ ~InFlight(n, m)
        /\ Send(n, m)

@@ -9,7 +9,7 @@
 (* epochs (a stale maintainer's request can arrive before or after the new *)
 (* one's bootstrap).                                                       *)
 (***************************************************************************)
-EXTENDS Schema
+EXTENDS Bugs
 
 CreateReq(d, op, dest) == [type |-> "create", id |-> d, op |-> op, dest |-> dest]
 RemoveReq(d, op, dest) == [type |-> "remove", id |-> d, op |-> op, dest |-> dest]

@@ -56,7 +56,7 @@ Check(v, n, d, st) ==
             IF n = o.origin /\ st = "Stopped" THEN SetOp(v, d, NoOp) ELSE v
       [] o.type = "move" /\ o.st = "RemoveOrigin" ->
             \* RemoveOrigin --OriginStopped--> AddDest: bind to dest, create it.
-            IF n = o.origin /\ (st = "Stopped" \/ Bug = "move_advances_on_any_status")
+            IF n = o.origin /\ (st = "Stopped" \/ BugMoveAdvancesOnAnyStatus)
             THEN EmitOp(SetOp(SetTask(v, d, "Scheduling", o.dest), d, [o EXCEPT !.st = "AddDest"]), d)
             ELSE v
       [] o.type = "move" /\ o.st = "AbortRemoveOrigin" ->
@@ -100,7 +100,7 @@ NodeGone(v, d, n) ==
       [] o.type = "move" /\ o.st = "AddDest" /\ o.dest = n -> SetOp(Absent(v, d), d, NoOp)
       [] o.type = "split" /\ o.origin = n ->
             \* Seeded bug split_abort_keeps_scheduling forgets to mark the span Absent.
-            SetOp(IF Bug = "split_abort_keeps_scheduling" THEN v ELSE Absent(v, d), d, NoOp)
+            SetOp(IF BugSplitAbortKeepsScheduling THEN v ELSE Absent(v, d), d, NoOp)
       [] o.type = "merge" /\ o.origin = n ->
             SetOp(SetOp(SetOp(DelTask(Absent(Absent(v, "a"), "b"), "m"), "m", NoOp), "a", NoOp), "b", NoOp)
       [] o.type = "occupy" /\ o.origin = n -> SetOp(Absent(v, d), d, NoOp)

@@ -42,7 +42,7 @@ Evidence(n) == PreCommit(R(n).disp["m"]) /\ \A s \in Sources : R(n).disp[s] = "W
 MergeCase ==
     IF J = {} THEN "none"
     ELSE LET n == JN st == R(n).disp["m"] IN
-         IF Bug = "recovery_ignores_commit_point" THEN "done"
+         IF BugRecoveryIgnoresCommitPoint THEN "done"
          ELSE IF R(n).rem["m"] THEN "abort"
          ELSE IF st = "Working" THEN "done"
          ELSE IF st = "Initializing" /\ \A s \in Sources : Rep(n, s) THEN "resume"
@@ -67,7 +67,7 @@ JD(d) == Min(JNodes(d))
 Rec(d) == R(JD(d)).opJ[d]
 ActiveElsewhere(d) == \E n \in alive : n # JD(d) /\ RAct(n, d)
 Resumed == {d \in Ids \ Decided1 :
-               /\ Bug # "recovery_ignores_journal"
+               /\ ~BugRecoveryIgnoresJournal
                /\ JNodes(d) # {}
                /\ Rec(d).op = "remove" \/ ~ActiveElsewhere(d)}
 Op2(d) == CASE Rec(d).op = "move" ->
@@ -117,7 +117,7 @@ Recovered(T, op12, CL) ==
 
 LiveView ==
     LET T123 == T1 \union T2 \union T3
-        all == IF Bug = "recovery_no_holes" THEN T123 ELSE T123 \union T5(T123)
+        all == IF BugRecoveryNoHoles THEN T123 ELSE T123 \union T5(T123)
         op12 == [d \in Ids |-> IF d \in Decided1 /\ MergeCase = "resume" THEN Op1(d)
                                ELSE IF d \in Resumed THEN Op2(d) ELSE NoOp]
         cl == Cleanup(Acc \union Claimed1 \union Claimed2)
@@ -130,7 +130,7 @@ DroppedView == Recovered({}, [d \in Ids |-> NoOp], {p \in Pairs : Rep(p[2], p[1]
 (* undone); recovery_no_holes leaves uncovered ranges without a task.      *)
 Recover ==
     /\ phase = "boot" /\ \A n \in alive : resp[n].ok
-    /\ LET v == IF TableLive \/ Bug = "recovery_resurrects_dropped" THEN LiveView ELSE DroppedView
+    /\ LET v == IF TableLive \/ BugRecoveryResurrectsDropped THEN LiveView ELSE DroppedView
        IN Commit(v)
     /\ phase' = "run"
     /\ UNCHANGED <<dmVars, stq, epoch, resp, envVars>>

@@ -50,7 +50,7 @@ CONSTANTS
     OpKinds,    \* which of "move", "split", "merge", "drop" the scheduler may start
     Layout,     \* initial placement: "whole" ("m" on node 1) or "halves" ("a", "b" on node 1)
     MaxReq,     \* bound on requests in one stream (a state constraint)
-    Bug         \* "none" or the seeded bug this run enables (see spec/README.md)
+    Bug         \* "none" or the seeded bug this run enables (one predicate each in Bugs.tla)
 
 Nodes == 1..N
 NoNode == 0
