@@ -91,8 +91,8 @@ WaitingSources == IF MergeCase = "abort"
                   ELSE {}
 (* The operators of a resumed merge: the merge on "m", occupies on the     *)
 (* sources.                                                                *)
-MergeOp(d) == IF d = "m" THEN MkOp("merge", "Running", MergeJournalNode, NoNode)
-              ELSE MkOp("occupy", "Holding", MergeJournalNode, NoNode)
+MergeOp(d) == IF d = "m" THEN NewOp("merge", "Running", MergeJournalNode, NoNode)
+              ELSE NewOp("occupy", "Holding", MergeJournalNode, NoNode)
 
 (***************************************************************************)
 (* Rule 2: the schedule journal.                                           *)
@@ -118,10 +118,10 @@ ResumedOp(d) ==
     LET entry == ScheduleJournalEntry(d)
         origin == ScheduleJournalNode(d)
     IN CASE entry.op = "move" ->
-              MkOp("move", IF entry.dest \in alive /\ entry.dest # origin THEN "RemoveOrigin" ELSE "AbortRemoveOrigin",
+              NewOp("move", IF entry.dest \in alive /\ entry.dest # origin THEN "RemoveOrigin" ELSE "AbortRemoveOrigin",
                    origin, entry.dest)
-         [] entry.op = "split" -> MkOp("split", "Running", origin, NoNode)
-         [] OTHER -> MkOp("remove", "Running", origin, NoNode)
+         [] entry.op = "split" -> NewOp("split", "Running", origin, NoNode)
+         [] OTHER -> NewOp("remove", "Running", origin, NoNode)
 (* The tasks rule 2 creates (a remove owns no task) and the reports it     *)
 (* accounts for.                                                           *)
 ResumedTasks == {<<d, ScheduleJournalNode(d), "Scheduling">> : d \in {x \in ResumedIds : ScheduleJournalEntry(x).op # "remove"}}
@@ -183,11 +183,11 @@ RecoveredView(tasks, journalOps, cleanup) ==
         task(d) == CHOOSE t \in tasks : t[1] = d
         cleanupNodes(d) == {n \in alive : <<d, n>> \in cleanup}
         cleanupOp(d) == journalOps[d] = NoOp /\ ~hasTask(d) /\ cleanupNodes(d) # {}
-        recoveredOps == [d \in Ids |-> IF cleanupOp(d) THEN MkOp("remove", "Running", Min(cleanupNodes(d)), NoNode)
+        recoveredOps == [d \in Ids |-> IF cleanupOp(d) THEN NewOp("remove", "Running", Min(cleanupNodes(d)), NoNode)
                                        ELSE journalOps[d]]
         oneShot(d, n) == <<d, n>> \in cleanup /\ ~(cleanupOp(d) /\ n = Min(cleanupNodes(d)))
         firstRequest(d, n) ==
-            IF Sends(recoveredOps[d]) /\ OpTarget(recoveredOps[d]) = n THEN <<OpReq(d, recoveredOps[d])>>
+            IF SendsRequests(recoveredOps[d]) /\ OpTarget(recoveredOps[d]) = n THEN <<OpReq(d, recoveredOps[d])>>
             ELSE IF oneShot(d, n) THEN <<RemoveReq(d, "remove", NoNode)>> ELSE <<>>
     IN [sched |-> [d \in Ids |-> IF hasTask(d) THEN task(d)[3] ELSE "none"],
         node |-> [d \in Ids |-> IF hasTask(d) THEN task(d)[2] ELSE NoNode],
