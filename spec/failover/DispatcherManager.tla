@@ -9,7 +9,7 @@ EXTENDS Network
 
 (* The fence (domain.md 3.7): a request is applied only if its sender's    *)
 (* epoch is the owner epoch.  Seeded bug no_epoch_fence applies any.       *)
-Fenced(n, e) == Bug = "no_epoch_fence" \/ e = owner[n]
+Admitted(n, e) == BugNoEpochFence \/ e = owner[n]
 
 (* Create: a missing dispatcher is created Initializing.  A Create is not  *)
 (* journaled: the node registers the dispatcher in the step that admits    *)
@@ -17,7 +17,7 @@ Fenced(n, e) == Bug = "no_epoch_fence" \/ e = owner[n]
 (* node does the same, and recovery has no rule for a Create journal).     *)
 (* A Create for an existing dispatcher is dropped silently.                *)
 HandleCreate(n, e, m) ==
-    /\ IF Fenced(n, e) /\ disp[n][m.id] = "none"
+    /\ IF Admitted(n, e) /\ disp[n][m.id] = "none"
        THEN disp' = [disp EXCEPT ![n][m.id] = "Initializing"]
        ELSE UNCHANGED disp
     /\ UNCHANGED <<rem, opJ, mergeJ, owner, stq, resp>>
@@ -27,13 +27,13 @@ HandleCreate(n, e, m) ==
 (* and is not journaled (nothing would delete the entry): seeded bug       *)
 (* journal_missing_remove journals it anyway.                              *)
 HandleRemove(n, e, m) ==
-    /\ IF ~Fenced(n, e) THEN UNCHANGED <<rem, opJ, stq>>
+    /\ IF ~Admitted(n, e) THEN UNCHANGED <<rem, opJ, stq>>
        ELSE IF disp[n][m.id] # "none" THEN
             /\ rem' = [rem EXCEPT ![n][m.id] = TRUE]
             /\ opJ' = [opJ EXCEPT ![n][m.id] = [op |-> m.op, epoch |-> e, dest |-> m.dest]]
             /\ UNCHANGED stq
        ELSE /\ Report(n, m.id, "Stopped") /\ UNCHANGED rem
-            /\ IF Bug = "journal_missing_remove"
+            /\ IF BugJournalMissingRemove
                THEN opJ' = [opJ EXCEPT ![n][m.id] = [op |-> m.op, epoch |-> e, dest |-> m.dest]]
                ELSE UNCHANGED opJ
     /\ UNCHANGED <<disp, mergeJ, owner, resp>>
@@ -43,7 +43,7 @@ HandleRemove(n, e, m) ==
 (* WaitingMerge.  If "m" is already Working it is re-reported.  If the    *)
 (* merge can neither start nor is in progress, the journal is dropped.     *)
 HandleMerge(n, e) ==
-    /\ IF ~Fenced(n, e) THEN UNCHANGED <<disp, mergeJ, stq>>
+    /\ IF ~Admitted(n, e) THEN UNCHANGED <<disp, mergeJ, stq>>
        ELSE IF disp[n]["m"] = "none" /\ \A s \in Sources : disp[n][s] = "Working" /\ ~rem[n][s] THEN
             /\ disp' = [disp EXCEPT ![n]["m"] = "Preparing", ![n]["a"] = "WaitingMerge", ![n]["b"] = "WaitingMerge"]
             /\ mergeJ' = [mergeJ EXCEPT ![n] = e]
@@ -63,17 +63,17 @@ HandleMerge(n, e) ==
 (* merge_journal_lost omits the merge journal (TiCDC 4763);               *)
 (* bootstrap_no_fence lets a stale bootstrap take the node over.           *)
 HandleBootstrap(n, e) ==
-    /\ IF e >= owner[n] \/ Bug = "bootstrap_no_fence" THEN
+    /\ IF e >= owner[n] \/ BugBootstrapNoFence THEN
           /\ owner' = [owner EXCEPT ![n] = e]
           /\ resp' = IF phase = "boot" /\ epoch = e
                      THEN [resp EXCEPT ![n] = [ok |-> TRUE, disp |-> disp[n], rem |-> rem[n], opJ |-> opJ[n],
-                                               mergeJ |-> IF Bug = "merge_journal_lost" THEN 0 ELSE mergeJ[n]]]
+                                               mergeJ |-> IF BugMergeJournalLost THEN 0 ELSE mergeJ[n]]]
                      ELSE resp
        ELSE UNCHANGED <<owner, resp>>
     /\ UNCHANGED <<disp, rem, opJ, mergeJ, stq>>
 
 (* Node n handles request m that the maintainer of epoch e sent.          *)
-Handle(n, e, m) ==
+HandleRequest(n, e, m) ==
     CASE m.type = "create" -> HandleCreate(n, e, m)
       [] m.type = "remove" -> HandleRemove(n, e, m)
       [] m.type = "merge" -> HandleMerge(n, e)
@@ -82,14 +82,14 @@ Handle(n, e, m) ==
 (* Node n takes the next request of epoch e's stream.                      *)
 DMDeliver(n, e) ==
     /\ n \in alive /\ req[n][e] # <<>>
-    /\ Handle(n, e, Head(req[n][e]))
+    /\ HandleRequest(n, e, Head(req[n][e]))
     /\ req' = [req EXCEPT ![n][e] = Tail(@)]
     /\ UNCHANGED <<epoch, phase, sched, node, ops, envVars>>
 
 (* Fault: the network delivers the next request twice (bounded).           *)
 DMDeliverDup(n, e) ==
     /\ n \in alive /\ req[n][e] # <<>> /\ faults.dup < MaxDup
-    /\ Handle(n, e, Head(req[n][e]))
+    /\ HandleRequest(n, e, Head(req[n][e]))
     /\ faults' = [faults EXCEPT !.dup = @ + 1]
     /\ UNCHANGED <<req, epoch, phase, sched, node, ops, alive, dropEpoch, budget>>
 
@@ -97,7 +97,7 @@ DMDeliverDup(n, e) ==
 DMPrepared(n) ==
     /\ n \in alive /\ disp[n]["m"] = "Preparing" /\ ~rem[n]["m"]
     /\ disp' = [disp EXCEPT ![n]["m"] = "MergeReady"]
-    /\ UNCHANGED <<rem, opJ, mergeJ, owner, netVars, mVars, envVars>>
+    /\ UNCHANGED <<rem, opJ, mergeJ, owner, netVars, maintainerVars, envVars>>
 
 (* The DM checks a merge (TiCDC's MergeCheckTask: commit or abort) while   *)
 (* the merge is journaled.  An abort deletes the entry, so an aborted      *)
@@ -110,7 +110,7 @@ DMCommit(n) ==
     /\ \A s \in Sources : disp[n][s] = "WaitingMerge" /\ ~rem[n][s]
     /\ disp' = [disp EXCEPT ![n]["m"] = "Initializing"]
     /\ rem' = [rem EXCEPT ![n]["a"] = TRUE, ![n]["b"] = TRUE]
-    /\ UNCHANGED <<opJ, mergeJ, owner, netVars, mVars, envVars>>
+    /\ UNCHANGED <<opJ, mergeJ, owner, netVars, maintainerVars, envVars>>
 
 (* A journaled merge aborts when its merged dispatcher is missing, or when  *)
 (* it is pre-commit and a member is missing or being removed (TiCDC's      *)
@@ -128,26 +128,26 @@ DMAbortMerge(n) ==
                             ![n]["b"] = IF @ = "WaitingMerge" THEN "Working" ELSE @]
     /\ rem' = IF MergeTargetGone(n) THEN rem ELSE [rem EXCEPT ![n]["m"] = TRUE]
     /\ mergeJ' = [mergeJ EXCEPT ![n] = 0]
-    /\ UNCHANGED <<opJ, owner, netVars, mVars, envVars>>
+    /\ UNCHANGED <<opJ, owner, netVars, maintainerVars, envVars>>
 
 (* A dispatcher receives its first event and reports Working.              *)
 DMWorking(n, d) ==
     /\ n \in alive /\ disp[n][d] = "Initializing" /\ ~rem[n][d]
     /\ disp' = [disp EXCEPT ![n][d] = "Working"]
     /\ Report(n, d, "Working")
-    /\ UNCHANGED <<rem, opJ, mergeJ, owner, req, mVars, envVars>>
+    /\ UNCHANGED <<rem, opJ, mergeJ, owner, req, maintainerVars, envVars>>
 
 (* The sweep deletes a closed dispatcher, drops its journal entry and     *)
 (* reports Stopped.  Pre-commit merge targets are swept too (opfsm fixes   *)
 (* G6); seeded bug sweep_skips_precommit keeps TiCDC's behaviour.          *)
 DMSweep(n, d) ==
     /\ n \in alive /\ disp[n][d] # "none" /\ rem[n][d]
-    /\ Bug = "sweep_skips_precommit" => ~PreCommit(disp[n][d])
+    /\ BugSweepSkipsPrecommit => ~PreCommit(disp[n][d])
     /\ disp' = [disp EXCEPT ![n][d] = "none"]
     /\ rem' = [rem EXCEPT ![n][d] = FALSE]
     /\ opJ' = [opJ EXCEPT ![n][d] = NoRec]
     /\ Report(n, d, "Stopped")
-    /\ UNCHANGED <<mergeJ, owner, req, mVars, envVars>>
+    /\ UNCHANGED <<mergeJ, owner, req, maintainerVars, envVars>>
 
 (* A finished merge's journal entry is dropped once no source waits for    *)
 (* the merge (none is WaitingMerge: swept, or a later incarnation of the   *)
@@ -155,10 +155,10 @@ DMSweep(n, d) ==
 (* Working (cleanupFinishedMergeOperators).                                *)
 (* Seeded bug journal_never_cleaned never drops it (L3).                   *)
 DMJournalCleanup(n) ==
-    /\ Bug # "journal_never_cleaned"
+    /\ ~BugJournalNeverCleaned
     /\ n \in alive /\ mergeJ[n] # 0
     /\ \A s \in Sources : disp[n][s] # "WaitingMerge"
     /\ disp[n]["m"] \in {"none", "Working"}
     /\ mergeJ' = [mergeJ EXCEPT ![n] = 0]
-    /\ UNCHANGED <<disp, rem, opJ, owner, netVars, mVars, envVars>>
+    /\ UNCHANGED <<disp, rem, opJ, owner, netVars, maintainerVars, envVars>>
 =============================================================================

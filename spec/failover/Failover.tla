@@ -3,16 +3,17 @@
 (* opfsm's failover model, top level: the initial placement, the next-     *)
 (* state relation (maintainer, dispatcher managers, network, faults), the  *)
 (* fairness that liveness assumes, and the properties (Properties.tla).   *)
-(* Modules: Schema (state) <- Network <- Operators <- Maintainer, Recovery; *)
-(* Network <- DispatcherManager; Schema <- Properties.                    *)
+(* Modules: Schema (state) <- Bugs (seeded bugs) <- Network <- Operators  *)
+(* <- Maintainer, Recovery; Network <- DispatcherManager; Schema <-        *)
+(* Properties.                                                             *)
 (***************************************************************************)
 EXTENDS DispatcherManager, Maintainer, Recovery, Properties
 
-InitIds == IF Layout = "whole" THEN {"m"} ELSE Sources
+InitialIds == IF Layout = "whole" THEN {"m"} ELSE Sources
 
 Init ==
     /\ alive = Nodes
-    /\ disp = [n \in Nodes |-> [d \in Ids |-> IF n = 1 /\ d \in InitIds THEN "Working" ELSE "none"]]
+    /\ disp = [n \in Nodes |-> [d \in Ids |-> IF n = 1 /\ d \in InitialIds THEN "Working" ELSE "none"]]
     /\ rem = [n \in Nodes |-> [d \in Ids |-> FALSE]]
     /\ opJ = [n \in Nodes |-> [d \in Ids |-> NoRec]]
     /\ mergeJ = [n \in Nodes |-> 0]
@@ -20,8 +21,8 @@ Init ==
     /\ req = [n \in Nodes |-> [e \in Epochs |-> <<>>]]
     /\ stq = [n \in Nodes |-> <<>>]
     /\ epoch = 1 /\ phase = "run" /\ resp = [n \in Nodes |-> NoResp]
-    /\ sched = [d \in Ids |-> IF d \in InitIds THEN "Replicating" ELSE "none"]
-    /\ node = [d \in Ids |-> IF d \in InitIds THEN 1 ELSE NoNode]
+    /\ sched = [d \in Ids |-> IF d \in InitialIds THEN "Replicating" ELSE "none"]
+    /\ node = [d \in Ids |-> IF d \in InitialIds THEN 1 ELSE NoNode]
     /\ ops = [d \in Ids |-> NoOp]
     /\ dropEpoch = 0 /\ budget = MaxOps
     /\ faults = [loss |-> 0, dup |-> 0, crash |-> 0]
@@ -42,7 +43,7 @@ NodeCrash(n) ==
     /\ IF phase = "run"
        THEN LET v == OnNodeRemove(View, n) IN
             sched' = v.sched /\ node' = v.node /\ ops' = v.ops /\ PostTo(v.out, {n}) /\ UNCHANGED resp
-       ELSE /\ resp' = [resp EXCEPT ![n] = NoResp] /\ PostTo(NoOut, {n})
+       ELSE /\ resp' = [resp EXCEPT ![n] = NoResp] /\ PostTo(NoRequests, {n})
             /\ UNCHANGED <<sched, node, ops>>
     /\ UNCHANGED <<owner, epoch, phase, dropEpoch, budget>>
 

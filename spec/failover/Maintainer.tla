@@ -7,7 +7,7 @@
 (***************************************************************************)
 EXTENDS Operators
 
-Running == phase = "run"
+MaintainerRunning == phase = "run"
 Free(d) == ops[d] = NoOp
 UseBudget == budget' = budget - 1
 
@@ -15,29 +15,29 @@ UseBudget == budget' = budget - 1
 (* operator, the task Scheduling on n, Create(add) to n.  Seeded bug       *)
 (* add_no_bind forgets to bind the task to n (BindSpanToNode).             *)
 ScheduleAbsent(d, n) ==
-    /\ Running /\ n \in alive /\ sched[d] = "Absent" /\ Free(d)
-    /\ LET bound == IF Bug = "add_no_bind" THEN NoNode ELSE n IN
-       Commit(EmitOp(SetOp(SetTask(View, d, "Scheduling", bound), d, MkOp("add", "Running", NoNode, n)), d))
+    /\ MaintainerRunning /\ n \in alive /\ sched[d] = "Absent" /\ Free(d)
+    /\ LET bound == IF BugAddNoBind THEN NoNode ELSE n IN
+       Commit(EmitOpRequest(SetOp(SetTask(View, d, "Scheduling", bound), d, NewOp("add", "Running", NoNode, n)), d))
     /\ UNCHANGED <<dmVars, stq, epoch, phase, resp, envVars>>
 
 (* The scheduler moves d from its node to n (domain.md 1.3): Remove(move,  *)
 (* dest n) to the origin; the destination is created only once the origin  *)
 (* stopped.  Seeded bug move_dest_before_origin_stopped creates it at once.*)
 StartMove(d, n) ==
-    /\ Running /\ "move" \in OpKinds /\ budget > 0
+    /\ MaintainerRunning /\ "move" \in OpKinds /\ budget > 0
     /\ n \in alive /\ sched[d] = "Replicating" /\ Free(d) /\ node[d] # n
-    /\ LET v == EmitOp(SetOp(SetTask(View, d, "Scheduling", node[d]), d, MkOp("move", "RemoveOrigin", node[d], n)), d)
-       IN Commit(IF Bug = "move_dest_before_origin_stopped" THEN Emit(v, n, CreateReq(d, "move", n)) ELSE v)
+    /\ LET v == EmitOpRequest(SetOp(SetTask(View, d, "Scheduling", node[d]), d, NewOp("move", "RemoveOrigin", node[d], n)), d)
+       IN Commit(IF BugMoveDestBeforeOriginStopped THEN Emit(v, n, CreateReq(d, "move", n)) ELSE v)
     /\ UseBudget
     /\ UNCHANGED <<dmVars, stq, epoch, phase, resp, alive, dropEpoch, faults>>
 
 (* The scheduler splits "m" into "a" and "b" (domain.md 1.4): Remove(split) *)
 (* to its node; the halves are added once it stopped.                      *)
 StartSplit ==
-    /\ Running /\ "split" \in OpKinds /\ budget > 0
+    /\ MaintainerRunning /\ "split" \in OpKinds /\ budget > 0
     /\ sched["m"] = "Replicating" /\ Free("m")
     /\ \A s \in Sources : sched[s] = "none" /\ Free(s)
-    /\ Commit(EmitOp(SetOp(SetTask(View, "m", "Scheduling", node["m"]), "m", MkOp("split", "Running", node["m"], NoNode)), "m"))
+    /\ Commit(EmitOpRequest(SetOp(SetTask(View, "m", "Scheduling", node["m"]), "m", NewOp("split", "Running", node["m"], NoNode)), "m"))
     /\ UseBudget
     /\ UNCHANGED <<dmVars, stq, epoch, phase, resp, alive, dropEpoch, faults>>
 
@@ -45,14 +45,14 @@ StartSplit ==
 (* occupy both sources, add "m" Scheduling there, send the merge request.  *)
 (* Seeded bug merge_no_occupy leaves the sources without occupy operators.*)
 StartMerge ==
-    /\ Running /\ "merge" \in OpKinds /\ budget > 0
+    /\ MaintainerRunning /\ "merge" \in OpKinds /\ budget > 0
     /\ \A s \in Sources : sched[s] = "Replicating" /\ Free(s) /\ node[s] = node["a"]
     /\ sched["m"] = "none" /\ Free("m")
     /\ LET n == node["a"]
            v0 == SetTask(SetTask(SetTask(View, "a", "Scheduling", n), "b", "Scheduling", n), "m", "Scheduling", n)
-           v1 == IF Bug = "merge_no_occupy" THEN v0
-                 ELSE SetOp(SetOp(v0, "a", MkOp("occupy", "Holding", n, NoNode)), "b", MkOp("occupy", "Holding", n, NoNode))
-       IN Commit(EmitOp(SetOp(v1, "m", MkOp("merge", "Running", n, NoNode)), "m"))
+           v1 == IF BugMergeNoOccupy THEN v0
+                 ELSE SetOp(SetOp(v0, "a", NewOp("occupy", "Holding", n, NoNode)), "b", NewOp("occupy", "Holding", n, NoNode))
+       IN Commit(EmitOpRequest(SetOp(v1, "m", NewOp("merge", "Running", n, NoNode)), "m"))
     /\ UseBudget
     /\ UNCHANGED <<dmVars, stq, epoch, phase, resp, alive, dropEpoch, faults>>
 
@@ -61,12 +61,12 @@ StartMerge ==
 (* task of the table is deleted (removes already running are kept).        *)
 (* Seeded bug drop_keeps_operators leaves running operators in place.      *)
 DropTable ==
-    /\ Running /\ "drop" \in OpKinds /\ budget > 0 /\ TableLive
+    /\ MaintainerRunning /\ "drop" \in OpKinds /\ budget > 0 /\ TableLive
     /\ LET bound == {d \in Ids : node[d] # NoNode}
-           v0 == [View EXCEPT !.ops = [d \in Ids |-> IF d \in bound /\ Bug = "drop_keeps_operators" /\ ops[d] # NoOp THEN ops[d]
-                                                    ELSE IF d \in bound THEN MkOp("remove", "Running", node[d], NoNode)
+           v0 == [View EXCEPT !.ops = [d \in Ids |-> IF d \in bound /\ BugDropKeepsOperators /\ ops[d] # NoOp THEN ops[d]
+                                                    ELSE IF d \in bound THEN NewOp("remove", "Running", node[d], NoNode)
                                                     ELSE IF ops[d].type = "remove" THEN ops[d] ELSE NoOp]]
-           v1 == EmitOp(EmitOp(EmitOp(v0, "m"), "a"), "b")
+           v1 == EmitOpRequest(EmitOpRequest(EmitOpRequest(v0, "m"), "a"), "b")
        IN Commit([v1 EXCEPT !.sched = [d \in Ids |-> "none"], !.node = [d \in Ids |-> NoNode]])
     /\ dropEpoch' = epoch
     /\ UseBudget
@@ -76,11 +76,11 @@ DropTable ==
 (* resends; here: one copy in flight at a time).  Seeded bug no_resend     *)
 (* never resends, so one lost request leaves its operator hanging (L1).    *)
 Resend(d) ==
-    /\ Running /\ Sends(ops[d]) /\ Bug # "no_resend"
+    /\ MaintainerRunning /\ SendsRequests(ops[d]) /\ ~BugNoResend
     /\ LET n == OpTarget(ops[d]) m == OpReq(d, ops[d]) IN
        /\ n \in alive /\ ~InFlight(n, m)
        /\ Send(n, m)
-    /\ UNCHANGED <<dmVars, stq, mVars, envVars>>
+    /\ UNCHANGED <<dmVars, stq, maintainerVars, envVars>>
 
 (* The next status report from node n reaches the maintainer.  A status   *)
 (* sent to another maintainer epoch is dropped.  An operator for the id    *)
@@ -89,7 +89,7 @@ Resend(d) ==
 (* task covers it (C8), else marks it Absent; anything else is ignored     *)
 (* (statuses for a span without task never resurrect it: G9).             *)
 MaintainerStatus(n) ==
-    /\ Running /\ stq[n] # <<>>
+    /\ MaintainerRunning /\ stq[n] # <<>>
     /\ stq' = [stq EXCEPT ![n] = Tail(@)]
     /\ LET s == Head(stq[n])
            d == s.id
@@ -100,7 +100,7 @@ MaintainerStatus(n) ==
             IF s.st = "Working" THEN Send(n, RemoveReq(d, "remove", NoNode)) /\ UNCHANGED <<sched, node, ops>>
             ELSE UNCHANGED <<sched, node, ops, req>>
        ELSE IF node[d] = n /\ s.st = "Stopped" THEN
-            Commit(IF CoveredByOther(View, d) THEN DelTask(View, d) ELSE Absent(View, d))
+            Commit(IF CoveredByOther(View, d) THEN DeleteTask(View, d) ELSE MarkAbsent(View, d))
        ELSE UNCHANGED <<sched, node, ops, req>>
     /\ UNCHANGED <<dmVars, epoch, phase, resp, envVars>>
 
@@ -112,6 +112,6 @@ MaintainerCrash ==
     /\ epoch' = epoch + 1 /\ phase' = "boot" /\ resp' = [n \in Nodes |-> NoResp]
     /\ sched' = [d \in Ids |-> "none"] /\ node' = [d \in Ids |-> NoNode] /\ ops' = [d \in Ids |-> NoOp]
     /\ stq' = [n \in Nodes |-> <<>>]
-    /\ req' = [n \in Nodes |-> [req[n] EXCEPT ![epoch + 1] = IF n \in alive THEN <<BootReq>> ELSE <<>>]]
+    /\ req' = [n \in Nodes |-> [req[n] EXCEPT ![epoch + 1] = IF n \in alive THEN <<BootstrapReq>> ELSE <<>>]]
     /\ UNCHANGED <<dmVars, envVars>>
 =============================================================================

@@ -9,14 +9,14 @@
 (* epochs (a stale maintainer's request can arrive before or after the new *)
 (* one's bootstrap).                                                       *)
 (***************************************************************************)
-EXTENDS Schema
+EXTENDS Bugs
 
 CreateReq(d, op, dest) == [type |-> "create", id |-> d, op |-> op, dest |-> dest]
 RemoveReq(d, op, dest) == [type |-> "remove", id |-> d, op |-> op, dest |-> dest]
 MergeReq == [type |-> "merge", id |-> "m", op |-> "merge", dest |-> NoNode]
-BootReq == [type |-> "bootstrap", id |-> "m", op |-> "", dest |-> NoNode]
+BootstrapReq == [type |-> "bootstrap", id |-> "m", op |-> "", dest |-> NoNode]
 
-NoOut == [n \in Nodes |-> <<>>]
+NoRequests == [n \in Nodes |-> <<>>]
 
 (* Append out[n] to the current maintainer's stream to every live node n;  *)
 (* streams to a node in `dead` are emptied (the node is gone).             *)
@@ -25,7 +25,7 @@ PostTo(out, dead) ==
                             ELSE IF n \in alive THEN [req[n] EXCEPT ![epoch] = @ \o out[n]]
                             ELSE req[n]]
 Post(out) == PostTo(out, {})
-Send(n, m) == Post([NoOut EXCEPT ![n] = <<m>>])
+Send(n, m) == Post([NoRequests EXCEPT ![n] = <<m>>])
 
 (* Node n reports status st of dispatcher d to the maintainer it obeys.    *)
 (* Heartbeats aggregate statuses, so a report equal to the last one still  *)
@@ -46,5 +46,5 @@ Lose(n, e, i) ==
     /\ i \in 1..Len(req[n][e]) /\ req[n][e][i].type # "bootstrap"
     /\ req' = [req EXCEPT ![n][e] = RemoveAt(@, i)]
     /\ faults' = [faults EXCEPT !.loss = @ + 1]
-    /\ UNCHANGED <<dmVars, stq, mVars, alive, dropEpoch, budget>>
+    /\ UNCHANGED <<dmVars, stq, maintainerVars, alive, dropEpoch, budget>>
 =============================================================================

@@ -16,15 +16,15 @@
 (***************************************************************************)
 EXTENDS Network
 
-View == [sched |-> sched, node |-> node, ops |-> ops, out |-> NoOut]
+View == [sched |-> sched, node |-> node, ops |-> ops, out |-> NoRequests]
 
 SetTask(v, d, s, n) == [v EXCEPT !.sched[d] = s, !.node[d] = n]
-DelTask(v, d) == SetTask(v, d, "none", NoNode)
-Absent(v, d) == SetTask(v, d, "Absent", NoNode)
+DeleteTask(v, d) == SetTask(v, d, "none", NoNode)
+MarkAbsent(v, d) == SetTask(v, d, "Absent", NoNode)
 SetOp(v, d, o) == [v EXCEPT !.ops[d] = o]
 Emit(v, n, m) == [v EXCEPT !.out[n] = Append(@, m)]
 
-MkOp(t, s, o, d) == [type |-> t, st |-> s, origin |-> o, dest |-> d]
+NewOp(t, s, o, d) == [type |-> t, st |-> s, origin |-> o, dest |-> d]
 
 (* The node an operator's current request goes to, and the request: the   *)
 (* record it carries is what the dispatcher manager journals.             *)
@@ -36,8 +36,8 @@ OpReq(d, o) ==
       [] o.type = "split" -> RemoveReq(d, "split", NoNode)
       [] o.type = "remove" -> RemoveReq(d, "remove", NoNode)
       [] o.type = "merge" -> MergeReq
-Sends(o) == o.type \notin {"", "occupy"}
-EmitOp(v, d) == IF Sends(v.ops[d]) THEN Emit(v, OpTarget(v.ops[d]), OpReq(d, v.ops[d])) ELSE v
+SendsRequests(o) == o.type \notin {"", "occupy"}
+EmitOpRequest(v, d) == IF SendsRequests(v.ops[d]) THEN Emit(v, OpTarget(v.ops[d]), OpReq(d, v.ops[d])) ELSE v
 
 (* A Replicating task other than d covers d's span (a merged target).      *)
 CoveredByOther(v, d) == \E o \in Ids : o # d /\ v.sched[o] = "Replicating" /\ Keys[d] \subseteq Keys[o]
@@ -56,12 +56,12 @@ Check(v, n, d, st) ==
             IF n = o.origin /\ st = "Stopped" THEN SetOp(v, d, NoOp) ELSE v
       [] o.type = "move" /\ o.st = "RemoveOrigin" ->
             \* RemoveOrigin --OriginStopped--> AddDest: bind to dest, create it.
-            IF n = o.origin /\ (st = "Stopped" \/ Bug = "move_advances_on_any_status")
-            THEN EmitOp(SetOp(SetTask(v, d, "Scheduling", o.dest), d, [o EXCEPT !.st = "AddDest"]), d)
+            IF n = o.origin /\ (st = "Stopped" \/ BugMoveAdvancesOnAnyStatus)
+            THEN EmitOpRequest(SetOp(SetTask(v, d, "Scheduling", o.dest), d, [o EXCEPT !.st = "AddDest"]), d)
             ELSE v
       [] o.type = "move" /\ o.st = "AbortRemoveOrigin" ->
             \* AbortRemoveOrigin --OriginStopped--> Aborted: the span goes Absent.
-            IF n = o.origin /\ st = "Stopped" THEN SetOp(Absent(v, d), d, NoOp) ELSE v
+            IF n = o.origin /\ st = "Stopped" THEN SetOp(MarkAbsent(v, d), d, NoOp) ELSE v
       [] o.type = "move" /\ o.st = "AddDest" ->
             \* AddDest --DestWorking--> DoneSuccess.
             IF n = o.dest /\ st = "Working"
@@ -70,15 +70,15 @@ Check(v, n, d, st) ==
             \* Running --OriginStopped--> Done: the halves replace the whole,
             \* Absent, for the basic scheduler to add.
             IF n = o.origin /\ st = "Stopped"
-            THEN LET v1 == SetOp(DelTask(v, d), d, NoOp)
-                     v2 == IF v1.sched["a"] = "none" THEN Absent(v1, "a") ELSE v1
-                 IN IF v2.sched["b"] = "none" THEN Absent(v2, "b") ELSE v2
+            THEN LET v1 == SetOp(DeleteTask(v, d), d, NoOp)
+                     v2 == IF v1.sched["a"] = "none" THEN MarkAbsent(v1, "a") ELSE v1
+                 IN IF v2.sched["b"] = "none" THEN MarkAbsent(v2, "b") ELSE v2
             ELSE v
       [] o.type = "merge" ->
             \* Running --MergedWorking--> DoneOK: sources deleted, merged replicates,
             \* occupies released.
             IF n = o.origin /\ st = "Working"
-            THEN SetOp(SetOp(SetOp(SetTask(DelTask(DelTask(v, "a"), "b"), "m", "Replicating", n),
+            THEN SetOp(SetOp(SetOp(SetTask(DeleteTask(DeleteTask(v, "a"), "b"), "m", "Replicating", n),
                                    "m", NoOp), "a", NoOp), "b", NoOp)
             ELSE v
       [] OTHER -> v   \* occupy: statuses of merge sources change nothing
@@ -88,28 +88,28 @@ Check(v, n, d, st) ==
 (* operator go Absent; then each operator reacts.  The merge ("m") goes    *)
 (* first, so its occupies are released before the sources are looked at.   *)
 (***************************************************************************)
-NodeGone(v, d, n) ==
+OpOnNodeRemove(v, d, n) ==
     LET o == v.ops[d] IN
-    CASE o.type = "add" /\ o.dest = n -> SetOp(Absent(v, d), d, NoOp)
+    CASE o.type = "add" /\ o.dest = n -> SetOp(MarkAbsent(v, d), d, NoOp)
       [] o.type = "remove" /\ o.origin = n -> SetOp(v, d, NoOp)
       [] o.type = "move" /\ o.st = "RemoveOrigin" /\ o.origin = n ->
-            EmitOp(SetOp(SetTask(v, d, "Scheduling", o.dest), d, [o EXCEPT !.st = "AddDest"]), d)
+            EmitOpRequest(SetOp(SetTask(v, d, "Scheduling", o.dest), d, [o EXCEPT !.st = "AddDest"]), d)
       [] o.type = "move" /\ o.st = "RemoveOrigin" /\ o.dest = n ->
             SetOp(v, d, [o EXCEPT !.st = "AbortRemoveOrigin"])
-      [] o.type = "move" /\ o.st = "AbortRemoveOrigin" /\ o.origin = n -> SetOp(Absent(v, d), d, NoOp)
-      [] o.type = "move" /\ o.st = "AddDest" /\ o.dest = n -> SetOp(Absent(v, d), d, NoOp)
+      [] o.type = "move" /\ o.st = "AbortRemoveOrigin" /\ o.origin = n -> SetOp(MarkAbsent(v, d), d, NoOp)
+      [] o.type = "move" /\ o.st = "AddDest" /\ o.dest = n -> SetOp(MarkAbsent(v, d), d, NoOp)
       [] o.type = "split" /\ o.origin = n ->
             \* Seeded bug split_abort_keeps_scheduling forgets to mark the span Absent.
-            SetOp(IF Bug = "split_abort_keeps_scheduling" THEN v ELSE Absent(v, d), d, NoOp)
+            SetOp(IF BugSplitAbortKeepsScheduling THEN v ELSE MarkAbsent(v, d), d, NoOp)
       [] o.type = "merge" /\ o.origin = n ->
-            SetOp(SetOp(SetOp(DelTask(Absent(Absent(v, "a"), "b"), "m"), "m", NoOp), "a", NoOp), "b", NoOp)
-      [] o.type = "occupy" /\ o.origin = n -> SetOp(Absent(v, d), d, NoOp)
+            SetOp(SetOp(SetOp(DeleteTask(MarkAbsent(MarkAbsent(v, "a"), "b"), "m"), "m", NoOp), "a", NoOp), "b", NoOp)
+      [] o.type = "occupy" /\ o.origin = n -> SetOp(MarkAbsent(v, d), d, NoOp)
       [] OTHER -> v
 
 OnNodeRemove(v, n) ==
     LET v0 == [v EXCEPT !.sched = [d \in Ids |-> IF v.node[d] = n /\ v.ops[d] = NoOp THEN "Absent" ELSE @[d]],
                         !.node = [d \in Ids |-> IF v.node[d] = n /\ v.ops[d] = NoOp THEN NoNode ELSE @[d]]]
-    IN NodeGone(NodeGone(NodeGone(v0, "m", n), "a", n), "b", n)
+    IN OpOnNodeRemove(OpOnNodeRemove(OpOnNodeRemove(v0, "m", n), "a", n), "b", n)
 
 (* Commit a view: the maintainer's new tasks and operators, and its       *)
 (* requests appended to the current streams.                               *)

@@ -30,107 +30,187 @@
 (***************************************************************************)
 EXTENDS Operators
 
-R(n) == resp[n]
-Rep(n, d) == R(n).disp[d] # "none"
-RAct(n, d) == Active(R(n).disp[d]) /\ ~R(n).rem[d]
-Pairs == Ids \X alive
+(* A report is a pair <<d, n>>: dispatcher id d as live node n's bootstrap  *)
+(* answer shows it.  A recovered task is a triple <<d, n, task state>>.    *)
 
-(* 1. the merge journal *)
-J == {n \in alive : R(n).mergeJ # 0 /\ Rep(n, "m")}
-JN == Min(J)
-Evidence(n) == PreCommit(R(n).disp["m"]) /\ \A s \in Sources : R(n).disp[s] = "WaitingMerge" /\ ~R(n).rem[s]
+(* Node n's bootstrap answer.                                               *)
+Answer(n) == resp[n]
+(* Node n reports dispatcher d (in any state, closing or not).             *)
+Reported(n, d) == Answer(n).disp[d] # "none"
+(* Node n reports d serving its span: active and not being removed.        *)
+ReportedActive(n, d) == Active(Answer(n).disp[d]) /\ ~Answer(n).rem[d]
+(* Every <<id, live node>> pair: the reports there could be.               *)
+IdNodePairs == Ids \X alive
+
+(***************************************************************************)
+(* Rule 1: the merge journal.                                              *)
+(***************************************************************************)
+(* The live nodes that journal a merge and still report its target "m",    *)
+(* and the one recovery reads (the lowest).                                *)
+MergeJournalNodes == {n \in alive : Answer(n).mergeJ # 0 /\ Reported(n, "m")}
+MergeJournalNode == Min(MergeJournalNodes)
+(* Node n reports source s waiting for the merge (and not being removed). *)
+SourceWaits(n, s) == Answer(n).disp[s] = "WaitingMerge" /\ ~Answer(n).rem[s]
+(* Full evidence of a pre-commit merge at n: the target is pre-commit and  *)
+(* both sources wait for it.                                               *)
+PreCommitEvidence(n) == PreCommit(Answer(n).disp["m"]) /\ \A s \in Sources : SourceWaits(n, s)
+(* What the journaled merge at node n comes to, by the state of its target *)
+(* and sources there: "done" (the target survives), "resume" (the merge   *)
+(* resumes with its occupies) or "abort" (the target is removed).          *)
+MergeRuleAt(n) ==
+    LET st == Answer(n).disp["m"] IN
+    IF Answer(n).rem["m"] THEN "abort"                                  \* target closing already
+    ELSE IF st = "Working" THEN "done"
+    ELSE IF st = "Initializing" /\ \A s \in Sources : Reported(n, s) THEN "resume"  \* committed, both sources there
+    ELSE IF st = "Initializing" THEN "done"                             \* committed, a source swept
+    ELSE IF PreCommitEvidence(n) THEN "resume"
+    ELSE "abort"                                                        \* pre-commit without evidence
+(* Rule 1's outcome: "none" when no merge is journaled, else MergeRuleAt   *)
+(* of the node recovery reads (BugRecoveryIgnoresCommitPoint: "done").     *)
 MergeCase ==
-    IF J = {} THEN "none"
-    ELSE LET n == JN st == R(n).disp["m"] IN
-         IF Bug = "recovery_ignores_commit_point" THEN "done"
-         ELSE IF R(n).rem["m"] THEN "abort"
-         ELSE IF st = "Working" THEN "done"
-         ELSE IF st = "Initializing" /\ \A s \in Sources : Rep(n, s) THEN "resume"
-         ELSE IF st = "Initializing" THEN "done"
-         ELSE IF Evidence(n) THEN "resume"
-         ELSE "abort"
-T1 == CASE MergeCase = "done" -> {<<"m", JN, "Replicating">>}
-        [] MergeCase = "resume" -> {<<d, JN, "Scheduling">> : d \in Ids}
-        [] OTHER -> {}
-Claimed1 == CASE MergeCase = "done" -> {<<d, JN>> : d \in {x \in Ids : Rep(JN, x)}}
-              [] MergeCase = "resume" -> {<<d, JN>> : d \in Ids}
-              [] OTHER -> {}
-Decided1 == {p[1] : p \in Claimed1}
+    IF MergeJournalNodes = {} THEN "none"
+    ELSE IF BugRecoveryIgnoresCommitPoint THEN "done"
+    ELSE MergeRuleAt(MergeJournalNode)
+(* The tasks rule 1 creates: the surviving target, or all three ids        *)
+(* Scheduling under the resumed merge.                                     *)
+MergeTasks ==
+    CASE MergeCase = "done" -> {<<"m", MergeJournalNode, "Replicating">>}
+      [] MergeCase = "resume" -> {<<d, MergeJournalNode, "Scheduling">> : d \in Ids}
+      [] OTHER -> {}
+(* The reports rule 1 accounts for (no other rule adopts or cleans them),  *)
+(* and their ids.                                                          *)
+MergeClaims ==
+    CASE MergeCase = "done" -> {<<d, MergeJournalNode>> : d \in {x \in Ids : Reported(MergeJournalNode, x)}}
+      [] MergeCase = "resume" -> {<<d, MergeJournalNode>> : d \in Ids}
+      [] OTHER -> {}
+MergeIds == {p[1] : p \in MergeClaims}
+(* An aborted merge's sources still WaitingMerge: adoption candidates      *)
+(* (their dispatcher manager restores them to Working).                    *)
 WaitingSources == IF MergeCase = "abort"
-                  THEN {<<s, JN>> : s \in {x \in Sources : R(JN).disp[x] = "WaitingMerge" /\ ~R(JN).rem[x]}}
+                  THEN {<<s, MergeJournalNode>> : s \in {x \in Sources : SourceWaits(MergeJournalNode, x)}}
                   ELSE {}
-Op1(d) == IF d = "m" THEN MkOp("merge", "Running", JN, NoNode) ELSE MkOp("occupy", "Holding", JN, NoNode)
+(* The operators of a resumed merge: the merge on "m", occupies on the     *)
+(* sources.                                                                *)
+MergeOp(d) == IF d = "m" THEN NewOp("merge", "Running", MergeJournalNode, NoNode)
+              ELSE NewOp("occupy", "Holding", MergeJournalNode, NoNode)
 
-(* 2. the schedule journal *)
-JNodes(d) == {n \in alive : R(n).opJ[d] # NoRec /\ Rep(n, d)}
-JD(d) == Min(JNodes(d))
-Rec(d) == R(JD(d)).opJ[d]
-ActiveElsewhere(d) == \E n \in alive : n # JD(d) /\ RAct(n, d)
-Resumed == {d \in Ids \ Decided1 :
-               /\ Bug # "recovery_ignores_journal"
-               /\ JNodes(d) # {}
-               /\ Rec(d).op = "remove" \/ ~ActiveElsewhere(d)}
-Op2(d) == CASE Rec(d).op = "move" ->
-                  MkOp("move", IF Rec(d).dest \in alive /\ Rec(d).dest # JD(d) THEN "RemoveOrigin" ELSE "AbortRemoveOrigin",
-                       JD(d), Rec(d).dest)
-            [] Rec(d).op = "split" -> MkOp("split", "Running", JD(d), NoNode)
-            [] OTHER -> MkOp("remove", "Running", JD(d), NoNode)
-T2 == {<<d, JD(d), "Scheduling">> : d \in {x \in Resumed : Rec(x).op # "remove"}}
-Claimed2 == {<<d, JD(d)>> : d \in Resumed}
+(***************************************************************************)
+(* Rule 2: the schedule journal.                                           *)
+(***************************************************************************)
+(* The live nodes whose schedule journal holds a Remove of d and that      *)
+(* still report d; the one recovery reads (the lowest) and its entry.      *)
+ScheduleJournalNodes(d) == {n \in alive : Answer(n).opJ[d] # NoRec /\ Reported(n, d)}
+ScheduleJournalNode(d) == Min(ScheduleJournalNodes(d))
+ScheduleJournalEntry(d) == Answer(ScheduleJournalNode(d)).opJ[d]
+(* d serves on a node other than the journaling one.                       *)
+ActiveElsewhere(d) == \E n \in alive : n # ScheduleJournalNode(d) /\ ReportedActive(n, d)
+(* The ids whose journaled operator resumes: not decided by rule 1,        *)
+(* journaled, and a remove, or a move or split of an id active nowhere     *)
+(* else (BugRecoveryIgnoresJournal: none).                                 *)
+ResumedIds ==
+    IF BugRecoveryIgnoresJournal THEN {}
+    ELSE {d \in Ids \ MergeIds :
+            /\ ScheduleJournalNodes(d) # {}
+            /\ ScheduleJournalEntry(d).op = "remove" \/ ~ActiveElsewhere(d)}
+(* The resumed operator, in the state the journal entry implies: a move    *)
+(* towards its own destination while that lives, else aborting.           *)
+ResumedOp(d) ==
+    LET entry == ScheduleJournalEntry(d)
+        origin == ScheduleJournalNode(d)
+    IN CASE entry.op = "move" ->
+              NewOp("move", IF entry.dest \in alive /\ entry.dest # origin THEN "RemoveOrigin" ELSE "AbortRemoveOrigin",
+                   origin, entry.dest)
+         [] entry.op = "split" -> NewOp("split", "Running", origin, NoNode)
+         [] OTHER -> NewOp("remove", "Running", origin, NoNode)
+(* The tasks rule 2 creates (a remove owns no task) and the reports it     *)
+(* accounts for.                                                           *)
+ResumedTasks == {<<d, ScheduleJournalNode(d), "Scheduling">> : d \in {x \in ResumedIds : ScheduleJournalEntry(x).op # "remove"}}
+ResumedClaims == {<<d, ScheduleJournalNode(d)>> : d \in ResumedIds}
 
-(* 3. adoption, greedy in a fixed order *)
-Rank(p) == (IF R(p[2]).disp[p[1]] = "Working" THEN 0 ELSE IF R(p[2]).disp[p[1]] = "Initializing" THEN 1 ELSE 2) * 100
-           + IdRank[p[1]] * 10 + p[2]
-Fits(p, acc) == \A x \in acc : x[1] # p[1] /\ ~Overlap(x[1], p[1])
-RECURSIVE Greedy(_, _)
-Greedy(C, acc) ==
-    IF C = {} THEN acc
-    ELSE LET p == CHOOSE x \in C : \A y \in C : Rank(x) <= Rank(y)
-         IN Greedy(C \ {p}, IF Fits(p, acc) THEN acc \union {p} ELSE acc)
-Acc0 == {<<t[1], t[2]>> : t \in T1 \union T2}
-Candidates == ({p \in Pairs : RAct(p[2], p[1])} \union WaitingSources) \ (Claimed1 \union Claimed2)
-Acc == Greedy(Candidates, Acc0)
-T3 == {<<p[1], p[2], "Replicating">> : p \in Acc \ Acc0}
+(***************************************************************************)
+(* Rule 3: adoption, greedy in a fixed order.                              *)
+(***************************************************************************)
+(* A report's place in the order: Working first, then Initializing, then   *)
+(* the rest; then by id rank; then by node.                                *)
+AdoptionRank(p) ==
+    (IF Answer(p[2]).disp[p[1]] = "Working" THEN 0 ELSE IF Answer(p[2]).disp[p[1]] = "Initializing" THEN 1 ELSE 2) * 100
+    + IdRank[p[1]] * 10 + p[2]
+(* Report p may join the accepted pairs: its id is not taken and its span  *)
+(* overlaps none of theirs.                                                *)
+FitsAccepted(p, accepted) == \A x \in accepted : x[1] # p[1] /\ ~Overlap(x[1], p[1])
+(* Accept the candidates one by one in AdoptionRank order, each if it      *)
+(* fits the ones accepted so far.                                          *)
+RECURSIVE AdoptGreedily(_, _)
+AdoptGreedily(candidates, accepted) ==
+    IF candidates = {} THEN accepted
+    ELSE LET p == CHOOSE x \in candidates : \A y \in candidates : AdoptionRank(x) <= AdoptionRank(y)
+         IN AdoptGreedily(candidates \ {p}, IF FitsAccepted(p, accepted) THEN accepted \union {p} ELSE accepted)
+(* Rules 1 and 2 place their tasks first; adoption starts from them.       *)
+JournalPlaced == {<<t[1], t[2]>> : t \in MergeTasks \union ResumedTasks}
+(* The active reports and an aborted merge's waiting sources that rules 1  *)
+(* and 2 did not claim.                                                    *)
+AdoptionCandidates ==
+    ({p \in IdNodePairs : ReportedActive(p[2], p[1])} \union WaitingSources) \ (MergeClaims \union ResumedClaims)
+Accepted == AdoptGreedily(AdoptionCandidates, JournalPlaced)
+AdoptedTasks == {<<p[1], p[2], "Replicating">> : p \in Accepted \ JournalPlaced}
 
-(* 5. holes *)
-Covered(T) == UNION {Keys[t[1]] : t \in T}
-T5(T) == IF TableKeys \ Covered(T) = {} THEN {} ELSE {<<IdOf(TableKeys \ Covered(T)), NoNode, "Absent">>}
+(***************************************************************************)
+(* Rule 5: holes.                                                          *)
+(***************************************************************************)
+(* The keys the given tasks cover.                                         *)
+CoveredKeys(tasks) == UNION {Keys[t[1]] : t \in tasks}
+(* An Absent task for the keys the given tasks leave uncovered, if any.    *)
+HoleTasks(tasks) ==
+    IF TableKeys \ CoveredKeys(tasks) = {} THEN {}
+    ELSE {<<IdOf(TableKeys \ CoveredKeys(tasks)), NoNode, "Absent">>}
+(* The given tasks with their holes filled (BugRecoveryNoHoles: as they    *)
+(* are).                                                                   *)
+WithHoles(tasks) == IF BugRecoveryNoHoles THEN tasks ELSE tasks \union HoleTasks(tasks)
 
-(* 4. cleanup of reports nobody adopted or claimed *)
-Cleanup(keep) == {p \in Pairs : Rep(p[2], p[1]) /\ ~R(p[2]).rem[p[1]]} \ keep
+(***************************************************************************)
+(* Rule 4: cleanup of the reports nobody adopted or claimed.               *)
+(***************************************************************************)
+(* The reports not closing already, except those in keep.                  *)
+CleanupPairs(keep) == {p \in IdNodePairs : Reported(p[2], p[1]) /\ ~Answer(p[2]).rem[p[1]]} \ keep
 
 (* The recovered view, given the tasks, the operators found by rules 1-2   *)
-(* and the pairs that need cleanup.                                        *)
-Recovered(T, op12, CL) ==
-    LET hasTask(d) == \E t \in T : t[1] = d
-        task(d) == CHOOSE t \in T : t[1] = d
-        clNodes(d) == {n \in alive : <<d, n>> \in CL}
-        clOp(d) == op12[d] = NoOp /\ ~hasTask(d) /\ clNodes(d) # {}
-        opsR == [d \in Ids |-> IF clOp(d) THEN MkOp("remove", "Running", Min(clNodes(d)), NoNode) ELSE op12[d]]
-        oneShot(d, n) == <<d, n>> \in CL /\ ~(clOp(d) /\ n = Min(clNodes(d)))
-        msg(d, n) == IF Sends(opsR[d]) /\ OpTarget(opsR[d]) = n THEN <<OpReq(d, opsR[d])>>
-                     ELSE IF oneShot(d, n) THEN <<RemoveReq(d, "remove", NoNode)>> ELSE <<>>
+(* (NoOp for the other ids) and the reports to clean up.  A report to     *)
+(* clean up gets a remove operator on the lowest such node when its id has *)
+(* neither task nor operator; every other one gets a one-shot Remove.      *)
+(* Each node's first requests go in id order "m", "a", "b".                *)
+RecoveredView(tasks, journalOps, cleanup) ==
+    LET hasTask(d) == \E t \in tasks : t[1] = d
+        task(d) == CHOOSE t \in tasks : t[1] = d
+        cleanupNodes(d) == {n \in alive : <<d, n>> \in cleanup}
+        cleanupOp(d) == journalOps[d] = NoOp /\ ~hasTask(d) /\ cleanupNodes(d) # {}
+        recoveredOps == [d \in Ids |-> IF cleanupOp(d) THEN NewOp("remove", "Running", Min(cleanupNodes(d)), NoNode)
+                                       ELSE journalOps[d]]
+        oneShot(d, n) == <<d, n>> \in cleanup /\ ~(cleanupOp(d) /\ n = Min(cleanupNodes(d)))
+        firstRequest(d, n) ==
+            IF SendsRequests(recoveredOps[d]) /\ OpTarget(recoveredOps[d]) = n THEN <<OpReq(d, recoveredOps[d])>>
+            ELSE IF oneShot(d, n) THEN <<RemoveReq(d, "remove", NoNode)>> ELSE <<>>
     IN [sched |-> [d \in Ids |-> IF hasTask(d) THEN task(d)[3] ELSE "none"],
         node |-> [d \in Ids |-> IF hasTask(d) THEN task(d)[2] ELSE NoNode],
-        ops |-> opsR,
-        out |-> [n \in Nodes |-> msg("m", n) \o msg("a", n) \o msg("b", n)]]
+        ops |-> recoveredOps,
+        out |-> [n \in Nodes |-> firstRequest("m", n) \o firstRequest("a", n) \o firstRequest("b", n)]]
 
+(* Recovery of a live table: rules 1-5.                                    *)
 LiveView ==
-    LET T123 == T1 \union T2 \union T3
-        all == IF Bug = "recovery_no_holes" THEN T123 ELSE T123 \union T5(T123)
-        op12 == [d \in Ids |-> IF d \in Decided1 /\ MergeCase = "resume" THEN Op1(d)
-                               ELSE IF d \in Resumed THEN Op2(d) ELSE NoOp]
-        cl == Cleanup(Acc \union Claimed1 \union Claimed2)
-    IN Recovered(all, op12, cl)
+    LET tasks == MergeTasks \union ResumedTasks \union AdoptedTasks
+        journalOps == [d \in Ids |-> IF d \in MergeIds /\ MergeCase = "resume" THEN MergeOp(d)
+                                     ELSE IF d \in ResumedIds THEN ResumedOp(d) ELSE NoOp]
+    IN RecoveredView(WithHoles(tasks), journalOps, CleanupPairs(Accepted \union MergeClaims \union ResumedClaims))
 
-DroppedView == Recovered({}, [d \in Ids |-> NoOp], {p \in Pairs : Rep(p[2], p[1])})
+(* Recovery of a dropped table, rule 0: no task; every report is cleaned   *)
+(* up, closing ones too.                                                   *)
+DroppedView == RecoveredView({}, [d \in Ids |-> NoOp], {p \in IdNodePairs : Reported(p[2], p[1])})
 
-(* Every live node answered: recover.  Seeded bugs:                         *)
-(* recovery_resurrects_dropped treats a dropped table as live (TiCDC #4453 *)
-(* undone); recovery_no_holes leaves uncovered ranges without a task.      *)
+(* Every live node answered: the maintainer recovers (a live table, or a   *)
+(* dropped one: BugRecoveryResurrectsDropped treats it as live), commits   *)
+(* the recovered view and runs.                                            *)
 Recover ==
     /\ phase = "boot" /\ \A n \in alive : resp[n].ok
-    /\ LET v == IF TableLive \/ Bug = "recovery_resurrects_dropped" THEN LiveView ELSE DroppedView
+    /\ LET v == IF TableLive \/ BugRecoveryResurrectsDropped THEN LiveView ELSE DroppedView
        IN Commit(v)
     /\ phase' = "run"
     /\ UNCHANGED <<dmVars, stq, epoch, resp, envVars>>

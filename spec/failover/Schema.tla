@@ -2,9 +2,9 @@
 (***************************************************************************)
 (* The abstract state of opfsm's failover model: constants, value sets and *)
 (* the variables every other module reads.  docs/abstract-state.md is the  *)
-(* same schema in prose; the Go simulator (issue 6) implements the same    *)
-(* variables and actions one to one, and the conformance suite (issue 7)   *)
-(* compares the two state by state, so names here are part of the API.     *)
+(* same schema in prose; the Go simulator implements the same variables   *)
+(* and actions one to one, and the conformance suite compares the two     *)
+(* state by state, so names here are part of the API.                     *)
 (*                                                                         *)
 (* One table whose key range is {0, 1}.  Three dispatcher ids cover it:    *)
 (* "a" = {0} and "b" = {1} (the halves) and "m" = {0, 1} (the whole).      *)
@@ -50,7 +50,7 @@ CONSTANTS
     OpKinds,    \* which of "move", "split", "merge", "drop" the scheduler may start
     Layout,     \* initial placement: "whole" ("m" on node 1) or "halves" ("a", "b" on node 1)
     MaxReq,     \* bound on requests in one stream (a state constraint)
-    Bug         \* "none" or the seeded bug this run enables (see spec/README.md)
+    Bug         \* "none" or the seeded bug this run enables (one predicate each in Bugs.tla)
 
 Nodes == 1..N
 NoNode == 0
@@ -63,8 +63,8 @@ TableKeys == {0, 1}
 IdRank == [m |-> 0, a |-> 1, b |-> 2]
 IdOf(ks) == CHOOSE d \in Ids : Keys[d] = ks
 
-DStates == {"none", "Initializing", "Working", "WaitingMerge", "Preparing", "MergeReady"}
-Sched == {"none", "Absent", "Scheduling", "Replicating"}
+DispatcherStates == {"none", "Initializing", "Working", "WaitingMerge", "Preparing", "MergeReady"}
+TaskStates == {"none", "Absent", "Scheduling", "Replicating"}
 OpTypes == {"add", "remove", "move", "split", "merge", "occupy"}
 OpStates == {"Running", "RemoveOrigin", "AbortRemoveOrigin", "AddDest", "Holding"}
 
@@ -74,7 +74,7 @@ Op == [type : OpTypes, st : OpStates, origin : Nodes \union {NoNode}, dest : Nod
 NoOp == [type |-> "", st |-> "", origin |-> NoNode, dest |-> NoNode]
 
 (* A schedule-journal entry: the record a Remove request carried.           *)
-JRec == [op : {"remove", "move", "split"}, epoch : Epochs, dest : Nodes \union {NoNode}]
+JournalEntries == [op : {"remove", "move", "split"}, epoch : Epochs, dest : Nodes \union {NoNode}]
 NoRec == [op |-> "", epoch |-> 0, dest |-> NoNode]
 
 (* Requests.  create/remove carry the operator type and the move's dest    *)
@@ -83,8 +83,8 @@ NoRec == [op |-> "", epoch |-> 0, dest |-> NoNode]
 Req == [type : {"create", "remove", "merge", "bootstrap"}, id : Ids,
         op : OpTypes \union {""}, dest : Nodes \union {NoNode}]
 Status == [id : Ids, st : {"Working", "Stopped"}, epoch : Epochs]
-Resp == [ok : BOOLEAN, disp : [Ids -> DStates], rem : [Ids -> BOOLEAN],
-         opJ : [Ids -> JRec \union {NoRec}], mergeJ : 0..MaxEpoch]
+Resp == [ok : BOOLEAN, disp : [Ids -> DispatcherStates], rem : [Ids -> BOOLEAN],
+         opJ : [Ids -> JournalEntries \union {NoRec}], mergeJ : 0..MaxEpoch]
 NoResp == [ok |-> FALSE, disp |-> [d \in Ids |-> "none"], rem |-> [d \in Ids |-> FALSE],
            opJ |-> [d \in Ids |-> NoRec], mergeJ |-> 0]
 
@@ -93,23 +93,23 @@ VARIABLES alive, disp, rem, opJ, mergeJ, owner, req, stq,
 
 dmVars == <<disp, rem, opJ, mergeJ, owner>>
 netVars == <<req, stq>>
-mVars == <<epoch, phase, resp, sched, node, ops>>
+maintainerVars == <<epoch, phase, resp, sched, node, ops>>
 envVars == <<alive, dropEpoch, budget, faults>>
 vars == <<alive, disp, rem, opJ, mergeJ, owner, req, stq,
           epoch, phase, resp, sched, node, ops, dropEpoch, budget, faults>>
 
 TypeOK ==
     /\ alive \subseteq Nodes /\ alive # {}
-    /\ disp \in [Nodes -> [Ids -> DStates]]
+    /\ disp \in [Nodes -> [Ids -> DispatcherStates]]
     /\ rem \in [Nodes -> [Ids -> BOOLEAN]]
-    /\ opJ \in [Nodes -> [Ids -> JRec \union {NoRec}]]
+    /\ opJ \in [Nodes -> [Ids -> JournalEntries \union {NoRec}]]
     /\ mergeJ \in [Nodes -> 0..MaxEpoch]
     /\ owner \in [Nodes -> Epochs]
     /\ req \in [Nodes -> [Epochs -> Seq(Req)]]
     /\ stq \in [Nodes -> Seq(Status)]
     /\ epoch \in Epochs /\ phase \in {"boot", "run"}
     /\ resp \in [Nodes -> Resp]
-    /\ sched \in [Ids -> Sched] /\ node \in [Ids -> Nodes \union {NoNode}]
+    /\ sched \in [Ids -> TaskStates] /\ node \in [Ids -> Nodes \union {NoNode}]
     /\ ops \in [Ids -> Op \union {NoOp}]
     /\ dropEpoch \in 0..MaxEpoch /\ budget \in 0..MaxOps
     /\ faults \in [loss : 0..MaxLoss, dup : 0..MaxDup, crash : 0..MaxCrash]
@@ -117,7 +117,6 @@ TypeOK ==
 (* A dispatcher serves its span: created, not merging, not being removed.  *)
 Active(st) == st \in {"Initializing", "Working"}
 ActiveAt(n, d) == n \in alive /\ Active(disp[n][d]) /\ ~rem[n][d]
-Committed(st) == st \in {"Initializing", "Working"}
 PreCommit(st) == st \in {"Preparing", "MergeReady"}
 Overlap(d1, d2) == Keys[d1] \cap Keys[d2] # {}
 Min(S) == CHOOSE x \in S : \A y \in S : x <= y

@@ -1,7 +1,7 @@
 ----------------------------- MODULE TraceCheck -----------------------------
 (***************************************************************************)
-(* Trace validation (issue 7, design.md 8.2): is a run of the Go simulator *)
-(* a behaviour of this spec?  Package conformance records simulator runs   *)
+(* Trace validation: is a run of the Go simulator a behaviour of this     *)
+(* spec?  Package conformance records simulator runs                       *)
 (* as abstract states (docs/abstract-state.md), one per step, and writes   *)
 (* them as the constant Traces of a generated module TraceData.  This      *)
 (* spec walks a cursor along one trace: every step must be a Next step of  *)
