@@ -283,7 +283,7 @@ func (a *Abstraction) State(c *sim.Cluster) (SpecState, error) {
 			if err != nil {
 				return nil, err
 			}
-			opsV[id] = fmt.Sprintf("[type |-> %q, st |-> %q, origin |-> %d, dest |-> %d]", r.Type, r.State, nodeNum(r.Origin), nodeNum(r.Dest))
+			opsV[id] = fmt.Sprintf("[type |-> %q, st |-> %q, origin |-> %d, dest |-> %d]", r.Type, r.StateName(), nodeNum(r.Origin), nodeNum(r.Dest))
 		}
 	}
 	st["sched"] = idFunc(func(d string) string { return orText(sched[d], `"none"`) })

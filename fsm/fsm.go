@@ -138,6 +138,9 @@ func (d *Definition) IgnoredEdges() []Edge { return append([]Edge(nil), d.ignore
 // IsTerminal reports whether s is a terminal state (no transition leaves it).
 func (d *Definition) IsTerminal(s State) bool { return int(s) < len(d.terminal) && d.terminal[s] }
 
+// Declares reports whether s is one of the definition's states.
+func (d *Definition) Declares(s State) bool { return int(s) < len(d.states) }
+
 // StateName returns s's name, or "State(n)" for an undeclared state.
 func (d *Definition) StateName(s State) string {
 	if int(s) < len(d.states) {

@@ -116,7 +116,7 @@ func TestRecoverSendsRestoredRequests(t *testing.T) {
 	m, err := New(Config{Changefeed: cf, Epoch: 2, Nodes: []ops.NodeID{"A", "B"}, Tables: []ops.TableID{1}, Checkpoint: 40})
 	require.NoError(t, err)
 	take(m)
-	rm := ops.Record{Changefeed: cf, ID: "a", Type: ops.TypeMove, State: "RemoveOrigin", Epoch: 1, Span: left, Origin: "A", Dest: "B"}
+	rm := ops.Record{Changefeed: cf, ID: "a", Type: ops.TypeMove, State: ops.MoveRemoveOrigin, Epoch: 1, Span: left, Origin: "A", Dest: "B"}
 	require.NoError(t, m.StepAnswer(protocol.BootstrapAnswer{Node: "A", Changefeed: cf, Epoch: 2,
 		Dispatchers: []protocol.Dispatcher{{ID: "a", Span: left, State: ops.Working, Removing: true, Checkpoint: 60}}, Removes: []ops.Record{rm}}))
 	require.NoError(t, m.StepAnswer(answer("B", 2)))
@@ -354,7 +354,7 @@ func TestRecoveryLogsAndObserves(t *testing.T) {
 	m, err := New(Config{Changefeed: cf, Epoch: 2, Nodes: []ops.NodeID{"A"}, Tables: []ops.TableID{1}, Logger: zap.New(core),
 		Observer: fsm.ObserverFunc(func(tr fsm.Transition) { seen = append(seen, tr) })})
 	require.NoError(t, err)
-	rm := ops.Record{Changefeed: cf, ID: "a", Type: ops.TypeRemove, State: "Running", Epoch: 1, Span: whole, Origin: "A"}
+	rm := ops.Record{Changefeed: cf, ID: "a", Type: ops.TypeRemove, State: ops.RemoveRunning, Epoch: 1, Span: whole, Origin: "A"}
 	require.NoError(t, m.StepAnswer(protocol.BootstrapAnswer{Node: "A", Changefeed: cf, Epoch: 2,
 		Dispatchers: []protocol.Dispatcher{{ID: "a", Span: whole, State: ops.Working, Removing: true}}, Removes: []ops.Record{rm}}))
 	require.NoError(t, m.Recover())
@@ -374,7 +374,7 @@ func strayed(t *testing.T) *Maintainer {
 	m, err := New(Config{Changefeed: cf, Epoch: 3, Nodes: []ops.NodeID{"A", "B", "C"}, Tables: []ops.TableID{1}, Checkpoint: 10, ResendTicks: 2})
 	require.NoError(t, err)
 	take(m)
-	rm := ops.Record{Changefeed: cf, ID: "d", Type: ops.TypeRemove, State: "Running", Epoch: 1, Span: whole, Origin: "A"}
+	rm := ops.Record{Changefeed: cf, ID: "d", Type: ops.TypeRemove, State: ops.RemoveRunning, Epoch: 1, Span: whole, Origin: "A"}
 	require.NoError(t, m.StepAnswer(protocol.BootstrapAnswer{Node: "A", Changefeed: cf, Epoch: 3,
 		Dispatchers: []protocol.Dispatcher{{ID: "d", Span: whole, State: ops.Initializing, Removing: true}}, Removes: []ops.Record{rm}}))
 	require.NoError(t, m.StepAnswer(answer("B", 3, protocol.Dispatcher{ID: "d", Span: whole, State: ops.Working})))

@@ -134,7 +134,7 @@ func (m *Maintainer) resendStrays() {
 		}
 		s.sent = m.tick
 		batch = append(batch, ops.Message{To: s.Node, Kind: ops.Remove, Record: ops.Record{Changefeed: m.cfg.Changefeed, ID: s.ID,
-			Type: ops.TypeRemove, State: "Running", Epoch: m.cfg.Epoch, Span: s.Span, Origin: s.Node}})
+			Type: ops.TypeRemove, State: ops.RemoveRunning, Epoch: m.cfg.Epoch, Span: s.Span, Origin: s.Node}})
 	}
 	m.metrics.Resends += uint64(len(batch))
 	m.queue(batch)

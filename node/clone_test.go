@@ -12,7 +12,7 @@ import (
 )
 
 func splitRec(id ops.DispatcherID, s ops.Span, e ops.Epoch) ops.Record {
-	return ops.Record{Changefeed: cf, ID: id, Type: ops.TypeSplit, State: "Running", Epoch: e, Span: s, Origin: self,
+	return ops.Record{Changefeed: cf, ID: id, Type: ops.TypeSplit, State: ops.SplitRunning, Epoch: e, Span: s, Origin: self,
 		SplitSpans: []ops.Span{{Table: s.Table, Start: s.Start, End: "h"}, {Table: s.Table, Start: "h", End: s.End}}, SplitTargets: []ops.NodeID{self, other}}
 }
 

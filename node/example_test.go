@@ -13,7 +13,7 @@ import (
 func ExampleNode() {
 	n, _ := node.New(node.Config{Node: "B", Changefeed: "cf", Owner: 3})
 	create := protocol.Request{Changefeed: "cf", Epoch: 3, Kind: protocol.Create, Record: ops.Record{
-		Changefeed: "cf", ID: "d1", Type: ops.TypeAdd, State: "Running", Epoch: 3, Span: ops.Span{Table: 100}, Dest: "B", Checkpoint: 42}}
+		Changefeed: "cf", ID: "d1", Type: ops.TypeAdd, State: ops.AddRunning, Epoch: 3, Span: ops.Span{Table: 100}, Dest: "B", Checkpoint: 42}}
 	if err := n.Step(create); err != nil {
 		fmt.Println(err)
 	}

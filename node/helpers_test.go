@@ -56,19 +56,19 @@ func removing(d protocol.Dispatcher) protocol.Dispatcher {
 }
 
 func addRec(id ops.DispatcherID, s ops.Span, e ops.Epoch, ckpt uint64) ops.Record {
-	return ops.Record{Changefeed: cf, ID: id, Type: ops.TypeAdd, State: "Running", Epoch: e, Span: s, Dest: self, Checkpoint: ckpt}
+	return ops.Record{Changefeed: cf, ID: id, Type: ops.TypeAdd, State: ops.AddRunning, Epoch: e, Span: s, Dest: self, Checkpoint: ckpt}
 }
 
 func removeRec(id ops.DispatcherID, s ops.Span, e ops.Epoch) ops.Record {
-	return ops.Record{Changefeed: cf, ID: id, Type: ops.TypeRemove, State: "Running", Epoch: e, Span: s, Origin: self, Hook: ops.HookDelete}
+	return ops.Record{Changefeed: cf, ID: id, Type: ops.TypeRemove, State: ops.RemoveRunning, Epoch: e, Span: s, Origin: self, Hook: ops.HookDelete}
 }
 
 func moveRec(id ops.DispatcherID, s ops.Span, e ops.Epoch) ops.Record {
-	return ops.Record{Changefeed: cf, ID: id, Type: ops.TypeMove, State: "RemoveOrigin", Epoch: e, Span: s, Origin: self, Dest: other}
+	return ops.Record{Changefeed: cf, ID: id, Type: ops.TypeMove, State: ops.MoveRemoveOrigin, Epoch: e, Span: s, Origin: self, Dest: other}
 }
 
 func mergeRec(id ops.DispatcherID, s ops.Span, e ops.Epoch, srcs ...ops.DispatcherID) ops.Record {
-	return ops.Record{Changefeed: cf, ID: id, Type: ops.TypeMerge, State: "Running", Epoch: e, Span: s, Origin: self, Sources: srcs}
+	return ops.Record{Changefeed: cf, ID: id, Type: ops.TypeMerge, State: ops.MergeRunning, Epoch: e, Span: s, Origin: self, Sources: srcs}
 }
 
 func request(kind protocol.Kind, rec ops.Record) protocol.Request {

@@ -20,7 +20,7 @@ func TestTaskDeletedHook(t *testing.T) {
 	require.Equal(t, []string{"d1 100[,m) Replicating@B"}, h.deleted)
 
 	// A remove with another hook, a cancelled remove and a dropped table call nothing.
-	require.NoError(t, c.Restore(Record{Changefeed: cf, ID: "d2", Type: TypeRemove, State: "Running", Epoch: 1, Span: span(100, "m", ""), Origin: "B", Hook: HookMarkAbsent}))
+	require.NoError(t, c.Restore(Record{Changefeed: cf, ID: "d2", Type: TypeRemove, State: RemoveRunning, Epoch: 1, Span: span(100, "m", ""), Origin: "B", Hook: HookMarkAbsent}))
 	c.HandleStatus("B", Status{ID: "d2", State: Stopped})
 	require.NoError(t, c.StartRemove("d3"))
 	c.HandleTableDropped(200)

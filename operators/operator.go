@@ -47,7 +47,7 @@ func (o *Operator) Done() bool { return defs[o.typ].IsTerminal(o.state) }
 // e: every operator of a controller carries its controller's epoch.
 func (o *Operator) Record(cf ChangefeedID, e Epoch) Record {
 	r := Record{
-		Changefeed: cf, ID: o.id, Type: o.typ, State: o.StateName(), Epoch: e, Span: o.span,
+		Changefeed: cf, ID: o.id, Type: o.typ, State: o.state, Epoch: e, Span: o.span,
 		Origin: o.origin, Dest: o.dest, Hook: o.hook, Checkpoint: o.checkpoint,
 	}
 	if o.extra != nil {
@@ -76,8 +76,7 @@ func fromRecord(r Record) (*Operator, error) {
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
-	st, _ := defs[r.Type].StateByName(r.State) // Validate checked it
-	o := &Operator{id: r.ID, typ: r.Type, state: st, hook: r.Hook, span: r.Span,
+	o := &Operator{id: r.ID, typ: r.Type, state: r.State, hook: r.Hook, span: r.Span,
 		origin: r.Origin, dest: r.Dest, checkpoint: r.Checkpoint}
 	if len(r.SplitSpans) > 0 || len(r.Sources) > 0 {
 		o.extra = &extra{

@@ -1,6 +1,7 @@
 package operators
 
 import (
+	"github.com/opfsm/opfsm/fsm"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -190,7 +191,7 @@ func TestMove(t *testing.T) {
 		require.Len(t, msgs, 1)
 		require.Equal(t, Create, msgs[0].Kind)
 		require.Equal(t, NodeID("C"), msgs[0].To)
-		require.Equal(t, "AddDest", msgs[0].Record.State)
+		require.Equal(t, MoveAddDest, msgs[0].Record.State)
 	})
 }
 
@@ -425,10 +426,10 @@ func TestNodeRemovedMarksTasksWithoutOperatorAbsent(t *testing.T) {
 
 func TestRestore(t *testing.T) {
 	c := world(t)
-	rec := Record{Changefeed: cf, ID: "d1", Type: TypeMove, State: "AddDest", Epoch: 1, Span: span(100, "", "m"), Origin: "B", Dest: "C"}
+	rec := Record{Changefeed: cf, ID: "d1", Type: TypeMove, State: MoveAddDest, Epoch: 1, Span: span(100, "", "m"), Origin: "B", Dest: "C"}
 	require.NoError(t, c.Restore(rec))
 	got := mustOp(t, c, "d1")
-	require.Equal(t, "AddDest", got.State)
+	require.Equal(t, MoveAddDest, got.State)
 	require.Equal(t, NodeID("C"), got.Dest)
 	require.Equal(t, Epoch(2), got.Epoch, "restored operators carry the new epoch")
 	require.ErrorIs(t, c.Restore(rec), ErrOperatorExists)
@@ -436,7 +437,7 @@ func TestRestore(t *testing.T) {
 	other.Changefeed = "other"
 	require.ErrorIs(t, c.Restore(other), ErrWrongChangefeed)
 	bad := rec
-	bad.ID, bad.State = "d2", "Flying"
+	bad.ID, bad.State = "d2", fsm.State(200)
 	require.Error(t, c.Restore(bad))
 	noTask := rec
 	noTask.ID = "zz"
@@ -477,11 +478,11 @@ func requireOp(t *testing.T, c *Controller, id DispatcherID, state string) {
 	t.Helper()
 	rec, ok := c.Operator(id)
 	if state == "" {
-		require.False(t, ok, "operator %s should be finished, is %s", id, rec.State)
+		require.False(t, ok, "operator %s should be finished, is %s", id, rec.StateName())
 		return
 	}
 	require.True(t, ok, "operator %s missing", id)
-	require.Equal(t, state, rec.State)
+	require.Equal(t, state, rec.StateName())
 }
 
 func mustOp(t *testing.T, c *Controller, id DispatcherID) Record {

@@ -16,9 +16,11 @@ const RecordVersion = 1
 type Record struct {
 	Changefeed ChangefeedID
 	// ID is the operator's dispatcher id; for a merge it is the merged dispatcher's id.
-	ID    DispatcherID
-	Type  Type
-	State string
+	ID   DispatcherID
+	Type Type
+	// State is a state of Type's machine: one of that kind's state values (MoveAddDest,
+	// SplitRunning, ...). The JSON and protobuf forms carry its name (StateName).
+	State fsm.State
 	Epoch Epoch
 	// Span is the span of the operator's task (for a merge, the merged span).
 	Span Span
@@ -94,7 +96,7 @@ type recordJSON struct {
 // MarshalJSON writes the record with its version and type name.
 func (r Record) MarshalJSON() ([]byte, error) {
 	return json.Marshal(recordJSON{V: RecordVersion, Type: r.Type.String(), Changefeed: r.Changefeed, ID: r.ID,
-		State: r.State, Epoch: r.Epoch, Span: r.Span, Origin: r.Origin, Dest: r.Dest, SplitSpans: r.SplitSpans,
+		State: r.StateName(), Epoch: r.Epoch, Span: r.Span, Origin: r.Origin, Dest: r.Dest, SplitSpans: r.SplitSpans,
 		SplitTargets: r.SplitTargets, Sources: r.Sources, Hook: r.Hook.jsonName(), Checkpoint: r.Checkpoint})
 }
 
@@ -113,7 +115,11 @@ func DecodeRecord(data []byte) (Record, error) {
 	if err != nil {
 		return Record{}, &fsm.DecodeError{Record: "operator record", Field: "hook", Err: err}
 	}
-	r := Record{Changefeed: j.Changefeed, ID: j.ID, Type: t, State: j.State, Epoch: j.Epoch, Span: j.Span,
+	st, err := defs[t].StateByName(j.State)
+	if err != nil {
+		return Record{}, &fsm.DecodeError{Record: "operator record", Field: "state", Err: err}
+	}
+	r := Record{Changefeed: j.Changefeed, ID: j.ID, Type: t, State: st, Epoch: j.Epoch, Span: j.Span,
 		Origin: j.Origin, Dest: j.Dest, SplitSpans: j.SplitSpans, SplitTargets: j.SplitTargets, Sources: j.Sources,
 		Hook: hook, Checkpoint: j.Checkpoint}
 	if err := r.Validate(); err != nil {
@@ -132,6 +138,16 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
+// StateName returns the name of the record's state in its type's machine (the spec's name),
+// or "State(n)" when the record's type or state is not declared.
+func (r Record) StateName() string {
+	def, err := Definition(r.Type)
+	if err != nil {
+		return fmt.Sprintf("State(%d)", r.State)
+	}
+	return def.StateName(r.State)
+}
+
 // Validate checks that the record's state exists for its type and that its parameters are
 // the ones that type needs. Errors are *fsm.DecodeError values.
 func (r Record) Validate() error {
@@ -142,8 +158,8 @@ func (r Record) Validate() error {
 	if err != nil {
 		return bad("type", err)
 	}
-	if _, err := def.StateByName(r.State); err != nil {
-		return bad("state", err)
+	if !def.Declares(r.State) {
+		return bad("state", fmt.Errorf("fsm %s: state %d: %w", def.Name(), r.State, fsm.ErrUnknownState))
 	}
 	if r.ID == "" {
 		return bad("id", fmt.Errorf("%w: empty id", ErrInvalidRecord))

@@ -18,7 +18,7 @@ func randomRecord(r *rand.Rand) Record {
 	nodes := []NodeID{"A", "B", "C"}
 	rec := Record{
 		Changefeed: "cf", ID: DispatcherID("d" + string(rune('a'+r.IntN(26)))), Type: typ,
-		State: def.StateName(fsmState(r.IntN(len(def.States())))), Epoch: Epoch(r.IntN(9)),
+		State: fsmState(r.IntN(len(def.States()))), Epoch: Epoch(r.IntN(9)),
 		Span: span(TableID(r.IntN(5)), "", ""), Checkpoint: uint64(r.IntN(1000)),
 	}
 	switch typ {

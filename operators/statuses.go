@@ -94,7 +94,7 @@ func (c *Controller) statusForTask(from NodeID, s Status, t *Task) []Message {
 		if s.State == Working {
 			// An orphan: no task, no operator. Remove it (domain.md 3.6, L4).
 			return []Message{{To: from, Kind: Remove, Record: Record{Changefeed: c.cfg.Changefeed, ID: s.ID,
-				Type: TypeRemove, State: "Running", Epoch: c.cfg.Epoch, Span: Span{}, Origin: from}}}
+				Type: TypeRemove, State: RemoveRunning, Epoch: c.cfg.Epoch, Span: Span{}, Origin: from}}}
 		}
 		return nil
 	}

@@ -41,7 +41,7 @@ func benchAnswer() protocol.BootstrapAnswer {
 	}
 	for i := range a.Removes {
 		d := a.Dispatchers[i*(benchDispatchers/benchRemoves)]
-		a.Removes[i] = ops.Record{Changefeed: a.Changefeed, ID: d.ID, Type: ops.TypeRemove, State: "Running", Epoch: 41,
+		a.Removes[i] = ops.Record{Changefeed: a.Changefeed, ID: d.ID, Type: ops.TypeRemove, State: ops.RemoveRunning, Epoch: 41,
 			Span: d.Span, Origin: a.Node, Hook: ops.HookMarkAbsent, Checkpoint: d.Checkpoint}
 	}
 	return a
@@ -58,7 +58,7 @@ func benchReport() protocol.StatusReport {
 
 func benchRequest() protocol.Request {
 	return protocol.Request{Changefeed: "cf-orders", Epoch: 42, Kind: protocol.Remove, Record: ops.Record{
-		Changefeed: "cf-orders", ID: "t000123-s04", Type: ops.TypeSplit, State: "Running", Epoch: 42,
+		Changefeed: "cf-orders", ID: "t000123-s04", Type: ops.TypeSplit, State: ops.SplitRunning, Epoch: 42,
 		Span: ops.Span{Table: 123, Start: "k0001230", End: "k0001290"}, Origin: "node-7",
 		SplitSpans: []ops.Span{{Table: 123, Start: "k0001230", End: "k0001260"}, {Table: 123, Start: "k0001260", End: "k0001290"}},
 		Checkpoint: 450000000000000000}}

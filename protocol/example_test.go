@@ -12,7 +12,7 @@ import (
 // epoch 3 sends it.
 func ExampleRequest() {
 	req := protocol.Request{Changefeed: "cf", Epoch: 3, Kind: protocol.Remove, Record: ops.Record{
-		Changefeed: "cf", ID: "d1", Type: ops.TypeMove, State: "RemoveOrigin", Epoch: 3,
+		Changefeed: "cf", ID: "d1", Type: ops.TypeMove, State: ops.MoveRemoveOrigin, Epoch: 3,
 		Span: ops.Span{Table: 100}, Origin: "B", Dest: "C", Checkpoint: 42}}
 
 	pb, _ := req.MarshalBinary()
@@ -20,7 +20,7 @@ func ExampleRequest() {
 	if err := back.UnmarshalBinary(pb); err != nil {
 		fmt.Println(err)
 	}
-	fmt.Println(back.Kind, back.Record.Type, back.Record.State, "->", back.Record.Dest)
+	fmt.Println(back.Kind, back.Record.Type, back.Record.StateName(), "->", back.Record.Dest)
 
 	js, _ := json.Marshal(req)
 	fmt.Println(string(js))

@@ -2,6 +2,7 @@ package protocol_test
 
 import (
 	"fmt"
+	"github.com/opfsm/opfsm/fsm"
 	"math/rand/v2"
 	"slices"
 
@@ -75,7 +76,7 @@ func (g gen) record(t ops.Type, cf ops.ChangefeedID, epoch ops.Epoch) ops.Record
 	if err != nil {
 		panic(err)
 	}
-	r := ops.Record{Changefeed: cf, ID: g.id(), Type: t, State: g.pick(def.States()), Epoch: epoch, Span: g.span(),
+	r := ops.Record{Changefeed: cf, ID: g.id(), Type: t, State: fsm.State(g.r.IntN(len(def.States()))), Epoch: epoch, Span: g.span(),
 		Checkpoint: g.u64()}
 	switch t {
 	case ops.TypeAdd:
@@ -241,7 +242,7 @@ func conv[T, U any](in []T, f func(T) U) []U {
 }
 
 func toPBRecord(r ops.Record) *pb.Record {
-	return &pb.Record{Changefeed: string(r.Changefeed), Id: string(r.ID), Type: pb.OperatorType(r.Type + 1), State: r.State,
+	return &pb.Record{Changefeed: string(r.Changefeed), Id: string(r.ID), Type: pb.OperatorType(r.Type + 1), State: r.StateName(),
 		Epoch: uint64(r.Epoch), Span: toPBSpan(r.Span), Origin: string(r.Origin), Dest: string(r.Dest),
 		SplitSpans:   conv(r.SplitSpans, toPBSpan),
 		SplitTargets: conv(r.SplitTargets, func(n ops.NodeID) string { return string(n) }),
@@ -250,8 +251,12 @@ func toPBRecord(r ops.Record) *pb.Record {
 }
 
 func fromPBRecord(r *pb.Record) ops.Record {
+	var st fsm.State
+	if def, err := ops.Definition(ops.Type(r.GetType() - 1)); err == nil {
+		st, _ = def.StateByName(r.GetState()) // the records compared here are valid
+	}
 	return ops.Record{Changefeed: ops.ChangefeedID(r.GetChangefeed()), ID: ops.DispatcherID(r.GetId()),
-		Type: ops.Type(r.GetType() - 1), State: r.GetState(), Epoch: ops.Epoch(r.GetEpoch()), Span: fromPBSpan(r.GetSpan()),
+		Type: ops.Type(r.GetType() - 1), State: st, Epoch: ops.Epoch(r.GetEpoch()), Span: fromPBSpan(r.GetSpan()),
 		Origin: ops.NodeID(r.GetOrigin()), Dest: ops.NodeID(r.GetDest()), SplitSpans: conv(r.GetSplitSpans(), fromPBSpan),
 		SplitTargets: conv(r.GetSplitTargets(), func(s string) ops.NodeID { return ops.NodeID(s) }),
 		Sources:      conv(r.GetSources(), func(s string) ops.DispatcherID { return ops.DispatcherID(s) }),

@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/protobuf/encoding/protowire"
 
+	"github.com/opfsm/opfsm/fsm"
 	ops "github.com/opfsm/opfsm/operators"
 )
 
@@ -270,6 +271,12 @@ func (s Snapshot) AppendBinary(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// stateDeclared reports whether r's state is one of its type's states.
+func stateDeclared(r *ops.Record) bool {
+	def, err := ops.Definition(r.Type)
+	return err == nil && def.Declares(r.State)
+}
+
 // checkRecord checks that the schema can carry r.
 func checkRecord(r *ops.Record) error {
 	switch {
@@ -281,8 +288,8 @@ func checkRecord(r *ops.Record) error {
 		return badUTF8(msgRecord, "changefeed")
 	case !utf8.ValidString(string(r.ID)):
 		return badUTF8(msgRecord, "id")
-	case !utf8.ValidString(r.State):
-		return badUTF8(msgRecord, "state")
+	case !stateDeclared(r):
+		return encodeErr(msgRecord, "state", fmt.Errorf("%w: %s", fsm.ErrUnknownState, r.StateName()))
 	case !utf8.ValidString(string(r.Origin)):
 		return badUTF8(msgRecord, "origin")
 	case !utf8.ValidString(string(r.Dest)):
@@ -311,7 +318,7 @@ func checkRecord(r *ops.Record) error {
 
 func sizeRecord(r *ops.Record) int {
 	n := sizeStr(recChangefeed, string(r.Changefeed)) + sizeStr(recID, string(r.ID)) + sizeVar(recType, uint64(r.Type)+1) +
-		sizeStr(recState, r.State) + sizeVar(recEpoch, uint64(r.Epoch)) + sizeMsg(recSpan, sizeSpan(r.Span)) +
+		sizeStr(recState, r.StateName()) + sizeVar(recEpoch, uint64(r.Epoch)) + sizeMsg(recSpan, sizeSpan(r.Span)) +
 		sizeStr(recOrigin, string(r.Origin)) + sizeStr(recDest, string(r.Dest)) + sizeVar(recHook, uint64(r.Hook)+1) +
 		sizeVar(recCheckpoint, r.Checkpoint)
 	for _, sp := range r.SplitSpans {
@@ -331,7 +338,7 @@ func appendRecord(b []byte, r *ops.Record) []byte {
 	b = appendStr(b, recChangefeed, string(r.Changefeed))
 	b = appendStr(b, recID, string(r.ID))
 	b = appendVar(b, recType, uint64(r.Type)+1)
-	b = appendStr(b, recState, r.State)
+	b = appendStr(b, recState, r.StateName())
 	b = appendVar(b, recEpoch, uint64(r.Epoch))
 	b = appendSpan(b, recSpan, r.Span)
 	b = appendStr(b, recOrigin, string(r.Origin))

@@ -150,7 +150,7 @@ func upperSnake(s string) string { return strings.ToUpper(camel.ReplaceAllString
 // TestProtoEncodeRefuses: what the schema cannot carry is an encoding error, and
 // AppendBinary leaves its buffer alone.
 func TestProtoEncodeRefuses(t *testing.T) {
-	rec := ops.Record{Changefeed: "cf", ID: "d1", Type: ops.TypeAdd, State: "Running", Epoch: 7, Dest: "B"}
+	rec := ops.Record{Changefeed: "cf", ID: "d1", Type: ops.TypeAdd, State: ops.AddRunning, Epoch: 7, Dest: "B"}
 	bad := rec
 	bad.Dest = "B\xff"
 	tests := []struct {
@@ -317,7 +317,7 @@ func TestProtoAccepts(t *testing.T) {
 	unknown := cat(sfield(99, "future"), vfield(98, 3), protowire.AppendFixed32(protowire.AppendTag(nil, 97, protowire.Fixed32Type), 1),
 		protowire.AppendTag(nil, 96, protowire.StartGroupType), vfield(1, 1), protowire.AppendTag(nil, 96, protowire.EndGroupType))
 	want := protocol.Request{Changefeed: "cf", Epoch: 7, Kind: protocol.Create, Record: ops.Record{Changefeed: "cf", ID: "d1",
-		Type: ops.TypeAdd, State: "Running", Epoch: 7, Span: ops.Span{Table: 1, Start: "a", End: "b"}, Dest: "B"}}
+		Type: ops.TypeAdd, State: ops.AddRunning, Epoch: 7, Span: ops.Span{Table: 1, Start: "a", End: "b"}, Dest: "B"}}
 	inputs := map[string][]byte{
 		"unknown fields":       cat(unknown, wRequest(1, mfield(5, wAddRecord, unknown, mfield(6, wSpan, unknown)))),
 		"reversed":             cat(mfield(5, wAddRecord), vfield(4, 1), vfield(3, 7), sfield(2, "cf"), vfield(1, 1)),

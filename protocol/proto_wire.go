@@ -19,6 +19,7 @@ import (
 // are checked and converted, and the span's presence judged, once all are read.
 type recordState struct {
 	typ, hook uint64
+	state     string
 	hasSpan   bool
 }
 
@@ -45,7 +46,7 @@ func (d *decoder) record(p, end int, r *ops.Record, st *recordState) error {
 		case recType:
 			st.typ, p, err = d.varint(msgRecord, "type", typ, p, end)
 		case recState:
-			r.State, p, err = d.str(msgRecord, "state", typ, p, end)
+			st.state, p, err = d.str(msgRecord, "state", typ, p, end)
 		case recEpoch:
 			v, p, err = d.varint(msgRecord, "epoch", typ, p, end)
 			r.Epoch = ops.Epoch(v)
@@ -98,6 +99,13 @@ func (st *recordState) finish(r *ops.Record) error {
 		return decodeErr(msgRecord, "span", fsm.ErrMissingField)
 	}
 	r.Type, r.Hook = ops.Type(st.typ-1), ops.RemoveHook(st.hook-1)
+	def, err := ops.Definition(r.Type)
+	if err != nil {
+		return decodeErr(msgRecord, "type", err)
+	}
+	if r.State, err = def.StateByName(st.state); err != nil {
+		return decodeErr(msgRecord, "state", err)
+	}
 	return r.Validate()
 }
 

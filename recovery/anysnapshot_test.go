@@ -46,7 +46,7 @@ func TestOverlapLoserKeepsItsRangeCoveredUntilItStops(t *testing.T) {
 // may still commit, covers its span until its remove is done; then the gap is filled.
 func TestMergeJournalWithSourcesThatDoNotTile(t *testing.T) {
 	s1, s2 := ops.Span{Table: 100, End: "a"}, ops.Span{Table: 100, Start: "ab"}
-	rec := ops.Record{Changefeed: cf, ID: "m", Type: ops.TypeMerge, State: "Running", Epoch: 1, Span: full, Origin: "B", Sources: []ops.DispatcherID{"s1", "s2"}}
+	rec := ops.Record{Changefeed: cf, ID: "m", Type: ops.TypeMerge, State: ops.MergeRunning, Epoch: 1, Span: full, Origin: "B", Sources: []ops.DispatcherID{"s1", "s2"}}
 	res := recoverOne(t, withMerge(resp("B", disp("s1", s1, ops.WaitingMerge), disp("s2", s2, ops.WaitingMerge), disp("m", full, ops.Preparing)), rec))
 	require.Len(t, res.Rejected, 1)
 	require.ErrorIs(t, res.Rejected[0], ErrBadJournal)
@@ -67,8 +67,8 @@ func TestMergeJournalWithSourcesThatDoNotTile(t *testing.T) {
 // resumes, s1's remove resumes (deleting its task and repairing coverage when done), s2
 // keeps its task, and the pre-commit target is removed.
 func TestRemovingSourceIsNoMergeEvidence(t *testing.T) {
-	merge := ops.Record{Changefeed: cf, ID: "m", Type: ops.TypeMerge, State: "Running", Epoch: 1, Span: full, Origin: "B", Sources: []ops.DispatcherID{"s1", "s2"}}
-	remove := ops.Record{Changefeed: cf, ID: "s1", Type: ops.TypeRemove, State: "Running", Epoch: 1, Span: left, Origin: "B"}
+	merge := ops.Record{Changefeed: cf, ID: "m", Type: ops.TypeMerge, State: ops.MergeRunning, Epoch: 1, Span: full, Origin: "B", Sources: []ops.DispatcherID{"s1", "s2"}}
+	remove := ops.Record{Changefeed: cf, ID: "s1", Type: ops.TypeRemove, State: ops.RemoveRunning, Epoch: 1, Span: left, Origin: "B"}
 	b := withMerge(resp("B", removing(disp("s1", left, ops.WaitingMerge)), disp("s2", right, ops.WaitingMerge), disp("m", full, ops.MergeReady)), merge)
 	b.Removes = []ops.Record{remove}
 	res := recoverOne(t, b)
@@ -87,7 +87,7 @@ func TestRemovingSourceIsNoMergeEvidence(t *testing.T) {
 // dispatcher on those keys: the move's remove finishes, A's dispatcher is adopted. A
 // dispatcher that is closing contests nothing: then the move resumes.
 func TestContestedMoveIsNotResumed(t *testing.T) {
-	b := withRemoves(resp("B", removing(disp("d", full, ops.Working))), moveRec("RemoveOrigin"))
+	b := withRemoves(resp("B", removing(disp("d", full, ops.Working))), moveRec(ops.MoveRemoveOrigin))
 	res := recoverOne(t, resp("A", disp("x", full, ops.Working)), b, resp("C"))
 	require.Equal(t, outcome{tasks: []string{"x 100[,) Replicating@A"}, ops: []string{"remove d Running"}, msgs: []string{"Remove d ->B e2"}}, summarize(res))
 	require.True(t, hasRule(res, "3.3-resume-contested"))
@@ -102,9 +102,9 @@ func TestContestedMoveIsNotResumed(t *testing.T) {
 // both dispatchers are closing. The first resumes; the second would create a second
 // destination for the keys, so it is not resumed.
 func TestSecondMoveOverTheSameKeysIsContested(t *testing.T) {
-	e := ops.Record{Changefeed: cf, ID: "e", Type: ops.TypeMove, State: "RemoveOrigin", Epoch: 1, Span: full, Origin: "A", Dest: "C"}
+	e := ops.Record{Changefeed: cf, ID: "e", Type: ops.TypeMove, State: ops.MoveRemoveOrigin, Epoch: 1, Span: full, Origin: "A", Dest: "C"}
 	res := recoverOne(t, withRemoves(resp("A", removing(disp("e", full, ops.Working))), e),
-		withRemoves(resp("B", removing(disp("d", full, ops.Working))), moveRec("RemoveOrigin")), resp("C"))
+		withRemoves(resp("B", removing(disp("d", full, ops.Working))), moveRec(ops.MoveRemoveOrigin)), resp("C"))
 	require.Equal(t, outcome{tasks: []string{"e 100[,) Scheduling@A"}, ops: []string{"remove d Running", "move e RemoveOrigin ->C"},
 		msgs: []string{"Remove d ->B e2", "Remove e ->A e2"}}, summarize(res))
 	require.True(t, hasRule(res, "3.3-resume-contested"))
@@ -115,7 +115,7 @@ func TestSecondMoveOverTheSameKeysIsContested(t *testing.T) {
 // target, which B may still commit, covers its span until its remove is done, and the
 // sources are decided with A's report.
 func TestContestedMergeIsNotResumed(t *testing.T) {
-	rec := ops.Record{Changefeed: cf, ID: "m", Type: ops.TypeMerge, State: "Running", Epoch: 1, Span: full, Origin: "B", Sources: []ops.DispatcherID{"s1", "s2"}}
+	rec := ops.Record{Changefeed: cf, ID: "m", Type: ops.TypeMerge, State: ops.MergeRunning, Epoch: 1, Span: full, Origin: "B", Sources: []ops.DispatcherID{"s1", "s2"}}
 	b := withMerge(resp("B", disp("s1", left, ops.WaitingMerge), disp("s2", right, ops.WaitingMerge), disp("m", full, ops.Preparing)), rec)
 	res := recoverOne(t, resp("A", disp("x", full, ops.Working)), b)
 	require.False(t, hasRule(res, "3.4-merge-resume"))
@@ -136,10 +136,10 @@ func TestStrays(t *testing.T) {
 // same keys; both dispatchers are closing. The split resumes first (A sorts first) and
 // will create its halves; the move would create a third dispatcher, so it is not resumed.
 func TestMoveAfterAResumedSplitIsContested(t *testing.T) {
-	split := ops.Record{Changefeed: cf, ID: "e", Type: ops.TypeSplit, State: "Running", Epoch: 1, Span: full, Origin: "A",
+	split := ops.Record{Changefeed: cf, ID: "e", Type: ops.TypeSplit, State: ops.SplitRunning, Epoch: 1, Span: full, Origin: "A",
 		SplitSpans: []ops.Span{left, right}}
 	res := recoverOne(t, withRemoves(resp("A", removing(disp("e", full, ops.Working))), split),
-		withRemoves(resp("B", removing(disp("d", full, ops.Working))), moveRec("RemoveOrigin")), resp("C"))
+		withRemoves(resp("B", removing(disp("d", full, ops.Working))), moveRec(ops.MoveRemoveOrigin)), resp("C"))
 	require.True(t, hasRule(res, "3.3-resume-contested"))
 	require.Equal(t, []string{"remove d Running", "split e Running [100[,m) 100[m,)]"}, summarize(res).ops)
 }

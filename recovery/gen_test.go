@@ -40,22 +40,22 @@ func randomSnapshot(rng *rand.Rand, tables int) protocol.Snapshot {
 			add(other, disp(id("b"), r, ops.Working))
 		case 1: // move in remove-origin
 			add(n, removing(disp(id("a"), f, ops.Working)))
-			journal(n, ops.Record{Changefeed: cf, ID: id("a"), Type: ops.TypeMove, State: "RemoveOrigin", Epoch: 1, Span: f, Origin: n, Dest: other})
+			journal(n, ops.Record{Changefeed: cf, ID: id("a"), Type: ops.TypeMove, State: ops.MoveRemoveOrigin, Epoch: 1, Span: f, Origin: n, Dest: other})
 		case 2: // move whose origin closed the dispatcher but still journals it (a snapshot taken
 			// between the two), and whose destination may already have it
-			journal(n, ops.Record{Changefeed: cf, ID: id("a"), Type: ops.TypeMove, State: "RemoveOrigin", Epoch: 1, Span: f, Origin: n, Dest: other})
+			journal(n, ops.Record{Changefeed: cf, ID: id("a"), Type: ops.TypeMove, State: ops.MoveRemoveOrigin, Epoch: 1, Span: f, Origin: n, Dest: other})
 			if rng.IntN(2) == 0 {
 				add(other, disp(id("a"), f, ops.Initializing))
 			}
 		case 3: // split
 			add(n, removing(disp(id("a"), f, ops.Working)))
-			journal(n, ops.Record{Changefeed: cf, ID: id("a"), Type: ops.TypeSplit, State: "Running", Epoch: 1, Span: f, Origin: n, SplitSpans: []ops.Span{l, r}})
+			journal(n, ops.Record{Changefeed: cf, ID: id("a"), Type: ops.TypeSplit, State: ops.SplitRunning, Epoch: 1, Span: f, Origin: n, SplitSpans: []ops.Span{l, r}})
 		case 4: // merge in flight, any commit point
 			tgt := []ops.ComponentState{ops.Preparing, ops.MergeReady, ops.Initializing, ops.Working}[rng.IntN(4)]
 			add(n, disp(id("a"), l, ops.WaitingMerge))
 			add(n, disp(id("b"), r, ops.WaitingMerge))
 			add(n, disp(id("m"), f, tgt))
-			resps[n].Merges = append(resps[n].Merges, ops.Record{Changefeed: cf, ID: id("m"), Type: ops.TypeMerge, State: "Running", Epoch: 1, Span: f, Origin: n, Sources: []ops.DispatcherID{id("a"), id("b")}})
+			resps[n].Merges = append(resps[n].Merges, ops.Record{Changefeed: cf, ID: id("m"), Type: ops.TypeMerge, State: ops.MergeRunning, Epoch: 1, Span: f, Origin: n, Sources: []ops.DispatcherID{id("a"), id("b")}})
 		case 5: // identical spans on two nodes
 			add(n, disp(id("a"), f, states[rng.IntN(2)]))
 			add(other, disp(id("b"), f, states[rng.IntN(2)]))

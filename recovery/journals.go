@@ -46,7 +46,7 @@ func (r *recoverer) restoreRemove(n ops.NodeID, rec ops.Record, x ref, here bool
 		// halves) beside it. The remove finishes; the keys are whoever's recovery gives them.
 		if here && r.disp(x).Removing {
 			r.claim(x)
-			r.restore(n, ops.Record{Changefeed: r.snap.Changefeed, ID: rec.ID, Type: ops.TypeRemove, State: "Running", Epoch: r.snap.Epoch,
+			r.restore(n, ops.Record{Changefeed: r.snap.Changefeed, ID: rec.ID, Type: ops.TypeRemove, State: ops.RemoveRunning, Epoch: r.snap.Epoch,
 				Span: rec.Span, Origin: n, Checkpoint: rec.Checkpoint})
 		}
 		r.decideText(rec.ID, ruleResumeContested, "a "+rec.Type.String()+" of "+rec.Span.String()+" on "+string(n)+": another node may serve it; not resumed")
@@ -61,7 +61,7 @@ func (r *recoverer) restoreRemove(n ops.NodeID, rec ops.Record, x ref, here bool
 		case ops.TypeMove:
 			if _, ok := r.nodes[rec.Dest]; ok {
 				if err := r.addTask(ops.Task{ID: rec.ID, Span: rec.Span, Sched: ops.Scheduling, Node: rec.Dest, Checkpoint: r.ckpt(rec.Checkpoint)}); err == nil {
-					rec.State = "AddDest"
+					rec.State = ops.MoveAddDest
 					r.restore(n, rec)
 					r.decideText(rec.ID, ruleMoveContinueAddDest, "origin "+string(n)+" closed "+string(rec.ID)+"; move resumes towards "+string(rec.Dest))
 				}
@@ -69,7 +69,7 @@ func (r *recoverer) restoreRemove(n ops.NodeID, rec ops.Record, x ref, here bool
 			}
 		case ops.TypeSplit:
 			if err := r.addTask(ops.Task{ID: rec.ID, Span: rec.Span, Sched: ops.Scheduling, Node: n, Checkpoint: r.ckpt(rec.Checkpoint)}); err == nil {
-				rec.State = "Done"
+				rec.State = ops.SplitDone
 				r.restore(n, rec)
 				r.decide(rec.ID, ruleSplitFinish, "origin %s closed %s; split into %v", n, rec.ID, rec.SplitSpans)
 			}
@@ -85,9 +85,9 @@ func (r *recoverer) restoreRemove(n ops.NodeID, rec ops.Record, x ref, here bool
 	}
 	r.adoptTask(x, sched)
 	if _, ok := r.nodes[rec.Dest]; rec.Type == ops.TypeMove && !ok {
-		rec.State = "AbortRemoveOrigin"
+		rec.State = ops.MoveAbortRemoveOrigin
 	}
-	detail := string(rec.ID) + " " + r.disp(x).State.String() + " on " + string(n) + ": " + rec.Type.String() + " resumes in " + rec.State
+	detail := string(rec.ID) + " " + r.disp(x).State.String() + " on " + string(n) + ": " + rec.Type.String() + " resumes in " + rec.StateName()
 	if r.restore(n, rec) && rec.Type == ops.TypeRemove {
 		r.repair.expect(rec.ID)
 		detail += "; coverage repaired when it finishes"

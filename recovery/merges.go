@@ -142,12 +142,12 @@ func (r *recoverer) resumeMerge(rec ops.Record, tx ref, srcs []ref) {
 	for _, x := range srcs {
 		s := r.disp(x)
 		r.adoptTask(x, ops.Scheduling)
-		occ := ops.Record{Changefeed: r.snap.Changefeed, ID: s.ID, Type: ops.TypeOccupy, State: "Holding", Epoch: r.snap.Epoch, Span: s.Span, Origin: n}
+		occ := ops.Record{Changefeed: r.snap.Changefeed, ID: s.ID, Type: ops.TypeOccupy, State: ops.OccupyHolding, Epoch: r.snap.Epoch, Span: s.Span, Origin: n}
 		r.restore(n, occ)
 	}
 	r.adoptTask(tx, ops.Scheduling)
 	target := r.disp(tx)
-	rec.State = "Running"
+	rec.State = ops.MergeRunning
 	rec.Span = target.Span
 	r.restore(n, rec)
 	r.decideText(rec.ID, ruleMergeResume, "merged "+string(rec.ID)+" "+target.State.String()+" on "+string(n)+" with sources "+idList(rec.Sources))

@@ -49,7 +49,7 @@ func (r *recoverer) coverThenRemove(x ref, rl rule) {
 	if ti, live := r.liveIndex(d.Span.Table); live {
 		r.temp = append(r.temp, tempSpan{ti, d.Span})
 	}
-	rec := ops.Record{Changefeed: r.snap.Changefeed, ID: d.ID, Type: ops.TypeRemove, State: "Running", Epoch: r.snap.Epoch,
+	rec := ops.Record{Changefeed: r.snap.Changefeed, ID: d.ID, Type: ops.TypeRemove, State: ops.RemoveRunning, Epoch: r.snap.Epoch,
 		Span: d.Span, Origin: n, Hook: ops.HookDelete, Checkpoint: d.Checkpoint}
 	if r.restore(n, rec) {
 		r.repair.expect(d.ID)
@@ -65,7 +65,7 @@ type tempSpan struct {
 
 func (r *recoverer) removeWithoutTask(x ref, rl rule) {
 	d, n := r.disp(x), r.nodeOf(x)
-	rec := ops.Record{Changefeed: r.snap.Changefeed, ID: d.ID, Type: ops.TypeRemove, State: "Running", Epoch: r.snap.Epoch, Span: d.Span, Origin: n}
+	rec := ops.Record{Changefeed: r.snap.Changefeed, ID: d.ID, Type: ops.TypeRemove, State: ops.RemoveRunning, Epoch: r.snap.Epoch, Span: d.Span, Origin: n}
 	_, hasOp := r.c.Operator(d.ID)
 	if hasOp || r.hasTask(d.ID) {
 		r.oneShot = append(r.oneShot, ops.Message{To: n, Kind: ops.Remove, Record: rec})

@@ -2,6 +2,7 @@ package recovery
 
 import (
 	"fmt"
+	"github.com/opfsm/opfsm/fsm"
 	"math/rand/v2"
 	"reflect"
 	"strconv"
@@ -41,11 +42,11 @@ func withMerge(r protocol.BootstrapAnswer, recs ...ops.Record) protocol.Bootstra
 	return r
 }
 
-func moveRec(state string) ops.Record {
+func moveRec(state fsm.State) ops.Record {
 	return ops.Record{Changefeed: cf, ID: "d", Type: ops.TypeMove, State: state, Epoch: 1, Span: full, Origin: "B", Dest: "C"}
 }
 
-var mergeRec = ops.Record{Changefeed: cf, ID: "dm", Type: ops.TypeMerge, State: "Running", Epoch: 1, Span: full, Origin: "B", Sources: []ops.DispatcherID{"d1", "d2"}}
+var mergeRec = ops.Record{Changefeed: cf, ID: "dm", Type: ops.TypeMerge, State: ops.MergeRunning, Epoch: 1, Span: full, Origin: "B", Sources: []ops.DispatcherID{"d1", "d2"}}
 
 // outcome is the recovered state in a compact, comparable form.
 type outcome struct {
@@ -60,7 +61,7 @@ func summarize(res Result) outcome {
 		o.tasks = append(o.tasks, t.String())
 	}
 	for _, r := range res.Controller.Operators() {
-		s := fmt.Sprintf("%s %s %s", r.Type, r.ID, r.State)
+		s := fmt.Sprintf("%s %s %s", r.Type, r.ID, r.StateName())
 		if r.Dest != "" {
 			s += " ->" + string(r.Dest)
 		}
@@ -80,7 +81,7 @@ func summarize(res Result) outcome {
 
 func TestScenarios(t *testing.T) {
 	live := []ops.TableID{100}
-	splitRec := ops.Record{Changefeed: cf, ID: "d", Type: ops.TypeSplit, State: "Running", Epoch: 1, Span: full, Origin: "B",
+	splitRec := ops.Record{Changefeed: cf, ID: "d", Type: ops.TypeSplit, State: ops.SplitRunning, Epoch: 1, Span: full, Origin: "B",
 		SplitSpans: []ops.Span{left, right}, SplitTargets: []ops.NodeID{"B", "C"}}
 	cases := []struct {
 		name   string
@@ -105,16 +106,16 @@ func TestScenarios(t *testing.T) {
 			[]protocol.BootstrapAnswer{resp("C")},
 			outcome{tasks: []string{"t100-e2- 100[,) Absent"}}, []string{"3.2-hole"}},
 		{"6 DROP before startTs with a stale remove journal: removed, never Absent", nil,
-			[]protocol.BootstrapAnswer{withRemoves(resp("B", removing(disp("d", full, ops.Working))), ops.Record{Changefeed: cf, ID: "d", Type: ops.TypeRemove, State: "Running", Epoch: 1, Span: full, Origin: "B"})},
+			[]protocol.BootstrapAnswer{withRemoves(resp("B", removing(disp("d", full, ops.Working))), ops.Record{Changefeed: cf, ID: "d", Type: ops.TypeRemove, State: ops.RemoveRunning, Epoch: 1, Span: full, Origin: "B"})},
 			outcome{ops: []string{"remove d Running"}, msgs: []string{"Remove d ->B e2"}}, []string{"C6-dropped-table"}},
 		{"7 remove journaled, table alive: remove resumes with its task", live,
-			[]protocol.BootstrapAnswer{withRemoves(resp("B", removing(disp("d", full, ops.Working))), ops.Record{Changefeed: cf, ID: "d", Type: ops.TypeRemove, State: "Running", Epoch: 1, Span: full, Origin: "B"})},
+			[]protocol.BootstrapAnswer{withRemoves(resp("B", removing(disp("d", full, ops.Working))), ops.Record{Changefeed: cf, ID: "d", Type: ops.TypeRemove, State: ops.RemoveRunning, Epoch: 1, Span: full, Origin: "B"})},
 			outcome{tasks: []string{"d 100[,) Replicating@B"}, ops: []string{"remove d Running"}, msgs: []string{"Remove d ->B e2"}}, []string{"3.3-remove-resume"}},
 		{"9 move, remove-origin in flight: resumes with its destination (G4)", live,
-			[]protocol.BootstrapAnswer{withRemoves(resp("B", removing(disp("d", full, ops.Working))), moveRec("RemoveOrigin")), resp("C")},
+			[]protocol.BootstrapAnswer{withRemoves(resp("B", removing(disp("d", full, ops.Working))), moveRec(ops.MoveRemoveOrigin)), resp("C")},
 			outcome{tasks: []string{"d 100[,) Scheduling@B"}, ops: []string{"move d RemoveOrigin ->C"}, msgs: []string{"Remove d ->B e2"}}, []string{"3.3-remove-resume"}},
 		{"9 destination dead too: the move aborts after the origin stops", live,
-			[]protocol.BootstrapAnswer{withRemoves(resp("B", removing(disp("d", full, ops.Working))), moveRec("RemoveOrigin"))},
+			[]protocol.BootstrapAnswer{withRemoves(resp("B", removing(disp("d", full, ops.Working))), moveRec(ops.MoveRemoveOrigin))},
 			outcome{tasks: []string{"d 100[,) Scheduling@B"}, ops: []string{"move d AbortRemoveOrigin ->C"}, msgs: []string{"Remove d ->B e2"}}, []string{"3.3-remove-resume"}},
 		{"10a move, Create in transit: hole task, the stale Create is fenced", live,
 			[]protocol.BootstrapAnswer{resp("B"), resp("C")},
@@ -123,7 +124,7 @@ func TestScenarios(t *testing.T) {
 			[]protocol.BootstrapAnswer{resp("B"), resp("C", disp("d", full, ops.Initializing))},
 			outcome{tasks: []string{"d 100[,) Replicating@C"}}, []string{"3.2-adopt"}},
 		{"10 move whose origin closed d but still journals it: resumes towards the same destination (G4)", live,
-			[]protocol.BootstrapAnswer{withRemoves(resp("B"), moveRec("RemoveOrigin")), resp("C")},
+			[]protocol.BootstrapAnswer{withRemoves(resp("B"), moveRec(ops.MoveRemoveOrigin)), resp("C")},
 			outcome{tasks: []string{"d 100[,) Scheduling@C"}, ops: []string{"move d AddDest ->C"}, msgs: []string{"Create d ->C e2"}}, []string{"G4-move-continue-add-dest"}},
 		{"11 move, Remove in transit to the origin: move abandoned, d stays on B", live,
 			[]protocol.BootstrapAnswer{resp("B", disp("d", full, ops.Working)), resp("C")},
@@ -220,9 +221,9 @@ func TestFencing(t *testing.T) {
 
 // TestJournalRejections: entries that do not fit are rejected one by one.
 func TestJournalRejections(t *testing.T) {
-	wrongCF := moveRec("RemoveOrigin")
+	wrongCF := moveRec(ops.MoveRemoveOrigin)
 	wrongCF.Changefeed = "other"
-	misplaced := moveRec("RemoveOrigin") // a Remove journaled on the destination
+	misplaced := moveRec(ops.MoveRemoveOrigin) // a Remove journaled on the destination
 	res, err := Recover(protocol.Snapshot{Changefeed: cf, Epoch: 2, Tables: []ops.TableID{100}, Answers: []protocol.BootstrapAnswer{
 		withRemoves(resp("B", disp("d", full, ops.Working)), wrongCF),
 		withRemoves(resp("C"), misplaced),

@@ -15,7 +15,7 @@ import (
 // restored, or one of a dropped table, repairs nothing.
 func TestRepairCoverageAfterRestoredRemove(t *testing.T) {
 	removeJournal := func(sp ops.Span) ops.Record {
-		return ops.Record{Changefeed: cf, ID: "d", Type: ops.TypeRemove, State: "Running", Epoch: 1, Span: sp, Origin: "B"}
+		return ops.Record{Changefeed: cf, ID: "d", Type: ops.TypeRemove, State: ops.RemoveRunning, Epoch: 1, Span: sp, Origin: "B"}
 	}
 	stopped := func(c *ops.Controller) { require.Nil(t, c.HandleStatus("B", ops.Status{ID: "d", State: ops.Stopped})) }
 	cases := []struct {
@@ -88,7 +88,7 @@ func TestRepairCoverageAfterRestoredRemove(t *testing.T) {
 // TestRepairWaitsForRecoverToFinish: a journaled remove that is already finished when it
 // is restored deletes its task during Recover; the hole is then fillHoles' to fill, once.
 func TestRepairWaitsForRecoverToFinish(t *testing.T) {
-	done := ops.Record{Changefeed: cf, ID: "d", Type: ops.TypeRemove, State: "Done", Epoch: 1, Span: left, Origin: "B"}
+	done := ops.Record{Changefeed: cf, ID: "d", Type: ops.TypeRemove, State: ops.RemoveDone, Epoch: 1, Span: left, Origin: "B"}
 	res, err := Recover(protocol.Snapshot{Changefeed: cf, Epoch: 2, Tables: []ops.TableID{100}, Answers: []protocol.BootstrapAnswer{
 		withRemoves(resp("B", removing(disp("d", left, ops.Working))), done), resp("C", disp("d2", right, ops.Working)),
 	}})

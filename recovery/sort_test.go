@@ -56,7 +56,7 @@ func TestLookupLongIDs(t *testing.T) {
 		ds = append(ds, disp(ops.DispatcherID("dispatcher-"+strconv.Itoa(i)), ops.Span{Table: ops.TableID(i)}, ops.Working))
 	}
 	rm := func(id string, tb int) ops.Record {
-		return ops.Record{Changefeed: cf, ID: ops.DispatcherID(id), Type: ops.TypeRemove, State: "Running", Epoch: 1, Span: ops.Span{Table: ops.TableID(tb)}, Origin: "B"}
+		return ops.Record{Changefeed: cf, ID: ops.DispatcherID(id), Type: ops.TypeRemove, State: ops.RemoveRunning, Epoch: 1, Span: ops.Span{Table: ops.TableID(tb)}, Origin: "B"}
 	}
 	tables := make([]ops.TableID, 101)
 	for i := range tables {

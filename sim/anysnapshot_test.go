@@ -3,6 +3,7 @@ package sim
 import (
 	"encoding/binary"
 	"fmt"
+	"github.com/opfsm/opfsm/fsm"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -54,15 +55,24 @@ func (g anyGen) span(t ops.TableID) ops.Span {
 func (g anyGen) table() ops.TableID { return []ops.TableID{1, 1, 2, 9}[g.intn(4)] } // 9 is dropped
 
 func (g anyGen) record(id ops.DispatcherID, typ ops.Type, sp ops.Span, origin ops.NodeID) ops.Record {
-	r := ops.Record{Changefeed: cf, ID: id, Type: typ, State: "Running", Epoch: ops.Epoch(1 + g.intn(3)), Span: sp, Origin: origin,
+	r := ops.Record{Changefeed: cf, ID: id, Type: typ, State: startState(typ), Epoch: ops.Epoch(1 + g.intn(3)), Span: sp, Origin: origin,
 		Checkpoint: uint64(g.intn(50))}
 	switch typ {
 	case ops.TypeMove:
-		r.State, r.Dest = "RemoveOrigin", anyNodes[g.intn(len(anyNodes))]
+		r.Dest = anyNodes[g.intn(len(anyNodes))]
 	case ops.TypeRemove:
 		r.Hook = ops.RemoveHook(g.intn(3))
 	}
 	return r
+}
+
+// startState is the state a journaled operator of type typ is in: the first of its machine.
+func startState(typ ops.Type) fsm.State {
+	def, err := ops.Definition(typ)
+	if err != nil {
+		panic(err)
+	}
+	return def.Initial()
 }
 
 // group is what one history left on a node: dispatchers and journal entries.

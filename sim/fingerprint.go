@@ -165,7 +165,7 @@ func (w *fpWriter) record(r ops.Record) {
 	w.str(string(r.Changefeed))
 	w.str(string(r.ID))
 	w.num(uint64(r.Type))
-	w.str(r.State)
+	w.num(uint64(r.State))
 	w.num(uint64(r.Epoch))
 	w.span(r.Span)
 	w.str(string(r.Origin))

@@ -40,11 +40,11 @@ func step(t *testing.T, nd *node.Node, kind protocol.Kind, rec ops.Record) {
 }
 
 func mergeRec() ops.Record {
-	return ops.Record{ID: "m", Type: ops.TypeMerge, State: "Running", Span: spanM, Origin: "B", Sources: []ops.DispatcherID{"a", "b"}}
+	return ops.Record{ID: "m", Type: ops.TypeMerge, State: ops.MergeRunning, Span: spanM, Origin: "B", Sources: []ops.DispatcherID{"a", "b"}}
 }
 
 func removeRec(id ops.DispatcherID) ops.Record {
-	return ops.Record{ID: id, Type: ops.TypeRemove, State: "Running", Origin: "B"}
+	return ops.Record{ID: id, Type: ops.TypeRemove, State: ops.RemoveRunning, Origin: "B"}
 }
 
 func TestNoDuplicateActiveDispatcher(t *testing.T) {
@@ -60,7 +60,7 @@ func TestNoDuplicateActiveDispatcher(t *testing.T) {
 	require.NoError(t, NoDuplicateActiveDispatcher([]*node.Node{b, c}))
 
 	// The seeded shape of every S1 bug: a second active copy of a key elsewhere.
-	step(t, c, protocol.Create, ops.Record{ID: "b2", Type: ops.TypeAdd, State: "Running", Span: ops.Span{Table: 100, Start: "x", End: ""}, Dest: "C"})
+	step(t, c, protocol.Create, ops.Record{ID: "b2", Type: ops.TypeAdd, State: ops.AddRunning, Span: ops.Span{Table: 100, Start: "x", End: ""}, Dest: "C"})
 	err := NoDuplicateActiveDispatcher([]*node.Node{b, c})
 	var v *Violation
 	require.ErrorAs(t, err, &v)

@@ -34,7 +34,7 @@ func BigSnapshot(spans int) protocol.Snapshot {
 				switch t % 6 {
 				case 0:
 					d.Removing = true
-					resps[n].Removes = append(resps[n].Removes, ops.Record{Changefeed: "cf", ID: id, Type: ops.TypeMove, State: "RemoveOrigin", Epoch: 1, Span: sp, Origin: node, Dest: dest})
+					resps[n].Removes = append(resps[n].Removes, ops.Record{Changefeed: "cf", ID: id, Type: ops.TypeMove, State: ops.MoveRemoveOrigin, Epoch: 1, Span: sp, Origin: node, Dest: dest})
 				case 1:
 					// A move whose Create the destination handled: adopted there.
 					resps[(n+1)%nodes].Dispatchers = append(resps[(n+1)%nodes].Dispatchers, protocol.Dispatcher{ID: id, Span: sp, State: ops.Initializing})
@@ -43,16 +43,16 @@ func BigSnapshot(spans int) protocol.Snapshot {
 					d.Removing = true
 					mid := ops.Span{Table: tb, Start: sp.Start, End: "k0"}
 					rest := ops.Span{Table: tb, Start: "k0", End: sp.End}
-					resps[n].Removes = append(resps[n].Removes, ops.Record{Changefeed: "cf", ID: id, Type: ops.TypeSplit, State: "Running", Epoch: 1, Span: sp, Origin: node, SplitSpans: []ops.Span{mid, rest}})
+					resps[n].Removes = append(resps[n].Removes, ops.Record{Changefeed: "cf", ID: id, Type: ops.TypeSplit, State: ops.SplitRunning, Epoch: 1, Span: sp, Origin: node, SplitSpans: []ops.Span{mid, rest}})
 				case 3:
 					d.State = ops.WaitingMerge
 					next := ops.DispatcherID("t" + strconv.Itoa(t) + "-1")
 					mid := ops.DispatcherID("t" + strconv.Itoa(t) + "-m")
 					resps[n].Dispatchers = append(resps[n].Dispatchers, protocol.Dispatcher{ID: mid, Span: ops.Span{Table: tb, Start: keys[0], End: keys[2]}, State: ops.MergeReady})
-					resps[n].Merges = append(resps[n].Merges, ops.Record{Changefeed: "cf", ID: mid, Type: ops.TypeMerge, State: "Running", Epoch: 1, Span: ops.Span{Table: tb, Start: keys[0], End: keys[2]}, Origin: node, Sources: []ops.DispatcherID{id, next}})
+					resps[n].Merges = append(resps[n].Merges, ops.Record{Changefeed: "cf", ID: mid, Type: ops.TypeMerge, State: ops.MergeRunning, Epoch: 1, Span: ops.Span{Table: tb, Start: keys[0], End: keys[2]}, Origin: node, Sources: []ops.DispatcherID{id, next}})
 				case 4:
 					d.Removing = true
-					resps[n].Removes = append(resps[n].Removes, ops.Record{Changefeed: "cf", ID: id, Type: ops.TypeRemove, State: "Running", Epoch: 1, Span: sp, Origin: node})
+					resps[n].Removes = append(resps[n].Removes, ops.Record{Changefeed: "cf", ID: id, Type: ops.TypeRemove, State: ops.RemoveRunning, Epoch: 1, Span: sp, Origin: node})
 				case 5:
 					d.State = ops.Initializing // an add whose Create was handled
 				}
