@@ -60,8 +60,8 @@ func (n *Node) Clone() *Node {
 	d := *n
 	d.disp = n.disp.clone(func(x protocol.Dispatcher) protocol.Dispatcher { return x })
 	d.byTable = nil // derived from disp: rebuilt by the first tableOf that needs it
-	d.removes = n.removes.clone(cloneRecord)
-	d.merges = n.merges.clone(cloneRecord)
+	d.removes = n.removes.clone(ops.Record.Clone)
+	d.merges = n.merges.clone(ops.Record.Clone)
 	d.out = n.out.clone()
 	d.scratch = nil
 	return &d
@@ -69,16 +69,9 @@ func (n *Node) Clone() *Node {
 
 func cloneRecords(rs []ops.Record) []ops.Record {
 	for i := range rs {
-		rs[i] = cloneRecord(rs[i])
+		rs[i] = rs[i].Clone()
 	}
 	return rs
-}
-
-func cloneRecord(r ops.Record) ops.Record {
-	r.SplitSpans = slices.Clone(r.SplitSpans)
-	r.SplitTargets = slices.Clone(r.SplitTargets)
-	r.Sources = slices.Clone(r.Sources)
-	return r
 }
 
 // Name is the node's name.
@@ -258,10 +251,10 @@ func (n *Node) Restore(a protocol.BootstrapAnswer) error {
 		n.add(d)
 	}
 	for _, r := range a.Removes {
-		n.removes.put(r.ID, cloneRecord(r))
+		n.removes.put(r.ID, r.Clone())
 	}
 	for _, r := range a.Merges {
-		n.merges.put(r.ID, cloneRecord(r))
+		n.merges.put(r.ID, r.Clone())
 	}
 	if a.Epoch > n.owner {
 		n.owner = a.Epoch

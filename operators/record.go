@@ -3,6 +3,7 @@ package operators
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/opfsm/opfsm/fsm"
 )
@@ -136,6 +137,15 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 	}
 	*r = rec
 	return nil
+}
+
+// Clone returns a copy of r that shares no slice with it, so that no change to one can show
+// in the other.
+func (r Record) Clone() Record {
+	r.SplitSpans = slices.Clone(r.SplitSpans)
+	r.SplitTargets = slices.Clone(r.SplitTargets)
+	r.Sources = slices.Clone(r.Sources)
+	return r
 }
 
 // StateName returns the name of the record's state in its type's machine (the spec's name),

@@ -116,3 +116,16 @@ func FuzzDecodeRecord(f *testing.F) {
 		}
 	})
 }
+
+func TestRecordCloneSharesNoSlice(t *testing.T) {
+	orig := Record{Changefeed: "cf", ID: "m", Type: TypeSplit, State: SplitRunning, Span: span(1, "", ""),
+		SplitSpans: []Span{span(1, "", "k"), span(1, "k", "")}, SplitTargets: []NodeID{"A", "B"}, Sources: []DispatcherID{"a"}}
+	c := orig.Clone()
+	require.Equal(t, orig, c)
+	c.SplitSpans[0], c.SplitTargets[0], c.Sources[0] = span(2, "", ""), "Z", "z"
+	require.Equal(t, span(1, "", "k"), orig.SplitSpans[0])
+	require.Equal(t, NodeID("A"), orig.SplitTargets[0])
+	require.Equal(t, DispatcherID("a"), orig.Sources[0])
+	require.Equal(t, "Running", orig.StateName())
+	require.Equal(t, "State(9)", Record{Type: Type(99), State: 9}.StateName())
+}

@@ -37,7 +37,7 @@ func (nw *Network) Clone() *Network {
 	for s, rs := range nw.req {
 		out := make([]protocol.Request, len(rs))
 		for i, r := range rs {
-			r.Record = cloneRecord(r.Record)
+			r.Record = r.Record.Clone()
 			out[i] = r
 		}
 		d.req[s] = out
@@ -46,12 +46,4 @@ func (nw *Network) Clone() *Network {
 		d.stq[n] = slices.Clone(rs)
 	}
 	return d
-}
-
-// cloneRecord copies a record's slices, so that no change to one can show in the other.
-func cloneRecord(r ops.Record) ops.Record {
-	r.SplitSpans = slices.Clone(r.SplitSpans)
-	r.SplitTargets = slices.Clone(r.SplitTargets)
-	r.Sources = slices.Clone(r.Sources)
-	return r
 }
