@@ -3,11 +3,13 @@ package tlc_test
 import (
 	"context"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/opfsm/opfsm/internal/proctest"
 	"github.com/opfsm/opfsm/internal/tlc"
 )
 
@@ -77,4 +79,50 @@ ReachesFive == <>(x = 5)
 	require.True(t, res.Temporal, res.Output)
 	require.Equal(t, "ReachesFive", res.Violated)
 	require.Equal(t, 13, res.ExitCode)
+}
+
+// TestCancelKillsTLC: cancelling a run kills TLC's JVM (not only the script that started it)
+// and removes the run's temporary folders before Run returns. The model never ends, so only
+// the cancellation can stop it.
+func TestCancelKillsTLC(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("finds TLC's JVM in /proc")
+	}
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "Forever.tla"), "---- MODULE Forever ----\nEXTENDS Naturals\nVARIABLE x\nInit == x = 0\nNext == x' = x + 1\n====\n")
+	writeFile(t, filepath.Join(dir, "Forever.cfg"), "INIT Init\nNEXT Next\n")
+	tmp := t.TempDir() // the run's temporary folders go here, and only the run's
+	t.Setenv("TMPDIR", tmp)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := tlc.Run(ctx, tlc.Options{Dir: dir, Spec: "Forever"})
+		done <- err
+	}()
+	var jvm []int // TLC's JVM: its java.io.tmpdir is in tmp
+	require.Eventually(t, func() bool {
+		jvm = proctest.Matching("java", tmp, "tlc2.TLC")
+		return len(jvm) > 0
+	}, 5*time.Minute, 20*time.Millisecond, "TLC never started")
+	t.Cleanup(func() { proctest.Kill(proctest.Matching(tmp)) })
+	require.Len(t, opfsmDirs(t, tmp), 2, "the metadir and java.io.tmpdir of the running TLC")
+
+	cancel()
+	select {
+	case err := <-done:
+		require.ErrorIs(t, err, context.Canceled)
+	case <-time.After(time.Minute):
+		t.Fatal("Run did not return after its context was cancelled")
+	}
+	require.Empty(t, proctest.Matching(tmp), "a process of the run survived the cancellation")
+	require.Empty(t, opfsmDirs(t, tmp), "the run's temporary folders were left behind")
+}
+
+func opfsmDirs(t *testing.T, dir string) []string {
+	t.Helper()
+	found, err := filepath.Glob(filepath.Join(dir, "opfsm-*"))
+	require.NoError(t, err)
+	return found
 }
