@@ -145,17 +145,8 @@ func TestCompareWorldStopsWithItsContext(t *testing.T) {
 		_, err := CompareWorld(ctx, "../spec/failover", w)
 		done <- err
 	}()
-	require.Eventually(t, func() bool { return len(proctest.Matching("java", tmp, "tlc2.TLC")) > 0 },
-		5*time.Minute, 20*time.Millisecond, "TLC never started")
+	proctest.AwaitStart(t, 5*time.Minute, "java", tmp, "tlc2.TLC")
 	cancel()
-	select {
-	case err := <-done:
-		require.ErrorIs(t, err, context.Canceled)
-	case <-time.After(time.Minute):
-		t.Fatal("CompareWorld did not return after its context was cancelled")
-	}
-	require.Empty(t, proctest.Matching(tmp), "a process of the comparison survived")
-	left, err := filepath.Glob(filepath.Join(tmp, "opfsm-*"))
-	require.NoError(t, err)
-	require.Empty(t, left, "temporary folders were left behind")
+	require.ErrorIs(t, proctest.AwaitEnd(t, done, time.Minute), context.Canceled)
+	proctest.RequireClean(t, tmp)
 }

@@ -1,4 +1,5 @@
 // Package proctest finds processes by their command line in /proc, for tests that must show
-// that the processes a run started (and the processes those started) are gone after it. On
-// a system without /proc it finds none, so its callers skip there.
+// that a run stopped the processes it started (and the processes those started) and removed
+// its temporary folders. On a system without /proc it finds no process, so callers that
+// need one skip there.
 package proctest

@@ -2,8 +2,13 @@ package proctest
 
 import (
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // Matching returns the pids of the live processes whose command line (its arguments
@@ -44,4 +49,39 @@ func Kill(pids []int) {
 			_ = p.Kill()
 		}
 	}
+}
+
+// AwaitStart waits up to within for a live process whose command line holds every one of
+// parts, failing t if none appears, and returns the matching pids.
+func AwaitStart(t testing.TB, within time.Duration, parts ...string) []int {
+	t.Helper()
+	var pids []int
+	require.Eventually(t, func() bool {
+		pids = Matching(parts...)
+		return len(pids) > 0
+	}, within, 20*time.Millisecond, "no process with %q in its command line started", parts)
+	return pids
+}
+
+// AwaitEnd waits up to within for the run that reports on done to end, failing t if it does
+// not, and returns what it reported.
+func AwaitEnd(t testing.TB, done <-chan error, within time.Duration) error {
+	t.Helper()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(within):
+		t.Fatalf("the run did not end within %s of being stopped", within)
+		return nil
+	}
+}
+
+// RequireClean fails t when a live process mentions tmp (a run's private TMPDIR) in its
+// command line, or tmp holds an opfsm-* entry: what a stopped run must not leave behind.
+func RequireClean(t testing.TB, tmp string) {
+	t.Helper()
+	require.Empty(t, Matching(tmp), "a process of the run survived")
+	left, err := filepath.Glob(filepath.Join(tmp, "opfsm-*"))
+	require.NoError(t, err)
+	require.Empty(t, left, "the run's temporary folders were left behind")
 }

@@ -101,28 +101,13 @@ func TestCancelKillsTLC(t *testing.T) {
 		_, err := tlc.Run(ctx, tlc.Options{Dir: dir, Spec: "Forever"})
 		done <- err
 	}()
-	var jvm []int // TLC's JVM: its java.io.tmpdir is in tmp
-	require.Eventually(t, func() bool {
-		jvm = proctest.Matching("java", tmp, "tlc2.TLC")
-		return len(jvm) > 0
-	}, 5*time.Minute, 20*time.Millisecond, "TLC never started")
 	t.Cleanup(func() { proctest.Kill(proctest.Matching(tmp)) })
-	require.Len(t, opfsmDirs(t, tmp), 2, "the metadir and java.io.tmpdir of the running TLC")
+	proctest.AwaitStart(t, 5*time.Minute, "java", tmp, "tlc2.TLC") // TLC's JVM: its java.io.tmpdir is in tmp
+	dirs, err := filepath.Glob(filepath.Join(tmp, "opfsm-*"))
+	require.NoError(t, err)
+	require.Len(t, dirs, 2, "the metadir and java.io.tmpdir of the running TLC")
 
 	cancel()
-	select {
-	case err := <-done:
-		require.ErrorIs(t, err, context.Canceled)
-	case <-time.After(time.Minute):
-		t.Fatal("Run did not return after its context was cancelled")
-	}
-	require.Empty(t, proctest.Matching(tmp), "a process of the run survived the cancellation")
-	require.Empty(t, opfsmDirs(t, tmp), "the run's temporary folders were left behind")
-}
-
-func opfsmDirs(t *testing.T, dir string) []string {
-	t.Helper()
-	found, err := filepath.Glob(filepath.Join(dir, "opfsm-*"))
-	require.NoError(t, err)
-	return found
+	require.ErrorIs(t, proctest.AwaitEnd(t, done, time.Minute), context.Canceled)
+	proctest.RequireClean(t, tmp)
 }
