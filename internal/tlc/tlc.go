@@ -135,7 +135,7 @@ func repoScript() (string, bool) {
 	for {
 		p := filepath.Join(dir, "scripts", "tlc.sh")
 		if _, err := os.Stat(p); err == nil {
-			if mod, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.HasPrefix(string(mod), module+"\n") {
+			if mod, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && isOpfsm(string(mod)) {
 				return p, true
 			}
 		}
@@ -145,6 +145,16 @@ func repoScript() (string, bool) {
 		}
 		dir = parent
 	}
+}
+
+// isOpfsm reports whether gomod (a go.mod's text) is the opfsm module's.
+func isOpfsm(gomod string) bool {
+	for line := range strings.Lines(gomod) {
+		if strings.TrimSpace(line) == module {
+			return true
+		}
+	}
+	return false
 }
 
 // writeIfChanged writes data to path unless it already holds it; a new file is renamed

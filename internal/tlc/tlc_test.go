@@ -2,6 +2,7 @@ package tlc_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/opfsm/opfsm/internal/proctest"
 	"github.com/opfsm/opfsm/internal/tlc"
+	"github.com/opfsm/opfsm/scripts"
 )
 
 // TestSmokeSpec proves that TLC is fetched, verified and run on this machine, and that its
@@ -110,4 +112,43 @@ func TestCancelKillsTLC(t *testing.T) {
 	cancel()
 	require.ErrorIs(t, proctest.AwaitEnd(t, done, time.Minute), context.Canceled)
 	proctest.RequireClean(t, tmp)
+}
+
+// TestScript: inside the opfsm repository (from any folder of it) the script is the
+// repository's; anywhere else, a folder of another project with a scripts/tlc.sh included,
+// it is the built-in copy, written to the user cache directory.
+func TestScript(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("points os.UserCacheDir at a temporary folder with XDG_CACHE_HOME")
+	}
+	repo, err := filepath.Abs(filepath.Join("..", ".."))
+	require.NoError(t, err)
+	other := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(other, "scripts"), 0o755))
+	writeFile(t, filepath.Join(other, "scripts", "tlc.sh"), "exit 1\n")
+	writeFile(t, filepath.Join(other, "go.mod"), "module example.com/other\n")
+	cache := t.TempDir()
+	builtIn := filepath.Join(cache, "opfsm", "tlc.sh")
+	cases := []struct {
+		name, dir, want string
+	}{
+		{"repository root", repo, filepath.Join(repo, "scripts", "tlc.sh")},
+		{"inside the repository", filepath.Join(repo, "spec", "smoke"), filepath.Join(repo, "scripts", "tlc.sh")},
+		{"outside", t.TempDir(), builtIn},
+		{"another project", other, builtIn},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Chdir(tc.dir)
+			t.Setenv("XDG_CACHE_HOME", cache)
+			got, err := tlc.Script()
+			require.NoError(t, err)
+			require.Equal(t, tc.want, got)
+			if got == builtIn {
+				text, err := os.ReadFile(got)
+				require.NoError(t, err)
+				require.Equal(t, scripts.TLC(), string(text))
+			}
+		})
+	}
 }
