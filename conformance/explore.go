@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"time"
 
 	"github.com/opfsm/opfsm/sim"
@@ -61,7 +62,7 @@ type ExploreOptions struct {
 // invariants (sim.Cluster.Check) in each, breadth first so that a violation comes with a
 // shortest trace. It stops at the first violation or at opt.MaxStates.
 func Explore(cfg sim.Config, opt ExploreOptions) (*Exploration, error) {
-	return search(cfg, opt, nil, nil)
+	return search(context.Background(), cfg, opt, nil, nil)
 }
 
 // pathTo is the action sequence that first reached state i.

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -129,10 +130,11 @@ func canonical(s SpecState) (string, error) {
 // SimGraph explores the simulator on world w exhaustively (as Explore: breadth first,
 // states cloned) and returns the graph of the abstract states it reaches, with the search's
 // numbers (concrete states). States outside the spec's StreamBound (w.MaxReq) are
-// discarded, as TLC discards states outside a CONSTRAINT.
-func SimGraph(w World, maxStates int) (*AbstractGraph, *Exploration, error) {
+// discarded, as TLC discards states outside a CONSTRAINT. When ctx ends first it stops
+// with ctx's cause.
+func SimGraph(ctx context.Context, w World, maxStates int) (*AbstractGraph, *Exploration, error) {
 	g := newAbstractGraph(nil)
-	ex, err := exploreSim(w, maxStates, g.vals, func(from, action, to string, err error) (bool, error) {
+	ex, err := exploreSim(ctx, w, maxStates, g.vals, func(from, action, to string, err error) (bool, error) {
 		if err != nil {
 			return true, err
 		}
@@ -155,7 +157,7 @@ func SimGraph(w World, maxStates int) (*AbstractGraph, *Exploration, error) {
 func CheckSim(spec *AbstractGraph, w World, maxStates int) (string, *Exploration, error) {
 	var first string
 	text := spec.vals.text // the search's keys are in spec's table: no translation
-	ex, err := exploreSim(w, maxStates, spec.vals, func(from, action, to string, err error) (bool, error) {
+	ex, err := exploreSim(context.Background(), w, maxStates, spec.vals, func(from, action, to string, err error) (bool, error) {
 		if err != nil {
 			if errors.Is(err, ErrNotAbstract) {
 				first = fmt.Sprintf("the simulator takes %s to a state the spec cannot express: %v\n  from:\n%s", action, err, indent(text(from)))
@@ -184,8 +186,8 @@ func CheckSim(spec *AbstractGraph, w World, maxStates int) (string, *Exploration
 
 // exploreSim is the search behind SimGraph and CheckSim: the simulator on world w, with
 // the spec's StreamBound, its states keyed in vt.
-func exploreSim(w World, maxStates int, vt *valueTable, visit visitFunc) (*Exploration, error) {
-	return search(w.Config(), ExploreOptions{MaxStates: maxStates, MaxStream: w.MaxReq}, vt, visit)
+func exploreSim(ctx context.Context, w World, maxStates int, vt *valueTable, visit visitFunc) (*Exploration, error) {
+	return search(ctx, w.Config(), ExploreOptions{MaxStates: maxStates, MaxStream: w.MaxReq}, vt, visit)
 }
 
 // TLCCount runs TLC on spec/failover (specDir) with the world's constants and CONSTRAINT
@@ -256,9 +258,11 @@ func TLCGraph(ctx context.Context, specDir string, w World) (*AbstractGraph, tlc
 		res tlc.Result
 		err error
 	}
+	run, kill := context.WithCancel(ctx)
+	defer kill()
 	tlcDone := make(chan tlcOut, 1)
 	go func() {
-		res, err := runTLC(ctx, opts)
+		res, err := runTLC(run, opts)
 		tlcDone <- tlcOut{res, err}
 	}()
 	opened := make(chan *os.File, 1)
@@ -276,10 +280,15 @@ func TLCGraph(ctx context.Context, specDir string, w World) (*AbstractGraph, tlc
 			return nil, out.res, fmt.Errorf("conformance: opening TLC's dump: %w", out.err)
 		}
 		g, scanErr := readGraph(f)
-		_, _ = io.Copy(io.Discard, f) // after a bad line, let TLC finish writing
+		if scanErr != nil {
+			kill() // the rest of the dump is of no use
+		}
 		f.Close()
 		out := <-tlcDone
-		if out.err != nil { // TLC's own failure explains a truncated dump best
+		switch {
+		case ctx.Err() != nil:
+			return nil, out.res, fmt.Errorf("conformance: %w", context.Cause(ctx))
+		case out.err != nil && !errors.Is(out.err, context.Canceled): // TLC's own failure explains a truncated dump best
 			return nil, out.res, out.err
 		}
 		return g, out.res, scanErr
@@ -365,8 +374,11 @@ type WorldComparison struct {
 
 // CompareWorld runs TLC (TLCGraph) and the simulator's search (SimGraph) on world w side by
 // side, TLC in its own process, and compares the graphs. A simulator state the spec's
-// schema cannot express is an error wrapping ErrNotAbstract.
+// schema cannot express is an error wrapping ErrNotAbstract. When either side fails or ctx
+// ends, the other is stopped (TLC killed) before CompareWorld returns.
 func CompareWorld(ctx context.Context, specDir string, w World) (*WorldComparison, error) {
+	both, stop := context.WithCancel(ctx)
+	defer stop()
 	type tlcOut struct {
 		g   *AbstractGraph
 		res tlc.Result
@@ -374,16 +386,28 @@ func CompareWorld(ctx context.Context, specDir string, w World) (*WorldCompariso
 	}
 	done := make(chan tlcOut, 1)
 	go func() {
-		g, res, err := TLCGraph(ctx, specDir, w)
+		g, res, err := TLCGraph(both, specDir, w)
+		if err != nil {
+			stop() // the simulator's graph is of no use now
+		}
 		done <- tlcOut{g, res, err}
 	}()
-	impl, ex, simErr := SimGraph(w, 0)
-	spec := <-done
-	if spec.err != nil {
-		return nil, spec.err
-	}
+	impl, ex, simErr := SimGraph(both, w, 0)
 	if simErr != nil {
-		return nil, simErr
+		stop()
+	}
+	spec := <-done
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("conformance: %w", context.Cause(ctx))
+	}
+	// A side's own failure, not the stop it caused on the other side.
+	for _, err := range []error{spec.err, simErr} {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return nil, err
+		}
+	}
+	if err := cmp.Or(spec.err, simErr); err != nil {
+		return nil, err
 	}
 	return &WorldComparison{Diff: CompareGraphs(spec.g, impl), TLC: spec.res, SpecEdges: len(spec.g.Edges()),
 		Sim: ex, SimEdges: len(impl.Edges())}, nil

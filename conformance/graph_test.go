@@ -4,12 +4,14 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/opfsm/opfsm/internal/proctest"
 	"github.com/opfsm/opfsm/sim"
 )
 
@@ -67,7 +69,7 @@ func TestGraphCatchesSeededBugs(t *testing.T) {
 	t.Logf("TLC (merge and drop, no failover): %d states, %d edges in %s", abortSpec.States(), len(abortSpec.Edges()), res.Duration)
 	// The bugs are measured against a correct simulator that matches both graphs exactly,
 	// so a difference is the bug's and nothing else's.
-	impl, _, err := SimGraph(abortWorld, 0)
+	impl, _, err := SimGraph(context.Background(), abortWorld, 0)
 	require.NoError(t, err)
 	d := CompareGraphs(abortSpec, impl)
 	require.True(t, d.Equal(), "the correct simulator equals the spec on the merge-and-drop world: %+v\n%s", d, d.First)
@@ -90,7 +92,7 @@ func TestGraphCatchesSeededBugs(t *testing.T) {
 			}
 			// Every step of the simulator is a spec step: the bug must then lose steps the
 			// spec takes (G6: a sweep that never happens), which the full comparison shows.
-			impl, ex, err := SimGraph(bw, 0)
+			impl, ex, err := SimGraph(context.Background(), bw, 0)
 			require.NoError(t, err)
 			d := CompareGraphs(spec, impl)
 			require.Positive(t, d.OnlySpecEdges, "%s must make the graphs differ", name)
@@ -122,4 +124,29 @@ func TestTLCGraphReportsTLCFailure(t *testing.T) {
 	_, _, err := TLCGraph(ctx, dir, w)
 	require.Error(t, err)
 	require.NoError(t, ctx.Err(), "TLCGraph must not hang until the deadline")
+}
+
+// TestCompareWorldStopsWithItsContext: cancelling a comparison mid-way stops the
+// simulator's search, kills TLC (which is writing its dump into a named pipe) and removes
+// the temporary folders, promptly: NodeCrash's world would take minutes.
+func TestCompareWorldStopsWithItsContext(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("finds TLC's JVM in /proc")
+	}
+	w, err := WorldFromConfig("../spec/failover/NodeCrash.cfg")
+	require.NoError(t, err)
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	t.Cleanup(func() { proctest.Kill(proctest.Matching(tmp)) })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := CompareWorld(ctx, "../spec/failover", w)
+		done <- err
+	}()
+	proctest.AwaitStart(t, 5*time.Minute, "java", tmp, "tlc2.TLC")
+	cancel()
+	require.ErrorIs(t, proctest.AwaitEnd(t, done, time.Minute), context.Canceled)
+	proctest.RequireClean(t, tmp)
 }

@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"fmt"
 	"hash/maphash"
 	"slices"
@@ -33,8 +34,8 @@ type fpKey [2]uint64
 // one clone per edge and no replay. It checks the invariants (sim.Cluster.Check) in every
 // new state and stops at the first violation, with a shortest trace. With visit set, cfg
 // must be a spec world: every state is abstracted (docs/abstract-state.md) and visit sees
-// every step, which it may stop.
-func search(cfg sim.Config, opt ExploreOptions, vt *valueTable, visit visitFunc) (*Exploration, error) {
+// every step, which it may stop. It returns ctx's cause when ctx ends first.
+func search(ctx context.Context, cfg sim.Config, opt ExploreOptions, vt *valueTable, visit visitFunc) (*Exploration, error) {
 	start := time.Now()
 	ex := &Exploration{}
 	abstract := map[string]bool{}
@@ -85,10 +86,14 @@ func search(cfg sim.Config, opt ExploreOptions, vt *valueTable, visit visitFunc)
 		keys = append(keys, first.key)
 	}
 	queue := []queued{first}
+	expanded := 0
 	for head := 0; head < len(queue); head++ {
 		if opt.MaxStates > 0 && len(nodes) >= opt.MaxStates {
 			ex.Truncated = true
 			break
+		}
+		if expanded++; expanded%1024 == 0 && ctx.Err() != nil {
+			return finish(fmt.Errorf("conformance: search: %w", context.Cause(ctx)))
 		}
 		here := queue[head]
 		queue[head] = queued{} // let the collector have it

@@ -1,9 +1,11 @@
 package conformance
 
 import (
-	"github.com/opfsm/opfsm/sim"
+	"context"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/opfsm/opfsm/sim"
 
 	"github.com/stretchr/testify/require"
 )
@@ -14,7 +16,7 @@ func BenchmarkSimGraphFailover(b *testing.B) {
 	w, err := WorldFromConfig("../spec/failover/Failover.cfg")
 	require.NoError(b, err)
 	for b.Loop() {
-		g, ex, err := SimGraph(w, 0)
+		g, ex, err := SimGraph(context.Background(), w, 0)
 		require.NoError(b, err)
 		b.ReportMetric(ex.StatesPerSecond(), "states/s")
 		b.ReportMetric(float64(g.States()), "abstract")

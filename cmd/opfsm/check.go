@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 
 	"github.com/opfsm/opfsm/internal/tlc"
@@ -20,11 +21,13 @@ var errUncaught = errors.New("seeded bug not caught")
 
 // runCheck model-checks the models of the manifest: every CI config (which must pass with
 // its recorded state count), or with --bug the seeded variant of that name, which must fail
-// on its property; that expected failure exits 1 and names the property.
-func runCheck(args []string, stdout, stderr io.Writer) error {
+// on its property; that expected failure exits 1 and names the property. Without
+// --manifest it checks the spec built into opfsm, unpacked into a temporary folder.
+func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("check", stderr)
-	manifest := fs.String("manifest", filepath.Join("spec", "configs.tsv"), "model list")
+	manifest := fs.String("manifest", "", "model list, its model folders beside it (default: the spec/configs.tsv built into opfsm)")
 	bug := fs.String("bug", "", "run the seeded-bug variant with this name instead of the CI configs")
+	config := fs.String("config", "", "run only the chosen models with this config file, e.g. Liveness.cfg")
 	workers := fs.Int("workers", 1, "TLC workers (1 keeps state counts exact)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -32,27 +35,42 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return badInput("unexpected argument %q", fs.Arg(0))
 	}
-	models, err := spec.LoadModels(*manifest)
+	path, name := *manifest, *manifest
+	if path == "" {
+		dir, err := spec.Unpack()
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		path, name = filepath.Join(dir, "configs.tsv"), "the built-in spec/configs.tsv"
+	}
+	models, err := spec.LoadModels(path)
 	if err != nil {
 		return badInput("%v", err)
 	}
 	var chosen []spec.Model
-	var bugs []string
+	var bugs, configs []string
 	for _, m := range models {
 		if m.Bug != "" {
 			bugs = append(bugs, m.Bug)
 		}
 		if m.Bug == *bug {
-			chosen = append(chosen, m)
+			configs = append(configs, m.Config)
+			if *config == "" || m.Config == *config {
+				chosen = append(chosen, m)
+			}
 		}
 	}
-	if len(chosen) == 0 {
-		return badInput("no seeded bug %q in %s (have %v)", *bug, *manifest, bugs)
+	switch {
+	case len(configs) == 0:
+		return badInput("no seeded bug %q in %s (have %v)", *bug, name, bugs)
+	case len(chosen) == 0:
+		return badInput("no model with --config %q in %s (have %v)", *config, name, configs)
 	}
-	root := filepath.Dir(*manifest)
+	root := filepath.Dir(path)
 	failed, caught := false, false
 	for _, m := range chosen {
-		res, err := tlc.Run(context.Background(), tlc.Options{Dir: filepath.Join(root, m.Dir), Spec: m.Module, Config: m.Config, Workers: *workers})
+		res, err := tlc.Run(ctx, tlc.Options{Dir: filepath.Join(root, m.Dir), Spec: m.Module, Config: m.Config, Workers: *workers})
 		if err != nil {
 			return err
 		}

@@ -6,11 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/opfsm/opfsm/conformance"
 	"github.com/opfsm/opfsm/sim"
+	"github.com/opfsm/opfsm/spec"
 )
 
 // conformConfigs are the worlds `opfsm conform` and `opfsm explore` use by default.
@@ -33,15 +35,29 @@ type worldFlags struct {
 
 func addWorldFlags(fs *flag.FlagSet) *worldFlags {
 	w := &worldFlags{
-		spec: fs.String("spec", filepath.Join("spec", "failover"), "folder of the TLA+ spec"),
+		spec: fs.String("spec", "", "folder of the TLA+ spec (default: the spec/failover built into opfsm)"),
 		bug:  fs.String("bug", "none", "seeded bug to switch on in the simulator: "+fmt.Sprint(sim.BugNames())),
 	}
 	fs.Var(&w.configs, "config", "a TLC config (in --spec) whose constants give the world; repeatable (default: "+strings.Join(conformConfigs, ", ")+")")
 	return w
 }
 
-// worlds resolves the chosen configs to worlds with the seeded bug switched on.
-func (f *worldFlags) worlds() ([]string, []conformance.World, error) {
+// specDir is the spec's folder: --spec, or the built-in spec/failover unpacked into a
+// temporary folder, which remove removes.
+func (f *worldFlags) specDir() (dir string, remove func(), err error) {
+	if *f.spec != "" {
+		return *f.spec, func() {}, nil
+	}
+	root, err := spec.Unpack()
+	if err != nil {
+		return "", nil, err
+	}
+	return filepath.Join(root, "failover"), func() { os.RemoveAll(root) }, nil
+}
+
+// worlds resolves the chosen configs of the spec in dir to worlds with the seeded bug
+// switched on.
+func (f *worldFlags) worlds(dir string) ([]string, []conformance.World, error) {
 	bugs, err := sim.ParseBug(*f.bug)
 	if err != nil {
 		return nil, nil, badInput("%v", err)
@@ -52,7 +68,7 @@ func (f *worldFlags) worlds() ([]string, []conformance.World, error) {
 	}
 	var ws []conformance.World
 	for _, n := range names {
-		w, err := conformance.WorldFromConfig(filepath.Join(*f.spec, n))
+		w, err := conformance.WorldFromConfig(filepath.Join(dir, n))
 		if err != nil {
 			return nil, nil, badInput("%v", err)
 		}
@@ -65,7 +81,7 @@ func (f *worldFlags) worlds() ([]string, []conformance.World, error) {
 // runConform compares the simulator with the TLA+ spec in both directions: for each world,
 // TLC's full state graph against the simulator's (every state, every labelled edge), then
 // random simulator runs validated by TLC as traces. Exit 0 when they agree, 1 when not.
-func runConform(args []string, stdout, stderr io.Writer) error {
+func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("conform", stderr)
 	wf := addWorldFlags(fs)
 	traces := fs.Int("traces", 20, "random simulator runs to validate as TLA+ traces (0: none)")
@@ -80,14 +96,18 @@ func runConform(args []string, stdout, stderr io.Writer) error {
 	if *traces < 0 || *steps <= 0 {
 		return badInput("--traces must be >= 0 and --steps positive")
 	}
-	names, worlds, err := wf.worlds()
+	dir, remove, err := wf.specDir()
 	if err != nil {
 		return err
 	}
-	ctx := context.Background()
+	defer remove()
+	names, worlds, err := wf.worlds(dir)
+	if err != nil {
+		return err
+	}
 	failed := false
 	for i, w := range worlds {
-		cmp, err := conformance.CompareWorld(ctx, *wf.spec, w)
+		cmp, err := conformance.CompareWorld(ctx, dir, w)
 		if errors.Is(err, conformance.ErrNotAbstract) {
 			failed = true
 			fmt.Fprintf(stdout, "%s: the simulator reached a state the spec cannot express: %v\n", names[i], err)
@@ -124,7 +144,7 @@ func runConform(args []string, stdout, stderr io.Writer) error {
 			}
 			runs = append(runs, r)
 		}
-		rep, err := conformance.ValidateTraces(ctx, *wf.spec, w, runs)
+		rep, err := conformance.ValidateTraces(ctx, dir, w, runs)
 		if err != nil {
 			return err
 		}
@@ -146,7 +166,7 @@ func runConform(args []string, stdout, stderr io.Writer) error {
 
 // runExplore explores the simulator exhaustively on each world (invariants checked in
 // every state) and runs TLC on the same world, reporting both counts and rates.
-func runExplore(args []string, stdout, stderr io.Writer) error {
+func runExplore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("explore", stderr)
 	wf := addWorldFlags(fs)
 	maxStates := fs.Int("max", 0, "stop after this many simulator states (0: exhaustive)")
@@ -156,13 +176,18 @@ func runExplore(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return badInput("unexpected argument %q", fs.Arg(0))
 	}
-	names, worlds, err := wf.worlds()
+	dir, remove, err := wf.specDir()
+	if err != nil {
+		return err
+	}
+	defer remove()
+	names, worlds, err := wf.worlds(dir)
 	if err != nil {
 		return err
 	}
 	failed := false
 	for i, w := range worlds {
-		_, ex, err := conformance.SimGraph(w, *maxStates)
+		_, ex, err := conformance.SimGraph(ctx, w, *maxStates)
 		if errors.Is(err, conformance.ErrNotAbstract) {
 			failed = true
 			fmt.Fprintf(stdout, "%s: the simulator reached a state the spec cannot express: %v\n", names[i], err)
@@ -171,7 +196,7 @@ func runExplore(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		res, err := conformance.TLCCount(context.Background(), *wf.spec, w)
+		res, err := conformance.TLCCount(ctx, dir, w)
 		if err != nil {
 			return err
 		}

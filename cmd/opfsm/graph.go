@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -10,7 +11,7 @@ import (
 )
 
 // runGraph prints the operator state machines: all of them, or the ones named.
-func runGraph(args []string, stdout, stderr io.Writer) error {
+func runGraph(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("graph", stderr)
 	format := fs.String("format", "mermaid", "output format: mermaid or dot")
 	if err := parseFlags(fs, args); err != nil {

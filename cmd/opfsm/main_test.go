@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,7 +52,7 @@ func TestRun(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
-			code := run(tc.args, &out, &errOut)
+			code := run(context.Background(), tc.args, &out, &errOut)
 			require.Equal(t, tc.code, code, "stderr: %s", errOut.String())
 			require.Contains(t, out.String(), tc.stdout)
 			require.Contains(t, errOut.String(), tc.stderr)
@@ -88,7 +89,9 @@ func TestCheck(t *testing.T) {
 		{"ci configs pass", []string{"check", "--manifest", good}, exitOK, "ok   smoke/Smoke.cfg: 7 distinct states"},
 		{"seeded bug caught", []string{"check", "--manifest", good, "--bug", "no_fence"}, exitViolated, "violates: OwnerEpochNeverDecreases"},
 		{"seeded bug not caught as expected", []string{"check", "--manifest", wrong, "--bug", "no_fence"}, exitUncaught, "want a violation of TypeOK"},
+		{"one config", []string{"check", "--manifest", good, "--config", "Smoke.cfg"}, exitOK, "ok   smoke/Smoke.cfg: 7 distinct states"},
 		{"state count drift", []string{"check", "--manifest", drift}, exitViolated, "want 8 distinct states"},
+		{"unknown config", []string{"check", "--manifest", good, "--config", "Nope.cfg"}, exitBadInput, ""},
 		{"unknown bug", []string{"check", "--manifest", good, "--bug", "nope"}, exitBadInput, ""},
 		{"malformed manifest", []string{"check", "--manifest", bad}, exitBadInput, ""},
 		{"missing manifest", []string{"check", "--manifest", filepath.Join(dir, "none.tsv")}, exitBadInput, ""},
@@ -96,7 +99,7 @@ func TestCheck(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
-			require.Equal(t, tc.code, run(tc.args, &out, &errOut), "stdout %s stderr %s", out.String(), errOut.String())
+			require.Equal(t, tc.code, run(context.Background(), tc.args, &out, &errOut), "stdout %s stderr %s", out.String(), errOut.String())
 			require.Contains(t, out.String(), tc.out)
 		})
 	}
@@ -107,7 +110,7 @@ func TestCheck(t *testing.T) {
 func TestSimFindsSeededBug(t *testing.T) {
 	mmd := filepath.Join(t.TempDir(), "ce.mmd")
 	var out, errOut bytes.Buffer
-	code := run([]string{"sim", "--bug", "merge_journal_lost", "--runs", "2000", "--mermaid", mmd}, &out, &errOut)
+	code := run(context.Background(), []string{"sim", "--bug", "merge_journal_lost", "--runs", "2000", "--mermaid", mmd}, &out, &errOut)
 	require.Equal(t, exitViolated, code, errOut.String())
 	require.Contains(t, out.String(), "NoDuplicateActiveDispatcher:")
 	require.Contains(t, out.String(), "first violation")

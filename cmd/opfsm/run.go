@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,7 +17,7 @@ import (
 // file converged with no violation and met its expectations, 1 when one did not, 2 when a
 // file is malformed or asks for something the domain forbids (the message names the line
 // and field).
-func runScenario(args []string, stdout, stderr io.Writer) error {
+func runScenario(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("run", stderr)
 	asJSON := fs.Bool("json", false, "print one JSON report per file instead of the timeline")
 	bug := fs.String("bug", "none", "seeded bug to switch on: "+fmt.Sprint(sim.BugNames()))

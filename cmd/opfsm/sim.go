@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -13,7 +14,7 @@ import (
 // runSim is the main job: a seeded fault campaign on the built-in cluster, with progress on
 // stderr and a summary on stdout. On a violation it prints the shrunk counterexample as a
 // timeline and writes it as a Mermaid sequence diagram; the exit code is then 1.
-func runSim(args []string, stdout, stderr io.Writer) error {
+func runSim(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("sim", stderr)
 	seed := fs.Uint64("seed", 1, "first seed; run i uses seed+i")
 	runs := fs.Int("runs", 2000, "random walks")

@@ -6,6 +6,9 @@
 // internal/tla.
 //
 // The jar itself is fetched by scripts/tlc.sh from Maven Central and checked against a
-// committed SHA-256; this package only locates the script and runs it, so tests, the CLI and
-// the conformance suite all use the same checker.
+// committed SHA-256; this package only locates the script (the repository's, or outside it
+// the copy built into the program, see Script) and runs it, so tests, the CLI and the
+// conformance suite all use the same checker. The script runs in a process group of its
+// own (on unix) that Run kills whole when its context ends, and Run removes the run's
+// temporary folders before it returns.
 package tlc

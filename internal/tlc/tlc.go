@@ -13,10 +13,20 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/opfsm/opfsm/scripts"
 )
 
-// ErrNoScript is returned when scripts/tlc.sh cannot be found above the working directory.
-var ErrNoScript = errors.New("tlc: scripts/tlc.sh not found in any parent folder")
+// ErrNoScript is returned when TLC's script can neither be found in an opfsm repository
+// around the working directory nor written to the user cache directory.
+var ErrNoScript = errors.New("tlc: no scripts/tlc.sh: not inside the opfsm repository and no user cache directory")
+
+// module is the go.mod line that marks the opfsm repository.
+const module = "module github.com/opfsm/opfsm"
+
+// waitDelay bounds how long Run waits for TLC's output to close after its process group
+// was killed.
+const waitDelay = 5 * time.Second
 
 // Options says which model to check and how.
 type Options struct {
@@ -80,33 +90,120 @@ func (r Result) Summary() string {
 		status, r.Generated, r.Distinct, r.Depth, r.TraceLength, r.Duration.Round(time.Millisecond))
 }
 
-// Script returns the path of scripts/tlc.sh, searching from the working directory upwards.
+// checker is where TLC comes from: the script to run and what to add to its environment.
+type checker struct {
+	script string
+	env    []string
+}
+
+// Script returns the path of the script that runs TLC. Inside the opfsm repository (the
+// working directory or a parent holds its go.mod) it is the repository's scripts/tlc.sh,
+// which caches the jar in the repository's .cache/tlc. Anywhere else it is the copy built
+// into the program (package scripts), written to the user cache directory as opfsm/tlc.sh;
+// the jar is then cached in opfsm/tlc there, so it is fetched once per user.
 func Script() (string, error) {
+	c, err := locate()
+	return c.script, err
+}
+
+func locate() (checker, error) {
+	if p, ok := repoScript(); ok {
+		return checker{script: p}, nil
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return checker{}, fmt.Errorf("%w: %w", ErrNoScript, err)
+	}
+	dir := filepath.Join(cache, "opfsm")
+	script := filepath.Join(dir, "tlc.sh")
+	if err := writeIfChanged(script, []byte(scripts.TLC())); err != nil {
+		return checker{}, fmt.Errorf("%w: %w", ErrNoScript, err)
+	}
+	c := checker{script: script}
+	if os.Getenv("OPFSM_TLC_CACHE") == "" {
+		c.env = []string{"OPFSM_TLC_CACHE=" + filepath.Join(dir, "tlc")}
+	}
+	return c, nil
+}
+
+// repoScript finds scripts/tlc.sh of the opfsm repository that holds the working directory.
+func repoScript() (string, bool) {
 	dir, err := os.Getwd()
 	if err != nil {
-		return "", fmt.Errorf("tlc: working directory: %w", err)
+		return "", false
 	}
 	for {
 		p := filepath.Join(dir, "scripts", "tlc.sh")
 		if _, err := os.Stat(p); err == nil {
-			return p, nil
+			if mod, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && isOpfsm(string(mod)) {
+				return p, true
+			}
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", ErrNoScript
+			return "", false
 		}
 		dir = parent
 	}
 }
 
+// isOpfsm reports whether gomod (a go.mod's text) is the opfsm module's.
+func isOpfsm(gomod string) bool {
+	for line := range strings.Lines(gomod) {
+		if strings.TrimSpace(line) == module {
+			return true
+		}
+	}
+	return false
+}
+
+// writeIfChanged writes data to path unless it already holds it; a new file is renamed
+// into place, so that concurrent runs never see half of it.
+func writeIfChanged(path string, data []byte) error {
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o755)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
+}
+
+// command is "bash script args..." in its own process group (on unix), which cancelling
+// ctx kills whole: TLC's JVM and a Maven fetch die with the script.
+func (c checker) command(ctx context.Context, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, "bash", append([]string{c.script}, args...)...)
+	cmd.Env = append(os.Environ(), c.env...)
+	ownGroup(cmd)
+	cmd.WaitDelay = waitDelay
+	return cmd
+}
+
 // Jar fetches TLC if needed and returns the path of the verified jar.
 func Jar(ctx context.Context) (string, error) {
-	script, err := Script()
+	c, err := locate()
 	if err != nil {
 		return "", err
 	}
 	var stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, "bash", script, "--jar")
+	cmd := c.command(ctx, "--jar")
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
@@ -115,11 +212,12 @@ func Jar(ctx context.Context) (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
-// Run runs TLC on opts and parses its output. The error is non-nil only when TLC could not
-// be started at all (no script, no java); a violation, deadlock or parse error is reported
-// in the Result.
+// Run runs TLC on opts and parses its output. The error is non-nil when TLC could not be
+// started at all (no script, no java) or ctx ended the run; a violation, deadlock or parse
+// error is reported in the Result. When ctx ends, TLC's whole process group is killed and
+// its temporary folders are removed before Run returns.
 func Run(ctx context.Context, opts Options) (Result, error) {
-	script, err := Script()
+	c, err := locate()
 	if err != nil {
 		return Result{}, err
 	}
@@ -128,21 +226,6 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		return Result{}, fmt.Errorf("tlc: metadir: %w", err)
 	}
 	defer os.RemoveAll(meta)
-
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = 1
-	}
-	spec := strings.TrimSuffix(opts.Spec, ".tla")
-	args := []string{script, "-workers", strconv.Itoa(workers), "-metadir", meta, "-cleanup"}
-	if opts.Config != "" {
-		args = append(args, "-config", opts.Config)
-	}
-	args = append(args, opts.Args...)
-	args = append(args, spec)
-
-	cmd := exec.CommandContext(ctx, "bash", args...)
-	cmd.Dir = opts.Dir
 	// TLC unpacks its standard modules (Naturals.tla, ...) into java.io.tmpdir; TLC runs
 	// side by side sharing /tmp read each other's half-written files. Each run gets its own.
 	tmp, err := os.MkdirTemp("", "opfsm-tlc-tmp-")
@@ -150,7 +233,22 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		return Result{}, fmt.Errorf("tlc: tmpdir: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-	cmd.Env = append(os.Environ(), "OPFSM_TLC_JAVA_OPTS="+strings.TrimSpace(os.Getenv("OPFSM_TLC_JAVA_OPTS")+" -Djava.io.tmpdir="+tmp))
+
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = 1
+	}
+	spec := strings.TrimSuffix(opts.Spec, ".tla")
+	args := []string{"-workers", strconv.Itoa(workers), "-metadir", meta, "-cleanup"}
+	if opts.Config != "" {
+		args = append(args, "-config", opts.Config)
+	}
+	args = append(args, opts.Args...)
+	args = append(args, spec)
+
+	cmd := c.command(ctx, args...)
+	cmd.Dir = opts.Dir
+	cmd.Env = append(cmd.Env, "OPFSM_TLC_JAVA_OPTS="+strings.TrimSpace(os.Getenv("OPFSM_TLC_JAVA_OPTS")+" -Djava.io.tmpdir="+tmp))
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
@@ -158,6 +256,9 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	runErr := cmd.Run()
 	res := Parse(out.String())
 	res.Duration = time.Since(start)
+	if ctx.Err() != nil {
+		return res, fmt.Errorf("tlc: %w", context.Cause(ctx))
+	}
 	var exitErr *exec.ExitError
 	switch {
 	case runErr == nil:
@@ -167,10 +268,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 			return res, fmt.Errorf("tlc: %s", strings.TrimSpace(out.String()))
 		}
 	default:
-		return res, fmt.Errorf("tlc: running %s: %w", script, runErr)
-	}
-	if ctx.Err() != nil {
-		return res, fmt.Errorf("tlc: %w", ctx.Err())
+		return res, fmt.Errorf("tlc: running %s: %w", c.script, runErr)
 	}
 	if res.Temporal && res.Violated == "" {
 		cfg := opts.Config

@@ -2,13 +2,17 @@ package tlc_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/opfsm/opfsm/internal/proctest"
 	"github.com/opfsm/opfsm/internal/tlc"
+	"github.com/opfsm/opfsm/scripts"
 )
 
 // TestSmokeSpec proves that TLC is fetched, verified and run on this machine, and that its
@@ -77,4 +81,74 @@ ReachesFive == <>(x = 5)
 	require.True(t, res.Temporal, res.Output)
 	require.Equal(t, "ReachesFive", res.Violated)
 	require.Equal(t, 13, res.ExitCode)
+}
+
+// TestCancelKillsTLC: cancelling a run kills TLC's JVM (not only the script that started it)
+// and removes the run's temporary folders before Run returns. The model never ends, so only
+// the cancellation can stop it.
+func TestCancelKillsTLC(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("finds TLC's JVM in /proc")
+	}
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "Forever.tla"), "---- MODULE Forever ----\nEXTENDS Naturals\nVARIABLE x\nInit == x = 0\nNext == x' = x + 1\n====\n")
+	writeFile(t, filepath.Join(dir, "Forever.cfg"), "INIT Init\nNEXT Next\n")
+	tmp := t.TempDir() // the run's temporary folders go here, and only the run's
+	t.Setenv("TMPDIR", tmp)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := tlc.Run(ctx, tlc.Options{Dir: dir, Spec: "Forever"})
+		done <- err
+	}()
+	t.Cleanup(func() { proctest.Kill(proctest.Matching(tmp)) })
+	proctest.AwaitStart(t, 5*time.Minute, "java", tmp, "tlc2.TLC") // TLC's JVM: its java.io.tmpdir is in tmp
+	dirs, err := filepath.Glob(filepath.Join(tmp, "opfsm-*"))
+	require.NoError(t, err)
+	require.Len(t, dirs, 2, "the metadir and java.io.tmpdir of the running TLC")
+
+	cancel()
+	require.ErrorIs(t, proctest.AwaitEnd(t, done, time.Minute), context.Canceled)
+	proctest.RequireClean(t, tmp)
+}
+
+// TestScript: inside the opfsm repository (from any folder of it) the script is the
+// repository's; anywhere else, a folder of another project with a scripts/tlc.sh included,
+// it is the built-in copy, written to the user cache directory.
+func TestScript(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("points os.UserCacheDir at a temporary folder with XDG_CACHE_HOME")
+	}
+	repo, err := filepath.Abs(filepath.Join("..", ".."))
+	require.NoError(t, err)
+	other := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(other, "scripts"), 0o755))
+	writeFile(t, filepath.Join(other, "scripts", "tlc.sh"), "exit 1\n")
+	writeFile(t, filepath.Join(other, "go.mod"), "module example.com/other\n")
+	cache := t.TempDir()
+	builtIn := filepath.Join(cache, "opfsm", "tlc.sh")
+	cases := []struct {
+		name, dir, want string
+	}{
+		{"repository root", repo, filepath.Join(repo, "scripts", "tlc.sh")},
+		{"inside the repository", filepath.Join(repo, "spec", "smoke"), filepath.Join(repo, "scripts", "tlc.sh")},
+		{"outside", t.TempDir(), builtIn},
+		{"another project", other, builtIn},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Chdir(tc.dir)
+			t.Setenv("XDG_CACHE_HOME", cache)
+			got, err := tlc.Script()
+			require.NoError(t, err)
+			require.Equal(t, tc.want, got)
+			if got == builtIn {
+				text, err := os.ReadFile(got)
+				require.NoError(t, err)
+				require.Equal(t, scripts.TLC(), string(text))
+			}
+		})
+	}
 }

@@ -1,0 +1,25 @@
+//go:build unix
+
+package tlc
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"syscall"
+)
+
+// ownGroup starts cmd as the leader of a new process group and makes cancelling its
+// context kill the whole group: the script and whatever it started (java, mvn), not the
+// script alone.
+func ownGroup(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error {
+		// With Setpgid the group's id is the leader's pid; a negative pid signals the group.
+		err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		if errors.Is(err, syscall.ESRCH) {
+			return os.ErrProcessDone
+		}
+		return err
+	}
+}
