@@ -377,6 +377,26 @@ func TestOccupy(t *testing.T) {
 		requireOp(t, c, "d1", "")
 		require.Equal(t, Absent, taskOf(c, "d1").Sched)
 	})
+	t.Run("1.6 another node's loss leaves the occupy Holding", func(t *testing.T) {
+		c := world(t)
+		require.NoError(t, c.StartMerge([]DispatcherID{"d1", "d2"}, "dm"))
+		c.HandleNodeRemoved("C")
+		requireOp(t, c, "d1", "Holding")
+		require.Equal(t, Scheduling, taskOf(c, "d1").Sched)
+	})
+	// An occupy restored alone (its merge decided elsewhere) shows its own finish effects.
+	alone := func(t *testing.T) *Controller {
+		c := world(t)
+		require.NoError(t, c.Restore(Record{Changefeed: cf, ID: "d1", Type: TypeOccupy, State: OccupyHolding, Epoch: 2,
+			Span: span(100, "", "m"), Origin: "B"}))
+		return c
+	}
+	t.Run("1.6 alone: Lost marks its source Absent", func(t *testing.T) {
+		c := alone(t)
+		c.HandleNodeRemoved("B")
+		requireOp(t, c, "d1", "")
+		require.Equal(t, Absent, taskOf(c, "d1").Sched)
+	})
 }
 
 func TestControllerRefusals(t *testing.T) {
