@@ -27,7 +27,8 @@ type Limits struct {
 	MaxEpoch ops.Epoch
 	// MaxLoss, MaxDup, MaxCrash: lost requests, duplicated deliveries, node crashes.
 	MaxLoss, MaxDup, MaxCrash int
-	// MaxOps: scheduler operations (move, split, merge, drop table) a run may start.
+	// MaxOps: scheduler operations (move, split, merge, drop table, and where
+	// Config.OpKinds lists them remove and create table) a run may start.
 	MaxOps int
 }
 
@@ -41,8 +42,14 @@ type Config struct {
 	Limits     Limits
 	Bugs       Bugs
 	// OpKinds limits the scheduler's random operations to these of "move", "split",
-	// "merge", "drop" (nil: all), like the spec's constant.
+	// "merge", "drop", "remove" and "create" (nil: SpecOpKinds, like the spec's
+	// constant). A "remove" is a standalone remove (StartRemove): the span stays
+	// uncovered until the next maintainer's recovery covers it again. A "create" is a
+	// CREATE TABLE of one of NewTables (CreateTable), whose task the scheduler then adds.
 	OpKinds []string
+	// NewTables are the tables a "create" operation may add, each at most once, as task
+	// "t<table>" over the whole table.
+	NewTables []ops.TableID
 	// SplitKeys, when set, are the only keys the scheduler splits at (the spec's world
 	// splits its one table only at its middle key); nil: SplitKey picks one.
 	SplitKeys []string
@@ -76,7 +83,14 @@ type Cluster struct {
 	dropped map[ops.TableID]ops.Epoch
 	// startCheckpoint is the snapshot's checkpoint of a cluster built by Recovered.
 	startCheckpoint uint64
+	// removed holds the spans that the running maintainer's standalone removes took out
+	// of their tables: they stay uncovered until the next maintainer recovers.
+	removed map[ops.TableID][]ops.Span
 }
+
+// SpecOpKinds are the scheduler operations of the spec's worlds, the kinds a nil
+// Config.OpKinds allows.
+var SpecOpKinds = []string{"move", "split", "merge", "drop"}
 
 // NewCluster builds the cluster of cfg with its maintainer at epoch 1.
 func NewCluster(cfg Config) (*Cluster, error) {

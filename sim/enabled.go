@@ -2,6 +2,7 @@ package sim
 
 import (
 	"slices"
+	"strconv"
 
 	ops "github.com/opfsm/opfsm/operators"
 	"github.com/opfsm/opfsm/protocol"
@@ -85,6 +86,9 @@ func (c *Cluster) schedulerActions(live []ops.NodeID, out *[]Action) {
 			if c.kind("split") {
 				*out = append(*out, c.splits(t)...)
 			}
+			if c.kind("remove") {
+				*out = append(*out, Action{Name: "StartRemove", ID: t.ID})
+			}
 		}
 	}
 	if c.opsLeft <= 0 {
@@ -106,11 +110,26 @@ func (c *Cluster) schedulerActions(live []ops.NodeID, out *[]Action) {
 			*out = append(*out, Action{Name: "DropTable", Table: t})
 		}
 	}
+	if c.kind("create") {
+		for _, t := range c.cfg.NewTables {
+			if _, gone := c.dropped[t]; !gone && !slices.Contains(c.tables, t) {
+				*out = append(*out, Action{Name: "CreateTable", Table: t, ID: NewTableTask(t)})
+			}
+		}
+	}
+}
+
+// NewTableTask names the task a "create" operation adds for table t.
+func NewTableTask(t ops.TableID) ops.DispatcherID {
+	return ops.DispatcherID("t" + strconv.FormatInt(int64(t), 10))
 }
 
 // kind reports whether the scheduler may start operations of kind k.
 func (c *Cluster) kind(k string) bool {
-	return c.cfg.OpKinds == nil || slices.Contains(c.cfg.OpKinds, k)
+	if c.cfg.OpKinds == nil {
+		return slices.Contains(SpecOpKinds, k)
+	}
+	return slices.Contains(c.cfg.OpKinds, k)
 }
 
 // splits lists the StartSplit actions for task t: at SplitKey, or at each configured

@@ -109,7 +109,7 @@ func TestSimFindsSeededBug(t *testing.T) {
 	var out, errOut bytes.Buffer
 	code := run([]string{"sim", "--bug", "merge_journal_lost", "--runs", "2000", "--mermaid", mmd}, &out, &errOut)
 	require.Equal(t, exitViolated, code, errOut.String())
-	require.Contains(t, out.String(), "NoDuplicateActiveDispatcher:")
+	require.Regexp(t, `violations by property:\n +property +walks +share\n +NoDuplicateActiveDispatcher +\d+ +\d+\.\d\d%`, out.String())
 	require.Contains(t, out.String(), "first violation")
 	diagram, err := os.ReadFile(mmd)
 	require.NoError(t, err)
