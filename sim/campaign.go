@@ -42,12 +42,13 @@ func Walk(cfg Config, seed uint64, steps int) (Run, error) {
 func walkOn(c *Cluster, seed uint64, steps int) (Run, error) {
 	rng := rand.New(rand.NewPCG(seed, 0x6f7066736d))
 	run := Run{Seed: seed}
+	var acts []Action
 	for len(run.Trace) < steps {
-		acts := c.Enabled()
+		acts = c.enabled(acts)
 		if len(acts) == 0 {
 			break
 		}
-		a := acts[rng.IntN(len(acts))]
+		a := pick(c.cfg, rng, acts)
 		if err := c.Apply(a); err != nil {
 			return run, fmt.Errorf("sim: seed %d step %d %s: enabled action failed: %w", seed, len(run.Trace)+1, a, err)
 		}
@@ -58,6 +59,52 @@ func walkOn(c *Cluster, seed uint64, steps int) (Run, error) {
 		}
 	}
 	return settle(c, run)
+}
+
+// pick chooses a walk's next action from acts: uniformly, or with cfg.OpsByKind each
+// operation kind as one choice beside every other action, then one operation of that kind.
+func pick(cfg Config, rng *rand.Rand, acts []Action) Action {
+	if !cfg.OpsByKind {
+		return acts[rng.IntN(len(acts))]
+	}
+	var kinds []string
+	for _, a := range acts {
+		if a.IsScheduler() && !slices.Contains(kinds, a.Name) {
+			kinds = append(kinds, a.Name)
+		}
+	}
+	other := func(a Action) bool { return !a.IsScheduler() }
+	others := count(acts, other)
+	r := rng.IntN(others + len(kinds))
+	if r < others {
+		return nth(acts, other, r)
+	}
+	ofKind := func(a Action) bool { return a.Name == kinds[r-others] }
+	return nth(acts, ofKind, rng.IntN(count(acts, ofKind)))
+}
+
+// count is how many of acts keep accepts.
+func count(acts []Action, keep func(Action) bool) int {
+	n := 0
+	for _, a := range acts {
+		if keep(a) {
+			n++
+		}
+	}
+	return n
+}
+
+// nth is the i-th (from 0) of the acts keep accepts; i must be below their count.
+func nth(acts []Action, keep func(Action) bool, i int) Action {
+	for _, a := range acts {
+		if keep(a) {
+			if i == 0 {
+				return a
+			}
+			i--
+		}
+	}
+	return acts[len(acts)-1]
 }
 
 // settle runs the fair phase after a run's steps and records its outcome in the run.
@@ -118,13 +165,14 @@ var DeepLimits = Limits{MaxEpoch: 4, MaxLoss: 3, MaxDup: 3, MaxCrash: 2, MaxOps:
 // DeepConfig is the deep campaign's cluster: nodes A..E and tables 101..110, the odd ones
 // as two spans on one node (merge candidates), the even ones whole, two tables a node;
 // tables 111..113 may be created; every kind of scheduler operation (move, split, merge,
-// drop, remove, create) within DeepLimits.
+// drop, remove, create), chosen kind first (OpsByKind), within DeepLimits.
 func DeepConfig() Config {
 	cfg := Config{
 		Changefeed: "cf",
 		Nodes:      []ops.NodeID{"A", "B", "C", "D", "E"},
 		NewTables:  []ops.TableID{111, 112, 113},
 		OpKinds:    []string{"move", "split", "merge", "drop", "remove", "create"},
+		OpsByKind:  true,
 		Limits:     DeepLimits,
 	}
 	for i := range 10 {

@@ -31,7 +31,12 @@ func NoDuplicateActiveDispatcher(ns []*node.Node) error {
 		node ops.NodeID
 		d    protocol.Dispatcher
 	}
-	var act []placed
+	n := 0
+	for _, nd := range ns {
+		ds, _, _ := nd.Len()
+		n += ds
+	}
+	act := make([]placed, 0, n)
 	for _, nd := range ns {
 		for _, d := range nd.Dispatchers() {
 			if active(d) {

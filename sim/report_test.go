@@ -78,3 +78,18 @@ func TestCampaignRejectsNegativeCounts(t *testing.T) {
 		require.ErrorIs(t, err, ErrBadCampaign)
 	}
 }
+
+// BenchmarkDeepWalk: one walk of the deep campaign (DeepCampaign), random steps, settling
+// and checks, on one core; walks/s is per core.
+func BenchmarkDeepWalk(b *testing.B) {
+	camp := DeepCampaign()
+	seed := uint64(0)
+	for b.Loop() {
+		seed++
+		run, err := Walk(camp.Config, seed, camp.Steps)
+		if err != nil || run.Violation != nil {
+			b.Fatalf("seed %d: %v %v", seed, err, run.Violation)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "walks/s")
+}
