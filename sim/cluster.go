@@ -44,7 +44,8 @@ type Config struct {
 	// OpKinds limits the scheduler's random operations to these of "move", "split",
 	// "merge", "drop", "remove" and "create" (nil: SpecOpKinds, like the spec's
 	// constant). A "remove" is a standalone remove (StartRemove): the span stays
-	// uncovered until the next maintainer's recovery covers it again. A "create" is a
+	// uncovered until the next maintainer's recovery, or a remove that recovery restored
+	// repairing the table's coverage, covers it again. A "create" is a
 	// CREATE TABLE of one of NewTables (CreateTable), whose task the scheduler then adds.
 	OpKinds []string
 	// OpsByKind makes a random walk choose among the kinds of scheduler operation enabled
@@ -89,7 +90,7 @@ type Cluster struct {
 	// startCheckpoint is the snapshot's checkpoint of a cluster built by Recovered.
 	startCheckpoint uint64
 	// removed holds the spans that the running maintainer's standalone removes took out
-	// of their tables: they stay uncovered until the next maintainer recovers.
+	// of their tables: Converged lets them be uncovered.
 	removed map[ops.TableID][]ops.Span
 }
 

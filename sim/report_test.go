@@ -93,3 +93,14 @@ func BenchmarkDeepWalk(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "walks/s")
 }
+
+// TestDeepWalkRepairedCoverage: in deep walk 42939 a remove the running maintainer started
+// and a remove recovery restored empty table 109; the restored one's coverage repair then
+// covers the whole table again, which converges.
+func TestDeepWalkRepairedCoverage(t *testing.T) {
+	camp := DeepCampaign()
+	run, err := Walk(camp.Config, 42939, camp.Steps)
+	require.NoError(t, err)
+	require.NoError(t, run.Violation)
+	require.Contains(t, run.Trace, Action{Name: "StartRemove", ID: "t109-a"})
+}
