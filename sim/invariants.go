@@ -73,7 +73,8 @@ func NoDuplicateActiveDispatcher(ns []*node.Node) error {
 
 // mayOverlap is NoDuplicateActiveDispatcher's quick test, run on every step: sorted by
 // span, no active span starts before the furthest end of the earlier ones of its table.
-// It never misses an overlap; the full check runs only when it finds one may exist.
+// It never misses an overlap; the full check runs only when it finds one may exist. The
+// dispatchers are read in no particular order: the sort makes the answer the same.
 func mayOverlap(ns []*node.Node) bool {
 	n := 0
 	for _, nd := range ns {
@@ -82,11 +83,11 @@ func mayOverlap(ns []*node.Node) bool {
 	}
 	spans := make([]ops.Span, 0, n)
 	for _, nd := range ns {
-		for _, d := range nd.Dispatchers() {
+		nd.EachDispatcher(func(d protocol.Dispatcher) {
 			if active(d) {
 				spans = append(spans, d.Span)
 			}
-		}
+		})
 	}
 	slices.SortFunc(spans, ops.CompareSpans)
 	var reach ops.Span // of the earlier spans of its table, the one that ends furthest
