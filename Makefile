@@ -3,6 +3,7 @@
 GO       ?= go
 FUZZTIME ?= 10s
 SNAPSHOTS ?= 1000000
+DEEPWALKS ?= 1000000
 BUG      ?=
 
 .PHONY: run test lint gotest bench fuzz check-spec check-deep graphs proto
@@ -40,6 +41,8 @@ proto:
 	protoc --plugin=protoc-gen-go=.cache/bin/protoc-gen-go --go_out=. \
 		--go_opt=module=github.com/opfsm/opfsm protocol/protocol.proto
 
-## check-deep: the long checks: recovery on SNAPSHOTS arbitrary snapshots (default a million)
+## check-deep: the long checks: recovery on SNAPSHOTS arbitrary snapshots and the deep
+## campaign's DEEPWALKS walks on every core (default a million each)
 check-deep:
 	OPFSM_SNAPSHOTS=$(SNAPSHOTS) $(GO) test -count=1 -timeout 12h -run 'TestAnySnapshot$$' -v ./sim
+	$(GO) run ./cmd/opfsm sim --deep --runs $(DEEPWALKS)

@@ -104,6 +104,15 @@ func (n *Node) Dispatchers() []protocol.Dispatcher {
 	return out
 }
 
+// EachDispatcher calls fn for every dispatcher, in no particular order: the cheap way to
+// scan them when the order does not matter (a simulator checks an invariant over every
+// dispatcher after every step).
+func (n *Node) EachDispatcher(fn func(protocol.Dispatcher)) {
+	for _, i := range n.disp.index {
+		fn(n.disp.items[i])
+	}
+}
+
 // RemoveJournal returns the remove journal's records, sorted by dispatcher id.
 func (n *Node) RemoveJournal() []ops.Record { return records(&n.removes) }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -691,4 +692,17 @@ func TestMergeResendAfterAbort(t *testing.T) {
 	n.Tick()
 	require.Equal(t, []protocol.Dispatcher{disp("a", t1a, ops.WaitingMerge, 5), disp("b", t1b, ops.WaitingMerge, 3),
 		removing(disp("m", t1All, ops.Preparing, 3)), disp("y", t1All, ops.Preparing, 3)}, n.Dispatchers())
+}
+
+// TestEachDispatcher: EachDispatcher visits exactly the dispatchers Dispatchers lists, once
+// each, also after a sweep freed a slot.
+func TestEachDispatcher(t *testing.T) {
+	n := newNode(t, 1, disp("a", t1a, ops.Working, 1), disp("b", t1b, ops.Working, 1), disp("c", ops.Span{Table: 2}, ops.Working, 1))
+	require.NoError(t, n.Step(removeReq("b", t1b, 1)))
+	require.NoError(t, n.Closed("b", 2))
+	var seen []protocol.Dispatcher
+	n.EachDispatcher(func(d protocol.Dispatcher) { seen = append(seen, d) })
+	slices.SortFunc(seen, func(x, y protocol.Dispatcher) int { return strings.Compare(string(x.ID), string(y.ID)) })
+	require.Equal(t, n.Dispatchers(), seen)
+	require.Len(t, seen, 2)
 }

@@ -102,7 +102,7 @@ func newRunner(s *Scenario, opt Options) (*runner, error) {
 			} else {
 				cfg.Limits.MaxCrash++
 			}
-		case MoveStep, SplitStep, MergeStep, DropStep, RemoveStep:
+		case MoveStep, SplitStep, MergeStep, DropStep, RemoveStep, CreateStep:
 			cfg.Limits.MaxOps++
 		case DoStep:
 			switch {

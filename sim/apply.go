@@ -65,8 +65,6 @@ func (c *Cluster) apply(a Action) error {
 		return nil
 	case "ScheduleAbsent":
 		return c.m.Add(a.ID, a.Node)
-	case "CreateTable":
-		return c.createTable(a)
 	}
 	if c.opsLeft <= 0 {
 		return c.notEnabled(a)
@@ -98,7 +96,9 @@ func (c *Cluster) apply(a Action) error {
 		}
 		err = c.m.Merge(a.IDs, merged)
 	case "StartRemove":
-		err = c.m.Remove(a.ID)
+		err = c.startRemove(a)
+	case "CreateTable":
+		err = c.createTable(a)
 	case "DropTable":
 		i := slices.Index(c.tables, a.Table)
 		if i < 0 {
@@ -130,6 +130,20 @@ func (c *Cluster) apply(a Action) error {
 
 func (c *Cluster) notEnabled(a Action) error {
 	return fmt.Errorf("sim: %w: %s", ErrNotEnabled, a)
+}
+
+// startRemove starts a standalone remove of task a.ID; its span stays uncovered once the
+// remove is done, until the next maintainer's recovery covers it again.
+func (c *Cluster) startRemove(a Action) error {
+	t, ok := c.m.Controller().Task(a.ID)
+	if err := c.m.Remove(a.ID); err != nil || !ok {
+		return err
+	}
+	if c.removed == nil {
+		c.removed = map[ops.TableID][]ops.Span{}
+	}
+	c.removed[t.Span.Table] = append(c.removed[t.Span.Table], t.Span)
+	return nil
 }
 
 // createTable: CREATE TABLE reaches the running maintainer, which adds an Absent task a.ID

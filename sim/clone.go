@@ -28,6 +28,12 @@ func (c *Cluster) Clone() *Cluster {
 		d.late[i].IDs = slices.Clone(d.late[i].IDs)
 	}
 	d.dropped = maps.Clone(c.dropped)
+	if c.removed != nil {
+		d.removed = make(map[ops.TableID][]ops.Span, len(c.removed))
+		for t, ss := range c.removed {
+			d.removed[t] = slices.Clone(ss)
+		}
+	}
 	return &d
 }
 

@@ -27,7 +27,8 @@ type Limits struct {
 	MaxEpoch ops.Epoch
 	// MaxLoss, MaxDup, MaxCrash: lost requests, duplicated deliveries, node crashes.
 	MaxLoss, MaxDup, MaxCrash int
-	// MaxOps: scheduler operations (move, split, merge, drop table) a run may start.
+	// MaxOps: scheduler operations (move, split, merge, drop table, and where
+	// Config.OpKinds lists them remove and create table) a run may start.
 	MaxOps int
 }
 
@@ -41,8 +42,20 @@ type Config struct {
 	Limits     Limits
 	Bugs       Bugs
 	// OpKinds limits the scheduler's random operations to these of "move", "split",
-	// "merge", "drop" (nil: all), like the spec's constant.
+	// "merge", "drop", "remove" and "create" (nil: SpecOpKinds, like the spec's
+	// constant). A "remove" is a standalone remove (StartRemove): the span stays
+	// uncovered until the next maintainer's recovery, or a remove that recovery restored
+	// repairing the table's coverage, covers it again. A "create" is a
+	// CREATE TABLE of one of NewTables (CreateTable), whose task the scheduler then adds.
 	OpKinds []string
+	// OpsByKind makes a random walk choose among the kinds of scheduler operation enabled
+	// (each kind one choice beside every other enabled action), then uniformly among that
+	// kind's operations. Off, every enabled action is one choice, and in a world of many
+	// tasks and nodes nearly every operation is a move.
+	OpsByKind bool
+	// NewTables are the tables a "create" operation may add, each at most once, as task
+	// "t<table>" over the whole table.
+	NewTables []ops.TableID
 	// SplitKeys, when set, are the only keys the scheduler splits at (the spec's world
 	// splits its one table only at its middle key); nil: SplitKey picks one.
 	SplitKeys []string
@@ -76,7 +89,14 @@ type Cluster struct {
 	dropped map[ops.TableID]ops.Epoch
 	// startCheckpoint is the snapshot's checkpoint of a cluster built by Recovered.
 	startCheckpoint uint64
+	// removed holds the spans that the running maintainer's standalone removes took out
+	// of their tables: Converged lets them be uncovered.
+	removed map[ops.TableID][]ops.Span
 }
+
+// SpecOpKinds are the scheduler operations of the spec's worlds, the kinds a nil
+// Config.OpKinds allows.
+var SpecOpKinds = []string{"move", "split", "merge", "drop"}
 
 // NewCluster builds the cluster of cfg with its maintainer at epoch 1.
 func NewCluster(cfg Config) (*Cluster, error) {
@@ -146,7 +166,7 @@ func (c *Cluster) Tables() []ops.TableID { return slices.Clone(c.tables) }
 func (c *Cluster) Network() *Network { return c.net }
 
 func (c *Cluster) liveNodes() []ops.NodeID {
-	var out []ops.NodeID
+	out := make([]ops.NodeID, 0, len(c.cfg.Nodes))
 	for _, n := range c.cfg.Nodes {
 		if c.alive[n] {
 			out = append(out, n)
@@ -157,7 +177,7 @@ func (c *Cluster) liveNodes() []ops.NodeID {
 }
 
 func (c *Cluster) liveCores() []*node.Node {
-	var out []*node.Node
+	out := make([]*node.Node, 0, len(c.cfg.Nodes))
 	for _, n := range c.liveNodes() {
 		out = append(out, c.nodes[n])
 	}
@@ -175,6 +195,13 @@ func (c *Cluster) Check() error {
 		return err
 	}
 	if c.m.Booting() {
+		return nil
+	}
+	// Every step checks S5: scan the tasks in place, and sort them (for the report's first
+	// task, as NodeBinding names it) only when one breaks it.
+	bound := true
+	c.m.Controller().EachTask(func(t ops.Task) { bound = bound && NodeBinding([]ops.Task{t}) == nil })
+	if bound {
 		return nil
 	}
 	return NodeBinding(c.m.Controller().Tasks())

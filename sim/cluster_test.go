@@ -198,3 +198,53 @@ func applyNamed(t *testing.T, c *Cluster, name string) {
 	}
 	t.Fatalf("%s is not enabled; enabled: %v", name, names)
 }
+
+// TestStandaloneRemoveLeavesItsSpan: a remove the running maintainer started leaves its
+// span uncovered, and the cluster converges so; the next maintainer covers it again.
+func TestStandaloneRemoveLeavesItsSpan(t *testing.T) {
+	cfg := halvesConfig(Bugs{})
+	cfg.OpKinds = []string{"remove"}
+	c, err := NewCluster(cfg)
+	require.NoError(t, err)
+	require.Contains(t, c.Enabled(), Action{Name: "StartRemove", ID: "b"})
+	require.NoError(t, c.Apply(Action{Name: "StartRemove", ID: "b"}))
+	_, err = c.Settle(100)
+	require.NoError(t, err)
+	require.Equal(t, []ops.Task{{ID: "a", Span: spanA, Sched: ops.Replicating, Node: "B"}}, c.Controller().Tasks())
+
+	require.NoError(t, c.Apply(Action{Name: "MaintainerCrash"}))
+	_, err = c.Settle(100)
+	require.NoError(t, err)
+	require.Len(t, c.Controller().Tasks(), 2, "recovery covers the removed span again")
+}
+
+// TestCoveredOnce: a table whose running maintainer removed a span converges with that
+// span uncovered or covered again (a restored remove's coverage repair), but not with
+// another span uncovered or a key covered twice.
+func TestCoveredOnce(t *testing.T) {
+	c, err := NewCluster(halvesConfig(Bugs{}))
+	require.NoError(t, err)
+	c.removed = map[ops.TableID][]ops.Span{100: {spanB}}
+	for _, tc := range []struct {
+		name  string
+		spans []ops.Span
+		err   string
+	}{
+		{"removed span uncovered", []ops.Span{spanA}, ""},
+		{"removed span covered again", []ops.Span{spanA, spanB}, ""},
+		{"repaired as a whole", []ops.Span{spanM}, ""},
+		{"another span uncovered", nil, "100[,m) has no task and no remove took it out"},
+		{"covered twice", []ops.Span{spanM, spanB}, "overlap"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := c.coveredOnce(100, tc.spans)
+			if tc.err == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorContains(t, err, tc.err)
+		})
+	}
+	c.removed = nil
+	require.ErrorContains(t, c.coveredOnce(100, []ops.Span{spanA}), "does not end")
+}

@@ -39,7 +39,7 @@ func (c *Cluster) maintainerCrash(a Action) error {
 			_ = m.CreateTable(d.Table, ops.DispatcherID(fmt.Sprintf("%s-r%d", d.ID, e)), 0) // booting: queued
 		}
 	}
-	c.m, c.late = m, nil
+	c.m, c.late, c.removed = m, nil, nil
 	c.net.DropStatuses()
 	return nil
 }

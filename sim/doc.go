@@ -21,13 +21,17 @@
 //   - converge.go: the fair scheduler (Fair, Settle) and the end-state checks (Stable,
 //     Converged: L1-L5).
 //   - campaign.go and report.go: Walk, a seeded random walk with bounded faults and
-//     scheduler operations (move, split, merge, drop table) followed by fair settling; the
-//     fault campaign (Campaign), the seeded bugs (Bugs), Replay, and Shrink and Mermaid,
-//     which turn a failing walk into a short readable counterexample.
+//     scheduler operations (move, split, merge, drop table; remove and create table where
+//     Config.OpKinds lists them) followed by fair settling; the fault campaigns (Campaign:
+//     DefaultCampaign, and DeepCampaign on DeepConfig within DeepLimits), run on every
+//     core; the seeded bugs (Bugs), Replay, and Shrink and Mermaid, which turn a failing
+//     walk into a short readable counterexample.
 //   - recovered.go: a cluster recovered from an arbitrary snapshot (Recovered) and its
 //     checks; clone.go, fingerprint.go and observe.go: copies, state keys and read-only
 //     views for the exhaustive explorer and the conformance suite.
 //
-// Everything is a pure, deterministic value: no goroutines, clocks or randomness; maps are
-// only ever walked in sorted order.
+// Everything is a pure, deterministic value: no clocks or randomness (a walk's choices
+// come from its seed); maps are only ever walked in sorted order. The one concurrency is
+// Campaign.Run's: independent walks on worker goroutines, summed in walk order, so its
+// summary is the same for every number of workers.
 package sim

@@ -2,14 +2,19 @@ package sim
 
 import (
 	"slices"
+	"strconv"
+	"strings"
 
 	ops "github.com/opfsm/opfsm/operators"
 	"github.com/opfsm/opfsm/protocol"
 )
 
 // Enabled lists every action that can happen now, in a fixed order.
-func (c *Cluster) Enabled() []Action {
-	var out []Action
+func (c *Cluster) Enabled() []Action { return c.enabled(nil) }
+
+// enabled is Enabled appended to buf[:0], for callers that reuse one buffer step after step.
+func (c *Cluster) enabled(buf []Action) []Action {
+	out := buf[:0]
 	lim := c.cfg.Limits
 	for _, s := range c.net.Streams() {
 		if !c.alive[s.Node] {
@@ -66,7 +71,18 @@ func (c *Cluster) Enabled() []Action {
 
 func (c *Cluster) schedulerActions(live []ops.NodeID, out *[]Action) {
 	ctrl := c.m.Controller()
-	tasks := ctrl.Tasks()
+	var tasks []ops.Task
+	if c.opsLeft > 0 {
+		tasks = ctrl.Tasks()
+	} else {
+		// Only Absent tasks can be scheduled now: the few of them, in the same id order.
+		ctrl.EachTask(func(t ops.Task) {
+			if t.Sched == ops.Absent {
+				tasks = append(tasks, t)
+			}
+		})
+		slices.SortFunc(tasks, func(a, b ops.Task) int { return strings.Compare(string(a.ID), string(b.ID)) })
+	}
 	for _, t := range tasks {
 		if _, busy := ctrl.Operator(t.ID); busy {
 			continue
@@ -84,6 +100,9 @@ func (c *Cluster) schedulerActions(live []ops.NodeID, out *[]Action) {
 			}
 			if c.kind("split") {
 				*out = append(*out, c.splits(t)...)
+			}
+			if c.kind("remove") {
+				*out = append(*out, Action{Name: "StartRemove", ID: t.ID})
 			}
 		}
 	}
@@ -106,11 +125,26 @@ func (c *Cluster) schedulerActions(live []ops.NodeID, out *[]Action) {
 			*out = append(*out, Action{Name: "DropTable", Table: t})
 		}
 	}
+	if c.kind("create") {
+		for _, t := range c.cfg.NewTables {
+			if _, gone := c.dropped[t]; !gone && !slices.Contains(c.tables, t) {
+				*out = append(*out, Action{Name: "CreateTable", Table: t, ID: NewTableTask(t)})
+			}
+		}
+	}
+}
+
+// NewTableTask names the task a "create" operation adds for table t.
+func NewTableTask(t ops.TableID) ops.DispatcherID {
+	return ops.DispatcherID("t" + strconv.FormatInt(int64(t), 10))
 }
 
 // kind reports whether the scheduler may start operations of kind k.
 func (c *Cluster) kind(k string) bool {
-	return c.cfg.OpKinds == nil || slices.Contains(c.cfg.OpKinds, k)
+	if c.cfg.OpKinds == nil {
+		return slices.Contains(SpecOpKinds, k)
+	}
+	return slices.Contains(c.cfg.OpKinds, k)
 }
 
 // splits lists the StartSplit actions for task t: at SplitKey, or at each configured
@@ -131,14 +165,18 @@ func (c *Cluster) splits(t ops.Task) []Action {
 	return out
 }
 
+// mergeable reports whether the scheduler may merge a and b: the cheap geometric checks
+// first, the controller's lookups only for the few pairs that pass them.
 func (c *Cluster) mergeable(a, b ops.Task) bool {
+	if a.Sched != ops.Replicating || b.Sched != ops.Replicating || a.Node != b.Node || !a.Span.Adjacent(b.Span) {
+		return false
+	}
 	ctrl := c.m.Controller()
 	_, opA := ctrl.Operator(a.ID)
 	_, opB := ctrl.Operator(b.ID)
 	_, taken := ctrl.Task(mergedID(a.ID, b.ID))
 	_, busy := ctrl.Operator(mergedID(a.ID, b.ID))
-	return !opA && !opB && !taken && !busy && a.Sched == ops.Replicating && b.Sched == ops.Replicating &&
-		a.Node == b.Node && a.Span.Adjacent(b.Span)
+	return !opA && !opB && !taken && !busy
 }
 
 // SplitKey is the key at which the simulator's scheduler splits span s: the first of

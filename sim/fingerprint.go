@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -9,14 +10,15 @@ import (
 )
 
 // Fingerprint is a canonical encoding of the cluster's whole observable state: every node's
-// dispatchers, journals and owner epoch, the network, the maintainer
-// (epoch, phase, pending bootstrap answers, tasks, operator records), the live tables and
-// the fault and operation budgets used. Two clusters with equal fingerprints have the same
-// enabled actions with the same outcomes, up to the controller's split-id counter, which
-// only names the tasks a split creates. The exhaustive explorer keys states by it, so it
-// must distinguish every two states whose abstract states (package conformance) differ.
-// It is compact binary, not text: every field of every value is written (a test holds the
-// encoders to that), strings with their length, so no two states share an encoding.
+// dispatchers, journals and owner epoch, the network, the maintainer (epoch, phase, pending
+// bootstrap answers, tasks, operator records), the live tables, the spans standalone
+// removes uncovered, and the fault and operation budgets used. Two clusters with equal
+// fingerprints have the same enabled actions with the same outcomes, up to the
+// controller's split-id counter, which only names the tasks a split creates. The
+// exhaustive explorer keys states by it, so it must distinguish every two states whose
+// abstract states (package conformance) differ. It is compact binary, not text: every
+// field of every value is written (a test holds the encoders to that), strings with their
+// length, so no two states share an encoding.
 func (c *Cluster) Fingerprint() string {
 	w := fpWriter{b: make([]byte, 0, 1024)}
 	w.num(uint64(c.Epoch()))
@@ -42,6 +44,15 @@ func (c *Cluster) Fingerprint() string {
 	w.num(uint64(len(c.late)))
 	for _, a := range c.late {
 		w.action(a)
+	}
+	removed := slices.Sorted(maps.Keys(c.removed))
+	w.num(uint64(len(removed)))
+	for _, t := range removed {
+		w.num(uint64(t))
+		w.num(uint64(len(c.removed[t])))
+		for _, s := range c.removed[t] {
+			w.span(s)
+		}
 	}
 	streams := c.net.Streams()
 	for _, n := range c.cfg.Nodes {

@@ -102,3 +102,33 @@ func TestNodeBinding(t *testing.T) {
 		require.Equal(t, "NodeBinding", v.Property)
 	}
 }
+
+// TestMayOverlapNeverMissesOne: the quick test S1 runs on every step finds every layout
+// with an overlap, a span inside a wide earlier one that a narrower one follows included,
+// and clears the layouts without one.
+func TestMayOverlapNeverMissesOne(t *testing.T) {
+	sp := func(tb ops.TableID, start, end string) ops.Span { return ops.Span{Table: tb, Start: start, End: end} }
+	cases := []struct {
+		name    string
+		spans   []ops.Span
+		overlap bool
+	}{
+		{"tiles", []ops.Span{sp(1, "", "m"), sp(1, "m", ""), sp(2, "", "")}, false},
+		{"gap", []ops.Span{sp(1, "", "g"), sp(1, "m", "")}, false},
+		{"tables apart", []ops.Span{sp(1, "", ""), sp(2, "", "")}, false},
+		{"same start", []ops.Span{sp(1, "a", "c"), sp(1, "a", "z")}, true},
+		{"to the table end", []ops.Span{sp(1, "a", ""), sp(1, "x", "y")}, true},
+		{"inside a wide earlier one", []ops.Span{sp(1, "a", "z"), sp(1, "b", "c"), sp(1, "d", "e")}, true},
+		{"past a narrower one", []ops.Span{sp(1, "a", "z"), sp(1, "b", "c"), sp(1, "y", "")}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var ns []*node.Node
+			for i, s := range tc.spans {
+				ns = append(ns, core(t, ops.NodeID(rune('A'+i)), protocol.Dispatcher{ID: ops.DispatcherID(rune('a' + i)), Span: s, State: ops.Working}))
+			}
+			require.Equal(t, tc.overlap, mayOverlap(ns))
+			require.Equal(t, tc.overlap, NoDuplicateActiveDispatcher(ns) != nil)
+		})
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/opfsm/opfsm/internal/seeded"
-	ops "github.com/opfsm/opfsm/operators"
 	"github.com/opfsm/opfsm/recovery"
 )
 
@@ -86,23 +85,6 @@ func ParseBug(name string) (Bugs, error) {
 	return b, nil
 }
 
-// DefaultConfig is the built-in cluster: nodes A, B, C; table 100 as two spans on B and
-// table 200 whole on C; one maintainer failover, one node crash, one lost and one
-// duplicated request, and two scheduler operations per run.
-func DefaultConfig() Config {
-	return Config{
-		Changefeed: "cf",
-		Nodes:      []ops.NodeID{"A", "B", "C"},
-		Tables:     []ops.TableID{100, 200},
-		Tasks: []ops.Task{
-			{ID: "t100-a", Span: ops.Span{Table: 100, End: "m"}, Node: "B"},
-			{ID: "t100-b", Span: ops.Span{Table: 100, Start: "m"}, Node: "B"},
-			{ID: "t200", Span: ops.Span{Table: 200}, Node: "C"},
-		},
-		Limits: Limits{MaxEpoch: 2, MaxLoss: 1, MaxDup: 1, MaxCrash: 1, MaxOps: 2},
-	}
-}
-
 // Replay applies trace to a fresh cluster of cfg, checking the invariants after every step,
 // and stops at the first violation; if there is none, the cluster must then settle, as in
 // Walk. An action that is not enabled where the trace puts it is an error (ErrNotEnabled
@@ -177,45 +159,4 @@ func Mermaid(cfg Config, run Run) string {
 		fmt.Fprintf(&b, "  Note over M: %s\n", strings.ReplaceAll(run.Violation.Error(), ";", ","))
 	}
 	return b.String()
-}
-
-// Summary is what a campaign found.
-type Summary struct {
-	Runs, Steps, Violations int
-	// ByProperty counts the violating runs by the property they broke.
-	ByProperty map[string]int
-	// First is the first violating run (by seed), shrunk.
-	First *Run
-}
-
-// Campaign runs walks for seeds seed..seed+runs-1, each of up to steps steps. progress, if
-// not nil, is called after every run.
-func Campaign(cfg Config, seed uint64, runs, steps int, progress func(done int, s Summary)) (Summary, error) {
-	var s Summary
-	for i := 0; i < runs; i++ {
-		run, err := Walk(cfg, seed+uint64(i), steps)
-		if err != nil {
-			return s, err
-		}
-		s.Runs++
-		s.Steps += len(run.Trace)
-		if run.Violation != nil {
-			s.Violations++
-			var v *Violation
-			if errors.As(run.Violation, &v) {
-				if s.ByProperty == nil {
-					s.ByProperty = map[string]int{}
-				}
-				s.ByProperty[v.Property]++
-			}
-			if s.First == nil {
-				shrunk := Shrink(cfg, run)
-				s.First = &shrunk
-			}
-		}
-		if progress != nil {
-			progress(i+1, s)
-		}
-	}
-	return s, nil
 }
