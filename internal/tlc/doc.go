@@ -7,5 +7,7 @@
 //
 // The jar itself is fetched by scripts/tlc.sh from Maven Central and checked against a
 // committed SHA-256; this package only locates the script and runs it, so tests, the CLI and
-// the conformance suite all use the same checker.
+// the conformance suite all use the same checker. RunDistributed runs the same model with
+// TLC's own distributed mode (a TLCServer and TLCWorkers over RMI) through
+// scripts/tlc-distributed.sh; its output goes through the same Parse.
 package tlc

@@ -12,11 +12,20 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
-// ErrNoScript is returned when scripts/tlc.sh cannot be found above the working directory.
-var ErrNoScript = errors.New("tlc: scripts/tlc.sh not found in any parent folder")
+var (
+	// ErrNoScript is returned when scripts/tlc.sh (or scripts/tlc-distributed.sh) cannot be
+	// found above the working directory.
+	ErrNoScript = errors.New("tlc: script not found in any parent folder")
+	// ErrDistributedUnsupported is returned by RunDistributed for a model or flag that TLC's
+	// distributed mode cannot check: temporal (liveness) properties, which its server skips
+	// while still reporting success, and -dump, -simulate, -coverage. The error carries the
+	// script's explanation.
+	ErrDistributedUnsupported = errors.New("tlc: not supported by distributed TLC")
+)
 
 // Options says which model to check and how.
 type Options struct {
@@ -27,6 +36,8 @@ type Options struct {
 	// Config is the .cfg file, relative to Dir; empty means Spec's own .cfg.
 	Config string
 	// Workers is TLC's worker count; 0 means 1, which keeps BFS counts exact and runs repeatable.
+	// For RunDistributed it is the number of TLCWorker processes on this machine (one thread
+	// each); 0 means 2.
 	Workers int
 	// Args are extra TLC flags, e.g. "-deadlock" or "-dump", "dot,actionlabels", "FILE".
 	Args []string
@@ -81,19 +92,21 @@ func (r Result) Summary() string {
 }
 
 // Script returns the path of scripts/tlc.sh, searching from the working directory upwards.
-func Script() (string, error) {
+func Script() (string, error) { return findScript("tlc.sh") }
+
+func findScript(name string) (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", fmt.Errorf("tlc: working directory: %w", err)
 	}
 	for {
-		p := filepath.Join(dir, "scripts", "tlc.sh")
+		p := filepath.Join(dir, "scripts", name)
 		if _, err := os.Stat(p); err == nil {
 			return p, nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", ErrNoScript
+			return "", fmt.Errorf("%w: scripts/%s", ErrNoScript, name)
 		}
 		dir = parent
 	}
@@ -141,8 +154,6 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	args = append(args, opts.Args...)
 	args = append(args, spec)
 
-	cmd := exec.CommandContext(ctx, "bash", args...)
-	cmd.Dir = opts.Dir
 	// TLC unpacks its standard modules (Naturals.tla, ...) into java.io.tmpdir; TLC runs
 	// side by side sharing /tmp read each other's half-written files. Each run gets its own.
 	tmp, err := os.MkdirTemp("", "opfsm-tlc-tmp-")
@@ -150,7 +161,59 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		return Result{}, fmt.Errorf("tlc: tmpdir: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-	cmd.Env = append(os.Environ(), "OPFSM_TLC_JAVA_OPTS="+strings.TrimSpace(os.Getenv("OPFSM_TLC_JAVA_OPTS")+" -Djava.io.tmpdir="+tmp))
+	env := append(os.Environ(), "OPFSM_TLC_JAVA_OPTS="+strings.TrimSpace(os.Getenv("OPFSM_TLC_JAVA_OPTS")+" -Djava.io.tmpdir="+tmp))
+	res, err := runScript(ctx, opts, args, env)
+	if err != nil {
+		return res, err
+	}
+	if res.ExitCode == 3 { // tlc.sh: missing java or mvn
+		return res, fmt.Errorf("tlc: %s", strings.TrimSpace(res.Output))
+	}
+	return res, nil
+}
+
+// RunDistributed checks opts with TLC's distributed mode through scripts/tlc-distributed.sh:
+// a TLCServer and opts.Workers TLCWorker processes on this machine, on free ports, all
+// stopped and their files removed when it returns. Like Run, it reports a violation,
+// deadlock or parse error in the Result; Violated is the invariant or action property the
+// worker that found it named, and TraceLength is 2 because the server prints only the
+// violating step. Models with temporal properties fail with ErrDistributedUnsupported.
+func RunDistributed(ctx context.Context, opts Options) (Result, error) {
+	script, err := findScript("tlc-distributed.sh")
+	if err != nil {
+		return Result{}, err
+	}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = 2
+	}
+	args := []string{script, "--workers", strconv.Itoa(workers), "--"}
+	if opts.Config != "" {
+		args = append(args, "-config", opts.Config)
+	}
+	args = append(args, opts.Args...)
+	args = append(args, strings.TrimSuffix(opts.Spec, ".tla"))
+	res, err := runScript(ctx, opts, args, os.Environ())
+	if err != nil {
+		return res, err
+	}
+	switch res.ExitCode {
+	case 2:
+		return res, fmt.Errorf("%w: %s", ErrDistributedUnsupported, strings.TrimSpace(res.Output))
+	case 3: // tlc.sh: missing java or mvn
+		return res, fmt.Errorf("tlc: %s", strings.TrimSpace(res.Output))
+	}
+	return res, nil
+}
+
+// runScript runs bash with args in opts.Dir and parses what it prints. Cancelling ctx sends
+// SIGTERM, so that a script's trap can stop what it started, and SIGKILL 30 s later.
+func runScript(ctx context.Context, opts Options, args []string, env []string) (Result, error) {
+	cmd := exec.CommandContext(ctx, "bash", args...)
+	cmd.Dir = opts.Dir
+	cmd.Env = env
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 30 * time.Second
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
@@ -163,11 +226,8 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	case runErr == nil:
 	case errors.As(runErr, &exitErr):
 		res.ExitCode = exitErr.ExitCode()
-		if exitErr.ExitCode() == 3 { // tlc.sh: missing java or mvn
-			return res, fmt.Errorf("tlc: %s", strings.TrimSpace(out.String()))
-		}
 	default:
-		return res, fmt.Errorf("tlc: running %s: %w", script, runErr)
+		return res, fmt.Errorf("tlc: running %s: %w", args[0], runErr)
 	}
 	if ctx.Err() != nil {
 		return res, fmt.Errorf("tlc: %w", ctx.Err())
@@ -175,7 +235,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	if res.Temporal && res.Violated == "" {
 		cfg := opts.Config
 		if cfg == "" {
-			cfg = spec + ".cfg"
+			cfg = strings.TrimSuffix(opts.Spec, ".tla") + ".cfg"
 		}
 		res.Violated = temporalName(filepath.Join(opts.Dir, cfg))
 	}
@@ -189,9 +249,10 @@ var (
 	reCounts    = regexp.MustCompile(`(\d+) states generated, (\d+) distinct states found, (\d+) states left on queue`)
 	reDepth     = regexp.MustCompile(`The depth of the complete state graph search is (\d+)`)
 	reInvariant = regexp.MustCompile(`^Error: Invariant (\S+) is violated`)
-	reAction    = regexp.MustCompile(`^Error: Action property (\S+) is violated`)
-	reState     = regexp.MustCompile(`^State (\d+):`)
-	reBackTo    = regexp.MustCompile(`^Back to state (\d+)`)
+	// TLC's distributed workers say "Implied-action" where TLC says "Action property".
+	reAction = regexp.MustCompile(`^Error: (?:Action property|Implied-action) (\S+) is violated`)
+	reState  = regexp.MustCompile(`^State (\d+):`)
+	reBackTo = regexp.MustCompile(`^Back to state (\d+)`)
 )
 
 // Parse reads TLC's plain (non -tool) output. It never fails: what it cannot recognise is
@@ -218,7 +279,8 @@ func Parse(output string) Result {
 			r.Violated = reAction.FindStringSubmatch(line)[1]
 		case strings.HasPrefix(line, "Error: Temporal properties were violated"):
 			r.Temporal = true
-		case strings.HasPrefix(line, "Error: Deadlock reached"):
+		case strings.HasPrefix(line, "Error: Deadlock reached"),
+			strings.HasPrefix(line, "Error: deadlock reached"): // the second is a distributed worker's
 			r.Deadlock = true
 		case strings.HasPrefix(line, "Model checking completed. No error has been found"):
 			r.Passed = true
