@@ -226,7 +226,7 @@ if [ ${#worker_pids[@]} -gt 0 ]; then
   worker_pids=()
 fi
 
-# TLCServer exits 0 whatever it found: the verdict is read from what it printed. The error's
+# TLCServer exits 0 after a violation: the verdict is read from what it printed. The error's
 # name travels inside the worker's exception, which only the worker logs.
 found="$(cat "$tmp"/w*.log 2>/dev/null | sed -n 's/^tlc2\.tool\.WorkerException: \(Error: .*\)$/\1/p' | sort -u || true)"
 [ -n "$found" ] && echo "$found"
