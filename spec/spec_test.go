@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/opfsm/opfsm/internal/proctest"
 	"github.com/opfsm/opfsm/internal/tlc"
 	"github.com/opfsm/opfsm/spec"
 )
@@ -29,16 +30,62 @@ func TestModels(t *testing.T) {
 			defer cancel()
 			res, err := tlc.Run(ctx, tlc.Options{Dir: filepath.Join(".", m.Dir), Spec: m.Module, Config: m.Config})
 			require.NoError(t, err)
-			require.Empty(t, res.Error, res.Output)
 			t.Logf("%s: %s", m.Name(), res.Summary())
-			if m.Bug == "" {
-				require.True(t, res.Passed, res.Summary())
-				require.Equal(t, m.Distinct, res.Distinct, "distinct states drifted: update configs.tsv and spec/README.md if the change is intended")
+			requireVerdict(t, m, res)
+		})
+	}
+}
+
+// requireVerdict: a CI config passes with exactly its recorded distinct-state count, a
+// seeded bug fails with a counterexample on the property it names.
+func requireVerdict(t *testing.T, m spec.Model, res tlc.Result) {
+	t.Helper()
+	require.Empty(t, res.Error, res.Output)
+	if m.Bug == "" {
+		require.True(t, res.Passed, res.Summary())
+		require.Equal(t, m.Distinct, res.Distinct, "distinct states drifted: update configs.tsv and spec/README.md if the change is intended")
+		return
+	}
+	require.False(t, res.Passed, "seeded bug %s was not caught", m.Bug)
+	require.Equal(t, m.Violates, res.Violated, res.Summary())
+	require.Positive(t, res.TraceLength)
+}
+
+// TestDistributed checks models of configs.tsv with TLC's distributed mode on this machine
+// (scripts/tlc-distributed.sh: a TLCServer and two TLCWorkers): the CI config finds exactly
+// the distinct states of the plain run, and the seeded bugs, one breaking an invariant and
+// one an action property, fail on the property configs.tsv names. A liveness config is
+// refused, because the server does not check temporal properties.
+func TestDistributed(t *testing.T) {
+	models, err := spec.LoadModels("configs.tsv")
+	require.NoError(t, err)
+	byName := make(map[string]spec.Model, len(models))
+	for _, m := range models {
+		byName[m.Name()] = m
+	}
+	for _, tc := range []struct {
+		name    string
+		refused bool
+	}{
+		{name: "failover/Failover.cfg"},
+		{name: "failover/MergeJournalLost.cfg"},
+		{name: "failover/NoEpochFence.cfg"},
+		{name: "failover/Liveness.cfg", refused: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, ok := byName[tc.name]
+			require.True(t, ok, "%s is not in configs.tsv", tc.name)
+			proctest.Isolate(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+			defer cancel()
+			res, err := tlc.RunDistributed(ctx, tlc.Options{Dir: filepath.Join(".", m.Dir), Spec: m.Module, Config: m.Config})
+			if tc.refused {
+				require.ErrorIs(t, err, tlc.ErrDistributedUnsupported)
 				return
 			}
-			require.False(t, res.Passed, "seeded bug %s was not caught", m.Bug)
-			require.Equal(t, m.Violates, res.Violated, res.Summary())
-			require.Positive(t, res.TraceLength)
+			require.NoError(t, err)
+			t.Logf("%s distributed: %s", m.Name(), res.Summary())
+			requireVerdict(t, m, res)
 		})
 	}
 }

@@ -85,3 +85,29 @@ func RequireClean(t testing.TB, tmp string) {
 	require.NoError(t, err)
 	require.Empty(t, left, "the run's temporary folders were left behind")
 }
+
+// Isolate points TMPDIR at a fresh folder for the rest of the test and returns it. The TLC
+// scripts put their temporary files below TMPDIR and name them on their processes' command
+// lines, so when the test ends (passed or failed) every process whose command line still
+// mentions the folder is killed and fails the test, and so does any file left in it. It
+// uses t.Setenv, so the test cannot be parallel.
+func Isolate(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	t.Setenv("TMPDIR", dir)
+	t.Cleanup(func() {
+		left := Matching(dir)
+		for _, pid := range left {
+			t.Errorf("process %d was left running", pid)
+		}
+		Kill(left)
+		files, err := os.ReadDir(dir)
+		if err != nil {
+			t.Errorf("reading %s: %v", dir, err)
+		}
+		for _, e := range files {
+			t.Errorf("%s was left in %s", e.Name(), dir)
+		}
+	})
+	return dir
+}

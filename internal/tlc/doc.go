@@ -10,5 +10,7 @@
 // the copy built into the program, see Script) and runs it, so tests, the CLI and the
 // conformance suite all use the same checker. The script runs in a process group of its
 // own (on unix) that Run kills whole when its context ends, and Run removes the run's
-// temporary folders before it returns.
+// temporary folders before it returns. RunDistributed runs the same model with TLC's own
+// distributed mode (a TLCServer and TLCWorkers over RMI) through the repository's
+// scripts/tlc-distributed.sh; its output goes through the same Parse.
 package tlc

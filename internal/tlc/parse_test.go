@@ -39,6 +39,16 @@ func TestParse(t *testing.T) {
 			want: Result{Deadlock: true, TraceLength: 2},
 		},
 		{
+			name: "distributed action property",
+			out:  "Error: The behavior up to this point is:\nState 1: <Initial predicate>\nState 2: <A>\nError: Implied-action Grows is violated.\n",
+			want: Result{Violated: "Grows", TraceLength: 2},
+		},
+		{
+			name: "distributed deadlock",
+			out:  "Error: The behavior up to this point is:\nState 1: <Initial predicate>\nState 2: <A>\nError: deadlock reached.\n",
+			want: Result{Deadlock: true, TraceLength: 2},
+		},
+		{
 			name: "temporal lasso",
 			out: "Error: Temporal properties were violated.\n\nError: The following behavior constitutes a counter-example:\n\n" +
 				"State 1: <Initial predicate>\nState 2: <Next>\nBack to state 1: <Next>\n",

@@ -23,3 +23,17 @@ func ownGroup(cmd *exec.Cmd) {
 		return err
 	}
 }
+
+// askToStop starts cmd as the leader of a new process group and makes cancelling its
+// context send SIGTERM to the whole group, so that a script's trap can stop what it started
+// and remove its files.
+func askToStop(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error {
+		err := syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		if errors.Is(err, syscall.ESRCH) {
+			return os.ErrProcessDone
+		}
+		return err
+	}
+}

@@ -287,9 +287,10 @@ var (
 	reCounts    = regexp.MustCompile(`(\d+) states generated, (\d+) distinct states found, (\d+) states left on queue`)
 	reDepth     = regexp.MustCompile(`The depth of the complete state graph search is (\d+)`)
 	reInvariant = regexp.MustCompile(`^Error: Invariant (\S+) is violated`)
-	reAction    = regexp.MustCompile(`^Error: Action property (\S+) is violated`)
-	reState     = regexp.MustCompile(`^State (\d+):`)
-	reBackTo    = regexp.MustCompile(`^Back to state (\d+)`)
+	// TLC's distributed workers say "Implied-action" where TLC says "Action property".
+	reAction = regexp.MustCompile(`^Error: (?:Action property|Implied-action) (\S+) is violated`)
+	reState  = regexp.MustCompile(`^State (\d+):`)
+	reBackTo = regexp.MustCompile(`^Back to state (\d+)`)
 )
 
 // Parse reads TLC's plain (non -tool) output. It never fails: what it cannot recognise is
@@ -316,7 +317,8 @@ func Parse(output string) Result {
 			r.Violated = reAction.FindStringSubmatch(line)[1]
 		case strings.HasPrefix(line, "Error: Temporal properties were violated"):
 			r.Temporal = true
-		case strings.HasPrefix(line, "Error: Deadlock reached"):
+		case strings.HasPrefix(line, "Error: Deadlock reached"),
+			strings.HasPrefix(line, "Error: deadlock reached"): // the second is a distributed worker's
 			r.Deadlock = true
 		case strings.HasPrefix(line, "Model checking completed. No error has been found"):
 			r.Passed = true

@@ -152,3 +152,63 @@ func TestScript(t *testing.T) {
 		})
 	}
 }
+
+// TestRunDistributed runs scripts/tlc-distributed.sh (a TLCServer and two TLCWorkers on free
+// ports) on a counter that stops at 2: the server checks deadlock unless the config says
+// CHECK_DEADLOCK FALSE, names a violated invariant through the worker that found it, and a
+// temporal property is refused rather than silently skipped. Every run leaves no process and
+// no file behind.
+func TestRunDistributed(t *testing.T) {
+	const module = `---- MODULE Count ----
+EXTENDS Naturals
+VARIABLE x
+Init == x = 0
+Next == x < 2 /\ x' = x + 1
+Spec == Init /\ [][Next]_x
+Small == x < 2
+Ends == <>(x = 2)
+====
+`
+	cases := []struct {
+		name     string
+		config   string
+		passed   bool
+		distinct int64
+		deadlock bool
+		violated string
+		trace    int
+		exit     int
+		err      error
+	}{
+		{name: "deadlock checked by default", config: "INIT Init\nNEXT Next\n", deadlock: true, trace: 1, exit: 11},
+		{name: "CHECK_DEADLOCK FALSE honoured", config: "INIT Init\nNEXT Next\nCHECK_DEADLOCK FALSE\n", passed: true, distinct: 3},
+		{name: "invariant named", config: "INIT Init\nNEXT Next\nINVARIANT Small\nCHECK_DEADLOCK FALSE\n", violated: "Small", trace: 2, exit: 12},
+		{name: "temporal property refused", config: "SPECIFICATION Spec\nPROPERTY Ends\nCHECK_DEADLOCK FALSE\n", exit: 2, err: tlc.ErrDistributedUnsupported},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			proctest.Isolate(t)
+			dir := t.TempDir()
+			writeFile(t, filepath.Join(dir, "Count.tla"), module)
+			writeFile(t, filepath.Join(dir, "Count.cfg"), tc.config)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			res, err := tlc.RunDistributed(ctx, tlc.Options{Dir: dir, Spec: "Count"})
+			require.Equal(t, tc.exit, res.ExitCode, res.Output)
+			if tc.err != nil {
+				require.ErrorIs(t, err, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			require.Empty(t, res.Error, res.Output)
+			require.Equal(t, tc.passed, res.Passed, res.Summary())
+			require.Equal(t, tc.deadlock, res.Deadlock, res.Summary())
+			require.Equal(t, tc.violated, res.Violated, res.Summary())
+			// The server prints only the deadlocked state or the violating step, not the path.
+			require.Equal(t, tc.trace, res.TraceLength, res.Output)
+			if tc.passed {
+				require.Equal(t, tc.distinct, res.Distinct)
+			}
+		})
+	}
+}
