@@ -50,29 +50,12 @@ func RunDistributed(ctx context.Context, opts Options) (Result, error) {
 	// is sent to the whole group, so a JVM the trap misses stops too.
 	askToStop(cmd)
 	cmd.WaitDelay = distributedWait
-	var out strings.Builder
-	cmd.Stdout = &out
-	cmd.Stderr = &out
-	start := time.Now()
-	runErr := cmd.Run()
-	res := Parse(out.String())
-	res.Duration = time.Since(start)
-	if ctx.Err() != nil {
-		return res, fmt.Errorf("tlc: %w", context.Cause(ctx))
+	res, err := runAndParse(ctx, cmd, script)
+	if err != nil {
+		return res, err
 	}
-	var exitErr *exec.ExitError
-	switch {
-	case runErr == nil:
-	case errors.As(runErr, &exitErr):
-		res.ExitCode = exitErr.ExitCode()
-	default:
-		return res, fmt.Errorf("tlc: running %s: %w", script, runErr)
-	}
-	switch res.ExitCode {
-	case 2:
+	if res.ExitCode == 2 {
 		return res, fmt.Errorf("%w: %s", ErrDistributedUnsupported, strings.TrimSpace(res.Output))
-	case 3: // tlc.sh: missing java or mvn
-		return res, fmt.Errorf("tlc: %s", strings.TrimSpace(res.Output))
 	}
 	if res.ExitCode != 0 && res.Passed {
 		res.Passed = false

@@ -249,6 +249,27 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	cmd := c.command(ctx, args...)
 	cmd.Dir = opts.Dir
 	cmd.Env = append(cmd.Env, "OPFSM_TLC_JAVA_OPTS="+strings.TrimSpace(os.Getenv("OPFSM_TLC_JAVA_OPTS")+" -Djava.io.tmpdir="+tmp))
+	res, err := runAndParse(ctx, cmd, c.script)
+	if err != nil {
+		return res, err
+	}
+	if res.Temporal && res.Violated == "" {
+		cfg := opts.Config
+		if cfg == "" {
+			cfg = spec + ".cfg"
+		}
+		res.Violated = temporalName(filepath.Join(opts.Dir, cfg))
+	}
+	if res.ExitCode != 0 && res.Passed {
+		res.Passed = false
+	}
+	return res, nil
+}
+
+// runAndParse runs cmd (script, with its arguments), its output and errors together, and
+// parses what it printed. The error is ctx's cause when ctx ended the run, TLC's message
+// when the script found no java or mvn (exit 3), or why cmd could not run.
+func runAndParse(ctx context.Context, cmd *exec.Cmd, script string) (Result, error) {
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
@@ -264,21 +285,11 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	case runErr == nil:
 	case errors.As(runErr, &exitErr):
 		res.ExitCode = exitErr.ExitCode()
-		if exitErr.ExitCode() == 3 { // tlc.sh: missing java or mvn
+		if res.ExitCode == 3 { // tlc.sh: missing java or mvn
 			return res, fmt.Errorf("tlc: %s", strings.TrimSpace(out.String()))
 		}
 	default:
-		return res, fmt.Errorf("tlc: running %s: %w", c.script, runErr)
-	}
-	if res.Temporal && res.Violated == "" {
-		cfg := opts.Config
-		if cfg == "" {
-			cfg = spec + ".cfg"
-		}
-		res.Violated = temporalName(filepath.Join(opts.Dir, cfg))
-	}
-	if res.ExitCode != 0 && res.Passed {
-		res.Passed = false
+		return res, fmt.Errorf("tlc: running %s: %w", script, runErr)
 	}
 	return res, nil
 }
