@@ -1,0 +1,183 @@
+package conformance
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/opfsm/opfsm/internal/tla"
+	"github.com/opfsm/opfsm/internal/tlc"
+)
+
+// TLCCount runs TLC on spec/failover (specDir) with the world's constants and CONSTRAINT
+// StreamBound (no invariants), for its distinct-state count and time.
+func TLCCount(ctx context.Context, specDir string, w World) (tlc.Result, error) {
+	dir, opts, err := prepareWorld(specDir, w)
+	if err != nil {
+		return tlc.Result{}, err
+	}
+	defer os.RemoveAll(dir)
+	return runTLC(ctx, opts)
+}
+
+// prepareWorld copies the spec into a temp folder (the caller removes it) with a config of
+// the world's constants and CONSTRAINT StreamBound.
+func prepareWorld(specDir string, w World) (string, tlc.Options, error) {
+	dir, err := os.MkdirTemp("", "opfsm-graph-")
+	if err != nil {
+		return "", tlc.Options{}, err
+	}
+	if err := copyModules(specDir, dir); err != nil {
+		os.RemoveAll(dir)
+		return "", tlc.Options{}, err
+	}
+	cfg := w.Constants() + "INIT Init\nNEXT Next\nCONSTRAINT StreamBound\nCHECK_DEADLOCK FALSE\n"
+	if err := os.WriteFile(filepath.Join(dir, "Graph.cfg"), []byte(cfg), 0o644); err != nil {
+		os.RemoveAll(dir)
+		return "", tlc.Options{}, err
+	}
+	return dir, tlc.Options{Dir: dir, Spec: "Failover", Config: "Graph.cfg"}, nil
+}
+
+// runTLC runs TLC and turns a run that did not pass into an error.
+func runTLC(ctx context.Context, opts tlc.Options) (tlc.Result, error) {
+	res, err := tlc.Run(ctx, opts)
+	if err == nil && !res.Passed {
+		err = fmt.Errorf("conformance: TLC on the world's config: %s\n%s", res.Summary(), tail(res.Output, 30))
+	}
+	return res, err
+}
+
+// TLCGraph runs TLC on spec/failover (specDir) with the world's constants and
+// CONSTRAINT StreamBound, dumps the state graph with action labels, and reads it. Where
+// the system has named pipes, the dump goes through one and is read while TLC writes it:
+// nothing lands on disk (MergeAbort's dump is about 3 GB) and the reading overlaps TLC.
+func TLCGraph(ctx context.Context, specDir string, w World) (*AbstractGraph, tlc.Result, error) {
+	dir, opts, err := prepareWorld(specDir, w)
+	if err != nil {
+		return nil, tlc.Result{}, err
+	}
+	defer os.RemoveAll(dir)
+	dot := filepath.Join(dir, "graph.dot") // TLC appends .dot to the name it is given
+	opts.Args = []string{"-dump", "dot,actionlabels", filepath.Join(dir, "graph")}
+	if mkfifo(dot) != nil { // no named pipes: TLC writes the file, then it is read
+		res, err := runTLC(ctx, opts)
+		if err != nil {
+			return nil, res, err
+		}
+		f, err := os.Open(dot)
+		if err != nil {
+			return nil, res, err
+		}
+		defer f.Close()
+		g, err := readGraph(f)
+		return g, res, err
+	}
+	type tlcOut struct {
+		res tlc.Result
+		err error
+	}
+	run, kill := context.WithCancel(ctx)
+	defer kill()
+	tlcDone := make(chan tlcOut, 1)
+	go func() {
+		res, err := runTLC(run, opts)
+		tlcDone <- tlcOut{res, err}
+	}()
+	opened := make(chan *os.File, 1)
+	go func() {
+		f, err := os.Open(dot) // blocks until TLC opens the pipe to write
+		if err != nil {
+			f = nil
+		}
+		opened <- f
+	}()
+	select {
+	case f := <-opened:
+		if f == nil {
+			out := <-tlcDone
+			return nil, out.res, fmt.Errorf("conformance: opening TLC's dump: %w", out.err)
+		}
+		g, scanErr := readGraph(f)
+		if scanErr != nil {
+			kill() // the rest of the dump is of no use
+		}
+		f.Close()
+		out := <-tlcDone
+		switch {
+		case ctx.Err() != nil:
+			return nil, out.res, fmt.Errorf("conformance: %w", context.Cause(ctx))
+		case out.err != nil && !errors.Is(out.err, context.Canceled): // TLC's own failure explains a truncated dump best
+			return nil, out.res, out.err
+		}
+		return g, out.res, scanErr
+	case out := <-tlcDone:
+		// TLC ended without opening the pipe: open it to write, so that the reader's open
+		// returns (and reads an empty dump), then report TLC's error.
+		if wf, err := os.OpenFile(dot, os.O_WRONLY, 0); err == nil {
+			wf.Close()
+		}
+		if f := <-opened; f != nil {
+			f.Close()
+		}
+		if out.err == nil {
+			out.err = fmt.Errorf("conformance: TLC passed but never wrote its dump")
+		}
+		return nil, out.res, out.err
+	}
+}
+
+// readGraph reads a dot dump into an abstract graph, keeping only each state's key, not
+// its parsed form or its text.
+func readGraph(r io.Reader) (*AbstractGraph, error) {
+	g := newAbstractGraph(nil)
+	id := map[int64]int32{}
+	var buf []byte
+	var edges []tlc.Edge // resolved once every state is defined: an edge may come first
+	err := tlc.ScanDot(bufio.NewReaderSize(r, 1<<20), tlc.DotVisitor{
+		State: func(fp int64, st tla.State, init bool) error {
+			k, err := g.vals.keyOfState(st, buf)
+			if err != nil {
+				return err
+			}
+			id[fp] = g.intern(k)
+			if init {
+				g.Init = append(g.Init, int(id[fp]))
+			}
+			return nil
+		},
+		Edge: func(e tlc.Edge) error {
+			edges = append(edges, e)
+			return nil
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range edges {
+		g.addEdge(id[e.From], e.Action, id[e.To])
+	}
+	g.seal()
+	return g, nil
+}
+
+func copyModules(from, to string) error {
+	mods, err := filepath.Glob(filepath.Join(from, "*.tla"))
+	if err != nil || len(mods) == 0 {
+		return fmt.Errorf("conformance: no TLA+ modules in %s", from)
+	}
+	for _, m := range mods {
+		data, err := os.ReadFile(m)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(to, filepath.Base(m)), data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
