@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -77,5 +78,60 @@ func TestTraceValidationCatchesSeededBugs(t *testing.T) {
 			require.NotEmpty(t, rep.Failures, "%s must be caught", name)
 			t.Logf("%s: %d of %d traces (%d steps) fail; first: %s", name, len(rep.Failures), rep.Traces, rep.Steps, rep.Failures[0])
 		})
+	}
+}
+
+// TestTraceModuleSaysEachValueOnce: a value longer than inlineValue is one definition
+// however many states hold it, short values stay inline, each trace is its own definition,
+// and Traces lists them in order.
+func TestTraceModuleSaysEachValueOnce(t *testing.T) {
+	w := longWorld(sim.Bugs{})
+	var runs []TraceRun
+	for seed := uint64(1); seed <= 3; seed++ {
+		r, err := RecordWalk(w, seed, 50)
+		require.NoError(t, err)
+		runs = append(runs, r)
+	}
+	mod := traceModule(runs)
+	long := map[string]bool{}
+	states := 0
+	for _, r := range runs {
+		for _, st := range r.States {
+			states++
+			for _, v := range SpecVars {
+				if len(st[v]) > inlineValue {
+					long[st[v]] = true
+				}
+			}
+		}
+	}
+	for v := range long {
+		require.Equal(t, 1, strings.Count(mod, " == "+v+"\n"), "value %s is defined once", v)
+	}
+	require.Equal(t, len(long), strings.Count(mod, "\nV"), "one definition per long value")
+	require.Equal(t, states, strings.Count(mod, "    [alive |-> "), "one record per state")
+	require.Contains(t, mod, `phase |-> "run"`, "short values are written inline")
+	require.Contains(t, mod, "\nTraces == <<T1, T2, T3>>\n")
+}
+
+// BenchmarkValidateTraces10k has TLC validate a hundred recorded runs, about ten thousand
+// steps (go test -run '^$' -bench ValidateTraces -benchtime 1x ./conformance).
+func BenchmarkValidateTraces10k(b *testing.B) {
+	w := longWorld(sim.Bugs{})
+	w.OpKinds = []string{"move", "split", "merge"}
+	var runs []TraceRun
+	steps := 0
+	for seed := uint64(1); seed <= 100; seed++ {
+		r, err := RecordWalk(w, seed, 100)
+		require.NoError(b, err)
+		runs = append(runs, r)
+		steps += len(r.Actions)
+	}
+	for b.Loop() {
+		rep, err := ValidateTraces(context.Background(), "../spec/failover", w, runs)
+		require.NoError(b, err)
+		require.Empty(b, rep.Failures)
+		b.ReportMetric(float64(steps), "steps")
+		b.ReportMetric(float64(steps)/rep.TLC.Duration.Seconds(), "steps/s")
 	}
 }
