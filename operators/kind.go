@@ -89,6 +89,18 @@ type noEffect struct{}
 func (noEffect) entered(*Controller, *Operator) {}
 
 // when returns t if cond holds, else noTrigger.
+// workingAtOrigin maps a status from o's origin to onWorking when it says Working and to
+// onOther otherwise; a status from another node means nothing to o (split and merge).
+func workingAtOrigin(o *Operator, from NodeID, st ComponentState, onWorking, onOther fsm.Trigger) fsm.Trigger {
+	if from != o.origin {
+		return noTrigger
+	}
+	if st == Working {
+		return onWorking
+	}
+	return onOther
+}
+
 func when(cond bool, t fsm.Trigger) fsm.Trigger {
 	if cond {
 		return t

@@ -78,13 +78,7 @@ func (c *Controller) StartMerge(sources []DispatcherID, mergedID DispatcherID) e
 type mergeKind struct{ noEffect }
 
 func (mergeKind) statusTrigger(o *Operator, from NodeID, st ComponentState) fsm.Trigger {
-	if from != o.origin {
-		return noTrigger
-	}
-	if st == Working {
-		return MergeMergedWorking
-	}
-	return MergeMergedOther
+	return workingAtOrigin(o, from, st, MergeMergedWorking, MergeMergedOther)
 }
 
 func (mergeKind) nodeLostTrigger(o *Operator, n NodeID) fsm.Trigger {

@@ -58,13 +58,7 @@ func splitTiles(whole Span, spans []Span) error {
 type splitKind struct{ noEffect }
 
 func (splitKind) statusTrigger(o *Operator, from NodeID, st ComponentState) fsm.Trigger {
-	if from != o.origin {
-		return noTrigger
-	}
-	if st == Working {
-		return SplitOriginWorking
-	}
-	return SplitOriginStopped
+	return workingAtOrigin(o, from, st, SplitOriginWorking, SplitOriginStopped)
 }
 
 func (splitKind) nodeLostTrigger(o *Operator, n NodeID) fsm.Trigger {
