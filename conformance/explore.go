@@ -1,7 +1,6 @@
 package conformance
 
 import (
-	"context"
 	"time"
 
 	"github.com/opfsm/opfsm/sim"
@@ -19,6 +18,11 @@ type Exploration struct {
 	// Frontier is the most states the search held at once (each a whole cluster): its
 	// memory is about this times a cluster's size.
 	Frontier int
+	// Workers is how many goroutines expanded states (Explore).
+	Workers int
+	// VisitedBytes is the memory of Explore's visited set and parent pointers: what each
+	// visited state costs once its level is expanded.
+	VisitedBytes int64
 	// Truncated: the search stopped at its state limit before the space was exhausted.
 	Truncated bool
 	// Violation is the first invariant violation found, with a shortest trace to it.
@@ -55,14 +59,11 @@ type ExploreOptions struct {
 	// stream or a status stream longer than this is discarded, as TLC discards a state
 	// outside a CONSTRAINT (it is neither counted nor checked). 0: no bound.
 	MaxStream int
-}
-
-// Explore enumerates every state of the simulated cluster of cfg reachable through
-// Enabled/Apply (the faults and scheduler operations bounded by cfg.Limits), checking the
-// invariants (sim.Cluster.Check) in each, breadth first so that a violation comes with a
-// shortest trace. It stops at the first violation or at opt.MaxStates.
-func Explore(cfg sim.Config, opt ExploreOptions) (*Exploration, error) {
-	return search(context.Background(), cfg, opt, nil, nil)
+	// Workers is how many goroutines Explore expands and checks states on (0: GOMAXPROCS).
+	Workers int
+	// AbstractCount makes Explore count the distinct abstract states too (TLC's count;
+	// docs/abstract-state.md); the configuration must then be a spec world.
+	AbstractCount bool
 }
 
 // pathTo is the action sequence that first reached state i.

@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -47,7 +48,7 @@ func TestExploreCorrectDesign(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ex, err := Explore(tt.cfg, ExploreOptions{MaxStream: spec.MaxReq})
+			ex, err := Explore(context.Background(), tt.cfg, ExploreOptions{MaxStream: spec.MaxReq})
 			require.NoError(t, err)
 			require.False(t, ex.Truncated)
 			require.Nil(t, ex.Violation)
@@ -63,7 +64,7 @@ func TestExploreFindsSeededBugs(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			bugs, err := sim.ParseBug(name)
 			require.NoError(t, err)
-			ex, err := Explore(specWorld(bugs, 0, 0), ExploreOptions{MaxStream: 3})
+			ex, err := Explore(context.Background(), specWorld(bugs, 0, 0), ExploreOptions{MaxStream: 3})
 			require.NoError(t, err)
 			require.NotNil(t, ex.Violation, "%s must be found", name)
 			t.Logf("%s: %v after %d states, trace of %d steps: %v", name, ex.Violation.Err, ex.States, len(ex.Violation.Trace), ex.Violation.Trace)

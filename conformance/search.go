@@ -29,12 +29,14 @@ type queued struct {
 // states a 1-in-10^26 event; TLC itself keeps 64-bit fingerprints.
 type fpKey [2]uint64
 
-// search is the one breadth-first search behind Explore, SimGraph and CheckSim. Each
-// state's successors are clones of it with one enabled action applied, so a state costs
-// one clone per edge and no replay. It checks the invariants (sim.Cluster.Check) in every
-// new state and stops at the first violation, with a shortest trace. With visit set, cfg
-// must be a spec world: every state is abstracted (docs/abstract-state.md) and visit sees
-// every step, which it may stop. It returns ctx's cause when ctx ends first.
+// search is the breadth-first search behind SimGraph and CheckSim, which need every step's
+// abstract states in order (Explore, which needs only counts and invariants, runs the
+// parallel explorer of explorer.go). Each state's successors are clones of it with one
+// enabled action applied, so a state costs one clone per edge and no replay. It checks
+// the invariants (sim.Cluster.Check) in every new state and stops at the first violation,
+// with a shortest trace. With visit set, cfg must be a spec world: every state is
+// abstracted (docs/abstract-state.md) and visit sees every step, which it may stop. It
+// returns ctx's cause when ctx ends first.
 func search(ctx context.Context, cfg sim.Config, opt ExploreOptions, vt *valueTable, visit visitFunc) (*Exploration, error) {
 	start := time.Now()
 	ex := &Exploration{}

@@ -24,20 +24,6 @@ func BenchmarkSimGraphFailover(b *testing.B) {
 	}
 }
 
-// BenchmarkExploreFailover is the plain search (invariants, no abstraction) on the same
-// world.
-func BenchmarkExploreFailover(b *testing.B) {
-	w, err := WorldFromConfig("../spec/failover/Failover.cfg")
-	require.NoError(b, err)
-	for b.Loop() {
-		ex, err := Explore(w.Config(), ExploreOptions{MaxStream: w.MaxReq})
-		require.NoError(b, err)
-		require.Nil(b, ex.Violation)
-		b.ReportMetric(ex.StatesPerSecond(), "states/s")
-		b.ReportMetric(float64(ex.States), "states")
-	}
-}
-
 // TestCanonicalizerAgrees: the keys of the per-value canonicalizer the search uses have
 // exactly canonical's text (a whole-state parse) on the states of random walks in a spec world,
 // with every fault and operation kind.

@@ -14,13 +14,15 @@ import (
 )
 
 // TLCCount runs TLC on spec/failover (specDir) with the world's constants and CONSTRAINT
-// StreamBound (no invariants), for its distinct-state count and time.
-func TLCCount(ctx context.Context, specDir string, w World) (tlc.Result, error) {
+// StreamBound (no invariants) on workers worker threads (0: one), for its distinct-state
+// count and time.
+func TLCCount(ctx context.Context, specDir string, w World, workers int) (tlc.Result, error) {
 	dir, opts, err := prepareWorld(specDir, w)
 	if err != nil {
 		return tlc.Result{}, err
 	}
 	defer os.RemoveAll(dir)
+	opts.Workers = workers
 	return runTLC(ctx, opts)
 }
 

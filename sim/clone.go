@@ -37,19 +37,22 @@ func (c *Cluster) Clone() *Cluster {
 	return &d
 }
 
-// Clone returns an independent copy of the network.
+// Clone returns an independent copy of the network. The copy shares the queues' arrays:
+// a queue is never written in place (Send and Report append, Deliver and NextStatus
+// reslice, Lose copies), and the copy's queues are clipped to their length, so an append
+// to either side reallocates or writes past the end of every view the other holds.
+// Deliver hands out a copy of the record, so a delivered request shares nothing either.
 func (nw *Network) Clone() *Network {
 	d := &Network{req: make(map[Stream][]protocol.Request, len(nw.req)), stq: make(map[ops.NodeID][]Report, len(nw.stq))}
 	for s, rs := range nw.req {
-		out := make([]protocol.Request, len(rs))
-		for i, r := range rs {
-			r.Record = r.Record.Clone()
-			out[i] = r
+		if len(rs) > 0 {
+			d.req[s] = slices.Clip(rs)
 		}
-		d.req[s] = out
 	}
 	for n, rs := range nw.stq {
-		d.stq[n] = slices.Clone(rs)
+		if len(rs) > 0 {
+			d.stq[n] = slices.Clip(rs)
+		}
 	}
 	return d
 }

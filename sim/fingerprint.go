@@ -20,7 +20,14 @@ import (
 // field of every value is written (a test holds the encoders to that), strings with their
 // length, so no two states share an encoding.
 func (c *Cluster) Fingerprint() string {
-	w := fpWriter{b: make([]byte, 0, 1024)}
+	return string(c.AppendFingerprint(make([]byte, 0, 1024)))
+}
+
+// AppendFingerprint appends the cluster's Fingerprint to b and returns the extended
+// buffer: a search that hashes fingerprints reuses one buffer instead of allocating a
+// string per state.
+func (c *Cluster) AppendFingerprint(b []byte) []byte {
+	w := fpWriter{b: b}
 	w.num(uint64(c.Epoch()))
 	w.flag(c.Booting())
 	w.num(uint64(c.loss))
@@ -123,7 +130,7 @@ func (c *Cluster) Fingerprint() string {
 			w.record(r)
 		}
 	}
-	return string(w.b)
+	return w.b
 }
 
 // fpWriter appends the fingerprint's encoding: numbers as uvarints, strings and lists

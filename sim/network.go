@@ -78,7 +78,9 @@ func (nw *Network) Deliver(s Stream, dup bool) (protocol.Request, error) {
 	if !dup {
 		nw.req[s] = q[1:]
 	}
-	return q[0], nil
+	r := q[0]
+	r.Record = r.Record.Clone() // the queue's arrays are shared with clones of the network
+	return r, nil
 }
 
 // Lose drops the i-th request (from 0) of stream s (Lose). Bootstrap requests are resent by

@@ -164,17 +164,24 @@ func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
-// runExplore explores the simulator exhaustively on each world (invariants checked in
-// every state) and runs TLC on the same world, reporting both counts and rates.
+// runExplore explores the simulator exhaustively on each world with the parallel explorer
+// (invariants checked in every state, abstract states counted) and runs TLC on the same
+// world, reporting both counts and rates. Its last line is the ratio of the rates over all
+// worlds: the explorer's abstract states per second (the states TLC counts) against TLC's.
 func runExplore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("explore", stderr)
 	wf := addWorldFlags(fs)
 	maxStates := fs.Int("max", 0, "stop after this many simulator states (0: exhaustive)")
+	workers := fs.Int("workers", 0, "explorer goroutines (0: one per core)")
+	tlcWorkers := fs.Int("tlc-workers", 1, "TLC worker threads")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return badInput("unexpected argument %q", fs.Arg(0))
+	}
+	if *workers < 0 || *tlcWorkers < 1 || *maxStates < 0 {
+		return badInput("--workers must be >= 0, --tlc-workers >= 1 and --max >= 0")
 	}
 	dir, remove, err := wf.specDir()
 	if err != nil {
@@ -186,8 +193,11 @@ func runExplore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	failed := false
+	var exStates, tlcStates int64
+	var exTime, tlcTime float64
 	for i, w := range worlds {
-		_, ex, err := conformance.SimGraph(ctx, w, *maxStates)
+		ex, err := conformance.Explore(ctx, w.Config(), conformance.ExploreOptions{
+			MaxStates: *maxStates, MaxStream: w.MaxReq, Workers: *workers, AbstractCount: true})
 		if errors.Is(err, conformance.ErrNotAbstract) {
 			failed = true
 			fmt.Fprintf(stdout, "%s: the simulator reached a state the spec cannot express: %v\n", names[i], err)
@@ -196,14 +206,17 @@ func runExplore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err != nil {
 			return err
 		}
-		res, err := conformance.TLCCount(ctx, dir, w)
+		res, err := conformance.TLCCount(ctx, dir, w, *tlcWorkers)
 		if err != nil {
 			return err
 		}
-		simRate := float64(ex.States) / ex.Elapsed.Seconds()
+		exRate := float64(ex.Abstract) / ex.Elapsed.Seconds()
 		tlcRate := float64(res.Distinct) / res.Duration.Seconds()
-		fmt.Fprintf(stdout, "%s: simulator %d states (%d abstract), depth %d (states, as TLC counts), %s, %.0f states/s; TLC %d states, depth %d, %s, %.0f states/s; simulator/TLC rate %.2f\n",
-			names[i], ex.States, ex.Abstract, ex.Depth+1, ex.Elapsed.Round(1e7), simRate, res.Distinct, res.Depth, res.Duration.Round(1e7), tlcRate, simRate/tlcRate)
+		exStates, exTime = exStates+int64(ex.Abstract), exTime+ex.Elapsed.Seconds()
+		tlcStates, tlcTime = tlcStates+res.Distinct, tlcTime+res.Duration.Seconds()
+		fmt.Fprintf(stdout, "%s: explorer %d states (%d abstract), depth %d (states, as TLC counts), %s on %d workers, %.0f abstract states/s, %.1f bytes per visited state; TLC %d states, depth %d, %s on %d workers, %.0f states/s; rate %.2f\n",
+			names[i], ex.States, ex.Abstract, ex.Depth+1, ex.Elapsed.Round(1e7), ex.Workers, exRate, float64(ex.VisitedBytes)/float64(max(ex.States, 1)),
+			res.Distinct, res.Depth, res.Duration.Round(1e7), *tlcWorkers, tlcRate, exRate/tlcRate)
 		switch {
 		case ex.Violation != nil:
 			failed = true
@@ -219,6 +232,9 @@ func runExplore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		default:
 			fmt.Fprintf(stdout, "  same number of distinct states; no invariant violated\n")
 		}
+	}
+	if exTime > 0 && tlcTime > 0 && tlcStates > 0 {
+		fmt.Fprintf(stdout, "explorer/TLC states per second: %.2f\n", (float64(exStates)/exTime)/(float64(tlcStates)/tlcTime))
 	}
 	if failed {
 		return errViolated

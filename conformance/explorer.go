@@ -1,0 +1,363 @@
+package conformance
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"hash/maphash"
+	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/opfsm/opfsm/internal/tla"
+	"github.com/opfsm/opfsm/sim"
+)
+
+// The explorer is a breadth-first search, level by level, that expands each level on all
+// workers and numbers the new states on one:
+//
+//  1. expand (parallel): every state of the level applies each enabled action to a clone
+//     of itself (the last action to the state itself) and hashes the successor's
+//     fingerprint. A successor whose hash is already in the visited set (read only in this
+//     phase) is an edge to an old state and is dropped at once; the others are candidates.
+//  2. number (one goroutine): the candidates, in the order of their parents and actions,
+//     are added to the visited set; the first of each hash becomes a state of the next
+//     level with a parent pointer. This order does not depend on the worker count, so
+//     neither do the state numbers, the counts or the counterexample.
+//  3. check (parallel): every new state is checked against the invariants and, when the
+//     abstract states are counted, abstracted and hashed. The first violation in state
+//     order ends the search: its parent pointers give a shortest trace.
+//
+// Per visited state the explorer keeps the set's fingerprint and slot and a parent pointer
+// (4 bytes of parent, 2 of action index): at most 25 bytes, measured by
+// BenchmarkExplorerMemory. Clusters are held only for the level being expanded and the
+// next one.
+
+// expandChunk is how many states a worker takes from the level at a time.
+const expandChunk = 32
+
+// candidate is a successor that was not in the visited set when its level was expanded.
+type candidate struct {
+	c   *sim.Cluster
+	fp  uint64
+	k   uint16 // index of act in the parent's Enabled()
+	act sim.Action
+}
+
+// frontierState is a state of the level being expanded.
+type frontierState struct {
+	c   *sim.Cluster
+	abs *Abstraction // with AbstractCount only
+	id  uint32
+}
+
+// explorer is one run of Explore.
+type explorer struct {
+	cfg     sim.Config
+	opt     ExploreOptions
+	workers int
+	seed    maphash.Seed
+	set     *fpSet
+	parent  []uint32 // by state number; the initial state's is itself
+	action  []uint16 // index of the action in the parent's Enabled()
+	edges   atomic.Int64
+	absSet  *fpSet              // abstract states' hashes, with AbstractCount
+	values  []map[string]uint64 // per worker: a raw value text's canonical text's hash
+}
+
+// Explore enumerates every state of the simulated cluster of cfg reachable through
+// Enabled/Apply (the faults and scheduler operations bounded by cfg.Limits), checking the
+// invariants (sim.Cluster.Check) in each, breadth first on opt.Workers goroutines so that
+// a violation comes with a shortest trace. Its states, edges, depth and counterexample are
+// the same whatever the worker count. It stops at the first violation, at opt.MaxStates or
+// when ctx ends (returning ctx's cause).
+func Explore(ctx context.Context, cfg sim.Config, opt ExploreOptions) (*Exploration, error) {
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	x := &explorer{cfg: cfg, opt: opt, workers: workers, seed: maphash.MakeSeed(), set: newFPSet(1 << 16)}
+	if opt.AbstractCount {
+		x.absSet = newFPSet(1 << 16)
+		x.values = make([]map[string]uint64, workers)
+		for w := range x.values {
+			x.values[w] = map[string]uint64{}
+		}
+	}
+	start := time.Now()
+	ex, err := x.run(ctx)
+	if ex != nil {
+		ex.Elapsed, ex.Workers = time.Since(start), workers
+		ex.VisitedBytes = x.set.bytes() + int64(cap(x.parent))*4 + int64(cap(x.action))*2
+		ex.Edges = int(x.edges.Load())
+		ex.States = x.set.Len()
+		if x.absSet != nil {
+			ex.Abstract = x.absSet.Len()
+		}
+	}
+	return ex, err
+}
+
+func (x *explorer) run(ctx context.Context) (*Exploration, error) {
+	ex := &Exploration{}
+	c0, err := sim.NewCluster(x.cfg)
+	if err != nil {
+		return nil, err
+	}
+	first := frontierState{c: c0}
+	if x.opt.AbstractCount {
+		if first.abs, err = NewAbstraction(x.cfg); err != nil {
+			return nil, err
+		}
+	}
+	x.set.add(x.hash(c0, nil))
+	x.parent, x.action = append(x.parent, 0), append(x.action, 0)
+	level := []frontierState{first}
+	if v, err := x.check(level, []sim.Action{{}}); err != nil || v >= 0 {
+		return x.violation(ex, level, v, err)
+	}
+	for depth := 0; len(level) > 0; depth++ {
+		ex.Frontier = max(ex.Frontier, len(level))
+		cands, err := x.expand(ctx, level)
+		if err != nil {
+			return ex, err
+		}
+		next, acts, truncated := x.number(level, cands)
+		ex.Truncated = truncated
+		if len(next) > 0 {
+			ex.Depth = depth + 1
+		}
+		v, err := x.check(next, acts)
+		if err != nil || v >= 0 {
+			return x.violation(ex, next, v, err)
+		}
+		if truncated {
+			break
+		}
+		level = next
+	}
+	return ex, nil
+}
+
+// parallel runs f(i) for every i < n on the explorer's workers, a chunk at a time, and
+// returns the first error (stopping the others at their next chunk).
+func (x *explorer) parallel(ctx context.Context, n int, f func(w, i int, buf *[]byte) error) error {
+	var next atomic.Int64
+	var mu sync.Mutex
+	var first error
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for w := range min(x.workers, (n+expandChunk-1)/expandChunk) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, 0, 2048)
+			for !stop.Load() {
+				lo := int(next.Add(expandChunk)) - expandChunk
+				if lo >= n {
+					return
+				}
+				if ctx.Err() != nil {
+					mu.Lock()
+					first = cmpErr(first, fmt.Errorf("conformance: explore: %w", context.Cause(ctx)))
+					mu.Unlock()
+					stop.Store(true)
+					return
+				}
+				for i := lo; i < min(lo+expandChunk, n); i++ {
+					if err := f(w, i, &buf); err != nil {
+						mu.Lock()
+						first = cmpErr(first, err)
+						mu.Unlock()
+						stop.Store(true)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return first
+}
+
+// cmpErr keeps the first error recorded.
+func cmpErr(have, err error) error {
+	if have != nil {
+		return have
+	}
+	return err
+}
+
+// expand is phase 1: the candidates of each state of level, by index.
+func (x *explorer) expand(ctx context.Context, level []frontierState) ([][]candidate, error) {
+	out := make([][]candidate, len(level))
+	err := x.parallel(ctx, len(level), func(_, i int, buf *[]byte) error {
+		here := level[i].c
+		acts := here.Enabled()
+		if len(acts) > math.MaxUint16 {
+			return fmt.Errorf("conformance: explore: %d actions enabled in one state, at most %d", len(acts), math.MaxUint16)
+		}
+		var edges int64
+		var cands []candidate
+		for k, a := range acts {
+			succ := here
+			if k < len(acts)-1 { // the last successor takes the state itself
+				succ = here.Clone()
+			}
+			if err := succ.Apply(a); err != nil {
+				return fmt.Errorf("conformance: explore: enabled %s failed after %v: %w", a, x.path(level[i].id), err)
+			}
+			fp := x.hash(succ, buf)
+			if _, old := x.set.find(fp); old {
+				edges++
+				continue
+			}
+			if !withinStreams(succ, x.opt.MaxStream) {
+				continue // a state outside the bound is never recorded, so never old
+			}
+			edges++
+			cands = append(cands, candidate{c: succ, fp: fp, k: uint16(k), act: a})
+		}
+		out[i] = cands
+		level[i].c = nil // let the collector have it once its successors are out
+		x.edges.Add(edges)
+		return nil
+	})
+	return out, err
+}
+
+// number is phase 2: it adds the candidates to the visited set in order and returns the
+// next level with the action that reached each state. truncated: MaxStates was reached.
+func (x *explorer) number(level []frontierState, cands [][]candidate) (next []frontierState, acts []sim.Action, truncated bool) {
+	for i, cs := range cands {
+		for _, cd := range cs {
+			if x.opt.MaxStates > 0 && x.set.Len() >= x.opt.MaxStates {
+				return next, acts, true
+			}
+			id, isNew := x.set.add(cd.fp)
+			if !isNew {
+				continue
+			}
+			x.parent, x.action = append(x.parent, level[i].id), append(x.action, cd.k)
+			next = append(next, frontierState{c: cd.c, abs: level[i].abs, id: uint32(id)})
+			acts = append(acts, cd.act)
+		}
+	}
+	return next, acts, false
+}
+
+// check is phase 3: the invariants on every state of level and, with AbstractCount, their
+// abstract states (each abs is cloned from the parent's and observes the state reached by
+// acts[i]). It returns the index of the first violating state, or -1.
+func (x *explorer) check(level []frontierState, acts []sim.Action) (int, error) {
+	bad := make([]bool, len(level))
+	abs := make([]uint64, len(level))
+	err := x.parallel(context.Background(), len(level), func(w, i int, _ *[]byte) error {
+		s := &level[i]
+		if err := s.c.Check(); err != nil {
+			bad[i] = true
+		}
+		if s.abs == nil {
+			return nil
+		}
+		if s.id > 0 {
+			s.abs = s.abs.Clone()
+		}
+		h, err := x.abstractHash(w, s.abs, s.c, acts[i])
+		if err != nil {
+			return fmt.Errorf("conformance: explore: after %v: %w", x.path(s.id), err)
+		}
+		abs[i] = h
+		return nil
+	})
+	if err != nil {
+		return -1, err
+	}
+	for i := range level {
+		if bad[i] {
+			return i, nil
+		}
+		if x.absSet != nil {
+			x.absSet.add(abs[i])
+		}
+	}
+	return -1, nil
+}
+
+// violation ends the search at state index v of level (or with err).
+func (x *explorer) violation(ex *Exploration, level []frontierState, v int, err error) (*Exploration, error) {
+	if err != nil {
+		return ex, err
+	}
+	trace := x.path(level[v].id)
+	ex.Violation = &Counterexample{Trace: trace, Err: level[v].c.Check()}
+	return ex, nil
+}
+
+// hash is the 64-bit hash of c's fingerprint (buf: a scratch buffer, or nil).
+func (x *explorer) hash(c *sim.Cluster, buf *[]byte) uint64 {
+	var b []byte
+	if buf != nil {
+		b = (*buf)[:0]
+	}
+	b = c.AppendFingerprint(b)
+	if buf != nil {
+		*buf = b
+	}
+	return maphash.Bytes(x.seed, b)
+}
+
+// path replays the parent pointers of state id from the initial state: the actions of a
+// shortest trace to it.
+func (x *explorer) path(id uint32) []sim.Action {
+	var idx []uint16
+	for j := id; j != 0; j = x.parent[j] {
+		idx = append(idx, x.action[j])
+	}
+	c, err := sim.NewCluster(x.cfg)
+	if err != nil {
+		return nil
+	}
+	out := make([]sim.Action, 0, len(idx))
+	for k := len(idx) - 1; k >= 0; k-- {
+		acts := c.Enabled()
+		a := acts[idx[k]]
+		out = append(out, a)
+		if err := c.Apply(a); err != nil {
+			return out
+		}
+	}
+	return out
+}
+
+// abstractHash observes c (reached by act) and returns the 64-bit hash of its abstract
+// state's canonical text, from worker w's cache of each raw value's canonical hash.
+func (x *explorer) abstractHash(w int, abs *Abstraction, c *sim.Cluster, act sim.Action) (uint64, error) {
+	if err := abs.Observe(c, act); err != nil {
+		return 0, err
+	}
+	s, err := abs.State(c)
+	if err != nil {
+		return 0, err
+	}
+	var h maphash.Hash
+	h.SetSeed(x.seed)
+	for _, k := range varNames {
+		raw := s[k]
+		vh, ok := x.values[w][raw]
+		if !ok {
+			v, err := tla.ParseValue(raw)
+			if err != nil {
+				return 0, fmt.Errorf("conformance: abstract state's %s does not parse: %w", k, err)
+			}
+			vh = maphash.Bytes(x.seed, tla.AppendCanonical(nil, v))
+			x.values[w][raw] = vh
+		}
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], vh)
+		h.Write(b[:])
+	}
+	return h.Sum64(), nil
+}
