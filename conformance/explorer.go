@@ -1,12 +1,14 @@
 package conformance
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
 	"hash/maphash"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,11 +23,14 @@ import (
 //  1. expand (parallel): every state of the level applies each enabled action to a clone
 //     of itself (the last action to the state itself) and hashes the successor's
 //     fingerprint. A successor whose hash is already in the visited set (read only in this
-//     phase) is an edge to an old state and is dropped at once; the others are candidates.
+//     phase) is an edge to an old state and is dropped at once. The others meet in the
+//     level's candidate set, which keeps for each hash the successor first in the order of
+//     parents and actions and drops the rest, so a state reached many times in one level
+//     is held once.
 //  2. number (one goroutine): the candidates, in the order of their parents and actions,
-//     are added to the visited set; the first of each hash becomes a state of the next
-//     level with a parent pointer. This order does not depend on the worker count, so
-//     neither do the state numbers, the counts or the counterexample.
+//     are added to the visited set as states of the next level with parent pointers. This
+//     order does not depend on the worker count, so neither do the state numbers, the
+//     counts or the counterexample.
 //  3. check (parallel): every new state is checked against the invariants and, when the
 //     abstract states are counted, abstracted and hashed. The first violation in state
 //     order ends the search: its parent pointers give a shortest trace.
@@ -42,8 +47,52 @@ const expandChunk = 32
 type candidate struct {
 	c   *sim.Cluster
 	fp  uint64
-	k   uint16 // index of act in the parent's Enabled()
+	pos uint64 // parent's index in the level << 16 | the action's index in its Enabled()
 	act sim.Action
+}
+
+// candidates is a level's candidate set: for each fingerprint hash, the candidate with the
+// smallest pos. It is safe for concurrent use (sharded by hash).
+type candidates struct {
+	shards [64]struct {
+		sync.Mutex
+		m map[uint64]candidate
+	}
+}
+
+func newCandidates() *candidates {
+	cs := &candidates{}
+	for i := range cs.shards {
+		cs.shards[i].m = map[uint64]candidate{}
+	}
+	return cs
+}
+
+// offer keeps cd unless a candidate of the same hash comes first.
+func (cs *candidates) offer(cd candidate) {
+	sh := &cs.shards[cd.fp>>58]
+	sh.Lock()
+	if have, ok := sh.m[cd.fp]; !ok || cd.pos < have.pos {
+		sh.m[cd.fp] = cd
+	}
+	sh.Unlock()
+}
+
+// sorted returns the candidates in pos order.
+func (cs *candidates) sorted() []candidate {
+	n := 0
+	for i := range cs.shards {
+		n += len(cs.shards[i].m)
+	}
+	out := make([]candidate, 0, n)
+	for i := range cs.shards {
+		for _, cd := range cs.shards[i].m {
+			out = append(out, cd)
+		}
+		cs.shards[i].m = nil
+	}
+	slices.SortFunc(out, func(a, b candidate) int { return cmp.Compare(a.pos, b.pos) })
+	return out
 }
 
 // frontierState is a state of the level being expanded.
@@ -190,9 +239,9 @@ func cmpErr(have, err error) error {
 	return err
 }
 
-// expand is phase 1: the candidates of each state of level, by index.
-func (x *explorer) expand(ctx context.Context, level []frontierState) ([][]candidate, error) {
-	out := make([][]candidate, len(level))
+// expand is phase 1: the level's candidates, in pos order.
+func (x *explorer) expand(ctx context.Context, level []frontierState) ([]candidate, error) {
+	cs := newCandidates()
 	err := x.parallel(ctx, len(level), func(_, i int, buf *[]byte) error {
 		here := level[i].c
 		acts := here.Enabled()
@@ -200,7 +249,6 @@ func (x *explorer) expand(ctx context.Context, level []frontierState) ([][]candi
 			return fmt.Errorf("conformance: explore: %d actions enabled in one state, at most %d", len(acts), math.MaxUint16)
 		}
 		var edges int64
-		var cands []candidate
 		for k, a := range acts {
 			succ := here
 			if k < len(acts)-1 { // the last successor takes the state itself
@@ -218,32 +266,30 @@ func (x *explorer) expand(ctx context.Context, level []frontierState) ([][]candi
 				continue // a state outside the bound is never recorded, so never old
 			}
 			edges++
-			cands = append(cands, candidate{c: succ, fp: fp, k: uint16(k), act: a})
+			cs.offer(candidate{c: succ, fp: fp, pos: uint64(i)<<16 | uint64(k), act: a})
 		}
-		out[i] = cands
 		level[i].c = nil // let the collector have it once its successors are out
 		x.edges.Add(edges)
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return cs.sorted(), nil
 }
 
 // number is phase 2: it adds the candidates to the visited set in order and returns the
 // next level with the action that reached each state. truncated: MaxStates was reached.
-func (x *explorer) number(level []frontierState, cands [][]candidate) (next []frontierState, acts []sim.Action, truncated bool) {
-	for i, cs := range cands {
-		for _, cd := range cs {
-			if x.opt.MaxStates > 0 && x.set.Len() >= x.opt.MaxStates {
-				return next, acts, true
-			}
-			id, isNew := x.set.add(cd.fp)
-			if !isNew {
-				continue
-			}
-			x.parent, x.action = append(x.parent, level[i].id), append(x.action, cd.k)
-			next = append(next, frontierState{c: cd.c, abs: level[i].abs, id: uint32(id)})
-			acts = append(acts, cd.act)
+func (x *explorer) number(level []frontierState, cands []candidate) (next []frontierState, acts []sim.Action, truncated bool) {
+	for _, cd := range cands {
+		if x.opt.MaxStates > 0 && x.set.Len() >= x.opt.MaxStates {
+			return next, acts, true
 		}
+		id, _ := x.set.add(cd.fp) // new: not in the set before the level, and one per hash
+		parent := level[cd.pos>>16]
+		x.parent, x.action = append(x.parent, parent.id), append(x.action, uint16(cd.pos))
+		next = append(next, frontierState{c: cd.c, abs: parent.abs, id: uint32(id)})
+		acts = append(acts, cd.act)
 	}
 	return next, acts, false
 }

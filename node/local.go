@@ -273,8 +273,8 @@ func (a Action) String() string { return a.Kind.String() + "(" + string(a.ID) + 
 // that may be swept, a merge journal entry that may be cleaned up.
 func (n *Node) Enabled() []Action {
 	var out []Action
-	n.scratch = n.disp.ids(n.scratch[:0])
-	for _, id := range n.scratch {
+	ids := n.disp.ids(nil) // not n.scratch: Enabled only reads, so it may run concurrently
+	for _, id := range ids {
 		d := n.disp.get(id)
 		switch {
 		case d.State == ops.Preparing && !d.Removing:
@@ -292,8 +292,8 @@ func (n *Node) Enabled() []Action {
 			out = append(out, Action{ActSweep, id})
 		}
 	}
-	n.scratch = n.merges.ids(n.scratch[:0])
-	for _, id := range n.scratch {
+	ids = n.merges.ids(ids[:0])
+	for _, id := range ids {
 		if n.disp.get(id) == nil && n.abortable(id) {
 			out = append(out, Action{ActAbortMerge, id}) // its merged dispatcher is gone
 		}

@@ -35,8 +35,8 @@ type Node struct {
 	bugs  seeded.NodeBugs
 
 	disp slab[protocol.Dispatcher]
-	// byTable lists the dispatchers of each table, for overlap checks; nil after Clone
-	// until something needs it (tableOf rebuilds it from disp).
+	// byTable lists the dispatchers of each table, for overlap checks (tableOf rebuilds it
+	// from disp if it is nil).
 	byTable map[ops.TableID][]ops.DispatcherID
 	removes slab[ops.Record] // the remove journal
 	merges  slab[ops.Record] // the merge journal
@@ -59,7 +59,15 @@ func New(cfg Config) (*Node, error) {
 func (n *Node) Clone() *Node {
 	d := *n
 	d.disp = n.disp.clone(func(x protocol.Dispatcher) protocol.Dispatcher { return x })
-	d.byTable = nil // derived from disp: rebuilt by the first tableOf that needs it
+	// Copied, not left to tableOf to rebuild: a rebuild is a write, and a node is read by
+	// several goroutines at once when an exhaustive search shares it between states.
+	d.byTable = nil
+	if n.byTable != nil {
+		d.byTable = make(map[ops.TableID][]ops.DispatcherID, len(n.byTable))
+		for t, ids := range n.byTable {
+			d.byTable[t] = slices.Clone(ids)
+		}
+	}
 	d.removes = n.removes.clone(ops.Record.Clone)
 	d.merges = n.merges.clone(ops.Record.Clone)
 	d.out = n.out.clone()

@@ -35,7 +35,7 @@ func (c *Cluster) apply(a Action) error {
 		if !c.cfg.Heartbeat || !c.alive[a.Node] {
 			return c.notEnabled(a)
 		}
-		c.nodes[a.Node].Tick()
+		c.writeNode(a.Node).Tick()
 		c.drain(a.Node)
 		return nil
 	case "MaintainerCrash":
@@ -43,7 +43,7 @@ func (c *Cluster) apply(a Action) error {
 	case "NodeCrash":
 		return c.nodeCrash(a)
 	case "Recover":
-		if err := c.m.Recover(); err != nil {
+		if err := c.writeMaintainer().Recover(); err != nil {
 			return fmt.Errorf("sim: %w: %w", ErrNotEnabled, err)
 		}
 		return nil
@@ -57,14 +57,14 @@ func (c *Cluster) apply(a Action) error {
 		if err != nil {
 			return err
 		}
-		return c.m.StepStatus(protocol.StatusReport{Changefeed: c.cfg.Changefeed, Node: a.Node, Epoch: rep.Epoch, Statuses: []ops.Status{rep.Status}})
+		return c.writeMaintainer().StepStatus(protocol.StatusReport{Changefeed: c.cfg.Changefeed, Node: a.Node, Epoch: rep.Epoch, Statuses: []ops.Status{rep.Status}})
 	case "Resend":
-		if !c.m.Resend(a.ID) {
+		if !c.writeMaintainer().Resend(a.ID) {
 			return c.notEnabled(a)
 		}
 		return nil
 	case "ScheduleAbsent":
-		return c.m.Add(a.ID, a.Node)
+		return c.writeMaintainer().Add(a.ID, a.Node)
 	}
 	if c.opsLeft <= 0 {
 		return c.notEnabled(a)
@@ -72,7 +72,7 @@ func (c *Cluster) apply(a Action) error {
 	var err error
 	switch a.Name {
 	case "StartMove":
-		err = c.m.Move(a.ID, a.Node)
+		err = c.writeMaintainer().Move(a.ID, a.Node)
 	case "StartSplit":
 		t, ok := c.m.Controller().Task(a.ID)
 		if !ok {
@@ -85,7 +85,7 @@ func (c *Cluster) apply(a Action) error {
 		if !ok {
 			return c.notEnabled(a)
 		}
-		err = c.m.Split(a.ID, halves, nil)
+		err = c.writeMaintainer().Split(a.ID, halves, nil)
 	case "StartMerge":
 		if len(a.IDs) != 2 {
 			return c.notEnabled(a)
@@ -94,7 +94,7 @@ func (c *Cluster) apply(a Action) error {
 		if merged == "" {
 			merged = mergedID(a.IDs[0], a.IDs[1])
 		}
-		err = c.m.Merge(a.IDs, merged)
+		err = c.writeMaintainer().Merge(a.IDs, merged)
 	case "StartRemove":
 		err = c.startRemove(a)
 	case "CreateTable":
@@ -106,7 +106,7 @@ func (c *Cluster) apply(a Action) error {
 		}
 		switch a.DDL {
 		case "", "late":
-			c.m.DropTable(a.Table)
+			c.writeMaintainer().DropTable(a.Table)
 		case "unseen":
 		default:
 			return c.notEnabled(a)
@@ -136,7 +136,7 @@ func (c *Cluster) notEnabled(a Action) error {
 // remove is done, until the next maintainer's recovery covers it again.
 func (c *Cluster) startRemove(a Action) error {
 	t, ok := c.m.Controller().Task(a.ID)
-	if err := c.m.Remove(a.ID); err != nil || !ok {
+	if err := c.writeMaintainer().Remove(a.ID); err != nil || !ok {
 		return err
 	}
 	if c.removed == nil {
@@ -152,7 +152,7 @@ func (c *Cluster) createTable(a Action) error {
 	if slices.Contains(c.tables, a.Table) || a.ID == "" || (a.DDL != "" && a.DDL != "late") {
 		return c.notEnabled(a)
 	}
-	if err := c.m.CreateTable(a.Table, a.ID, 0); err != nil {
+	if err := c.writeMaintainer().CreateTable(a.Table, a.ID, 0); err != nil {
 		return fmt.Errorf("sim: %s: %w", a, err)
 	}
 	c.tables = append(c.tables, a.Table)

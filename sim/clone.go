@@ -4,24 +4,22 @@ import (
 	"maps"
 	"slices"
 
-	"github.com/opfsm/opfsm/node"
 	ops "github.com/opfsm/opfsm/operators"
 	"github.com/opfsm/opfsm/protocol"
 )
 
 // Clone returns an independent copy of the cluster: its node cores, network, maintainer
-// and counters. Applying an action to the copy leaves c as it was. An exhaustive search
-// clones a state once per successor instead of replaying the path to it. The
-// configuration is shared: nothing changes it after NewCluster.
+// and counters. Applying an action to the copy leaves c as it was, and the other way
+// round. An exhaustive search clones a state once per successor instead of replaying the
+// path to it. The node cores and the maintainer are copied on write (cow.go), so Clone
+// changes c's bookkeeping: like Apply, it must not run concurrently with other uses of c.
+// The configuration is shared: nothing changes it after NewCluster.
 func (c *Cluster) Clone() *Cluster {
+	nodes := c.share()
 	d := *c
-	d.nodes = make(map[ops.NodeID]*node.Node, len(c.nodes))
-	for n, nd := range c.nodes {
-		d.nodes[n] = nd.Clone()
-	}
+	d.nodes = nodes
 	d.alive = maps.Clone(c.alive)
 	d.net = c.net.Clone()
-	d.m = c.m.Clone()
 	d.tables = slices.Clone(c.tables)
 	d.late = slices.Clone(c.late)
 	for i := range d.late {

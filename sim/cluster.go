@@ -92,6 +92,10 @@ type Cluster struct {
 	// removed holds the spans that the running maintainer's standalone removes took out
 	// of their tables: Converged lets them be uncovered.
 	removed map[ops.TableID][]ops.Span
+	// sharedNodes has bit i set while the core of cfg.Nodes[i] may be shared with a clone,
+	// sharedM while the maintainer may be (cow.go).
+	sharedNodes uint64
+	sharedM     bool
 }
 
 // SpecOpKinds are the scheduler operations of the spec's worlds, the kinds a nil
@@ -144,13 +148,15 @@ func (c *Cluster) Epoch() ops.Epoch { return c.m.Epoch() }
 // Booting reports whether the maintainer is bootstrapping (no controller yet).
 func (c *Cluster) Booting() bool { return c.m.Booting() }
 
-// Maintainer is the current maintainer.
+// Maintainer is the current maintainer, to read: it may be shared with clones of the
+// cluster (cow.go), so changing it is for Apply alone.
 func (c *Cluster) Maintainer() *maintainer.Maintainer { return c.m }
 
-// Controller is the running maintainer's controller (nil while booting).
+// Controller is the running maintainer's controller (nil while booting), to read.
 func (c *Cluster) Controller() *ops.Controller { return c.m.Controller() }
 
-// Node returns node n's dispatcher manager core.
+// Node returns node n's dispatcher manager core, to read: it may be shared with clones
+// of the cluster (cow.go), so changing it is for Apply alone.
 func (c *Cluster) Node(n ops.NodeID) *node.Node { return c.nodes[n] }
 
 // Nodes lists the cluster's nodes, dead or alive, as configured.

@@ -39,7 +39,7 @@ func (c *Cluster) maintainerCrash(a Action) error {
 			_ = m.CreateTable(d.Table, ops.DispatcherID(fmt.Sprintf("%s-r%d", d.ID, e)), 0) // booting: queued
 		}
 	}
-	c.m, c.late, c.removed = m, nil, nil
+	c.m, c.sharedM, c.late, c.removed = m, false, nil, nil
 	c.net.DropStatuses()
 	return nil
 }
@@ -53,6 +53,6 @@ func (c *Cluster) nodeCrash(a Action) error {
 	c.crash++
 	c.alive[a.Node] = false
 	c.net.NodeGone(a.Node)
-	c.m.NodeRemoved(a.Node)
+	c.writeMaintainer().NodeRemoved(a.Node)
 	return nil
 }

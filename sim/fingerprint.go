@@ -52,7 +52,10 @@ func (c *Cluster) AppendFingerprint(b []byte) []byte {
 	for _, a := range c.late {
 		w.action(a)
 	}
-	removed := slices.Sorted(maps.Keys(c.removed))
+	var removed []ops.TableID
+	if len(c.removed) > 0 {
+		removed = slices.Sorted(maps.Keys(c.removed))
+	}
 	w.num(uint64(len(removed)))
 	for _, t := range removed {
 		w.num(uint64(t))
@@ -75,8 +78,9 @@ func (c *Cluster) AppendFingerprint(b []byte) []byte {
 			for _, d := range ds {
 				w.dispatcher(d)
 			}
-			w.records(nd.RemoveJournal())
-			w.records(nd.MergeJournal())
+			_, removes, merges := nd.Len()
+			w.journal(removes, nd.RemoveJournal)
+			w.journal(merges, nd.MergeJournal)
 			for _, s := range streams {
 				if s.Node != n {
 					continue
@@ -199,6 +203,15 @@ func (w *fpWriter) record(r ops.Record) {
 	w.ids(r.Sources)
 	w.num(uint64(r.Hook))
 	w.num(r.Checkpoint)
+}
+
+// journal writes a journal of n records, read by records only when it is not empty.
+func (w *fpWriter) journal(n int, records func() []ops.Record) {
+	if n == 0 {
+		w.num(0)
+		return
+	}
+	w.records(records())
 }
 
 // records writes a journal (in id order).

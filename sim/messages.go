@@ -11,12 +11,16 @@ import (
 // flush puts what the maintainer wants sent on its streams (requests to a dead node are
 // gone with its streams).
 func (c *Cluster) flush() {
-	for _, msg := range c.m.Ready() {
+	if !c.m.HasReady() {
+		return
+	}
+	m := c.writeMaintainer()
+	for _, msg := range m.Ready() {
 		if c.alive[msg.To] {
-			c.net.Send(Stream{msg.To, c.m.Epoch()}, msg.Request)
+			c.net.Send(Stream{msg.To, m.Epoch()}, msg.Request)
 		}
 	}
-	c.m.Advance()
+	m.Advance()
 }
 
 // drain takes what node n's core produced: its statuses go on n's status stream, a
@@ -24,10 +28,10 @@ func (c *Cluster) flush() {
 // dropped, 25c). The simulator's dispatchers are the core's own view, so effects need no
 // host.
 func (c *Cluster) drain(n ops.NodeID) {
-	nd := c.nodes[n]
-	if !nd.HasReady() {
+	if !c.nodes[n].HasReady() {
 		return
 	}
+	nd := c.writeNode(n)
 	rd := nd.Ready()
 	for _, rep := range rd.Reports {
 		for _, st := range rep.Statuses {
@@ -36,7 +40,7 @@ func (c *Cluster) drain(n ops.NodeID) {
 	}
 	for _, a := range rd.Answers {
 		if c.m.Booting() && a.Epoch == c.m.Epoch() {
-			_ = c.m.StepAnswer(a) // a repeat replaces the pending answer (25c)
+			_ = c.writeMaintainer().StepAnswer(a) // a repeat replaces the pending answer (25c)
 		}
 	}
 	nd.Advance()
@@ -55,7 +59,7 @@ func (c *Cluster) deliver(a Action) error {
 		c.dup++
 	}
 	var refused *node.RefusedError
-	if err := c.nodes[a.Node].Step(r); err != nil && !errors.As(err, &refused) {
+	if err := c.writeNode(a.Node).Step(r); err != nil && !errors.As(err, &refused) {
 		return err
 	}
 	c.drain(a.Node)
@@ -63,11 +67,11 @@ func (c *Cluster) deliver(a Action) error {
 }
 
 func (c *Cluster) local(a Action) error {
-	nd := c.nodes[a.Node]
 	kind, ok := node.ParseActionKind(a.Name)
-	if !c.alive[a.Node] || nd == nil || !ok {
+	if !c.alive[a.Node] || c.nodes[a.Node] == nil || !ok {
 		return c.notEnabled(a)
 	}
+	nd := c.writeNode(a.Node)
 	if err := nd.Apply(node.Action{Kind: kind, ID: a.ID}); err != nil {
 		return fmt.Errorf("sim: %w: %w", ErrNotEnabled, err)
 	}

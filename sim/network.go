@@ -105,6 +105,19 @@ func (nw *Network) Report(n ops.NodeID, st ops.Status, e ops.Epoch) {
 	nw.stq[n] = append(q, r)
 }
 
+// Longest is the length of the longest stream, requests or statuses: what a bound on
+// the streams (the spec's StreamBound) compares.
+func (nw *Network) Longest() int {
+	n := 0
+	for _, q := range nw.req {
+		n = max(n, len(q))
+	}
+	for _, q := range nw.stq {
+		n = max(n, len(q))
+	}
+	return n
+}
+
 // Statuses returns a copy of node n's status stream.
 func (nw *Network) Statuses(n ops.NodeID) []Report { return slices.Clone(nw.stq[n]) }
 

@@ -1,0 +1,62 @@
+package sim
+
+import (
+	"slices"
+
+	"github.com/opfsm/opfsm/maintainer"
+	"github.com/opfsm/opfsm/node"
+	ops "github.com/opfsm/opfsm/operators"
+)
+
+// Copy on write. Clone shares the node cores and the maintainer between the original and
+// the copy and marks them shared in both; the first change to a shared one copies it
+// (writeNode, writeMaintainer). An action changes one node or the maintainer, rarely
+// both, so a successor in an exhaustive search costs a copy of what its action touched
+// instead of the whole cluster. Everything that changes a node core or the maintainer
+// goes through these two; reading a shared one is safe, also from several goroutines at
+// once (the parallel explorer's workers read states that share them).
+
+// sharedBit is node n's bit in sharedNodes, or 0 for a node past the 64th, which Clone
+// copies at once.
+func (c *Cluster) sharedBit(n ops.NodeID) uint64 {
+	i := slices.Index(c.cfg.Nodes, n)
+	if i < 0 || i >= 64 {
+		return 0
+	}
+	return 1 << i
+}
+
+// writeNode returns node n's core, copied first if it is shared with another cluster.
+func (c *Cluster) writeNode(n ops.NodeID) *node.Node {
+	nd := c.nodes[n]
+	if b := c.sharedBit(n); nd != nil && c.sharedNodes&b != 0 {
+		nd = nd.Clone()
+		c.nodes[n] = nd
+		c.sharedNodes &^= b
+	}
+	return nd
+}
+
+// writeMaintainer returns the maintainer, copied first if it is shared with another
+// cluster.
+func (c *Cluster) writeMaintainer() *maintainer.Maintainer {
+	if c.sharedM {
+		c.m = c.m.Clone()
+		c.sharedM = false
+	}
+	return c.m
+}
+
+// share marks every node core and the maintainer shared and returns the copy of the node
+// map for a clone (nodes past the 64th copied).
+func (c *Cluster) share() map[ops.NodeID]*node.Node {
+	nodes := make(map[ops.NodeID]*node.Node, len(c.nodes))
+	for n, nd := range c.nodes {
+		if c.sharedBit(n) == 0 {
+			nd = nd.Clone()
+		}
+		nodes[n] = nd
+	}
+	c.sharedNodes, c.sharedM = ^uint64(0), true
+	return nodes
+}
