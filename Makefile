@@ -41,8 +41,11 @@ proto:
 	protoc --plugin=protoc-gen-go=.cache/bin/protoc-gen-go --go_out=. \
 		--go_opt=module=github.com/opfsm/opfsm protocol/protocol.proto
 
-## check-deep: the long checks: recovery on SNAPSHOTS arbitrary snapshots and the deep
-## campaign's DEEPWALKS walks on every core (default a million each)
+## check-deep: the long checks: recovery on SNAPSHOTS arbitrary snapshots, the deep
+## campaign's DEEPWALKS walks on every core (default a million each), and the explorer on
+## TwoFailovers.cfg (3 nodes, 2 failovers, every operation kind, losses and a duplicate:
+## 2.5 million states, about 6 GB) with TLC simulating it for as long
 check-deep:
 	OPFSM_SNAPSHOTS=$(SNAPSHOTS) $(GO) test -count=1 -timeout 12h -run 'TestAnySnapshot$$' -v ./sim
 	$(GO) run ./cmd/opfsm sim --deep --runs $(DEEPWALKS)
+	$(GO) run ./cmd/opfsm explore --config TwoFailovers.cfg --tlc simulate --max-memory 12

@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"errors"
 	"time"
 
 	"github.com/opfsm/opfsm/sim"
@@ -23,6 +24,10 @@ type Exploration struct {
 	// VisitedBytes is the memory of Explore's visited set and parent pointers: what each
 	// visited state costs once its level is expanded.
 	VisitedBytes int64
+	// PeakMemory is the most memory the Go runtime held from the system at the end of any
+	// level of Explore (runtime/metrics /memory/classes/total:bytes, near the process's
+	// resident size): visited set, two levels of states and garbage not yet collected.
+	PeakMemory uint64
 	// Truncated: the search stopped at its state limit before the space was exhausted.
 	Truncated bool
 	// Violation is the first invariant violation found, with a shortest trace to it.
@@ -36,6 +41,10 @@ func (e *Exploration) StatesPerSecond() float64 {
 	}
 	return float64(e.States) / e.Elapsed.Seconds()
 }
+
+// ErrMemoryLimit: the explorer reached ExploreOptions.MaxMemory before the end of the
+// world.
+var ErrMemoryLimit = errors.New("memory limit reached")
 
 // Counterexample is a shortest action sequence from the initial state to a state that
 // violates an invariant.
@@ -61,6 +70,10 @@ type ExploreOptions struct {
 	MaxStream int
 	// Workers is how many goroutines Explore expands and checks states on (0: GOMAXPROCS).
 	Workers int
+	// MaxMemory stops Explore with an error wrapping ErrMemoryLimit once the Go runtime
+	// holds more than this many bytes (0: no limit): a world whose levels do not fit ends
+	// with a message instead of the machine's OOM killer.
+	MaxMemory uint64
 	// AbstractCount makes Explore count the distinct abstract states too (TLC's count;
 	// docs/abstract-state.md); the configuration must then be a spec world.
 	AbstractCount bool

@@ -8,6 +8,7 @@ import (
 	"hash/maphash"
 	"math"
 	"runtime"
+	"runtime/metrics"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -173,6 +174,7 @@ func (x *explorer) run(ctx context.Context) (*Exploration, error) {
 		if err != nil {
 			return ex, err
 		}
+		ex.PeakMemory = max(ex.PeakMemory, goMemory()) // the level's successors are all held
 		next, acts, truncated := x.number(level, cands)
 		ex.Truncated = truncated
 		if len(next) > 0 {
@@ -208,9 +210,16 @@ func (x *explorer) parallel(ctx context.Context, n int, f func(w, i int, buf *[]
 				if lo >= n {
 					return
 				}
-				if ctx.Err() != nil {
+				var err error
+				switch {
+				case ctx.Err() != nil:
+					err = fmt.Errorf("conformance: explore: %w", context.Cause(ctx))
+				case x.opt.MaxMemory > 0 && goMemory() > x.opt.MaxMemory:
+					err = fmt.Errorf("conformance: explore: %w: %.2f GB held after %d states", ErrMemoryLimit, float64(goMemory())/1e9, x.set.Len())
+				}
+				if err != nil {
 					mu.Lock()
-					first = cmpErr(first, fmt.Errorf("conformance: explore: %w", context.Cause(ctx)))
+					first = cmpErr(first, err)
 					mu.Unlock()
 					stop.Store(true)
 					return
@@ -406,4 +415,13 @@ func (x *explorer) abstractHash(w int, abs *Abstraction, c *sim.Cluster, act sim
 		h.Write(b[:])
 	}
 	return h.Sum64(), nil
+}
+
+// goMemory is the memory the Go runtime holds from the system.
+func goMemory() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}}
+	if metrics.Read(s); s[0].Value.Kind() == metrics.KindUint64 {
+		return s[0].Value.Uint64()
+	}
+	return 0
 }

@@ -131,14 +131,17 @@ func TestExplorerMemoryPerState(t *testing.T) {
 	require.Greater(t, perState, 14.0, "8 bytes of fingerprint, 6 of parent pointer and the table's slots")
 }
 
-// TestExplorerStopsAtLimitAndContext: MaxStates truncates; an ended context stops the
-// search with its cause.
+// TestExplorerStopsAtLimitAndContext: MaxStates truncates; MaxMemory and an ended context
+// stop the search with an error.
 func TestExplorerStopsAtLimitAndContext(t *testing.T) {
 	cfg := specWorld(sim.Bugs{}, 1, 1)
 	ex, err := Explore(context.Background(), cfg, ExploreOptions{MaxStream: 3, MaxStates: 500})
 	require.NoError(t, err)
 	require.True(t, ex.Truncated)
 	require.Equal(t, 500, ex.States)
+
+	_, err = Explore(context.Background(), cfg, ExploreOptions{MaxStream: 3, MaxMemory: 1 << 20})
+	require.ErrorIs(t, err, ErrMemoryLimit, "no Go program runs in a MB")
 
 	ctx, cancel := context.WithCancelCause(context.Background())
 	stop := errors.New("stopped by the test")

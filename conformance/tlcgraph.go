@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/opfsm/opfsm/internal/tla"
 	"github.com/opfsm/opfsm/internal/tlc"
@@ -24,6 +25,29 @@ func TLCCount(ctx context.Context, specDir string, w World, workers int) (tlc.Re
 	defer os.RemoveAll(dir)
 	opts.Workers = workers
 	return runTLC(ctx, opts)
+}
+
+// TLCSimulate runs TLC in simulation mode on the config name of the spec in specDir (a
+// copy of it, in a temp folder) for d on workers worker threads: random behaviours, each
+// state checked against the config's invariants and properties. It is the second opinion
+// on a world too large for TLC to check exhaustively.
+func TLCSimulate(ctx context.Context, specDir, name string, workers int, d time.Duration) (tlc.Result, error) {
+	dir, err := os.MkdirTemp("", "opfsm-graph-")
+	if err != nil {
+		return tlc.Result{}, err
+	}
+	defer os.RemoveAll(dir)
+	if err := copyModules(specDir, dir); err != nil {
+		return tlc.Result{}, err
+	}
+	body, err := os.ReadFile(filepath.Join(specDir, name))
+	if err != nil {
+		return tlc.Result{}, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, filepath.Base(name)), body, 0o644); err != nil {
+		return tlc.Result{}, err
+	}
+	return tlc.Simulate(ctx, tlc.Options{Dir: dir, Spec: "Failover", Config: filepath.Base(name), Workers: workers}, d)
 }
 
 // prepareWorld copies the spec into a temp folder (the caller removes it) with a config of

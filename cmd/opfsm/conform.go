@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/opfsm/opfsm/conformance"
 	"github.com/opfsm/opfsm/sim"
@@ -165,23 +166,32 @@ func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 // runExplore explores the simulator exhaustively on each world with the parallel explorer
-// (invariants checked in every state, abstract states counted) and runs TLC on the same
-// world, reporting both counts and rates. Its last line is the ratio of the rates over all
-// worlds: the explorer's abstract states per second (the states TLC counts) against TLC's.
+// (invariants checked in every state) and then has TLC give its view of the same world:
+// with --tlc count (the default) TLC counts the world's distinct states, which the
+// explorer's abstract count must equal, and the last line is the ratio of the rates over
+// all worlds, the explorer's abstract states per second against TLC's; with --tlc
+// simulate TLC checks random behaviours of the world for as long as the explorer took (at
+// least minSimulation), the second opinion on a world too large for TLC to finish; with
+// --tlc none TLC does not run.
 func runExplore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("explore", stderr)
 	wf := addWorldFlags(fs)
 	maxStates := fs.Int("max", 0, "stop after this many simulator states (0: exhaustive)")
 	workers := fs.Int("workers", 0, "explorer goroutines (0: one per core)")
+	tlcMode := fs.String("tlc", "count", "what TLC does after the explorer: count, simulate or none")
 	tlcWorkers := fs.Int("tlc-workers", 1, "TLC worker threads")
+	maxMemory := fs.Float64("max-memory", 8, "stop the explorer when it holds more than this many GB")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return badInput("unexpected argument %q", fs.Arg(0))
 	}
-	if *workers < 0 || *tlcWorkers < 1 || *maxStates < 0 {
-		return badInput("--workers must be >= 0, --tlc-workers >= 1 and --max >= 0")
+	if *workers < 0 || *tlcWorkers < 1 || *maxStates < 0 || *maxMemory <= 0 {
+		return badInput("--workers must be >= 0, --tlc-workers >= 1, --max >= 0 and --max-memory > 0")
+	}
+	if *tlcMode != "count" && *tlcMode != "simulate" && *tlcMode != "none" {
+		return badInput("--tlc %q: want count, simulate or none", *tlcMode)
 	}
 	dir, remove, err := wf.specDir()
 	if err != nil {
@@ -193,11 +203,11 @@ func runExplore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	failed := false
-	var exStates, tlcStates int64
-	var exTime, tlcTime float64
+	var rates rateSum
 	for i, w := range worlds {
 		ex, err := conformance.Explore(ctx, w.Config(), conformance.ExploreOptions{
-			MaxStates: *maxStates, MaxStream: w.MaxReq, Workers: *workers, AbstractCount: true})
+			MaxStates: *maxStates, MaxStream: w.MaxReq, Workers: *workers, AbstractCount: *tlcMode == "count",
+			MaxMemory: uint64(*maxMemory * 1e9)})
 		if errors.Is(err, conformance.ErrNotAbstract) {
 			failed = true
 			fmt.Fprintf(stdout, "%s: the simulator reached a state the spec cannot express: %v\n", names[i], err)
@@ -206,17 +216,9 @@ func runExplore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err != nil {
 			return err
 		}
-		res, err := conformance.TLCCount(ctx, dir, w, *tlcWorkers)
-		if err != nil {
-			return err
-		}
-		exRate := float64(ex.Abstract) / ex.Elapsed.Seconds()
-		tlcRate := float64(res.Distinct) / res.Duration.Seconds()
-		exStates, exTime = exStates+int64(ex.Abstract), exTime+ex.Elapsed.Seconds()
-		tlcStates, tlcTime = tlcStates+res.Distinct, tlcTime+res.Duration.Seconds()
-		fmt.Fprintf(stdout, "%s: explorer %d states (%d abstract), depth %d (states, as TLC counts), %s on %d workers, %.0f abstract states/s, %.1f bytes per visited state; TLC %d states, depth %d, %s on %d workers, %.0f states/s; rate %.2f\n",
-			names[i], ex.States, ex.Abstract, ex.Depth+1, ex.Elapsed.Round(1e7), ex.Workers, exRate, float64(ex.VisitedBytes)/float64(max(ex.States, 1)),
-			res.Distinct, res.Depth, res.Duration.Round(1e7), *tlcWorkers, tlcRate, exRate/tlcRate)
+		fmt.Fprintf(stdout, "%s: explorer %d states, %d edges, depth %d (states, as TLC counts), %s on %d workers, %.0f states/s, %.1f bytes per visited state, peak memory %.2f GB\n",
+			names[i], ex.States, ex.Edges, ex.Depth+1, ex.Elapsed.Round(1e7), ex.Workers, ex.StatesPerSecond(),
+			float64(ex.VisitedBytes)/float64(max(ex.States, 1)), float64(ex.PeakMemory)/1e9)
 		switch {
 		case ex.Violation != nil:
 			failed = true
@@ -226,18 +228,65 @@ func runExplore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			}
 		case ex.Truncated:
 			fmt.Fprintf(stdout, "  stopped at --max %d: not exhaustive\n", *maxStates)
-		case int64(ex.Abstract) != res.Distinct:
-			failed = true
-			fmt.Fprintf(stdout, "  DIFFERENT state counts (run opfsm conform for the first differing state)\n")
 		default:
-			fmt.Fprintf(stdout, "  same number of distinct states; no invariant violated\n")
+			fmt.Fprintf(stdout, "  no invariant violated in any state\n")
+		}
+		switch *tlcMode {
+		case "count":
+			res, err := conformance.TLCCount(ctx, dir, w, *tlcWorkers)
+			if err != nil {
+				return err
+			}
+			exRate := float64(ex.Abstract) / ex.Elapsed.Seconds()
+			tlcRate := float64(res.Distinct) / res.Duration.Seconds()
+			rates.add(ex.Abstract, ex.Elapsed.Seconds(), res.Distinct, res.Duration.Seconds())
+			fmt.Fprintf(stdout, "  TLC %d states, depth %d, %s on %d workers, %.0f states/s; explorer %d abstract states, %.0f/s: rate %.2f\n",
+				res.Distinct, res.Depth, res.Duration.Round(1e7), *tlcWorkers, tlcRate, ex.Abstract, exRate, exRate/tlcRate)
+			if ex.Violation == nil && !ex.Truncated && int64(ex.Abstract) != res.Distinct {
+				failed = true
+				fmt.Fprintf(stdout, "  DIFFERENT state counts (run opfsm conform for the first differing state)\n")
+			} else if ex.Violation == nil && !ex.Truncated {
+				fmt.Fprintf(stdout, "  same number of distinct states\n")
+			}
+		case "simulate":
+			res, err := conformance.TLCSimulate(ctx, dir, names[i], *tlcWorkers, max(ex.Elapsed, minSimulation))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "  TLC -simulate for %s on %d workers: %d states checked (%.0f/s), %s\n",
+				res.Duration.Round(1e7), *tlcWorkers, res.Checked, float64(res.Checked)/res.Duration.Seconds(), res.Summary())
+			if !res.Passed {
+				failed = true
+			}
 		}
 	}
-	if exTime > 0 && tlcTime > 0 && tlcStates > 0 {
-		fmt.Fprintf(stdout, "explorer/TLC states per second: %.2f\n", (float64(exStates)/exTime)/(float64(tlcStates)/tlcTime))
+	if line := rates.line(); line != "" {
+		fmt.Fprintln(stdout, line)
 	}
 	if failed {
 		return errViolated
 	}
 	return nil
+}
+
+// minSimulation is the shortest TLC simulation explore runs: TLC's start takes seconds.
+const minSimulation = 10 * time.Second
+
+// rateSum adds up the explorer's and TLC's states and seconds over the worlds of a run.
+type rateSum struct {
+	exStates, tlcStates int64
+	exTime, tlcTime     float64
+}
+
+func (r *rateSum) add(exStates int, exTime float64, tlcStates int64, tlcTime float64) {
+	r.exStates, r.exTime = r.exStates+int64(exStates), r.exTime+exTime
+	r.tlcStates, r.tlcTime = r.tlcStates+tlcStates, r.tlcTime+tlcTime
+}
+
+// line is the run's last line, or "" when TLC counted nothing.
+func (r *rateSum) line() string {
+	if r.exTime <= 0 || r.tlcTime <= 0 || r.tlcStates <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("explorer/TLC states per second: %.2f", (float64(r.exStates)/r.exTime)/(float64(r.tlcStates)/r.tlcTime))
 }

@@ -44,6 +44,8 @@ func TestRun(t *testing.T) {
 		{"run missing file", []string{"run", "testdata/nope.scn"}, exitBadInput, "", "no such file", ""},
 		{"run no file", []string{"run"}, exitBadInput, "", "want at least one scenario file", ""},
 		{"explore a CI world", []string{"explore", "--spec", "../../spec/failover", "--config", "Liveness.cfg"}, exitOK, "same number of distinct states", "", ""},
+		{"explore, TLC simulating", []string{"explore", "--spec", "../../spec/failover", "--config", "Liveness.cfg", "--tlc", "simulate"}, exitOK, "states checked", "", ""},
+		{"explore, bad --tlc", []string{"explore", "--tlc", "guess"}, exitBadInput, "", "want count, simulate or none", ""},
 		{"explore a seeded bug", []string{"explore", "--spec", "../../spec/failover", "--config", "Failover.cfg", "--bug", "no_epoch_fence"}, exitViolated, "the spec cannot express", "", ""},
 		{"conform a CI world", []string{"conform", "--spec", "../../spec/failover", "--config", "Liveness.cfg", "--traces", "3", "--steps", "60"}, exitOK, "equal: every state and every labelled edge", "", "DIFFERENT"},
 		{"conform a seeded bug", []string{"conform", "--spec", "../../spec/failover", "--config", "Liveness.cfg", "--traces", "0", "--bug", "journal_missing_remove"}, exitViolated, "RemoveJournalSound violated", "", ""},

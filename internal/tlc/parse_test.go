@@ -21,6 +21,17 @@ func TestParse(t *testing.T) {
 			want: Result{Generated: 8, Distinct: 7, Depth: 3, Passed: true},
 		},
 		{
+			name: "simulation progress",
+			out: "Running Random Simulation with seed 1 with 2 workers.\n" +
+				"Progress: 1146199 states checked.\nProgress: 2390044 states checked.\n",
+			want: Result{Checked: 2390044},
+		},
+		{
+			name: "simulation finished",
+			out:  "The number of states generated: 51234\nSimulation using seed 1 and aril 0\n",
+			want: Result{Checked: 51234},
+		},
+		{
 			name: "invariant",
 			out: "Error: Invariant NoDuplicateActiveDispatcher is violated.\n" +
 				"Error: The behavior up to this point is:\nState 1: <Initial predicate>\nx = 0\n\n" +

@@ -40,6 +40,8 @@ type Options struct {
 	Workers int
 	// Args are extra TLC flags, e.g. "-deadlock" or "-dump", "dot,actionlabels", "FILE".
 	Args []string
+	// JVM are extra options for TLC's Java VM, e.g. "-Dtlc2.TLC.stopAfter=60".
+	JVM []string
 }
 
 // Result is what one TLC run reported.
@@ -49,6 +51,9 @@ type Result struct {
 	Generated, Distinct, Left int64
 	// Depth is the depth of the complete state graph search.
 	Depth int
+	// Checked is the number of states a simulation (-simulate) checked, from its last
+	// "Progress: N states checked." line (TLC prints one a minute) or its final count.
+	Checked int64
 	// Violated names the violated invariant or action property. For a temporal property TLC
 	// 2.18 does not print the name: Violated is then the config's only PROPERTY, or
 	// "temporal" when the config lists several.
@@ -248,7 +253,8 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 
 	cmd := c.command(ctx, args...)
 	cmd.Dir = opts.Dir
-	cmd.Env = append(cmd.Env, "OPFSM_TLC_JAVA_OPTS="+strings.TrimSpace(os.Getenv("OPFSM_TLC_JAVA_OPTS")+" -Djava.io.tmpdir="+tmp))
+	jvm := append([]string{os.Getenv("OPFSM_TLC_JAVA_OPTS"), "-Djava.io.tmpdir=" + tmp}, opts.JVM...)
+	cmd.Env = append(cmd.Env, "OPFSM_TLC_JAVA_OPTS="+strings.TrimSpace(strings.Join(jvm, " ")))
 	res, err := runAndParse(ctx, cmd, c.script)
 	if err != nil {
 		return res, err
@@ -296,6 +302,8 @@ func runAndParse(ctx context.Context, cmd *exec.Cmd, script string) (Result, err
 
 var (
 	reCounts    = regexp.MustCompile(`(\d+) states generated, (\d+) distinct states found, (\d+) states left on queue`)
+	reChecked   = regexp.MustCompile(`^Progress: (\d+) states checked`)
+	reSimulated = regexp.MustCompile(`^The number of states generated: (\d+)`)
 	reDepth     = regexp.MustCompile(`The depth of the complete state graph search is (\d+)`)
 	reInvariant = regexp.MustCompile(`^Error: Invariant (\S+) is violated`)
 	// TLC's distributed workers say "Implied-action" where TLC says "Action property".
@@ -320,6 +328,10 @@ func Parse(output string) Result {
 			r.Generated, _ = strconv.ParseInt(m[1], 10, 64)
 			r.Distinct, _ = strconv.ParseInt(m[2], 10, 64)
 			r.Left, _ = strconv.ParseInt(m[3], 10, 64)
+		case reChecked.MatchString(line):
+			r.Checked, _ = strconv.ParseInt(reChecked.FindStringSubmatch(line)[1], 10, 64)
+		case reSimulated.MatchString(line):
+			r.Checked, _ = strconv.ParseInt(reSimulated.FindStringSubmatch(line)[1], 10, 64)
 		case reDepth.MatchString(line):
 			r.Depth, _ = strconv.Atoi(reDepth.FindStringSubmatch(line)[1])
 		case reInvariant.MatchString(line):

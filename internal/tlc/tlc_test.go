@@ -212,3 +212,26 @@ Ends == <>(x = 2)
 		})
 	}
 }
+
+// TestSimulate: a simulation stops when its time is up and passes on the fenced smoke
+// model; it finds the unfenced model's violation well before its time is up.
+func TestSimulate(t *testing.T) {
+	dir := filepath.Join("..", "..", "spec", "smoke")
+	start := time.Now()
+	res, err := tlc.Simulate(context.Background(), tlc.Options{Dir: dir, Spec: "Smoke", Config: "Smoke.cfg"}, 4*time.Second)
+	require.NoError(t, err)
+	require.True(t, res.Passed, res.Summary())
+	require.Greater(t, res.Checked, int64(0), res.Output)
+	require.GreaterOrEqual(t, time.Since(start), 4*time.Second, "it runs until its time is up")
+
+	res, err = tlc.Simulate(context.Background(), tlc.Options{Dir: dir, Spec: "Smoke", Config: "SmokeNoFence.cfg"}, 2*time.Minute)
+	require.NoError(t, err)
+	require.False(t, res.Passed)
+	require.Equal(t, "OwnerEpochNeverDecreases", res.Violated, res.Output)
+	require.Less(t, res.Duration, 2*time.Minute)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = tlc.Simulate(ctx, tlc.Options{Dir: dir, Spec: "Smoke", Config: "Smoke.cfg"}, time.Minute)
+	require.ErrorIs(t, err, context.Canceled, "a caller's cancel is an error, not the end of the time")
+}
