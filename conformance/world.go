@@ -90,6 +90,9 @@ func WorldFromConfig(path string) (World, error) {
 	if w.N < 1 || w.Limits.MaxEpoch < 1 {
 		return bad("N and MaxEpoch must be at least 1")
 	}
+	if w.N > MaxWorldNodes {
+		return bad("N = %d: a world has at most %d nodes", w.N, MaxWorldNodes)
+	}
 	layout, err := strconv.Unquote(vals["Layout"])
 	if err != nil || (layout != "halves" && layout != "whole") {
 		return bad("Layout = %s: want \"halves\" or \"whole\"", vals["Layout"])
@@ -114,6 +117,10 @@ func WorldFromConfig(path string) (World, error) {
 	}
 	return w, nil
 }
+
+// MaxWorldNodes is the most nodes a world may have: far more than any exhaustive check
+// can explore, and few enough that building its cluster stays cheap.
+const MaxWorldNodes = 64
 
 // isKeyword: a TLC config section keyword (all capitals and underscores).
 func isKeyword(w string) bool {

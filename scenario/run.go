@@ -11,10 +11,12 @@ import (
 	"github.com/opfsm/opfsm/sim"
 )
 
-// Limits of the runner: a `run` without a count, and how long `run until`, `kill ... after`
-// and the final settling may take before the run is reported as stuck.
+// Limits of the runner: a `run` without a count, the largest count a `run N` may ask for,
+// and how long `run until`, `kill ... after` and the final settling may take before the
+// run is reported as stuck.
 const (
 	DefaultRunSteps = 200
+	MaxRunSteps     = 20000
 	MaxWaitSteps    = 2000
 )
 

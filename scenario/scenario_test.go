@@ -90,6 +90,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"epoch on close", head + "block close on A epoch 2\n", 4, "epoch", ErrSyntax},
 		{"kill what", head + "kill everyone\n", 4, "kill", ErrSyntax},
 		{"bad run count", head + "run -3\n", 4, "run", ErrSyntax},
+		{"run too long", head + "run 781222\n", 4, "run", ErrSyntax},
 		{"expect not tiled", head + "expect table 100 -..m on A\n", 4, "span", ErrForbidden},
 		{"expect twice", head + "expect table 100 gone\nexpect table 100 gone\n", 5, "table", ErrSyntax},
 		{"create existing", head + "create 100 as x\n", 4, "table", ErrForbidden},

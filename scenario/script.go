@@ -189,6 +189,9 @@ func (d *decoder) run(at Pos, f []string) (Step, error) {
 		if err != nil || n <= 0 {
 			return nil, bad("run", ErrSyntax, "step count %q is not a positive integer", f[1])
 		}
+		if n > MaxRunSteps {
+			return nil, bad("run", ErrSyntax, "step count %d is more than %d", n, MaxRunSteps)
+		}
 		st.Steps = n
 		return st, nil
 	case f[1] == "until" && len(f) > 2:
