@@ -53,11 +53,13 @@ type Counterexample struct {
 	Err   error
 }
 
-// node is one explored state: how it was first reached.
+// node is one explored state: how it was first reached, as its parent and the position
+// of the action in the parent's Enabled() (the action itself is replayed when a trace is
+// printed, so a state costs twelve bytes here, not a whole sim.Action).
 type node struct {
 	parent int32
 	depth  int32
-	action sim.Action
+	pos    uint16
 }
 
 // ExploreOptions bound a search.
@@ -79,13 +81,37 @@ type ExploreOptions struct {
 	AbstractCount bool
 }
 
-// pathTo is the action sequence that first reached state i.
-func pathTo(nodes []node, i int) []sim.Action {
-	path := make([]sim.Action, nodes[i].depth)
+// pathTo is the action sequence that first reached state i, replayed from cfg's initial
+// state.
+func pathTo(cfg sim.Config, nodes []node, i int) []sim.Action {
+	pos := make([]uint16, nodes[i].depth)
 	for j := i; nodes[j].parent >= 0; j = int(nodes[j].parent) {
-		path[nodes[j].depth-1] = nodes[j].action
+		pos[nodes[j].depth-1] = nodes[j].pos
 	}
-	return path
+	return replay(cfg, pos)
+}
+
+// replay applies, from cfg's initial state, the actions at positions pos of each state's
+// Enabled() and returns them: a trace kept as positions, turned back into actions. A
+// replay that goes wrong (it cannot, for a deterministic cluster) returns the actions it
+// could apply.
+func replay(cfg sim.Config, pos []uint16) []sim.Action {
+	c, err := sim.NewCluster(cfg)
+	if err != nil {
+		return nil
+	}
+	out := make([]sim.Action, 0, len(pos))
+	for _, p := range pos {
+		acts := c.Enabled()
+		if int(p) >= len(acts) {
+			return out
+		}
+		out = append(out, acts[p])
+		if err := c.Apply(acts[p]); err != nil {
+			return out
+		}
+	}
+	return out
 }
 
 // withinStreams is the spec's StreamBound: no stream longer than bound (0: no bound).

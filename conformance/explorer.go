@@ -367,24 +367,12 @@ func (x *explorer) hash(c *sim.Cluster, buf *[]byte) uint64 {
 // path replays the parent pointers of state id from the initial state: the actions of a
 // shortest trace to it.
 func (x *explorer) path(id uint32) []sim.Action {
-	var idx []uint16
+	var pos []uint16
 	for j := id; j != 0; j = x.parent[j] {
-		idx = append(idx, x.action[j])
+		pos = append(pos, x.action[j])
 	}
-	c, err := sim.NewCluster(x.cfg)
-	if err != nil {
-		return nil
-	}
-	out := make([]sim.Action, 0, len(idx))
-	for k := len(idx) - 1; k >= 0; k-- {
-		acts := c.Enabled()
-		a := acts[idx[k]]
-		out = append(out, a)
-		if err := c.Apply(a); err != nil {
-			return out
-		}
-	}
-	return out
+	slices.Reverse(pos)
+	return replay(x.cfg, pos)
 }
 
 // abstractHash observes c (reached by act) and returns the 64-bit hash of its abstract

@@ -112,7 +112,7 @@ func TestExplorerShortestTrace(t *testing.T) {
 	cfg := specWorld(bugs, 0, 0)
 	ex, err := Explore(context.Background(), cfg, ExploreOptions{MaxStream: 3})
 	require.NoError(t, err)
-	seq, err := search(context.Background(), cfg, ExploreOptions{MaxStream: 3}, nil, nil)
+	seq, err := search(context.Background(), cfg, ExploreOptions{MaxStream: 3}, breadthFirst, nil, nil)
 	require.NoError(t, err)
 	require.NotNil(t, ex.Violation)
 	require.NotNil(t, seq.Violation)

@@ -22,23 +22,27 @@ type AbstractGraph struct {
 	// Init are the numbers of the initial states.
 	Init    []int
 	edges   []AbstractEdge
-	actions map[string]string // interned labels: an edge holds no label of its own
+	labels  []string          // action labels by number: an edge holds a label's number
+	labelOf map[string]uint32 // and its inverse
 	sorted  bool
 }
 
-// AbstractEdge is one labelled transition between numbered abstract states.
+// AbstractEdge is one labelled transition between numbered abstract states; the graph's
+// Label names its action. Twelve bytes: MergeAbort's graph has 3.7 million of them.
 type AbstractEdge struct {
-	From   int32
-	To     int32
-	Action string
+	From, To int32
+	label    uint32
 }
 
 func newAbstractGraph(vt *valueTable) *AbstractGraph {
 	if vt == nil {
 		vt = newValueTable()
 	}
-	return &AbstractGraph{vals: vt, index: map[string]int32{}, actions: map[string]string{}}
+	return &AbstractGraph{vals: vt, index: map[string]int32{}, labelOf: map[string]uint32{}}
 }
+
+// Label is the action label of edge e of g.
+func (g *AbstractGraph) Label(e AbstractEdge) string { return g.labels[e.label] }
 
 func (g *AbstractGraph) intern(key string) int32 {
 	if i, ok := g.index[key]; ok {
@@ -51,12 +55,13 @@ func (g *AbstractGraph) intern(key string) int32 {
 }
 
 func (g *AbstractGraph) addEdge(from int32, action string, to int32) {
-	a, ok := g.actions[action]
+	l, ok := g.labelOf[action]
 	if !ok {
-		a = strings.Clone(action)
-		g.actions[a] = a
+		l = uint32(len(g.labels))
+		g.labels = append(g.labels, strings.Clone(action))
+		g.labelOf[g.labels[l]] = l
 	}
-	g.edges = append(g.edges, AbstractEdge{From: from, To: to, Action: a})
+	g.edges = append(g.edges, AbstractEdge{From: from, To: to, label: l})
 	g.sorted = false
 }
 
@@ -64,8 +69,8 @@ func cmpEdge(a, b AbstractEdge) int {
 	if a.From != b.From {
 		return int(a.From - b.From)
 	}
-	if a.Action != b.Action {
-		return strings.Compare(a.Action, b.Action)
+	if a.label != b.label {
+		return cmp.Compare(a.label, b.label)
 	}
 	return int(a.To - b.To)
 }
@@ -82,7 +87,7 @@ func (g *AbstractGraph) seal() {
 // States is the number of states.
 func (g *AbstractGraph) States() int { return len(g.keys) }
 
-// Edges returns the labelled edges, sorted by source, action and target, each once.
+// Edges returns the labelled edges, sorted by source, label number and target, each once.
 func (g *AbstractGraph) Edges() []AbstractEdge {
 	g.seal()
 	return g.edges
@@ -99,16 +104,24 @@ func (g *AbstractGraph) lookup(k string) (int32, bool) {
 
 // hasEdge reports whether g has the edge from -action-> to.
 func (g *AbstractGraph) hasEdge(from int32, action string, to int32) bool {
-	_, ok := slices.BinarySearchFunc(g.Edges(), AbstractEdge{From: from, To: to, Action: action}, cmpEdge)
+	l, ok := g.labelOf[action]
+	if !ok {
+		return false
+	}
+	_, ok = slices.BinarySearchFunc(g.Edges(), AbstractEdge{From: from, To: to, label: l}, cmpEdge)
 	return ok
 }
 
 // successors returns the edges from state from by action.
 func (g *AbstractGraph) successors(from int32, action string) []AbstractEdge {
+	l, ok := g.labelOf[action]
+	if !ok {
+		return nil
+	}
 	es := g.Edges()
-	lo, _ := slices.BinarySearchFunc(es, AbstractEdge{From: from, Action: action, To: -1 << 31}, cmpEdge)
+	lo, _ := slices.BinarySearchFunc(es, AbstractEdge{From: from, label: l, To: -1 << 31}, cmpEdge)
 	hi := lo
-	for hi < len(es) && es[hi].From == from && es[hi].Action == action {
+	for hi < len(es) && es[hi].From == from && es[hi].label == l {
 		hi++
 	}
 	return es[lo:hi]
@@ -123,14 +136,14 @@ func canonical(s SpecState) (string, error) {
 	return st.String(), nil
 }
 
-// SimGraph explores the simulator on world w exhaustively (as Explore: breadth first,
-// states cloned) and returns the graph of the abstract states it reaches, with the search's
+// SimGraph explores the simulator on world w exhaustively (depth first, states cloned: it
+// holds one path's clusters, not a level's) and returns the graph of the abstract states it reaches, with the search's
 // numbers (concrete states). States outside the spec's StreamBound (w.MaxReq) are
 // discarded, as TLC discards states outside a CONSTRAINT. When ctx ends first it stops
 // with ctx's cause.
 func SimGraph(ctx context.Context, w World, maxStates int) (*AbstractGraph, *Exploration, error) {
 	g := newAbstractGraph(nil)
-	ex, err := exploreSim(ctx, w, maxStates, g.vals, func(from, action, to string, err error) (bool, error) {
+	ex, err := exploreSim(ctx, w, maxStates, depthFirst, g.vals, func(from, action, to string, err error) (bool, error) {
 		if err != nil {
 			return true, err
 		}
@@ -142,6 +155,9 @@ func SimGraph(ctx context.Context, w World, maxStates int) (*AbstractGraph, *Exp
 		return false, nil
 	})
 	g.seal()
+	if ex != nil {
+		ex.Abstract = g.States()
+	}
 	return g, ex, err
 }
 
@@ -152,8 +168,16 @@ func SimGraph(ctx context.Context, w World, maxStates int) (*AbstractGraph, *Exp
 // of the graph comparison: it needs no complete exploration to catch a divergence.
 func CheckSim(spec *AbstractGraph, w World, maxStates int) (string, *Exploration, error) {
 	var first string
-	text := spec.vals.text // the search's keys are in spec's table: no translation
-	ex, err := exploreSim(context.Background(), w, maxStates, spec.vals, func(from, action, to string, err error) (bool, error) {
+	text := spec.vals.text              // the search's keys are in spec's table: no translation
+	seen := make([]bool, spec.States()) // the spec's states the simulator reached
+	abstract := 0
+	reached := func(i int32) {
+		if !seen[i] {
+			seen[i] = true
+			abstract++
+		}
+	}
+	ex, err := exploreSim(context.Background(), w, maxStates, breadthFirst, spec.vals, func(from, action, to string, err error) (bool, error) {
 		if err != nil {
 			if errors.Is(err, ErrNotAbstract) {
 				first = fmt.Sprintf("the simulator takes %s to a state the spec cannot express: %v\n  from:\n%s", action, err, indent(text(from)))
@@ -162,28 +186,34 @@ func CheckSim(spec *AbstractGraph, w World, maxStates int) (string, *Exploration
 			return true, err
 		}
 		if from == "" {
-			if _, ok := spec.lookup(to); !ok {
+			i, ok := spec.lookup(to)
+			if !ok {
 				first = "the simulator's initial state is not the spec's:\n" + indent(text(to))
 				return true, nil
 			}
+			reached(i)
 			return false, nil
 		}
 		f, known := spec.lookup(from)
 		t, ok := spec.lookup(to)
 		if ok && spec.hasEdge(f, action, t) {
+			reached(t)
 			return false, nil
 		}
 		first = fmt.Sprintf("the simulator takes %s here, the spec has no such step:\n  state:\n%s\n  the simulator's successor differs from the spec's %s successors in:\n%s",
 			action, indent(text(from)), action, successorDiff(text(to), spec, f, known, action))
 		return true, nil
 	})
+	if ex != nil {
+		ex.Abstract = abstract
+	}
 	return first, ex, err
 }
 
 // exploreSim is the search behind SimGraph and CheckSim: the simulator on world w, with
 // the spec's StreamBound, its states keyed in vt.
-func exploreSim(ctx context.Context, w World, maxStates int, vt *valueTable, visit visitFunc) (*Exploration, error) {
-	return search(ctx, w.Config(), ExploreOptions{MaxStates: maxStates, MaxStream: w.MaxReq}, vt, visit)
+func exploreSim(ctx context.Context, w World, maxStates int, how order, vt *valueTable, visit visitFunc) (*Exploration, error) {
+	return search(ctx, w.Config(), ExploreOptions{MaxStates: maxStates, MaxStream: w.MaxReq}, how, vt, visit)
 }
 
 // WorldComparison is the outcome of CompareWorld: the graph comparison with both sides'
@@ -267,14 +297,15 @@ func CompareGraphs(spec, impl *AbstractGraph) GraphDiff {
 		for _, e := range a.Edges() {
 			from, ok1 := translateState(tr, a, b, e.From)
 			to, ok2 := translateState(tr, a, b, e.To)
-			if ok1 && ok2 && b.hasEdge(from, e.Action, to) {
+			action := a.Label(e)
+			if ok1 && ok2 && b.hasEdge(from, action, to) {
 				continue
 			}
 			missing++
 			if first == nil {
 				first = func() string {
 					return fmt.Sprintf("%s takes %s here, %s:\n  state:\n%s\n  %s's successor differs from the other's %s successors in:\n%s",
-						says, e.Action, lacks, indent(a.Text(int(e.From))), says, e.Action, successorDiff(a.Text(int(e.To)), b, from, ok1, e.Action))
+						says, action, lacks, indent(a.Text(int(e.From))), says, action, successorDiff(a.Text(int(e.To)), b, from, ok1, action))
 				}
 			}
 		}

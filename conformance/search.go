@@ -29,24 +29,36 @@ type queued struct {
 // states a 1-in-10^26 event; TLC itself keeps 64-bit fingerprints.
 type fpKey [2]uint64
 
-// search is the breadth-first search behind SimGraph and CheckSim, which need every step's
-// abstract states in order (Explore, which needs only counts and invariants, runs the
-// parallel explorer of explorer.go). Each state's successors are clones of it with one
-// enabled action applied, so a state costs one clone per edge and no replay. It checks
-// the invariants (sim.Cluster.Check) in every new state and stops at the first violation,
-// with a shortest trace. With visit set, cfg must be a spec world: every state is
-// abstracted (docs/abstract-state.md) and visit sees every step, which it may stop. It
-// returns ctx's cause when ctx ends first.
-func search(ctx context.Context, cfg sim.Config, opt ExploreOptions, vt *valueTable, visit visitFunc) (*Exploration, error) {
+// order is the order a search expands its states in.
+type order bool
+
+const (
+	// breadthFirst finds shortest traces; it holds a whole level of clusters at once.
+	breadthFirst order = false
+	// depthFirst holds only the clusters along one path and their unexpanded siblings,
+	// tens instead of a level's hundred thousand: for a search that needs every state
+	// and edge but no shortest trace (a graph). Its Depth is the deepest path it took,
+	// not the longest shortest path.
+	depthFirst order = true
+)
+
+// search is the search behind SimGraph and CheckSim, which need every step's abstract
+// states (Explore, which needs only counts and invariants, runs the parallel explorer of
+// explorer.go). Each state's successors are clones of it with one enabled action
+// applied, so a state costs one clone per edge and no replay. It checks the invariants
+// (sim.Cluster.Check) in every new state and stops at the first violation, with a
+// shortest trace when breadth first. With visit set, cfg must be a spec world: every
+// state is abstracted (docs/abstract-state.md) and visit sees every step, which it may
+// stop. It returns ctx's cause when ctx ends first.
+func search(ctx context.Context, cfg sim.Config, opt ExploreOptions, how order, vt *valueTable, visit visitFunc) (*Exploration, error) {
 	start := time.Now()
 	ex := &Exploration{}
-	abstract := map[string]bool{}
 	if vt == nil {
 		vt = newValueTable()
 	}
 	cz := newCanonicalizer(vt)
 	finish := func(err error) (*Exploration, error) {
-		ex.Elapsed, ex.Abstract = time.Since(start), len(abstract)
+		ex.Elapsed = time.Since(start)
 		return ex, err
 	}
 	// abstractOf observes the state c reached by act and returns its canonical text.
@@ -71,7 +83,6 @@ func search(ctx context.Context, cfg sim.Config, opt ExploreOptions, vt *valueTa
 			return nil, err
 		}
 		first.key, err = abstractOf(first.abs, c0, sim.Action{})
-		abstract[first.key] = true
 		if stop, verr := visit("", "", first.key, err); stop || verr != nil {
 			return finish(verr)
 		}
@@ -87,9 +98,11 @@ func search(ctx context.Context, cfg sim.Config, opt ExploreOptions, vt *valueTa
 	if visit != nil {
 		keys = append(keys, first.key)
 	}
+	// queue[head:] waits: taken from the front breadth first, from the back depth first.
 	queue := []queued{first}
+	head := 0
 	expanded := 0
-	for head := 0; head < len(queue); head++ {
+	for head < len(queue) {
 		if opt.MaxStates > 0 && len(nodes) >= opt.MaxStates {
 			ex.Truncated = true
 			break
@@ -97,9 +110,17 @@ func search(ctx context.Context, cfg sim.Config, opt ExploreOptions, vt *valueTa
 		if expanded++; expanded%1024 == 0 && ctx.Err() != nil {
 			return finish(fmt.Errorf("conformance: search: %w", context.Cause(ctx)))
 		}
-		here := queue[head]
-		queue[head] = queued{} // let the collector have it
 		ex.Frontier = max(ex.Frontier, len(queue)-head)
+		var here queued
+		if how == depthFirst {
+			here = queue[len(queue)-1]
+			queue[len(queue)-1] = queued{}
+			queue = queue[:len(queue)-1]
+		} else {
+			here = queue[head]
+			queue[head] = queued{} // let the collector have it
+			head++
+		}
 		acts := here.c.Enabled()
 		for k, a := range acts {
 			succ, abs := here.c, here.abs
@@ -110,7 +131,7 @@ func search(ctx context.Context, cfg sim.Config, opt ExploreOptions, vt *valueTa
 				}
 			}
 			if err := succ.Apply(a); err != nil {
-				return finish(fmt.Errorf("conformance: search: enabled %s failed after %v: %w", a, pathTo(nodes, int(here.idx)), err))
+				return finish(fmt.Errorf("conformance: search: enabled %s failed after %v: %w", a, pathTo(cfg, nodes, int(here.idx)), err))
 			}
 			// A state seen before has its abstract state on record: only a new one is
 			// abstracted (the fingerprint is finer than the abstract state).
@@ -129,7 +150,6 @@ func search(ctx context.Context, cfg sim.Config, opt ExploreOptions, vt *valueTa
 			}
 			ex.Edges++
 			if visit != nil {
-				abstract[key] = true
 				if stop, verr := visit(here.key, a.Name, key, aerr); stop || verr != nil {
 					ex.States = len(nodes)
 					return finish(verr)
@@ -140,21 +160,21 @@ func search(ctx context.Context, cfg sim.Config, opt ExploreOptions, vt *valueTa
 			}
 			idx = int32(len(nodes))
 			seen[h] = idx
-			nodes = append(nodes, node{parent: here.idx, depth: nodes[here.idx].depth + 1, action: a})
+			nodes = append(nodes, node{parent: here.idx, depth: nodes[here.idx].depth + 1, pos: uint16(k)})
 			if visit != nil {
 				keys = append(keys, key)
 			}
 			ex.Depth = max(ex.Depth, int(nodes[idx].depth))
 			if err := succ.Check(); err != nil {
 				ex.States = len(nodes)
-				ex.Violation = &Counterexample{Trace: pathTo(nodes, int(idx)), Err: err}
+				ex.Violation = &Counterexample{Trace: pathTo(cfg, nodes, int(idx)), Err: err}
 				return finish(nil)
 			}
 			queue = append(queue, queued{c: succ, abs: abs, key: key, idx: idx})
 		}
 		if head > 4096 && head > len(queue)/2 { // drop the expanded prefix
-			queue = slices.Clone(queue[head+1:])
-			head = -1
+			queue = slices.Clone(queue[head:])
+			head = 0
 		}
 	}
 	ex.States = len(nodes)

@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/opfsm/opfsm/sim"
@@ -10,18 +11,46 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// BenchmarkSimGraphFailover explores the simulator on Failover.cfg's world, abstracting
-// every state, as the graph comparison does (go test -bench SimGraph -benchtime 1x).
-func BenchmarkSimGraphFailover(b *testing.B) {
-	w, err := WorldFromConfig("../spec/failover/Failover.cfg")
-	require.NoError(b, err)
-	for b.Loop() {
-		g, ex, err := SimGraph(context.Background(), w, 0)
-		require.NoError(b, err)
-		b.ReportMetric(ex.StatesPerSecond(), "states/s")
-		b.ReportMetric(float64(g.States()), "abstract")
-		b.ReportMetric(float64(ex.Frontier), "frontier")
+// BenchmarkSimGraph explores the simulator on a CI world, abstracting every state, as the
+// graph comparison does (go test -bench SimGraph -benchtime 1x), and reports its rate, the
+// most clusters it held at once and the live heap of the finished graph per state.
+func BenchmarkSimGraph(b *testing.B) {
+	for _, name := range []string{"Failover.cfg", "NodeCrash.cfg", "MergeAbort.cfg"} {
+		b.Run(name, func(b *testing.B) {
+			w, err := WorldFromConfig("../spec/failover/" + name)
+			require.NoError(b, err)
+			for b.Loop() {
+				before := liveHeap()
+				g, ex, err := SimGraph(context.Background(), w, 0)
+				require.NoError(b, err)
+				b.ReportMetric(float64(liveHeap()-before)/float64(g.States()), "graph-B/state")
+				b.ReportMetric(ex.StatesPerSecond(), "states/s")
+				b.ReportMetric(float64(g.States()), "abstract")
+				b.ReportMetric(float64(ex.Frontier), "frontier")
+				runtime.KeepAlive(g)
+			}
+		})
 	}
+}
+
+// liveHeap is the heap in use after a collection.
+func liveHeap() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
+// TestSimGraphHoldsOnePath: the graph search is depth first, so it holds the clusters of
+// one path and their siblings, not a breadth-first level (7,287 clusters on this world).
+func TestSimGraphHoldsOnePath(t *testing.T) {
+	w, err := WorldFromConfig("../spec/failover/Failover.cfg")
+	require.NoError(t, err)
+	g, ex, err := SimGraph(context.Background(), w, 0)
+	require.NoError(t, err)
+	require.Equal(t, 48269, g.States())
+	require.Equal(t, 48269, ex.Abstract)
+	require.Less(t, ex.Frontier, 200)
 }
 
 // TestCanonicalizerAgrees: the keys of the per-value canonicalizer the search uses have
