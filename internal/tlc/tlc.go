@@ -40,7 +40,9 @@ type Options struct {
 	Workers int
 	// Args are extra TLC flags, e.g. "-deadlock" or "-dump", "dot,actionlabels", "FILE".
 	Args []string
-	// JVM are extra options for TLC's Java VM, e.g. "-Dtlc2.TLC.stopAfter=60".
+	// JVM are extra options for TLC's Java VM, e.g. "-Dtlc2.TLC.stopAfter=60" or
+	// "-Xmx1g"; the environment's OPFSM_TLC_JAVA_OPTS come after them, so a user's own
+	// setting wins.
 	JVM []string
 }
 
@@ -253,7 +255,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 
 	cmd := c.command(ctx, args...)
 	cmd.Dir = opts.Dir
-	jvm := append([]string{os.Getenv("OPFSM_TLC_JAVA_OPTS"), "-Djava.io.tmpdir=" + tmp}, opts.JVM...)
+	jvm := append(append([]string{"-Djava.io.tmpdir=" + tmp}, opts.JVM...), os.Getenv("OPFSM_TLC_JAVA_OPTS"))
 	cmd.Env = append(cmd.Env, "OPFSM_TLC_JAVA_OPTS="+strings.TrimSpace(strings.Join(jvm, " ")))
 	res, err := runAndParse(ctx, cmd, c.script)
 	if err != nil {
