@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -49,6 +50,68 @@ func requireVerdict(t *testing.T, m spec.Model, res tlc.Result) {
 	require.False(t, res.Passed, "seeded bug %s was not caught", m.Bug)
 	require.Equal(t, m.Violates, res.Violated, res.Summary())
 	require.Positive(t, res.TraceLength)
+}
+
+// TestEveryBugHasACleanTwin: every seeded-bug model of configs.tsv has a clean twin, a model
+// with the same constants but the bug switch (Bug, or Smoke's Fence) and the same kind of
+// specification (safety, or FairSpec for liveness), checked in CI (configs.tsv) or, when too
+// large for CI, by make check-deep (deep.tsv, which the Makefile must run). So a bug is never
+// caught only in a world where the correct design was never shown to pass.
+func TestEveryBugHasACleanTwin(t *testing.T) {
+	models, err := spec.LoadModels("configs.tsv")
+	require.NoError(t, err)
+	deep, err := spec.LoadModels("deep.tsv")
+	require.NoError(t, err)
+	makefile, err := os.ReadFile("../Makefile")
+	require.NoError(t, err)
+	require.Contains(t, string(makefile), "spec/deep.tsv", "make check-deep must check the deep models")
+	world := func(m spec.Model) string {
+		body, err := os.ReadFile(filepath.Join(m.Dir, m.Config))
+		require.NoError(t, err)
+		return worldOf(string(body))
+	}
+	clean := map[string][]string{} // world -> clean configs
+	for _, m := range append(slices.Clone(models), deep...) {
+		if m.Bug == "" {
+			clean[world(m)] = append(clean[world(m)], m.Name())
+		}
+	}
+	bugs := 0
+	for _, m := range models {
+		if m.Bug == "" {
+			continue
+		}
+		bugs++
+		w := world(m)
+		require.NotEmpty(t, clean[w], "%s (%s) has no clean twin in configs.tsv or deep.tsv: world %s", m.Name(), m.Bug, w)
+	}
+	require.Greater(t, bugs, 20)
+}
+
+// worldOf is a config's world: its constants but the bug switch, and whether it checks
+// liveness (FairSpec), as one comparable text.
+func worldOf(cfg string) string {
+	var parts []string
+	in := false
+	for _, line := range strings.Split(cfg, "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 0 || strings.HasPrefix(f[0], `\*`):
+		case f[0] == "CONSTANTS" || f[0] == "CONSTANT":
+			in = true
+		case in && len(f) >= 3 && f[1] == "=":
+			if f[0] != "Bug" && f[0] != "Fence" {
+				parts = append(parts, f[0]+"="+strings.Join(f[2:], " "))
+			}
+		default:
+			in = false
+		}
+	}
+	slices.Sort(parts)
+	if strings.Contains(cfg, "SPECIFICATION FairSpec") {
+		parts = append(parts, "FairSpec")
+	}
+	return strings.Join(parts, " ")
 }
 
 // TestDistributed checks models of configs.tsv with TLC's distributed mode on this machine
