@@ -48,7 +48,8 @@ func TestExplorerCountsTLCStates(t *testing.T) {
 	// ones (330,101 against 324,789). MergeAbort.cfg (931,041 states, a minute) is left to
 	// opfsm explore and the graph comparison.
 	tlcStates := map[string]int{"Liveness.cfg": 1522, "LivenessMerge.cfg": 3044, "Failover.cfg": 48269,
-		"FailoverSplit.cfg": 81152, "NodeCrash.cfg": 324789}
+		"FailoverSplit.cfg": 81152, "NodeCrash.cfg": 324789, "ThreeEpochs.cfg": 58107, "TwoNodeCrash.cfg": 60540,
+		"TwoNodeCrashSplit.cfg": 24750, "LivenessNoLoss.cfg": 733, "LivenessMergeOneEpoch.cfg": 177}
 	for name, want := range tlcStates {
 		t.Run(name, func(t *testing.T) {
 			w, err := WorldFromConfig("../spec/failover/" + name)
