@@ -137,8 +137,8 @@ func canonical(s SpecState) (string, error) {
 }
 
 // SimGraph explores the simulator on world w exhaustively (depth first, states cloned: it
-// holds one path's clusters, not a level's) and returns the graph of the abstract states it reaches, with the search's
-// numbers (concrete states). States outside the spec's StreamBound (w.MaxReq) are
+// holds one path's clusters, not a level's) and returns the graph of the abstract states
+// it reaches, with the search's numbers (concrete states). States outside the spec's StreamBound (w.MaxReq) are
 // discarded, as TLC discards states outside a CONSTRAINT. When ctx ends first it stops
 // with ctx's cause.
 func SimGraph(ctx context.Context, w World, maxStates int) (*AbstractGraph, *Exploration, error) {
