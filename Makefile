@@ -36,11 +36,14 @@ fuzz:
 check-spec:
 	bash scripts/check-spec.sh $(BUG)
 
-## proto: regenerate protocol/protocolpb from protocol/protocol.proto (needs protoc)
+## proto: regenerate protocol/protocolpb from protocol/protocol.proto and
+## cluster/transport/clusterpb from cluster/transport/cluster.proto (needs protoc)
 proto:
 	$(GO) build -o .cache/bin/protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go
 	protoc --plugin=protoc-gen-go=.cache/bin/protoc-gen-go --go_out=. \
 		--go_opt=module=github.com/opfsm/opfsm protocol/protocol.proto
+	protoc --plugin=protoc-gen-go=.cache/bin/protoc-gen-go --go_out=. \
+		--go_opt=module=github.com/opfsm/opfsm cluster/transport/cluster.proto
 
 ## check-deep: the long checks: recovery on SNAPSHOTS arbitrary snapshots, the deep
 ## campaign's DEEPWALKS walks on every core (default a million each), and the explorer on
