@@ -53,6 +53,9 @@ func verbs() []verb {
 		{"check", "run TLC on the CI models of spec/configs.tsv, or a seeded-bug variant with --bug", runCheck, true},
 		{"conform", "compare the simulator with the TLA+ spec: state graphs of CI worlds, and TLC-validated traces", runConform, true},
 		{"explore", "explore the simulator exhaustively on a CI world and compare counts and speed with TLC", runExplore, true},
+		{"node", "run one node process (a dispatcher manager over gRPC, registered in etcd)", runNode, true},
+		{"maintainer", "run one maintainer candidate process (elected through etcd, drives the nodes over gRPC)", runMaintainer, true},
+		{"cluster", "cluster chaos: etcd, node and maintainer processes, SIGKILLed maintainers, checked convergence", runCluster, true},
 	}
 }
 

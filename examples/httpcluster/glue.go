@@ -3,6 +3,7 @@ package main
 import (
 	"sync"
 
+	toy "github.com/opfsm/opfsm/cluster"
 	"github.com/opfsm/opfsm/maintainer"
 	"github.com/opfsm/opfsm/node"
 	"github.com/opfsm/opfsm/protocol"
@@ -16,7 +17,7 @@ import (
 type nodeHost struct {
 	mu   sync.Mutex
 	core *node.Node
-	data *dataPlane
+	data *toy.DataPlane
 	net  *transport
 }
 
@@ -30,7 +31,7 @@ func (h *nodeHost) onRequest(req protocol.Request) {
 
 func (h *nodeHost) tick() {
 	h.mu.Lock()
-	h.data.tick(h.core)
+	h.data.Tick(h.core)
 	h.core.Tick()
 	out := h.collect()
 	h.mu.Unlock()
@@ -47,7 +48,7 @@ func (h *nodeHost) collect() (out []outgoing) {
 	for _, a := range rd.Answers {
 		out = append(out, encode("/answer", a))
 	}
-	h.data.apply(rd.Effects)
+	h.data.Apply(rd.Effects)
 	h.core.Advance()
 	return out
 }

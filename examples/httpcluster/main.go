@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	toy "github.com/opfsm/opfsm/cluster"
 	"github.com/opfsm/opfsm/maintainer"
 	"github.com/opfsm/opfsm/node"
 	ops "github.com/opfsm/opfsm/operators"
@@ -57,7 +58,7 @@ func run(out io.Writer, timeout time.Duration) (err error) {
 		if err != nil {
 			return err
 		}
-		h := &nodeHost{core: core, data: newDataPlane(), net: c.net}
+		h := &nodeHost{core: core, data: toy.NewDataPlane(), net: c.net}
 		c.nodes[n] = h
 		srv, err := serve(nodeMux(h))
 		if err != nil {
@@ -74,7 +75,7 @@ func run(out io.Writer, timeout time.Duration) (err error) {
 		if err := b.core.Preload(protocol.Dispatcher{ID: t.ID, Span: t.Span, State: ops.Working, Checkpoint: t.Checkpoint}); err != nil {
 			return err
 		}
-		b.data.disp[t.ID] = &toyDispatcher{checkpoint: t.Checkpoint, running: true}
+		b.data.Run(t.ID, t.Checkpoint)
 	}
 	m1, err := maintainer.NewWithTasks(maintainer.Config{Changefeed: cf, Epoch: 1, Nodes: nodeNames, Tables: []ops.TableID{1}}, tasks)
 	if err != nil {
@@ -87,7 +88,7 @@ func run(out io.Writer, timeout time.Duration) (err error) {
 
 	// Merge a and b; B prepares the merged dispatcher but does not commit (stalled).
 	b.mu.Lock()
-	b.data.stall = true
+	b.data.Stall = true
 	b.mu.Unlock()
 	c.mh.step(func(m *maintainer.Maintainer) { err = m.Merge([]ops.DispatcherID{"a", "b"}, "ab") })
 	if err != nil {
@@ -101,7 +102,7 @@ func run(out io.Writer, timeout time.Duration) (err error) {
 	c.killMaintainer()
 	fmt.Fprintln(out, "maintainer 1 killed mid-merge")
 	b.mu.Lock()
-	b.data.stall = false
+	b.data.Stall = false
 	b.mu.Unlock()
 
 	m2, err := maintainer.New(maintainer.Config{Changefeed: cf, Epoch: 2, Nodes: nodeNames, Tables: []ops.TableID{1}, Checkpoint: 100})

@@ -1,0 +1,110 @@
+package cluster
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/opfsm/opfsm/maintainer"
+	ops "github.com/opfsm/opfsm/operators"
+)
+
+// Workload is a seeded random scheduler that a maintainer process runs to keep operators
+// in flight: moves, splits and merges of Replicating tasks. It is what the chaos run kills
+// maintainers in the middle of.
+type Workload struct {
+	rng *rand.Rand
+	// MaxInFlight is how many operators may run at once before it starts another.
+	MaxInFlight int
+	next        uint64
+}
+
+// NewWorkload returns a workload seeded with seed.
+func NewWorkload(seed uint64, maxInFlight int) *Workload {
+	return &Workload{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), MaxInFlight: max(1, maxInFlight)}
+}
+
+// splitKeys are where the workload cuts spans: keys are strings, and these leave room on
+// both sides of every cut.
+var splitKeys = []string{"c", "f", "i", "l", "o", "r", "u", "x"}
+
+// Step starts at most one operation on m, if m runs and has room, with destinations among
+// the task nodes and live, and says what it did
+// ("" when nothing): "move <id> to <node>", "split <id> at <key>", "merge <a>+<b> into <id>".
+// An operation the maintainer refuses is reported with its error; refusals are expected
+// (a task that just got an operator, a node that left).
+func (w *Workload) Step(m *maintainer.Maintainer, live []ops.NodeID) (string, error) {
+	if m.Booting() {
+		return "", nil
+	}
+	ctrl := m.Controller()
+	if _, busy := ctrl.Len(); busy >= w.MaxInFlight {
+		return "", nil
+	}
+	var nodes []ops.NodeID
+	var free []ops.Task
+	for _, t := range ctrl.Tasks() {
+		if t.Sched != ops.Replicating {
+			continue
+		}
+		if _, busy := ctrl.Operator(t.ID); !busy {
+			free = append(free, t)
+		}
+		if !slices.Contains(nodes, t.Node) {
+			nodes = append(nodes, t.Node)
+		}
+	}
+	for _, n := range live {
+		if !slices.Contains(nodes, n) {
+			nodes = append(nodes, n)
+		}
+	}
+	slices.Sort(nodes)
+	if len(free) == 0 || len(nodes) == 0 {
+		return "", nil
+	}
+	switch w.rng.IntN(3) {
+	case 0:
+		t := free[w.rng.IntN(len(free))]
+		dest := nodes[w.rng.IntN(len(nodes))]
+		if dest == t.Node {
+			return "", nil
+		}
+		return fmt.Sprintf("move %s to %s", t.ID, dest), m.Move(t.ID, dest)
+	case 1:
+		t := free[w.rng.IntN(len(free))]
+		var inside []string
+		for _, k := range splitKeys {
+			if k > t.Span.Start && (t.Span.End == "" || k < t.Span.End) {
+				inside = append(inside, k)
+			}
+		}
+		if len(inside) == 0 {
+			return "", nil
+		}
+		k := inside[w.rng.IntN(len(inside))]
+		spans := []ops.Span{{Table: t.Span.Table, Start: t.Span.Start, End: k}, {Table: t.Span.Table, Start: k, End: t.Span.End}}
+		targets := []ops.NodeID{nodes[w.rng.IntN(len(nodes))], nodes[w.rng.IntN(len(nodes))]}
+		return fmt.Sprintf("split %s at %q", t.ID, k), m.Split(t.ID, spans, targets)
+	default:
+		// Merge two adjacent free tasks of one table; if they are on different nodes, move
+		// one next to the other first (a later step merges them).
+		slices.SortFunc(free, func(a, b ops.Task) int { return ops.CompareSpans(a.Span, b.Span) })
+		var pairs [][2]ops.Task
+		for i := 0; i+1 < len(free); i++ {
+			if free[i].Span.Adjacent(free[i+1].Span) {
+				pairs = append(pairs, [2]ops.Task{free[i], free[i+1]})
+			}
+		}
+		if len(pairs) == 0 {
+			return "", nil
+		}
+		p := pairs[w.rng.IntN(len(pairs))]
+		if p[0].Node != p[1].Node {
+			return fmt.Sprintf("move %s to %s", p[1].ID, p[0].Node), m.Move(p[1].ID, p[0].Node)
+		}
+		w.next++
+		id := ops.DispatcherID(fmt.Sprintf("m%d.%d", m.Epoch(), w.next))
+		return fmt.Sprintf("merge %s+%s into %s", p[0].ID, p[1].ID, id), m.Merge([]ops.DispatcherID{p[0].ID, p[1].ID}, id)
+	}
+}
