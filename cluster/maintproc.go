@@ -191,6 +191,7 @@ func RunMaintainer(ctx context.Context, o MaintainerOptions) error {
 		return fmt.Errorf("maintainer %s: %w", o.Name, err)
 	}
 	defer web.close()
+	h.events.Emit("CandidateStarted", zap.String("cf", string(o.Changefeed)), zap.String("name", o.Name))
 	if o.Started != nil {
 		o.Started(Started{ID: o.Name, HTTP: web.addr})
 	}

@@ -217,7 +217,7 @@ func RunNode(ctx context.Context, o NodeOptions) (err error) {
 		return fmt.Errorf("node %s: %w", o.Name, err)
 	}
 	defer web.close()
-	h.events.Emit("NodeStarted", zap.String("id", string(reg.ID)), zap.String("grpc", lis.Addr().String()))
+	h.events.Emit("NodeStarted", zap.String("cf", string(o.Changefeed)), zap.String("id", string(reg.ID)), zap.String("grpc", lis.Addr().String()))
 	if o.Started != nil {
 		o.Started(Started{ID: string(reg.ID), GRPC: lis.Addr().String(), HTTP: web.addr})
 	}

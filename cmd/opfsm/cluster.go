@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/opfsm/opfsm/cluster"
 	"github.com/opfsm/opfsm/cluster/chaos"
+	"github.com/opfsm/opfsm/cluster/eventlog"
 	ops "github.com/opfsm/opfsm/operators"
 )
 
@@ -131,8 +133,11 @@ func stderrLogger(stderr io.Writer) *zap.Logger {
 }
 
 func runCluster(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "logs" {
+		return runClusterLogs(args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "chaos" {
-		return badInput("usage: opfsm cluster chaos [flags] (see opfsm cluster chaos -h)")
+		return badInput("usage: opfsm cluster chaos [flags] | opfsm cluster logs [--timeline] DIR")
 	}
 	fs := newFlags("cluster chaos", stderr)
 	duration := fs.Duration("duration", 30*time.Second, "how long the workload and the faults run")
@@ -167,4 +172,50 @@ func runCluster(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return errViolated
 	}
 	return nil
+}
+
+// runClusterLogs reads the event logs of one run, checks them against each other and
+// merges them into one causal order: a bad log is exit 2 naming its file and line.
+func runClusterLogs(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("cluster logs", stderr)
+	timeline := fs.Bool("timeline", false, "print every event in the merged order")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return badInput("want one directory of *.jsonl event logs")
+	}
+	procs, err := eventlog.ReadDir(fs.Arg(0))
+	if err != nil {
+		return badInput("%v", err)
+	}
+	run, err := eventlog.Merge(procs)
+	if err != nil {
+		return badInput("%v", err)
+	}
+	if *timeline {
+		for _, ev := range run.Events {
+			fmt.Fprintf(stdout, "%s %-10s %-16s %s\n", ev.TS.Format("15:04:05.000000"), ev.Proc, ev.Action, eventFields(ev))
+		}
+	}
+	fmt.Fprintf(stdout, "changefeed %s: %d processes, %d events merged in causal order; messages sent %d, received %d, lost %d\n",
+		run.Changefeed, len(run.Processes), len(run.Events), run.Sent, run.Received, run.Lost)
+	return nil
+}
+
+// eventFields prints an event's fields in name order.
+func eventFields(ev eventlog.Event) string {
+	keys := make([]string, 0, len(ev.Fields))
+	for k := range ev.Fields {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(k + "=" + string(ev.Fields[k]))
+	}
+	return b.String()
 }

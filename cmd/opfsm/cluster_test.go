@@ -54,6 +54,12 @@ func TestClusterChaos(t *testing.T) {
 			}
 			require.Empty(t, proctest.Matching(logs), "processes of the run still alive")
 			t.Log(out.String())
+			if tc.bug == "" {
+				// The processes' event logs fit together: every receive has its send.
+				_, lout, ldone := startOpfsm(t, bin, t.TempDir(), nil, "cluster", "logs", logs)
+				require.Equal(t, 0, exitCode(t, <-ldone), "%s", lout)
+				require.Contains(t, lout.String(), "events merged in causal order")
+			}
 		})
 	}
 }
