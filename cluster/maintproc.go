@@ -335,7 +335,7 @@ func (h *maintainerHost) onInbound(msg inbound) {
 			err := m.StepAnswer(*msg.answer)
 			h.events.Emit("MaintainerAnswer", zap.String("node", string(msg.node)), zap.Uint64("seq", msg.seq),
 				zap.Uint64("epoch", uint64(msg.answer.Epoch)), zap.Int("dispatchers", len(msg.answer.Dispatchers)),
-				zap.Int("removes", len(msg.answer.Removes)), zap.Int("merges", len(msg.answer.Merges)), zap.Error(err))
+				zap.Strings("removes", recordIDs(msg.answer.Removes)), zap.Strings("merges", recordIDs(msg.answer.Merges)), zap.Error(err))
 			if err == nil && m.Booting() && len(m.Waiting()) == 0 {
 				_ = m.Recover() // every live node answered
 			}

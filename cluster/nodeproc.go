@@ -155,7 +155,7 @@ func (h *nodeHost) flush() {
 	for _, a := range rd.Answers {
 		seq, n := h.srv.SendAnswer(a.Epoch, a)
 		h.events.Emit("DMAnswer", zap.Uint64("epoch", uint64(a.Epoch)), zap.Uint64("seq", seq), zap.Int("sessions", n),
-			zap.Int("dispatchers", len(a.Dispatchers)), zap.Int("removes", len(a.Removes)), zap.Int("merges", len(a.Merges)))
+			zap.Int("dispatchers", len(a.Dispatchers)), zap.Strings("removes", recordIDs(a.Removes)), zap.Strings("merges", recordIDs(a.Merges)))
 	}
 	h.core.Advance()
 	h.metrics.Update(h.core)
@@ -237,3 +237,12 @@ func RunNode(ctx context.Context, o NodeOptions) (err error) {
 
 // ErrLeaseLost means a process lost its etcd lease (or leadership) and stopped.
 var ErrLeaseLost = errors.New("etcd lease lost")
+
+// recordIDs are the ids of journal records, for the event log.
+func recordIDs(rs []ops.Record) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = string(r.ID)
+	}
+	return out
+}

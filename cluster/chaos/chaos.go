@@ -19,6 +19,7 @@ import (
 
 	"github.com/opfsm/opfsm/cluster"
 	"github.com/opfsm/opfsm/cluster/coord"
+	"github.com/opfsm/opfsm/cluster/eventlog"
 	"github.com/opfsm/opfsm/internal/seeded"
 	ops "github.com/opfsm/opfsm/operators"
 	"github.com/opfsm/opfsm/protocol"
@@ -192,7 +193,8 @@ func Run(ctx context.Context, o Options, out io.Writer) (*Report, error) {
 	if err := r.play(ctx); err != nil {
 		return &r.report, err
 	}
-	r.report.Events = countEvents(r.o.Logs)
+	r.stopAll() // every log complete before it is read
+	r.audit()
 	return &r.report, nil
 }
 
@@ -560,17 +562,24 @@ func (r *run) stopAll() {
 	}
 }
 
-// countEvents counts the protocol events in dir's *.jsonl logs.
-func countEvents(dir string) int {
-	files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
-	n := 0
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err == nil {
-			n += strings.Count(string(b), "\n")
-		}
+// audit merges the processes' event logs and checks them: logs that do not fit together,
+// or that show a node answering a bootstrap without a merge it had journaled, are
+// violations.
+func (r *run) audit() {
+	procs, err := eventlog.ReadDir(r.o.Logs)
+	if err != nil {
+		r.violate("event logs: %v", err)
+		return
 	}
-	return n
+	merged, err := eventlog.Merge(procs)
+	if err != nil {
+		r.violate("event logs do not fit together: %v", err)
+		return
+	}
+	r.report.Events = len(merged.Events)
+	for _, f := range eventlog.Audit(merged) {
+		r.violate("%s", f)
+	}
 }
 
 // Summary is the report in a few lines.

@@ -161,3 +161,38 @@ func FuzzRead(f *testing.F) {
 		_, _ = Merge([]*Process{p})
 	})
 }
+
+// Audit finds an answer that leaves out a merge the node prepared and had not finished,
+// and nothing when every answer carries it or the merge finished before.
+func TestAuditMergeJournal(t *testing.T) {
+	node := func(answerMerges string, commitFirst bool) string {
+		s := line("n1", 0, NodeStarted, `"cf":"cf","id":"n1@a","grpc":"x"`) +
+			line("n1", 1, DMEffect, `"effect":"PrepareMerge","id":"m"`)
+		if commitFirst {
+			s += line("n1", 2, DMEffect, `"effect":"CommitMerge","id":"m"`)
+		}
+		return s + line("n1", 3, DMAnswer, `"epoch":2,"seq":1,"sessions":0,"dispatchers":3,"removes":[],"merges":`+answerMerges)
+	}
+	for _, tc := range []struct {
+		name   string
+		log    string
+		issues []string
+	}{
+		{"answer carries the merge", node(`["m"]`, false), nil},
+		{"merge committed before the answer", node(`[]`, true), nil},
+		{"answer leaves it out", node(`[]`, false), []string{
+			"n1.jsonl:3: bootstrap answer of epoch 2 leaves out merge m, prepared at line 2 and neither committed nor aborted"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := Read("n1.jsonl", strings.NewReader(tc.log))
+			require.NoError(t, err)
+			run, err := Merge([]*Process{p})
+			require.NoError(t, err)
+			var got []string
+			for _, f := range Audit(run) {
+				got = append(got, f.String())
+			}
+			require.Equal(t, tc.issues, got)
+		})
+	}
+}

@@ -174,8 +174,9 @@ func runCluster(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
-// runClusterLogs reads the event logs of one run, checks them against each other and
-// merges them into one causal order: a bad log is exit 2 naming its file and line.
+// runClusterLogs reads the event logs of one run, checks them against each other, merges
+// them into one causal order and audits them: a bad log is exit 2 naming its file and
+// line, a broken promise exit 1.
 func runClusterLogs(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("cluster logs", stderr)
 	timeline := fs.Bool("timeline", false, "print every event in the merged order")
@@ -200,6 +201,14 @@ func runClusterLogs(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "changefeed %s: %d processes, %d events merged in causal order; messages sent %d, received %d, lost %d\n",
 		run.Changefeed, len(run.Processes), len(run.Events), run.Sent, run.Received, run.Lost)
+	findings := eventlog.Audit(run)
+	for _, f := range findings {
+		fmt.Fprintln(stdout, "VIOLATION:", f)
+	}
+	if len(findings) > 0 {
+		return errViolated
+	}
+	fmt.Fprintln(stdout, "every bootstrap answer carried its node's merge journal")
 	return nil
 }
 
