@@ -145,6 +145,42 @@ type run struct {
 // process it starts is killed, and the etcd data dir removed, before it returns; the logs
 // stay in Report.Logs.
 func Run(ctx context.Context, o Options, out io.Writer) (*Report, error) {
+	r, err := withCluster(ctx, o, out, func(r *run) error {
+		if err := r.play(ctx); err != nil {
+			return err
+		}
+		r.stopAll() // every log complete before it is read
+		r.audit()
+		return nil
+	})
+	if r == nil {
+		return nil, err
+	}
+	return &r.report, err
+}
+
+// Up starts what Run starts (the workload runs until ctx ends, without faults), prints
+// every process's /metrics and /state address, and stops everything when ctx ends.
+func Up(ctx context.Context, o Options, out io.Writer) error {
+	_, err := withCluster(ctx, o, out, func(r *run) error {
+		if err := r.startup(ctx); err != nil {
+			return err
+		}
+		r.mu.Lock()
+		for _, p := range append(slices.Clone(r.nodes), r.maintainers...) {
+			fmt.Fprintf(out, "%-10s %-11s http://%s/metrics  http://%s/state\n", p.name, p.role, p.started.HTTP, p.started.HTTP)
+		}
+		r.mu.Unlock()
+		fmt.Fprintln(out, "running; stop with Ctrl-C")
+		<-ctx.Done()
+		return nil
+	})
+	return err
+}
+
+// withCluster sets a run up (logs dir, etcd, client), runs body, and stops every
+// process and the embedded etcd whatever body returns.
+func withCluster(ctx context.Context, o Options, out io.Writer, body func(r *run) error) (*run, error) {
 	if err := o.normalize(); err != nil {
 		return nil, err
 	}
@@ -159,7 +195,7 @@ func Run(ctx context.Context, o Options, out io.Writer) (*Report, error) {
 		return nil, err
 	}
 	r.report.Logs = r.o.Logs
-	r.cf = ops.ChangefeedID("chaos-" + strconv.FormatInt(time.Now().UnixNano(), 36))
+	r.cf = ops.ChangefeedID("cf-" + strconv.FormatInt(time.Now().UnixNano(), 36))
 	r.report.Changefeed = r.cf
 	fmt.Fprintf(out, "logs in %s, changefeed %s\n", r.o.Logs, r.cf)
 	r.etcd = o.Etcd
@@ -190,15 +226,11 @@ func Run(ctx context.Context, o Options, out io.Writer) (*Report, error) {
 	defer cli.Close()
 	r.c = coord.New(cli, r.cf)
 	defer r.stopAll()
-	if err := r.play(ctx); err != nil {
-		return &r.report, err
-	}
-	r.stopAll() // every log complete before it is read
-	r.audit()
-	return &r.report, nil
+	return r, body(r)
 }
 
-func (r *run) play(ctx context.Context) error {
+// startup creates the tables and starts the nodes and two candidates.
+func (r *run) startup(ctx context.Context) error {
 	for t := 1; t <= r.o.Tables; t++ {
 		if err := r.c.CreateTable(ctx, ops.TableID(t), 1); err != nil {
 			return err
@@ -206,8 +238,6 @@ func (r *run) play(ctx context.Context) error {
 		r.live[ops.TableID(t)] = true
 	}
 	r.nextTable = ops.TableID(r.o.Tables + 1)
-	r.started = time.Now()
-	r.until = r.started.Add(r.o.Duration)
 	for i := 1; i <= r.o.Nodes; i++ {
 		if err := r.startNode("n" + strconv.Itoa(i)); err != nil {
 			return err
@@ -217,6 +247,17 @@ func (r *run) play(ctx context.Context) error {
 		if err := r.startCandidate(); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// play runs the workload and the faults for the run's duration, then waits for
+// convergence.
+func (r *run) play(ctx context.Context) error {
+	r.started = time.Now()
+	r.until = r.started.Add(r.o.Duration)
+	if err := r.startup(ctx); err != nil {
+		return err
 	}
 	fmt.Fprintf(r.out, "started %d nodes and 2 maintainer candidates; workload for %s\n", r.o.Nodes, r.o.Duration)
 	mctx, stopMonitor := context.WithCancel(ctx)
@@ -291,8 +332,10 @@ func (r *run) startCandidate() error {
 	r.nextCand++
 	name := "c" + strconv.Itoa(r.nextCand)
 	args := []string{"maintainer", "--name", name, "--changefeed", string(r.cf), "--etcd", strings.Join(r.etcd, ","),
-		"--events", r.o.Logs, "--work", "100ms", "--work-until", r.until.Format(time.RFC3339Nano),
-		"--seed", strconv.FormatUint(r.o.Seed, 10)}
+		"--events", r.o.Logs, "--work", "100ms", "--seed", strconv.FormatUint(r.o.Seed, 10)}
+	if !r.until.IsZero() {
+		args = append(args, "--work-until", r.until.Format(time.RFC3339Nano))
+	}
 	if r.o.Bug != "" && cluster.NodeBugNames[r.o.Bug] == nil {
 		args = append(args, "--bug", r.o.Bug)
 	}

@@ -136,8 +136,11 @@ func runCluster(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if len(args) > 0 && args[0] == "logs" {
 		return runClusterLogs(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "up" {
+		return runClusterUp(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "chaos" {
-		return badInput("usage: opfsm cluster chaos [flags] | opfsm cluster logs [--timeline] DIR")
+		return badInput("usage: opfsm cluster up|chaos [flags] | opfsm cluster logs [--timeline] DIR")
 	}
 	fs := newFlags("cluster chaos", stderr)
 	duration := fs.Duration("duration", 30*time.Second, "how long the workload and the faults run")
@@ -227,4 +230,29 @@ func eventFields(ev eventlog.Event) string {
 		b.WriteString(k + "=" + string(ev.Fields[k]))
 	}
 	return b.String()
+}
+
+// runClusterUp starts a cluster (an embedded etcd unless --etcd, nodes, two candidates
+// running the workload) and keeps it up until Ctrl-C, for people to watch its metrics
+// and kill its processes by hand.
+func runClusterUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("cluster up", stderr)
+	nodes := fs.Int("nodes", 3, "node processes")
+	tables := fs.Int("tables", 4, "tables the changefeed starts with")
+	logs := fs.String("logs", "", "where every process's logs go (default: a new temp dir, printed)")
+	etcd := fs.String("etcd", "", "endpoints of an existing etcd, comma separated (default: an embedded one)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return badInput("unexpected argument %q", fs.Arg(0))
+	}
+	if *nodes <= 0 || *tables <= 0 {
+		return badInput("--nodes and --tables must be positive")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	return clusterErr(chaos.Up(ctx, chaos.Options{Binary: exe, Etcd: splitList(*etcd), Nodes: *nodes, Tables: *tables, Logs: *logs}, stdout))
 }

@@ -55,7 +55,7 @@ func verbs() []verb {
 		{"explore", "explore the simulator exhaustively on a CI world and compare counts and speed with TLC", runExplore, true},
 		{"node", "run one node process (a dispatcher manager over gRPC, registered in etcd)", runNode, true},
 		{"maintainer", "run one maintainer candidate process (elected through etcd, drives the nodes over gRPC)", runMaintainer, true},
-		{"cluster", "cluster chaos: etcd, node and maintainer processes, SIGKILLed maintainers, checked convergence", runCluster, true},
+		{"cluster", "cluster up|chaos|logs: etcd, node and maintainer processes; chaos SIGKILLs maintainers and checks convergence", runCluster, true},
 	}
 }
 
