@@ -262,14 +262,20 @@ func RunMaintainer(ctx context.Context, o MaintainerOptions) error {
 			return fmt.Errorf("maintainer %s epoch %d: %w", o.Name, epoch, ErrLeaseLost)
 		case ev, ok := <-nodeEvents:
 			if !ok {
-				return ctx.Err()
+				if ctx.Err() != nil {
+					return nil
+				}
+				return fmt.Errorf("maintainer %s: %w: the node watch ended", o.Name, ErrLeaseLost)
 			}
 			if err := h.onNode(ev); err != nil {
 				return err
 			}
 		case ev, ok := <-tableEvents:
 			if !ok {
-				return ctx.Err()
+				if ctx.Err() != nil {
+					return nil
+				}
+				return fmt.Errorf("maintainer %s: %w: the table watch ended", o.Name, ErrLeaseLost)
 			}
 			if err := h.onTable(ev); err != nil {
 				return err

@@ -14,7 +14,9 @@ import (
 // maintainers in the middle of.
 type Workload struct {
 	rng *rand.Rand
-	// MaxInFlight is how many operators may run at once before it starts another.
+	// MaxInFlight is how many operators may run at once before it starts another, as the
+	// controller counts them: a merge of two tasks is three (the merge and an occupy on
+	// each source), so with 2 nothing else starts while a merge runs.
 	MaxInFlight int
 	next        uint64
 }

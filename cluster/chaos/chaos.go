@@ -485,10 +485,12 @@ func (r *run) ddl(ctx context.Context, midMerge bool) error {
 	if len(tables) > 2 {
 		drop := tables[r.rng.IntN(len(tables)-1)] // never the one just created
 		mm := ""
-		if mt, ok := r.mergingTable(ctx); midMerge && ok && mt != t {
-			drop = mt
-			mm = " mid-merge"
-			r.report.DropsMidMerge++
+		if midMerge {
+			if mt, ok := r.mergingTable(ctx); ok && mt != t {
+				drop = mt
+				mm = " mid-merge"
+				r.report.DropsMidMerge++
+			}
 		}
 		r.mu.Lock()
 		delete(r.live, drop)

@@ -118,6 +118,21 @@ func TestBadLogs(t *testing.T) {
 			f["n1.jsonl"] = strings.Replace(f["n1.jsonl"], `"kind":"Create","reqEpoch":7,"id":"t1"`, `"kind":"Remove","reqEpoch":7,"id":"t1"`, 1)
 		}, ErrUnmatched, "n1.jsonl", 4, "kind"},
 		{"a second process in one log", func(f map[string]string) { f["n1.jsonl"] += line("n2", 10, DMEffect, `"effect":"Close"`) }, ErrMalformed, "n1.jsonl", 7, "n2"},
+		{"a send without its node", func(f map[string]string) {
+			f["c1.jsonl"] += line("c1", 10, MaintainerSend, `"epoch":7,"seq":3,"sent":true,"kind":"Create","reqEpoch":7,"id":"t2"`)
+		}, ErrMalformed, "c1.jsonl", 7, `no "node"`},
+		{"a node started in two logs", func(f map[string]string) {
+			f["n2.jsonl"] = strings.ReplaceAll(f["n1.jsonl"], `"proc":"n1"`, `"proc":"n2"`)
+		}, ErrMalformed, "n2.jsonl", 1, "node n1@a also started in"},
+		{"a seq repeated on a stream", func(f map[string]string) {
+			f["n1.jsonl"] = strings.Replace(f["n1.jsonl"], `"seq":3,"sessions":1`, `"seq":2,"sessions":1`, 1)
+		}, ErrOrder, "n1.jsonl", 6, "DMSend seq 2 after seq 2 on statuses"},
+		{"a receive before the send it answers", func(f map[string]string) {
+			ls := strings.SplitAfter(f["c1.jsonl"], "\n")
+			ls[2], ls[3] = ls[3], ls[2] // the answer, then the Bootstrap it answers
+			f["c1.jsonl"] = strings.Join(ls, "")
+			f["b0.jsonl"] = line("b0", 0, NodeStarted, `"cf":"cf","id":"n0@a","grpc":"x"`) // an idle node, wholly ordered
+		}, ErrCycle, "c1.jsonl", 3, "MaintainerAnswer waits for a send that waits for it (4 of 13 events ordered)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			files := aRun()
