@@ -16,7 +16,8 @@ import (
 // MergeAbort.cfg, 931,041) take about 2 and 4 minutes on a two-core machine, most of it
 // TLC writing its dump.
 var CIConfigs = []string{"Liveness.cfg", "LivenessMerge.cfg", "Failover.cfg", "FailoverSplit.cfg", "NodeCrash.cfg", "MergeAbort.cfg",
-	"ThreeEpochs.cfg", "TwoNodeCrash.cfg", "TwoNodeCrashSplit.cfg", "LivenessNoLoss.cfg", "LivenessMergeOneEpoch.cfg"}
+	"ThreeEpochs.cfg", "TwoNodeCrash.cfg", "TwoNodeCrashSplit.cfg", "LivenessNoLoss.cfg", "LivenessMergeOneEpoch.cfg",
+	"LivenessMergeDrop.cfg"}
 
 // ErrBadConfig: a TLC config whose CONSTANTS do not describe a spec world (a missing or
 // unknown constant, a malformed value, a seeded bug).

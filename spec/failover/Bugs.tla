@@ -31,8 +31,10 @@ BugMergeJournalLost == Bug = "merge_journal_lost"
 BugJournalMissingRemove == Bug = "journal_missing_remove"
 
 (* The sweep leaves closing pre-commit merge targets (Preparing,           *)
-(* MergeReady) in place, as TiCDC does (G6).  No TLC config enables it;    *)
-(* the conformance suite compares it with the simulator's seeded copy.     *)
+(* MergeReady) in place, as TiCDC does (G6): after a DROP TABLE during a   *)
+(* merge, the target and its journaled Remove stay on the node for good.   *)
+(* Breaks Converge (L2: the dropped table is never cleaned up); the        *)
+(* conformance suite also compares it with the simulator's seeded copy.    *)
 BugSweepSkipsPrecommit == Bug = "sweep_skips_precommit"
 
 (* A finished merge's journal entry is never dropped.  Breaks              *)
@@ -49,6 +51,12 @@ BugMoveAdvancesOnAnyStatus == Bug = "move_advances_on_any_status"
 (* A split whose origin died is dropped without marking its span Absent,   *)
 (* leaving a Scheduling task nobody schedules.  Breaks SchedulingIsOwned.  *)
 BugSplitAbortKeepsScheduling == Bug = "split_abort_keeps_scheduling"
+
+(* A move whose destination died marks its task Absent at once, instead of *)
+(* waiting in AbortRemoveOrigin until the origin stopped, so the basic     *)
+(* scheduler may add the span on another node while the origin still      *)
+(* serves it.  Breaks NoDuplicateActiveDispatcher.                         *)
+BugMoveAbortAbsentEarly == Bug = "move_abort_absent_early"
 
 (* Maintainer (Maintainer.tla) ****************************************** *)
 
@@ -90,4 +98,18 @@ BugRecoveryNoHoles == Bug = "recovery_no_holes"
 (* Recovery treats a dropped table as live and gives it tasks again        *)
 (* (TiCDC #4453 undone).  Breaks DroppedStaysDropped.                      *)
 BugRecoveryResurrectsDropped == Bug = "recovery_resurrects_dropped"
+
+(* Recovery resumes a journaled move or split although its id is active on *)
+(* another node (rule 2 without ActiveElsewhere): a resumed split adds its *)
+(* halves while that copy still serves the whole span.  Breaks             *)
+(* NoDuplicateActiveDispatcher, from a snapshot no run of the Failover     *)
+(* worlds reaches (Snapshots.tla, "contested").                            *)
+BugNoActiveElsewhere == Bug = "no_active_elsewhere"
+
+(* Recovery resumes a pre-commit merge without full evidence (a source     *)
+(* closing or gone): the node aborts that merge, and the resumed operator  *)
+(* waits for it for ever while the gone source's keys are served by        *)
+(* nobody.  Breaks Converge (L2), from a snapshot no run of the Failover   *)
+(* worlds reaches (Snapshots.tla, "unwitnessed_merge").                    *)
+BugMergeResumeWithoutEvidence == Bug = "merge_resume_without_evidence"
 =============================================================================

@@ -64,6 +64,7 @@ MergeRuleAt(n) ==
     ELSE IF st = "Initializing" /\ \A s \in Sources : Reported(n, s) THEN "resume"  \* committed, both sources there
     ELSE IF st = "Initializing" THEN "done"                             \* committed, a source swept
     ELSE IF PreCommitEvidence(n) THEN "resume"
+    ELSE IF BugMergeResumeWithoutEvidence THEN "resume"                 \* seeded bug: no evidence needed
     ELSE "abort"                                                        \* pre-commit without evidence
 (* Rule 1's outcome: "none" when no merge is journaled, else MergeRuleAt   *)
 (* of the node recovery reads (BugRecoveryIgnoresCommitPoint: "done").     *)
@@ -104,6 +105,9 @@ ScheduleJournalNode(d) == Min(ScheduleJournalNodes(d))
 ScheduleJournalEntry(d) == Answer(ScheduleJournalNode(d)).opJ[d]
 (* d serves on a node other than the journaling one.                       *)
 ActiveElsewhere(d) == \E n \in alive : n # ScheduleJournalNode(d) /\ ReportedActive(n, d)
+(* A journaled move or split of d may resume: d is active on no node but   *)
+(* the journaling one.  Seeded bug no_active_elsewhere resumes it anyway.  *)
+MoveOrSplitMayResume(d) == IF BugNoActiveElsewhere THEN TRUE ELSE ~ActiveElsewhere(d)
 (* The ids whose journaled operator resumes: not decided by rule 1,        *)
 (* journaled, and a remove, or a move or split of an id active nowhere     *)
 (* else (BugRecoveryIgnoresJournal: none).                                 *)
@@ -111,7 +115,7 @@ ResumedIds ==
     IF BugRecoveryIgnoresJournal THEN {}
     ELSE {d \in Ids \ MergeIds :
             /\ ScheduleJournalNodes(d) # {}
-            /\ ScheduleJournalEntry(d).op = "remove" \/ ~ActiveElsewhere(d)}
+            /\ ScheduleJournalEntry(d).op = "remove" \/ MoveOrSplitMayResume(d)}
 (* The resumed operator, in the state the journal entry implies: a move    *)
 (* towards its own destination while that lives, else aborting.           *)
 ResumedOp(d) ==

@@ -48,7 +48,8 @@ CONSTANTS
     MaxCrash,   \* nodes that may crash (one always survives)
     MaxOps,     \* scheduler operations (move, split, merge, drop table) per behaviour
     OpKinds,    \* which of "move", "split", "merge", "drop" the scheduler may start
-    Layout,     \* initial placement: "whole" ("m" on node 1) or "halves" ("a", "b" on node 1)
+    Layout,     \* initial placement: "whole" ("m" on node 1) or "halves" ("a", "b" on node 1);
+                \* Snapshots.tla's worlds name a snapshot instead ("contested", "unwitnessed_merge")
     MaxReq,     \* bound on requests in one stream (a state constraint)
     Bug         \* "none" or the seeded bug this run enables (one predicate each in Bugs.tla)
 
