@@ -211,3 +211,18 @@ func TestAuditMergeJournal(t *testing.T) {
 		})
 	}
 }
+
+// A process that sends to itself has each event once in the merge, and a hand-built
+// process without events gets an error, not a panic.
+func TestMergeEdgeProcesses(t *testing.T) {
+	log := line("n1", 0, NodeStarted, `"cf":"cf","id":"n1@a","grpc":"x"`) +
+		line("n1", 1, MaintainerSend, `"node":"n1@a","epoch":7,"seq":1,"sent":true,"kind":"Create","reqEpoch":7,"id":"t1"`) +
+		line("n1", 2, DMDeliver, `"epoch":7,"seq":1,"owner":7,"kind":"Create","reqEpoch":7,"id":"t1"`)
+	p, err := Read("n1.jsonl", strings.NewReader(log))
+	require.NoError(t, err)
+	run, err := Merge([]*Process{p})
+	require.NoError(t, err)
+	require.Len(t, run.Events, 3)
+	_, err = Merge([]*Process{p, {File: "empty.jsonl", Changefeed: "other"}})
+	require.ErrorIs(t, err, ErrChangefeed)
+}

@@ -43,11 +43,11 @@ func Merge(procs []*Process) (*Run, error) {
 	nodeProc := map[string]int{}
 	for pi, p := range procs {
 		if p.Changefeed != run.Changefeed {
-			return nil, lineErr(p.File, p.Events[0].Line, ErrChangefeed, "changefeed %q, but %s is of %q", p.Changefeed, procs[0].File, run.Changefeed)
+			return nil, lineErr(p.File, firstLine(p), ErrChangefeed, "changefeed %q, but %s is of %q", p.Changefeed, procs[0].File, run.Changefeed)
 		}
 		if p.Node != "" {
 			if other, dup := nodeProc[p.Node]; dup {
-				return nil, lineErr(p.File, p.Events[0].Line, ErrMalformed, "node %s also started in %s", p.Node, procs[other].File)
+				return nil, lineErr(p.File, firstLine(p), ErrMalformed, "node %s also started in %s", p.Node, procs[other].File)
 			}
 			nodeProc[p.Node] = pi
 		}
@@ -187,11 +187,13 @@ func topo(procs []*Process, after map[ref][]ref, indeg map[ref]int) ([]Event, er
 		r := heap.Pop(h).(ref)
 		out = append(out, procs[r.p].Events[r.i])
 		next[r.p] = r.i + 1
-		for _, x := range after[r] {
-			release(x)
-		}
+		// The successor first: if it is a receive of r itself (a process that sent to
+		// itself), it waits for release below, which pushes it once.
 		if n := r.i + 1; n < len(procs[r.p].Events) && indeg[ref{r.p, n}] == 0 {
 			heap.Push(h, ref{r.p, n})
+		}
+		for _, x := range after[r] {
+			release(x)
 		}
 	}
 	if len(out) < total {
@@ -224,4 +226,12 @@ func (h *readyHeap) Pop() any {
 	x := h.refs[len(h.refs)-1]
 	h.refs = h.refs[:len(h.refs)-1]
 	return x
+}
+
+// firstLine is the line of p's first event, 0 for a process without events.
+func firstLine(p *Process) int {
+	if len(p.Events) == 0 {
+		return 0
+	}
+	return p.Events[0].Line
 }
