@@ -83,7 +83,8 @@ func (a statusArray) MarshalLogArray(enc zapcore.ArrayEncoder) error {
 	return nil
 }
 
-func ids(in []ops.DispatcherID) []string {
+// ids are names (dispatcher or node ids) as strings, for the event log.
+func ids[T ~string](in []T) []string {
 	out := make([]string, len(in))
 	for i, id := range in {
 		out[i] = string(id)

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -57,7 +58,7 @@ func (o *MaintainerOptions) normalize() error {
 	if o.Bug != "" && !slices.Contains(seeded.RecoveryBugs, o.Bug) {
 		return fmt.Errorf("maintainer: %w: unknown seeded recovery bug %q", ErrBadOptions, o.Bug)
 	}
-	o.HTTP = cmpOr(o.HTTP, "127.0.0.1:0")
+	o.HTTP = cmp.Or(o.HTTP, "127.0.0.1:0")
 	if o.Tick <= 0 {
 		o.Tick = 10 * time.Millisecond
 	}
@@ -226,7 +227,7 @@ func RunMaintainer(ctx context.Context, o MaintainerOptions) error {
 	h.m = m
 	h.mu.Unlock()
 	h.booted = time.Now()
-	h.events.Emit("Bootstrap", zap.Uint64("epoch", uint64(epoch)), zap.Strings("nodes", nodeIDs(cfg.Nodes)),
+	h.events.Emit("Bootstrap", zap.Uint64("epoch", uint64(epoch)), zap.Strings("nodes", ids(cfg.Nodes)),
 		zap.Int64s("tables", tableIDs(cfg.Tables)), zap.Uint64("checkpoint", h.ckpt))
 	h.cli = transport.NewClient(o.Changefeed, epoch, o.Name, h, o.Logger)
 	defer h.cli.Close()
@@ -436,14 +437,6 @@ func (h *maintainerHost) advanceCheckpoint(ctx context.Context) {
 	h.ckpt = lowest
 	h.mu.Unlock()
 	h.events.Emit("Checkpoint", zap.Uint64("epoch", uint64(h.m.Epoch())), zap.Uint64("checkpoint", lowest))
-}
-
-func nodeIDs(ns []ops.NodeID) []string {
-	out := make([]string, len(ns))
-	for i, n := range ns {
-		out[i] = string(n)
-	}
-	return out
 }
 
 func tableIDs(ts []ops.TableID) []int64 {

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -74,8 +75,8 @@ func (o *NodeOptions) normalize() error {
 			return fmt.Errorf("node: %w: unknown seeded bug %q", ErrBadOptions, b)
 		}
 	}
-	o.Listen = cmpOr(o.Listen, "127.0.0.1:0")
-	o.HTTP = cmpOr(o.HTTP, "127.0.0.1:0")
+	o.Listen = cmp.Or(o.Listen, "127.0.0.1:0")
+	o.HTTP = cmp.Or(o.HTTP, "127.0.0.1:0")
 	if o.Tick <= 0 {
 		o.Tick = 10 * time.Millisecond
 	}
@@ -86,13 +87,6 @@ func (o *NodeOptions) normalize() error {
 		o.Logger = zap.NewNop()
 	}
 	return nil
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // nodeHost is a node core with its data plane, server and metrics, behind one mutex.
