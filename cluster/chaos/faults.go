@@ -1,8 +1,6 @@
 package chaos
 
 import (
-	ops "github.com/opfsm/opfsm/operators"
-
 	"context"
 	"fmt"
 	"maps"
@@ -11,6 +9,7 @@ import (
 	"time"
 
 	"github.com/opfsm/opfsm/cluster"
+	ops "github.com/opfsm/opfsm/operators"
 )
 
 // The faults a run injects: maintainer kills, a node restart, DDL.

@@ -1,12 +1,12 @@
 package chaos
 
 import (
-	ops "github.com/opfsm/opfsm/operators"
-
 	"fmt"
 	"slices"
 	"strings"
 	"time"
+
+	ops "github.com/opfsm/opfsm/operators"
 )
 
 // The report: what a run saw, and its summary.
