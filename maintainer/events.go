@@ -111,6 +111,7 @@ func (m *Maintainer) recoverFrom(snap protocol.Snapshot) error {
 	m.addStrays(res.Strays)
 	m.queue(slices.Clone(res.Messages))
 	m.placing = true
+	m.trace(Step{Action: StepRecover})
 	late := m.late
 	m.late = nil
 	for _, d := range late {
@@ -142,6 +143,9 @@ func (m *Maintainer) StepStatus(r protocol.StatusReport) error {
 	switch {
 	case r.Epoch != m.cfg.Epoch:
 		m.metrics.StatusesFenced += uint64(len(r.Statuses))
+		for _, s := range r.Statuses {
+			m.trace(Step{Action: StepStatus, Node: r.Node, Status: s, Epoch: r.Epoch})
+		}
 		m.logDebug("statuses fenced", zap.String("node", string(r.Node)), zap.Uint64("epoch", uint64(r.Epoch)), zap.Int("statuses", len(r.Statuses)))
 	case !m.isLive(r.Node):
 		m.metrics.StatusesDropped += uint64(len(r.Statuses))
@@ -161,6 +165,18 @@ func (m *Maintainer) applyStatuses(r protocol.StatusReport) {
 			break
 		}
 	}
+	if m.cfg.Trace != nil {
+		for i := range r.Statuses {
+			one := r.Statuses[i : i+1]
+			m.ctrl.HandleStatuses(r.Node, one, m.afterStatus)
+			if m.strays != nil {
+				m.straysStopped(r.Node, one)
+			}
+			m.trace(Step{Action: StepStatus, Node: r.Node, Status: one[0], Epoch: r.Epoch})
+		}
+		m.metrics.StatusesApplied += uint64(len(r.Statuses))
+		return
+	}
 	m.ctrl.HandleStatuses(r.Node, r.Statuses, m.afterStatus)
 	m.metrics.StatusesApplied += uint64(len(r.Statuses))
 	if m.strays != nil {
@@ -177,6 +193,7 @@ func (m *Maintainer) afterStatus(_ int, oneShots []ops.Message) { m.flush(oneSho
 func (m *Maintainer) NodeAdded(n ops.NodeID) {
 	if m.addMember(n) {
 		m.askBootstrap(n)
+		m.trace(Step{Action: StepNodeAdded, Node: n})
 	}
 }
 
@@ -189,12 +206,14 @@ func (m *Maintainer) NodeRemoved(n ops.NodeID) {
 	}
 	if m.booting {
 		delete(m.answers, n)
+		m.trace(Step{Action: StepNodeCrash, Node: n})
 		return
 	}
 	m.ctrl.HandleNodeRemoved(n)
 	m.placing = true
 	m.flush(nil)
 	m.straysGone(n)
+	m.trace(Step{Action: StepNodeCrash, Node: n})
 }
 
 // DropTable applies DROP TABLE t (every task of t goes, a remove for each bound one). A
@@ -212,6 +231,7 @@ func (m *Maintainer) dropTable(t ops.TableID) {
 	m.removeTable(t)
 	m.ctrl.HandleTableDropped(t)
 	m.flush(nil)
+	m.trace(Step{Action: StepDropTable, Table: t})
 }
 
 // CreateTable applies CREATE TABLE t: an Absent task id for its whole key range, to start
@@ -233,5 +253,6 @@ func (m *Maintainer) createTable(t ops.TableID, id ops.DispatcherID, checkpoint 
 	}
 	m.addTable(t)
 	m.placing = true
+	m.trace(Step{Action: StepCreateTable, ID: id, Table: t})
 	return nil
 }

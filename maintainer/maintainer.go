@@ -40,6 +40,9 @@ type Config struct {
 	// RecoveryOptions are passed to recovery.Recover after the maintainer's own (its
 	// Logger and Observer).
 	RecoveryOptions []recovery.Option
+	// Trace, if not nil, is called after every step the maintainer takes (Step), with its
+	// state already changed; statuses are then taken one at a time. Nil costs nothing.
+	Trace func(Step)
 }
 
 // Placement picks a node for task t among the live nodes, with how many tasks each holds.

@@ -138,4 +138,7 @@ func (m *Maintainer) resendStrays() {
 	}
 	m.metrics.Resends += uint64(len(batch))
 	m.queue(batch)
+	for _, msg := range batch {
+		m.trace(Step{Action: StepResendStray, ID: msg.Record.ID, Node: msg.To})
+	}
 }

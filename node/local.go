@@ -21,6 +21,7 @@ func (n *Node) Working(id ops.DispatcherID) error {
 	}
 	d.State = ops.Working
 	n.out.status(ops.Status{ID: id, State: ops.Working, Checkpoint: d.Checkpoint}, n.owner)
+	n.trace(ActWorking, id)
 	return nil
 }
 
@@ -32,6 +33,7 @@ func (n *Node) Prepared(id ops.DispatcherID) error {
 		return n.notEnabled("Prepared", id)
 	}
 	d.State = ops.MergeReady
+	n.trace(ActPrepared, id)
 	return nil
 }
 
@@ -47,6 +49,7 @@ func (n *Node) Closed(id ops.DispatcherID, checkpoint uint64) error {
 	st := ops.Status{ID: id, State: ops.Stopped, Checkpoint: max(d.Checkpoint, checkpoint)}
 	n.drop(id, d.Span.Table)
 	n.out.status(st, n.owner)
+	n.trace(ActSweep, id)
 	return nil
 }
 
@@ -86,6 +89,7 @@ func (n *Node) CommitMerge(id ops.DispatcherID) error {
 		n.disp.get(s).Removing = true
 	}
 	n.out.effect(Effect{Kind: EffectCommitMerge, ID: id, Span: d.Span, Checkpoint: d.Checkpoint, Sources: srcs})
+	n.trace(ActCommit, id)
 	return nil
 }
 
@@ -125,6 +129,7 @@ func (n *Node) AbortMerge(id ops.DispatcherID) error {
 	}
 	n.out.effect(Effect{Kind: EffectAbortMerge, ID: id, Span: rec.Span, Sources: srcs})
 	n.merges.del(id)
+	n.trace(ActAbortMerge, id)
 	return nil
 }
 
@@ -177,6 +182,7 @@ func (n *Node) CleanupMergeJournal(id ops.DispatcherID) error {
 		return n.notEnabled("CleanupMergeJournal", id)
 	}
 	n.merges.del(id)
+	n.trace(ActJournalCleanup, id)
 	return nil
 }
 
@@ -205,6 +211,7 @@ func (n *Node) Tick() {
 	for _, id := range n.scratch {
 		if d := n.disp.get(id); d.State == ops.Working && !d.Removing {
 			n.out.status(ops.Status{ID: id, State: ops.Working, Checkpoint: d.Checkpoint}, n.owner)
+			n.trace(ActHeartbeat, id)
 		}
 	}
 	n.scratch = n.merges.ids(n.scratch[:0])
@@ -218,6 +225,13 @@ func (n *Node) Tick() {
 		if n.cleanable(id) {
 			_ = n.CleanupMergeJournal(id)
 		}
+	}
+}
+
+// trace tells Config.Trace about a step taken.
+func (n *Node) trace(k ActionKind, id ops.DispatcherID) {
+	if n.cfg.Trace != nil {
+		n.cfg.Trace(Action{Kind: k, ID: id})
 	}
 }
 
@@ -236,9 +250,12 @@ const (
 	ActAbortMerge
 	ActSweep
 	ActJournalCleanup
+	// ActHeartbeat is Tick re-reporting a Working dispatcher: only Config.Trace sees it
+	// (Enabled never lists it and Apply refuses it).
+	ActHeartbeat
 )
 
-var actionNames = [...]string{"DMWorking", "DMPrepared", "DMCommit", "DMAbortMerge", "DMSweep", "DMJournalCleanup"}
+var actionNames = [...]string{"DMWorking", "DMPrepared", "DMCommit", "DMAbortMerge", "DMSweep", "DMJournalCleanup", "DMHeartbeat"}
 
 // String is the spec's action name.
 func (k ActionKind) String() string {

@@ -527,17 +527,18 @@ func TestActionKindNames(t *testing.T) {
 	names := map[node.ActionKind]string{
 		node.ActWorking: "DMWorking", node.ActPrepared: "DMPrepared", node.ActCommit: "DMCommit",
 		node.ActAbortMerge: "DMAbortMerge", node.ActSweep: "DMSweep", node.ActJournalCleanup: "DMJournalCleanup",
+		node.ActHeartbeat: "DMHeartbeat",
 	}
-	require.Len(t, names, 6)
+	require.Len(t, names, 7)
 	for k, name := range names {
 		require.Equal(t, name, k.String())
 		got, ok := node.ParseActionKind(name)
 		require.True(t, ok)
 		require.Equal(t, k, got)
 	}
-	require.Equal(t, "ActionKind(6)", node.ActionKind(6).String())
+	require.Equal(t, "ActionKind(7)", node.ActionKind(7).String())
 	require.Equal(t, "ActionKind(255)", node.ActionKind(255).String())
-	for _, bad := range []string{"", "dmsweep", "DMSweep ", "ActionKind(6)", "Working"} {
+	for _, bad := range []string{"", "dmsweep", "DMSweep ", "ActionKind(7)", "Working"} {
 		k, ok := node.ParseActionKind(bad)
 		require.False(t, ok, bad)
 		require.Equal(t, node.ActionKind(0), k)
@@ -604,7 +605,8 @@ func TestApply(t *testing.T) {
 
 	t.Run("unknown kind", func(t *testing.T) {
 		n := newNode(t, 1, removing(disp("a", t1a, ops.Working, 6)), disp("b", t1b, ops.Initializing, 1))
-		notEnabled(t, n, "ActionKind(6)(a)", func() error { return n.Apply(node.Action{Kind: 6, ID: "a"}) })
+		notEnabled(t, n, "DMHeartbeat(a)", func() error { return n.Apply(node.Action{Kind: node.ActHeartbeat, ID: "a"}) })
+		notEnabled(t, n, "ActionKind(7)(a)", func() error { return n.Apply(node.Action{Kind: 7, ID: "a"}) })
 		notEnabled(t, n, "ActionKind(200)(b)", func() error { return n.Apply(node.Action{Kind: 200, ID: "b"}) })
 	})
 }

@@ -26,6 +26,12 @@ type Config struct {
 	// Logger, if not nil, logs owner changes (info) and refused requests (debug), never per
 	// status.
 	Logger *zap.Logger
+	// Trace, if not nil, is called after every local step the node takes, whoever asked
+	// for it (the host's Working, Prepared and Closed, Apply, Tick's merge checks), and for
+	// every status Tick re-reports (ActHeartbeat), with the node's state already changed:
+	// what a host logs to have its run checked against the spec, one spec action per call.
+	// Requests are the host's to trace: it calls Step. Nil costs nothing.
+	Trace func(Action)
 }
 
 // Node is one dispatcher manager's protocol core. The zero value is not usable; call New.
