@@ -2,9 +2,11 @@ package eventlog
 
 import (
 	"bytes"
+	"cmp"
 	"container/heap"
 	"encoding/json"
 	"fmt"
+	"slices"
 )
 
 // Run is the merged log of one run.
@@ -34,8 +36,24 @@ type statusKey struct {
 // ref is an event by process and position.
 type ref struct{ p, i int }
 
+// MergeOption changes how Merge orders events.
+type MergeOption func(*mergeOptions)
+
+type mergeOptions struct{ elections bool }
+
+// ElectionOrder orders every event of the maintainer elected at one epoch before the
+// Elected event of the next epoch's maintainer. That holds when a leader is replaced only
+// after it died (the next is elected once the dead one's etcd lease expired), as in a
+// chaos run that only kills maintainers; a leader deposed alive may log on after its
+// successor was elected, and then the option orders what did not happen in that order.
+func ElectionOrder() MergeOption { return func(o *mergeOptions) { o.elections = true } }
+
 // Merge checks the logs of one run against each other and merges them.
-func Merge(procs []*Process) (*Run, error) {
+func Merge(procs []*Process, opts ...MergeOption) (*Run, error) {
+	var o mergeOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if len(procs) == 0 {
 		return nil, ErrNoLogs
 	}
@@ -97,12 +115,42 @@ func Merge(procs []*Process) (*Run, error) {
 	}
 	run.Sent = len(requests) + len(statuses)
 	run.Lost = run.Sent - len(received)
+	if o.elections {
+		orderElections(procs, after, indeg)
+	}
 	order, err := topo(procs, after, indeg)
 	if err != nil {
 		return nil, err
 	}
 	run.Events = order
 	return run, nil
+}
+
+// orderElections adds an edge from the last event of each elected maintainer to the
+// Elected event of the maintainer of the next higher epoch.
+func orderElections(procs []*Process, after map[ref][]ref, indeg map[ref]int) {
+	type elected struct {
+		epoch uint64
+		at    ref
+	}
+	var els []elected
+	for pi, p := range procs {
+		for i, ev := range p.Events {
+			if ev.Action == Elected {
+				els = append(els, elected{ev.Epoch, ref{pi, i}})
+			}
+		}
+	}
+	slices.SortFunc(els, func(a, b elected) int { return cmp.Compare(a.epoch, b.epoch) })
+	for k := 1; k < len(els); k++ {
+		prev := els[k-1].at.p
+		if prev == els[k].at.p {
+			continue
+		}
+		last := ref{prev, len(procs[prev].Events) - 1}
+		after[last] = append(after[last], els[k].at)
+		indeg[els[k].at]++
+	}
 }
 
 // indexSends records p's sends and checks that each of p's streams counts up.

@@ -2,6 +2,7 @@ package eventlog
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -104,4 +105,24 @@ func TestMergeSeveralMaintainers(t *testing.T) {
 			require.Equal(t, tc.lost, run.Lost)
 		})
 	}
+}
+
+// ElectionOrder puts the whole log of epoch 7's maintainer before epoch 9's Elected even
+// when clocks say otherwise; a repeated epoch by one process adds no edge to itself.
+func TestMergeElectionOrder(t *testing.T) {
+	files := aRun()
+	files["c2.jsonl"] = line("c2", 0, CandidateStarted, `"cf":"cf","name":"c2"`) + line("c2", 1, Elected, `"epoch":9`)
+	for _, f := range []string{"c1.jsonl", "c2.jsonl", "n1.jsonl"} {
+		files[f] = sameSecond(files[f])
+	}
+	procs, err := ReadDir(writeRun(t, files))
+	require.NoError(t, err)
+	plain, err := Merge(procs)
+	require.NoError(t, err)
+	require.Less(t, slices.Index(order(plain), "c2 Elected"), slices.Index(order(plain), "c1 MaintainerStatus"), "clocks alone")
+	run, err := Merge(procs, ElectionOrder())
+	require.NoError(t, err)
+	got := order(run)
+	require.Equal(t, "c2 Elected", got[len(got)-1], "after all of c1's log: %v", got)
+	require.Equal(t, slices.Index(order(plain), "c2 CandidateStarted"), slices.Index(got, "c2 CandidateStarted"), "only Elected waits")
 }
