@@ -103,11 +103,15 @@ func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	traces := fs.Int("traces", 20, "random simulator runs to validate as TLA+ traces (0: none)")
 	steps := fs.Int("steps", 300, "random steps per run before the fair settling")
 	seed := fs.Uint64("seed", 1, "first seed of the trace runs")
+	logs := fs.String("logs", "", "instead: check that the logs in this folder (opfsm cluster chaos --spec) are a behaviour of the spec")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return badInput("unexpected argument %q", fs.Arg(0))
+	}
+	if *logs != "" {
+		return conformLogs(ctx, wf, *logs, stdout)
 	}
 	if *traces < 0 || *steps <= 0 {
 		return badInput("--traces must be >= 0 and --steps positive")
@@ -181,6 +185,40 @@ func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return errViolated
 	}
 	return nil
+}
+
+// conformLogs has TLC check that a cluster run's logs are a behaviour of the spec: exit 0
+// if they are, 1 (with the first entry the spec does not allow) if not, 2 if the logs
+// cannot be read or lie outside the spec's world.
+func conformLogs(ctx context.Context, wf *worldFlags, logs string, stdout io.Writer) error {
+	start := time.Now()
+	run, err := conformance.ReadLogs(logs)
+	if err != nil {
+		return badInput("%v", err)
+	}
+	read := time.Since(start)
+	dir, remove, err := wf.specDir()
+	if err != nil {
+		return err
+	}
+	defer remove()
+	rep, err := conformance.ValidateLogs(ctx, dir, run)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "logs: %d events of %d nodes and %d maintainers (epochs %v), %d protocol steps, read and merged in %s\n",
+		run.Events, len(run.Nodes), len(run.Epochs), run.Epochs, rep.Entries, read.Round(time.Millisecond))
+	fmt.Fprintf(stdout, "TLC: %d of %d steps matched, %d states, %s\n", rep.Matched, rep.Entries, rep.TLC.Distinct, rep.TLC.Duration.Round(time.Millisecond))
+	switch {
+	case rep.Passed:
+		fmt.Fprintln(stdout, "the run is a behaviour of the spec")
+		return nil
+	case rep.Violated != "":
+		fmt.Fprintf(stdout, "a state of the run violates %s after step %d\n", rep.Violated, rep.Matched)
+	case rep.Failure != nil:
+		fmt.Fprintln(stdout, rep.Failure.String())
+	}
+	return errViolated
 }
 
 // runExplore explores the simulator exhaustively on each world with the parallel explorer
