@@ -66,6 +66,7 @@ func TestMaintainerOptions(t *testing.T) {
 
 	o = base()
 	o.HTTP, o.Tick, o.LeaseTTL, o.MaxInFlight, o.Logger, o.Bug = "127.0.0.1:8", time.Millisecond, 1, 1, zap.NewExample(), "strays_unlisted"
+	o.SpecWork = true
 	want := o
 	require.NoError(t, o.normalize())
 	require.Equal(t, want, o)

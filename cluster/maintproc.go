@@ -41,8 +41,11 @@ type MaintainerOptions struct {
 	WorkUntil   time.Time
 	Seed        uint64
 	MaxInFlight int
-	Events      *Events
-	Logger      *zap.Logger
+	// SpecWork makes the workload only what the spec's world has (Workload.Spec): one
+	// operation at a time.
+	SpecWork bool
+	Events   *Events
+	Logger   *zap.Logger
 	// Bug is a seeded recovery bug to switch on (one of seeded.RecoveryBugs), or "".
 	Bug string
 	// Started, if not nil, is called once the process serves HTTP (before it is elected),
@@ -251,6 +254,7 @@ func RunMaintainer(ctx context.Context, o MaintainerOptions) error {
 		defer wt.Stop()
 		work = wt.C
 		wl = NewWorkload(o.Seed^uint64(epoch), o.MaxInFlight)
+		wl.Spec = o.SpecWork
 	}
 	ckptT := time.NewTicker(20 * o.Tick)
 	defer ckptT.Stop()

@@ -18,7 +18,21 @@ type Workload struct {
 	// controller counts them: a merge of two tasks is three (the merge and an occupy on
 	// each source), so with 2 nothing else starts while a merge runs.
 	MaxInFlight int
-	next        uint64
+	// Spec keeps to the spec's world (docs/cluster.md, "Runs the spec can check"): one
+	// operation at a time, and only a move of a task to another live node, a split of a
+	// table's whole-range task at SpecCut onto its own node, or a merge of the two halves
+	// on one node.
+	Spec bool
+	next uint64
+}
+
+// SpecCut is the key at which the spec's world splits its table: the table is one task
+// for the whole key range, or two, the halves below and from SpecCut.
+const SpecCut = "1"
+
+// SpecHalves are the halves of table t in the spec's world, in key order.
+func SpecHalves(t ops.TableID) []ops.Span {
+	return ops.Span{Table: t}.Pieces([]ops.Span{{Table: t, Start: SpecCut}})
 }
 
 // NewWorkload returns a workload seeded with seed.
@@ -38,6 +52,9 @@ var splitKeys = []string{"c", "f", "i", "l", "o", "r", "u", "x"}
 func (w *Workload) Step(m *maintainer.Maintainer, live []ops.NodeID) (string, error) {
 	if m.Booting() {
 		return "", nil
+	}
+	if w.Spec {
+		return w.specStep(m, live)
 	}
 	ctrl := m.Controller()
 	if _, busy := ctrl.Len(); busy >= w.MaxInFlight {
@@ -105,8 +122,65 @@ func (w *Workload) Step(m *maintainer.Maintainer, live []ops.NodeID) (string, er
 		if p[0].Node != p[1].Node {
 			return fmt.Sprintf("move %s to %s", p[1].ID, p[0].Node), m.Move(p[1].ID, p[0].Node)
 		}
-		w.next++
-		id := ops.DispatcherID(fmt.Sprintf("m%d.%d", m.Epoch(), w.next))
-		return fmt.Sprintf("merge %s+%s into %s", p[0].ID, p[1].ID, id), m.Merge([]ops.DispatcherID{p[0].ID, p[1].ID}, id)
+		return w.merge(m, p[0], p[1])
 	}
+}
+
+// specStep is Step in the spec's world: with no operator in flight and every task
+// Replicating, it picks a kind among those possible (move, split, merge), then one
+// operation of that kind.
+func (w *Workload) specStep(m *maintainer.Maintainer, live []ops.NodeID) (string, error) {
+	ctrl := m.Controller()
+	if _, busy := ctrl.Len(); busy > 0 {
+		return "", nil
+	}
+	tasks := ctrl.Tasks()
+	type move struct {
+		t    ops.Task
+		dest ops.NodeID
+	}
+	var moves []move
+	for _, t := range tasks {
+		if t.Sched != ops.Replicating {
+			return "", nil
+		}
+		for _, n := range live {
+			if n != t.Node {
+				moves = append(moves, move{t, n})
+			}
+		}
+	}
+	var kinds []string
+	if len(moves) > 0 {
+		kinds = append(kinds, "move")
+	}
+	if len(tasks) == 1 && tasks[0].Span == (ops.Span{Table: tasks[0].Span.Table}) {
+		kinds = append(kinds, "split")
+	}
+	if len(tasks) == 2 {
+		slices.SortFunc(tasks, func(a, b ops.Task) int { return ops.CompareSpans(a.Span, b.Span) })
+		if halves := SpecHalves(tasks[0].Span.Table); tasks[0].Span == halves[0] && tasks[1].Span == halves[1] && tasks[0].Node == tasks[1].Node {
+			kinds = append(kinds, "merge")
+		}
+	}
+	if len(kinds) == 0 {
+		return "", nil
+	}
+	switch kinds[w.rng.IntN(len(kinds))] {
+	case "move":
+		mv := moves[w.rng.IntN(len(moves))]
+		return fmt.Sprintf("move %s to %s", mv.t.ID, mv.dest), m.Move(mv.t.ID, mv.dest)
+	case "split":
+		t := tasks[0]
+		return fmt.Sprintf("split %s at %q", t.ID, SpecCut), m.Split(t.ID, SpecHalves(t.Span.Table), []ops.NodeID{t.Node, t.Node})
+	default:
+		return w.merge(m, tasks[0], tasks[1])
+	}
+}
+
+// merge merges adjacent tasks a and b into a new task.
+func (w *Workload) merge(m *maintainer.Maintainer, a, b ops.Task) (string, error) {
+	w.next++
+	id := ops.DispatcherID(fmt.Sprintf("m%d.%d", m.Epoch(), w.next))
+	return fmt.Sprintf("merge %s+%s into %s", a.ID, b.ID, id), m.Merge([]ops.DispatcherID{a.ID, b.ID}, id)
 }

@@ -3,6 +3,7 @@ package cluster
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -270,4 +271,68 @@ func sortedKeys(m map[string]int) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// TestSpecHalves proves the halves of the spec's world: below and from SpecCut.
+func TestSpecHalves(t *testing.T) {
+	require.Equal(t, []ops.Span{{Table: 7, End: "1"}, {Table: 7, Start: "1"}}, SpecHalves(7))
+}
+
+// TestSpecWorkload proves the workload of the spec's world: one operation at a time
+// whatever MaxInFlight; a move of a task to another live node; a split only of a table's
+// whole-range task, at SpecCut, both halves onto its own node; a merge only of the two
+// halves on one node; nothing while a task is not Replicating.
+func TestSpecWorkload(t *testing.T) {
+	halves := SpecHalves(1)
+	live := []ops.NodeID{"A", "B", "C"}
+	for _, tc := range []struct {
+		name  string
+		tasks []ops.Task
+		want  []string // what the first operation may be
+	}{
+		{name: "whole", tasks: []ops.Task{task("m", t1All, "A")},
+			want: []string{`split m at "1"`, "move m to B", "move m to C"}},
+		{name: "halves on one node", tasks: []ops.Task{task("b", halves[1], "B"), task("a", halves[0], "B")},
+			want: []string{"merge a+b into m2.1", "move a to A", "move a to C", "move b to A", "move b to C"}},
+		{name: "halves on two nodes", tasks: []ops.Task{task("a", halves[0], "A"), task("b", halves[1], "B")},
+			want: []string{"move a to B", "move a to C", "move b to A", "move b to C"}},
+		{name: "not the spec's spans", tasks: []ops.Task{task("x", xy, "A")}, want: []string{"move x to B", "move x to C"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			seen := map[string]bool{}
+			for seed := range uint64(30) {
+				m := maintaining(t, live, tc.tasks...)
+				w := NewWorkload(seed, 10)
+				w.Spec = true
+				got := run(t, w, m, live, steps)
+				require.Len(t, got, 1, "one operation at a time")
+				require.Contains(t, tc.want, got[0])
+				seen[got[0]] = true
+				switch {
+				case strings.HasPrefix(got[0], "split"):
+					rec, ok := m.Controller().Operator("m")
+					require.True(t, ok)
+					require.Equal(t, halves, rec.SplitSpans)
+					require.Equal(t, []ops.NodeID{"A", "A"}, rec.SplitTargets)
+				case strings.HasPrefix(got[0], "merge"):
+					rec, ok := m.Controller().Operator("m2.1")
+					require.True(t, ok)
+					require.Equal(t, []ops.DispatcherID{"a", "b"}, rec.Sources)
+				}
+			}
+			require.Len(t, seen, len(tc.want), "every choice comes up: %v", seen)
+		})
+	}
+
+	// A task that is not Replicating (its node left; the maintainer's clock places it):
+	// nothing.
+	m := maintaining(t, live, task("a", halves[0], "A"), task("b", halves[1], "B"))
+	m.NodeRemoved("B")
+	tk, _ := m.Controller().Task("b")
+	require.Equal(t, ops.Absent, tk.Sched)
+	_, busy := m.Controller().Len()
+	require.Zero(t, busy)
+	w := NewWorkload(1, 10)
+	w.Spec = true
+	require.Empty(t, run(t, w, m, []ops.NodeID{"A", "C"}, steps))
 }
