@@ -39,6 +39,7 @@ func TestNodeOptions(t *testing.T) {
 	o = base()
 	o.Listen, o.HTTP, o.Tick, o.LeaseTTL, o.Logger, o.Bugs = "127.0.0.1:7", "127.0.0.1:8", time.Millisecond, 1, log,
 		[]string{"merge_journal_lost", "no_epoch_fence", "bootstrap_no_fence", "sweep_skips_precommit", "journal_missing_remove"}
+	o.Trace = true
 	want := o
 	require.NoError(t, o.normalize())
 	require.Equal(t, want, o)
@@ -66,7 +67,7 @@ func TestMaintainerOptions(t *testing.T) {
 
 	o = base()
 	o.HTTP, o.Tick, o.LeaseTTL, o.MaxInFlight, o.Logger, o.Bug = "127.0.0.1:8", time.Millisecond, 1, 1, zap.NewExample(), "strays_unlisted"
-	o.SpecWork = true
+	o.Trace, o.SpecWork = true, true
 	want := o
 	require.NoError(t, o.normalize())
 	require.Equal(t, want, o)

@@ -44,8 +44,11 @@ type MaintainerOptions struct {
 	// SpecWork makes the workload only what the spec's world has (Workload.Spec): one
 	// operation at a time.
 	SpecWork bool
-	Events   *Events
-	Logger   *zap.Logger
+	// Trace logs every step of the maintainer as a "Step" event with its state after it
+	// (docs/cluster.md, "Runs the spec can check").
+	Trace  bool
+	Events *Events
+	Logger *zap.Logger
 	// Bug is a seeded recovery bug to switch on (one of seeded.RecoveryBugs), or "".
 	Bug string
 	// Started, if not nil, is called once the process serves HTTP (before it is elected),
@@ -99,6 +102,7 @@ type maintainerHost struct {
 	done    chan struct{} // closed when the host stops: sessions stop handing it messages
 	ckpt    uint64
 	booted  time.Time
+	log     *zap.Logger
 }
 
 // Status implements transport.ClientHandler.
@@ -189,7 +193,7 @@ func RunMaintainer(ctx context.Context, o MaintainerOptions) error {
 	defer etcd.Close()
 	c := coord.New(etcd, o.Changefeed)
 	h := &maintainerHost{metrics: metrics.NewMaintainer(), events: o.Events, live: map[ops.NodeID]string{}, in: make(chan inbound, 1024),
-		done: make(chan struct{})}
+		done: make(chan struct{}), log: o.Logger}
 	web, err := serveHTTP(o.HTTP, h.metrics.Handler(), func() any { return h.state(o.Name) })
 	if err != nil {
 		return fmt.Errorf("maintainer %s: %w", o.Name, err)
@@ -222,6 +226,9 @@ func RunMaintainer(ctx context.Context, o MaintainerOptions) error {
 	if o.Bug != "" {
 		cfg.RecoveryOptions = append(cfg.RecoveryOptions, seeded.RecoveryBug(o.Bug).(recovery.Option))
 	}
+	if o.Trace {
+		cfg.Trace = h.traceStep
+	}
 	m, err := maintainer.New(cfg)
 	if err != nil {
 		return fmt.Errorf("maintainer %s: %w", o.Name, err)
@@ -232,6 +239,9 @@ func RunMaintainer(ctx context.Context, o MaintainerOptions) error {
 	h.booted = time.Now()
 	h.events.Emit("Bootstrap", zap.Uint64("epoch", uint64(epoch)), zap.Strings("nodes", ids(cfg.Nodes)),
 		zap.Int64s("tables", tableIDs(cfg.Tables)), zap.Uint64("checkpoint", h.ckpt))
+	if o.Trace {
+		h.events.Emit("Step", maintainerCrash(m)...)
+	}
 	h.cli = transport.NewClient(o.Changefeed, epoch, o.Name, h, o.Logger)
 	defer h.cli.Close()
 	defer close(h.done) // runs first: sessions blocked on h.in let go before Close waits
@@ -339,9 +349,16 @@ func (h *maintainerHost) onInbound(msg inbound) {
 	h.step(func(m *maintainer.Maintainer) {
 		switch {
 		case msg.report != nil:
-			err := m.StepStatus(*msg.report)
+			// The receive is logged before the maintainer takes it: the Steps it takes
+			// follow it in the log. The error is what StepStatus will refuse it with.
+			r := *msg.report
+			refused := refusal(m, r)
 			h.events.Emit("MaintainerStatus", zap.String("node", string(msg.node)), zap.Uint64("seq", msg.seq),
-				zap.Uint64("epoch", uint64(msg.report.Epoch)), zap.Array("statuses", statusArray(msg.report.Statuses)), zap.Error(err))
+				zap.Uint64("epoch", uint64(r.Epoch)), zap.Array("statuses", statusArray(r.Statuses)), zap.Error(refused))
+			if err := m.StepStatus(r); (err == nil) != (refused == nil) && h.log != nil {
+				h.log.Warn("status report refused otherwise than logged", zap.String("node", string(msg.node)),
+					zap.Uint64("seq", msg.seq), zap.NamedError("logged", refused), zap.Error(err))
+			}
 		case msg.answer != nil:
 			err := m.StepAnswer(*msg.answer)
 			h.events.Emit("MaintainerAnswer", zap.String("node", string(msg.node)), zap.Uint64("seq", msg.seq),
@@ -395,6 +412,25 @@ func (h *maintainerHost) onTable(ev coord.TableEvent) error {
 		err := m.CreateTable(ev.Table, id, max(ev.Checkpoint, h.ckpt))
 		h.events.Emit("CreateTable", zap.Int64("table", int64(ev.Table)), zap.String("id", string(id)), zap.Int64("rev", ev.Rev), zap.Error(err))
 	})
+	return nil
+}
+
+// traceStep logs step s as a Step event with the maintainer's state after it. The
+// maintainer calls it from inside, under h.mu (h.m is set before it takes any step): it
+// takes no lock.
+func (h *maintainerHost) traceStep(s maintainer.Step) {
+	h.events.Emit("Step", maintainerStep(h.m, s)...)
+}
+
+// refusal is the error StepStatus refuses report r with (nil when it takes it), known
+// before it is stepped so that its receive can be logged first.
+func refusal(m *maintainer.Maintainer, r protocol.StatusReport) error {
+	if r.Changefeed != m.Changefeed() {
+		return fmt.Errorf("maintainer: status report of node %s: %w: %q", r.Node, maintainer.ErrWrongChangefeed, r.Changefeed)
+	}
+	if err := r.Validate(); err != nil {
+		return fmt.Errorf("maintainer: status report of node %s: %w", r.Node, err)
+	}
 	return nil
 }
 

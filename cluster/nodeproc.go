@@ -42,6 +42,9 @@ type NodeOptions struct {
 	Logger *zap.Logger
 	// Bugs are seeded bugs of the dispatcher manager to switch on (NodeBugNames).
 	Bugs []string
+	// Trace logs every step of the core as a "Step" event with the core's state after it,
+	// and that state in every DMDeliver too (docs/cluster.md, "Runs the spec can check").
+	Trace bool
 	// Started, if not nil, is called once the node serves and is registered.
 	Started func(Started)
 }
@@ -98,6 +101,7 @@ type nodeHost struct {
 	metrics *metrics.Node
 	events  *Events
 	cf      ops.ChangefeedID
+	trace   bool
 }
 
 // Request steps one request from a maintainer session into the core.
@@ -111,8 +115,17 @@ func (h *nodeHost) Request(s transport.SessionInfo, seq uint64, req protocol.Req
 	if err != nil {
 		f = append(f, zap.NamedError("refused", err))
 	}
+	if h.trace {
+		f = append(f, zap.Object("state", nodeState{h.core}))
+	}
 	h.events.Emit("DMDeliver", f...)
 	h.flush()
+}
+
+// traceStep logs local step a as a Step event with the core's state after it. The core
+// calls it from inside, under h.mu: it takes no lock.
+func (h *nodeHost) traceStep(a node.Action) {
+	h.events.Emit("Step", nodeStep(h.core, a)...)
 }
 
 // tick runs the data plane and the core's own checks.
@@ -185,7 +198,12 @@ func RunNode(ctx context.Context, o NodeOptions) (err error) {
 		return fmt.Errorf("node %s: %w", o.Name, err)
 	}
 	defer reg.Close()
-	core, err := node.New(node.Config{Node: reg.ID, Changefeed: o.Changefeed, Logger: o.Logger})
+	var h *nodeHost
+	cfg := node.Config{Node: reg.ID, Changefeed: o.Changefeed, Logger: o.Logger}
+	if o.Trace {
+		cfg.Trace = func(a node.Action) { h.traceStep(a) } // h is set before the core steps
+	}
+	core, err := node.New(cfg)
 	if err != nil {
 		return err
 	}
@@ -198,7 +216,7 @@ func RunNode(ctx context.Context, o NodeOptions) (err error) {
 	}
 	data := NewDataPlane()
 	data.PrepareTicks = o.PrepareTicks
-	h := &nodeHost{core: core, data: data, metrics: metrics.NewNode(), events: o.Events, cf: o.Changefeed}
+	h = &nodeHost{core: core, data: data, metrics: metrics.NewNode(), events: o.Events, cf: o.Changefeed, trace: o.Trace}
 	h.srv = transport.NewServer(o.Changefeed, h, o.Logger)
 	served := make(chan error, 1)
 	go func() { served <- h.srv.Serve(lis) }()

@@ -5,7 +5,8 @@ package eventlog
 // (a status report) and DMAnswer (a bootstrap answer); maintainer candidates log
 // CandidateStarted first, then Elected, Bootstrap, Recover, MaintainerSend (a request),
 // MaintainerStatus and MaintainerAnswer (a report or answer received), and their local
-// decisions.
+// decisions. A process run with tracing on also logs Step (one spec action its core took,
+// with its state after it), a local action of either kind of process.
 const (
 	NodeStarted      = "NodeStarted"
 	DMDeliver        = "DMDeliver"
@@ -19,6 +20,7 @@ const (
 	MaintainerSend   = "MaintainerSend"
 	MaintainerStatus = "MaintainerStatus"
 	MaintainerAnswer = "MaintainerAnswer"
+	Step             = "Step"
 )
 
 type role uint8
@@ -43,6 +45,7 @@ var actions = map[string]actionSpec{
 	CandidateStarted:  {role: roleStart},
 	DMDeliver:         {role: roleRecvRequest, epoch: true, seq: true},
 	DMEffect:          {},
+	Step:              {},
 	DMSend:            {role: roleSendStatus, epoch: true, seq: true},
 	DMAnswer:          {role: roleSendStatus, epoch: true, seq: true},
 	Elected:           {epoch: true},
