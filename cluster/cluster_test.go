@@ -39,7 +39,7 @@ func TestNodeOptions(t *testing.T) {
 	o = base()
 	o.Listen, o.HTTP, o.Tick, o.LeaseTTL, o.Logger, o.Bugs = "127.0.0.1:7", "127.0.0.1:8", time.Millisecond, 1, log,
 		[]string{"merge_journal_lost", "no_epoch_fence", "bootstrap_no_fence", "sweep_skips_precommit", "journal_missing_remove"}
-	o.Trace = true
+	o.Trace, o.Preload = true, []protocol.Dispatcher{{ID: "a", Span: t1a, State: ops.Working, Checkpoint: 1}, {ID: "b", Span: t1b, State: ops.Working}}
 	want := o
 	require.NoError(t, o.normalize())
 	require.Equal(t, want, o)
@@ -104,6 +104,10 @@ func TestBadOptions(t *testing.T) {
 			return RunNode(t.Context(), NodeOptions{Name: "n1", Changefeed: cf, Etcd: etcd, Bugs: []string{"merge_journal_lost", "nope"},
 				Started: started})
 		}, want: `node: bad options: unknown seeded bug "nope"`},
+		{name: "node with an overlapping preload", run: func() error {
+			return RunNode(t.Context(), NodeOptions{Name: "n1", Changefeed: cf, Etcd: etcd, Started: started,
+				Preload: []protocol.Dispatcher{{ID: "a", Span: t1a, State: ops.Working}, {ID: "m", Span: t1All, State: ops.Working}}})
+		}, want: `node: bad options: node n1: preload "m" 1[,): invalid dispatcher: span overlaps a dispatcher that is not closing`},
 		{name: "maintainer without a name", run: func() error {
 			return RunMaintainer(t.Context(), MaintainerOptions{Changefeed: cf, Etcd: etcd, Started: started})
 		}, want: "maintainer: bad options: need a name, a changefeed and etcd endpoints"},

@@ -45,6 +45,9 @@ type NodeOptions struct {
 	// Trace logs every step of the core as a "Step" event with the core's state after it,
 	// and that state in every DMDeliver too (docs/cluster.md, "Runs the spec can check").
 	Trace bool
+	// Preload are dispatchers the node runs from the start, before any maintainer can
+	// reach it (a changefeed's initial placement), each with its checkpoint.
+	Preload []protocol.Dispatcher
 	// Started, if not nil, is called once the node serves and is registered.
 	Started func(Started)
 }
@@ -76,6 +79,16 @@ func (o *NodeOptions) normalize() error {
 	for _, b := range o.Bugs {
 		if NodeBugNames[b] == nil {
 			return fmt.Errorf("node: %w: unknown seeded bug %q", ErrBadOptions, b)
+		}
+	}
+	// The preload is checked on a scratch core, before the node registers.
+	if len(o.Preload) > 0 {
+		scratch, err := node.New(node.Config{Node: ops.NodeID(o.Name), Changefeed: o.Changefeed})
+		if err == nil {
+			err = scratch.Preload(o.Preload...)
+		}
+		if err != nil {
+			return fmt.Errorf("node: %w: %w", ErrBadOptions, err)
 		}
 	}
 	o.Listen = cmp.Or(o.Listen, "127.0.0.1:0")
@@ -207,6 +220,11 @@ func RunNode(ctx context.Context, o NodeOptions) (err error) {
 	if err != nil {
 		return err
 	}
+	// Preloaded before the node serves (normalize checked them): no maintainer reaches the
+	// node without them.
+	if err := core.Preload(o.Preload...); err != nil {
+		return fmt.Errorf("node %s: %w", o.Name, err)
+	}
 	var bugs seeded.NodeBugs
 	for _, b := range o.Bugs {
 		NodeBugNames[b](&bugs)
@@ -216,6 +234,9 @@ func RunNode(ctx context.Context, o NodeOptions) (err error) {
 	}
 	data := NewDataPlane()
 	data.PrepareTicks = o.PrepareTicks
+	for _, d := range o.Preload {
+		data.Run(d.ID, d.Checkpoint)
+	}
 	h = &nodeHost{core: core, data: data, metrics: metrics.NewNode(), events: o.Events, cf: o.Changefeed, trace: o.Trace}
 	h.srv = transport.NewServer(o.Changefeed, h, o.Logger)
 	served := make(chan error, 1)
