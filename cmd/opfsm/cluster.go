@@ -19,6 +19,7 @@ import (
 	"github.com/opfsm/opfsm/cluster/chaos"
 	"github.com/opfsm/opfsm/cluster/eventlog"
 	ops "github.com/opfsm/opfsm/operators"
+	"github.com/opfsm/opfsm/protocol"
 )
 
 // The cluster verbs: one node process, one maintainer candidate, and a whole cluster of
@@ -64,11 +65,21 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	events := fs.String("events", "", "directory for the protocol event log (JSON lines)")
 	prepare := fs.Int("prepare-ticks", 0, "ticks a merged dispatcher takes to prepare")
 	bug := fs.String("bug", "", "seeded dispatcher-manager bug to switch on")
+	tick := fs.Duration("tick", 10*time.Millisecond, "the node's clock: data plane steps and heartbeats")
+	trace := fs.Bool("trace", false, "log every step of the core with its state (Step events), for `opfsm conform --logs`")
+	preload := fs.String("preload", "", `dispatchers to run from the start, a JSON array as /state lists them `+
+		`([{"id":"a","span":{"table":1,"start":"","end":"1"},"state":"Working","checkpoint":1}, ...])`)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return badInput("unexpected argument %q", fs.Arg(0))
+	}
+	var pre []protocol.Dispatcher
+	if *preload != "" {
+		if err := json.Unmarshal([]byte(*preload), &pre); err != nil {
+			return badInput("--preload: %v", err)
+		}
 	}
 	ev, closeEv, err := openEvents(*events, *name)
 	if err != nil {
@@ -76,7 +87,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer closeEv()
 	o := cluster.NodeOptions{Name: *name, Changefeed: ops.ChangefeedID(*cf), Etcd: splitList(*etcd), Listen: *listen, HTTP: *web,
-		PrepareTicks: *prepare, Events: ev, Logger: stderrLogger(stderr), Started: printStarted(stdout)}
+		Tick: *tick, PrepareTicks: *prepare, Trace: *trace, Preload: pre, Events: ev, Logger: stderrLogger(stderr), Started: printStarted(stdout)}
 	if *bug != "" {
 		o.Bugs = []string{*bug}
 	}
@@ -94,14 +105,17 @@ func runMaintainer(ctx context.Context, args []string, stdout, stderr io.Writer)
 	until := fs.String("work-until", "", "stop the workload at this time (RFC 3339)")
 	seed := fs.Uint64("seed", 1, "the workload's seed (mixed with the epoch)")
 	bug := fs.String("bug", "", "seeded recovery bug to switch on")
+	tick := fs.Duration("tick", 10*time.Millisecond, "the maintainer's clock: resends, bootstrap retries, placement")
+	trace := fs.Bool("trace", false, "log every step of the maintainer with its state (Step events), for `opfsm conform --logs`")
+	specWork := fs.Bool("spec-work", false, "keep the workload inside the spec's world: one move, split at \"1\" or merge at a time")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return badInput("unexpected argument %q", fs.Arg(0))
 	}
-	o := cluster.MaintainerOptions{Name: *name, Changefeed: ops.ChangefeedID(*cf), Etcd: splitList(*etcd), HTTP: *web, Work: *work,
-		Seed: *seed, Bug: *bug, Logger: stderrLogger(stderr), Started: printStarted(stdout)}
+	o := cluster.MaintainerOptions{Name: *name, Changefeed: ops.ChangefeedID(*cf), Etcd: splitList(*etcd), HTTP: *web, Tick: *tick,
+		Work: *work, Seed: *seed, SpecWork: *specWork, Trace: *trace, Bug: *bug, Logger: stderrLogger(stderr), Started: printStarted(stdout)}
 	if *until != "" {
 		t, err := time.Parse(time.RFC3339Nano, *until)
 		if err != nil {

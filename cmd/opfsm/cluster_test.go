@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"path/filepath"
 	"testing"
 	"time"
@@ -64,6 +65,35 @@ func TestClusterChaos(t *testing.T) {
 				require.Equal(t, 0, exitCode(t, <-ldone), "%s", lout)
 				require.Contains(t, lout.String(), "events merged in causal order")
 			}
+		})
+	}
+}
+
+// TestClusterProcessFlags proves the node's and the maintainer's flags that a spec run
+// uses: a --preload that is not a JSON array of dispatchers, or whose dispatchers
+// overlap, and a bad --tick are exit 2 before the process dials etcd.
+func TestClusterProcessFlags(t *testing.T) {
+	etcd := "127.0.0.1:1" // never dialed
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{name: "preload not JSON", args: []string{"node", "--name", "n1", "--etcd", etcd, "--preload", "[{"}, want: "--preload: unexpected end of JSON input"},
+		{name: "preload without state", args: []string{"node", "--name", "n1", "--etcd", etcd, "--preload", `[{"id":"a","span":{"table":1}}]`},
+			want: `--preload: decoding dispatcher: field "state": missing field`},
+		{name: "preload overlapping", args: []string{"node", "--name", "n1", "--etcd", etcd, "--trace", "--tick", "50ms", "--preload",
+			`[{"id":"a","span":{"table":1},"state":"Working"},{"id":"b","span":{"table":1,"start":"1"},"state":"Working"}]`},
+			want: `node: bad options: node n1: preload "b" 1[1,): invalid dispatcher: span overlaps a dispatcher that is not closing`},
+		{name: "node tick", args: []string{"node", "--name", "n1", "--etcd", etcd, "--tick", "soon"}, want: `invalid value "soon" for flag -tick`},
+		{name: "maintainer tick", args: []string{"maintainer", "--name", "c1", "--etcd", etcd, "--trace", "--spec-work", "--tick", "soon"},
+			want: `invalid value "soon" for flag -tick`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			require.Equal(t, exitBadInput, run(t.Context(), tc.args, &out, &errOut), "%s", errOut.String())
+			require.Contains(t, errOut.String(), tc.want)
+			require.Empty(t, out.String())
 		})
 	}
 }
