@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -21,6 +22,7 @@ import (
 	"github.com/opfsm/opfsm/cluster/coord"
 	"github.com/opfsm/opfsm/internal/seeded"
 	ops "github.com/opfsm/opfsm/operators"
+	"github.com/opfsm/opfsm/protocol"
 )
 
 // Options configure a chaos run.
@@ -46,7 +48,24 @@ type Options struct {
 	Bug string
 	// Logs is where every process's logs go (default a new temp dir).
 	Logs string
+	// Spec keeps the run inside the world of the TLA+ spec spec/failover, with every
+	// process tracing its steps, so that `opfsm conform --logs` can check it
+	// (docs/cluster.md, "Runs the spec can check"): one table, its halves preloaded on the
+	// first node, only moves, splits and merges one at a time, only maintainer kills.
+	Spec bool
 }
+
+// The clocks of a Spec run: ticks slower than the default 10ms, so that a run logs 20
+// heartbeats a second per dispatcher instead of 100 (and resends after 500ms, not 100ms);
+// merges 4s before their commit point, longer than a failover takes (1.2-2.2s), so that a
+// maintainer killed as a merge starts leaves it uncommitted to the next one; a kill
+// mid-merge waits up to specMergeWait for one to start (the one in flight may take 4s to
+// end first).
+const (
+	specTick         = 50 * time.Millisecond
+	specPrepareTicks = 80
+	specMergeWait    = 10 * time.Second
+)
 
 func (o *Options) normalize() error {
 	if o.Binary == "" {
@@ -70,6 +89,12 @@ func (o *Options) normalize() error {
 	}
 	if o.Nodes == 0 {
 		o.Nodes = 3
+	}
+	if o.Spec {
+		if o.Tables > 1 {
+			return fmt.Errorf("chaos: %w: the spec's world has one table, not %d", cluster.ErrBadOptions, o.Tables)
+		}
+		o.Tables, o.NoNodeRestart = 1, true
 	}
 	if o.Tables == 0 {
 		o.Tables = 4
@@ -203,6 +228,9 @@ func (r *run) startup(ctx context.Context) error {
 		r.live[ops.TableID(t)] = true
 	}
 	r.nextTable = ops.TableID(r.o.Tables + 1)
+	// The nodes are started one after another, each registered before the next: every
+	// node is registered before the first candidate starts, so that the first maintainer
+	// bootstraps them all (with Spec, the preloaded halves of table 1 on n1 too).
 	for i := 1; i <= r.o.Nodes; i++ {
 		if err := r.startNode("n" + strconv.Itoa(i)); err != nil {
 			return err
@@ -225,6 +253,9 @@ func (r *run) play(ctx context.Context) error {
 		return err
 	}
 	fmt.Fprintf(r.out, "started %d nodes and 2 maintainer candidates; workload for %s\n", r.o.Nodes, r.o.Duration)
+	if r.o.Spec {
+		fmt.Fprintln(r.out, "spec world: table 1 in halves a and b on n1; moves, splits and merges one at a time; maintainer kills only; every process traces its steps")
+	}
 	mctx, stopMonitor := context.WithCancel(ctx)
 	monitored := make(chan struct{})
 	go func() { defer close(monitored); r.monitor(mctx) }()
@@ -244,7 +275,7 @@ func (r *run) play(ctx context.Context) error {
 	if !r.o.NoNodeRestart {
 		faults = append(faults, fault{r.o.Duration / 2, func() error { return r.restartNode(ctx) }})
 	}
-	for k := 1; k < 6; k++ {
+	for k := 1; k < 6 && !r.o.Spec; k++ {
 		// The third DDL drops the table of a merge in flight: the merge must abort.
 		faults = append(faults, fault{r.o.Duration * time.Duration(k) / 6, func() error { return r.ddl(ctx, k == 3) }})
 	}
@@ -275,11 +306,28 @@ func sleepUntil(ctx context.Context, t time.Time) error {
 
 func (r *run) nodeArgs(name string) []string {
 	args := []string{"node", "--name", name, "--changefeed", string(r.cf), "--etcd", strings.Join(r.etcd, ","),
-		"--events", r.o.Logs, "--prepare-ticks", "250"}
+		"--events", r.o.Logs}
+	if r.o.Spec {
+		args = append(args, "--trace", "--tick", specTick.String(), "--prepare-ticks", strconv.Itoa(specPrepareTicks))
+		if name == "n1" {
+			args = append(args, "--preload", specPreload())
+		}
+	} else {
+		args = append(args, "--prepare-ticks", "250")
+	}
 	if cluster.NodeBugNames[r.o.Bug] != nil {
 		args = append(args, "--bug", r.o.Bug)
 	}
 	return args
+}
+
+// specPreload are the dispatchers n1 starts with in a Spec run, as --preload takes them:
+// the halves of table 1, Working, "a" below cluster.SpecCut and "b" from it.
+func specPreload() string {
+	h := cluster.SpecHalves(1)
+	b, _ := json.Marshal([]protocol.Dispatcher{{ID: "a", Span: h[0], State: ops.Working, Checkpoint: 1},
+		{ID: "b", Span: h[1], State: ops.Working, Checkpoint: 1}}) // dispatchers always encode
+	return string(b)
 }
 
 func (r *run) startNode(name string) error {
@@ -300,6 +348,9 @@ func (r *run) startCandidate() error {
 		"--events", r.o.Logs, "--work", "100ms", "--seed", strconv.FormatUint(r.o.Seed, 10)}
 	if !r.until.IsZero() {
 		args = append(args, "--work-until", r.until.Format(time.RFC3339Nano))
+	}
+	if r.o.Spec {
+		args = append(args, "--trace", "--spec-work", "--tick", specTick.String())
 	}
 	if r.o.Bug != "" && cluster.NodeBugNames[r.o.Bug] == nil {
 		args = append(args, "--bug", r.o.Bug)

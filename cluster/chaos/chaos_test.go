@@ -47,6 +47,19 @@ func TestNormalize(t *testing.T) {
 			in:   Options{Binary: "b", Bug: "strays_unlisted"},
 			want: Options{Binary: "b", Duration: 30 * time.Second, Converge: 30 * time.Second, Kills: 5, Nodes: 3, Tables: 4, Bug: "strays_unlisted"},
 		},
+		{
+			name: "spec: one table, no node restart, any bug",
+			in:   Options{Binary: "b", Spec: true, Bug: "merge_journal_lost"},
+			want: Options{Binary: "b", Duration: 30 * time.Second, Converge: 30 * time.Second, Kills: 5, Nodes: 3, Tables: 1, NoNodeRestart: true,
+				Spec: true, Bug: "merge_journal_lost"},
+		},
+		{
+			name: "spec with one table said",
+			in:   Options{Binary: "b", Spec: true, Tables: 1, Bug: "strays_unlisted"},
+			want: Options{Binary: "b", Duration: 30 * time.Second, Converge: 30 * time.Second, Kills: 5, Nodes: 3, Tables: 1, NoNodeRestart: true,
+				Spec: true, Bug: "strays_unlisted"},
+		},
+		{name: "spec with more tables", in: Options{Spec: true, Tables: 4}, wantErr: "chaos: bad options: the spec's world has one table, not 4"},
 		{name: "negative kills", in: Options{Kills: -1}, wantErr: "chaos: bad options: negative counts"},
 		{name: "negative nodes", in: Options{Nodes: -1}, wantErr: "chaos: bad options: negative counts"},
 		{name: "negative tables", in: Options{Tables: -1}, wantErr: "chaos: bad options: negative counts"},
@@ -294,4 +307,50 @@ func TestAwaitConvergencePolls(t *testing.T) {
 	require.Equal(t, "3 tasks but 0 dispatchers", r.report.NotWhy)
 	require.GreaterOrEqual(t, reads.Load(), int32(1))
 	require.LessOrEqual(t, reads.Load(), int32(3))
+}
+
+// TestSpecArgs proves what the processes of a Spec run are told: every node traces with
+// the slow clock and long merges, n1 alone preloads the Working halves of table 1 (as
+// --preload decodes them); without Spec none of it.
+func TestSpecArgs(t *testing.T) {
+	r := &run{o: Options{Spec: true, Logs: "/l"}, cf: "cf", etcd: []string{"127.0.0.1:1"}}
+	n1, n2 := r.nodeArgs("n1"), r.nodeArgs("n2")
+	require.Equal(t, []string{"node", "--name", "n2", "--changefeed", "cf", "--etcd", "127.0.0.1:1", "--events", "/l",
+		"--trace", "--tick", "50ms", "--prepare-ticks", "80"}, n2)
+	require.Equal(t, append(n2[:2:2], "n1"), n1[:3])
+	require.Equal(t, n2[3:], n1[3:len(n1)-2])
+	require.Equal(t, "--preload", n1[len(n1)-2])
+	var pre []protocol.Dispatcher
+	require.NoError(t, json.Unmarshal([]byte(n1[len(n1)-1]), &pre))
+	require.Equal(t, []protocol.Dispatcher{
+		{ID: "a", Span: ops.Span{Table: 1, End: "1"}, State: ops.Working, Checkpoint: 1},
+		{ID: "b", Span: ops.Span{Table: 1, Start: "1"}, State: ops.Working, Checkpoint: 1},
+	}, pre)
+
+	r.o.Spec = false
+	require.Equal(t, []string{"node", "--name", "n1", "--changefeed", "cf", "--etcd", "127.0.0.1:1", "--events", "/l",
+		"--prepare-ticks", "250"}, r.nodeArgs("n1"))
+}
+
+// TestInFlight proves how a kill finds the operator it waits for: any of the kind in
+// flight, or with fresh only one that was not in flight at the first look.
+func TestInFlight(t *testing.T) {
+	st := func(ids ...string) cluster.MaintainerState {
+		s := cluster.MaintainerState{Operators: map[string]int{"move": 1}, InFlight: []cluster.OperatorState{{ID: "x", Kind: "move"}}}
+		for _, id := range ids {
+			s.Operators["merge"]++
+			s.InFlight = append(s.InFlight, cluster.OperatorState{ID: id, Kind: "merge"})
+		}
+		return s
+	}
+	var older map[string]bool
+	require.True(t, inFlight(st("m1"), "merge", false, &older))
+	require.False(t, inFlight(st(), "merge", false, &older))
+	require.Nil(t, older)
+
+	require.False(t, inFlight(st("m1"), "merge", true, &older), "in flight at the first look")
+	require.False(t, inFlight(st("m1"), "merge", true, &older))
+	require.False(t, inFlight(st(), "merge", true, &older))
+	require.True(t, inFlight(st("m2"), "merge", true, &older), "started since")
+	require.False(t, inFlight(st("m3"), "split", true, &older), "no split in flight")
 }

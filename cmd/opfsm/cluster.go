@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -166,6 +167,8 @@ func runCluster(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	bug := fs.String("bug", "", "seeded bug: a dispatcher-manager bug runs on the nodes, a recovery bug on the maintainers")
 	logs := fs.String("logs", "", "where every process's logs go (default: a new temp dir, printed)")
 	etcd := fs.String("etcd", "", "endpoints of an existing etcd, comma separated (default: an embedded one)")
+	spec := fs.Bool("spec", false, "keep the run inside the world of spec/failover, every process tracing its steps, "+
+		"for `opfsm conform --logs` (docs/cluster.md)")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
@@ -175,12 +178,18 @@ func runCluster(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *duration <= 0 || *converge <= 0 || *kills <= 0 || *nodes <= 0 || *tables <= 0 {
 		return badInput("--duration, --converge, --kills, --nodes and --tables must be positive")
 	}
+	if *spec {
+		if *tables != 1 && flagSet(fs, "tables") {
+			return badInput("--spec runs the spec's world of one table: --tables %d contradicts it", *tables)
+		}
+		*tables = 1
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return err
 	}
 	rep, err := chaos.Run(ctx, chaos.Options{Binary: exe, Etcd: splitList(*etcd), Duration: *duration, Converge: *converge, Kills: *kills,
-		Nodes: *nodes, Tables: *tables, Seed: *seed, Bug: *bug, Logs: *logs}, stdout)
+		Nodes: *nodes, Tables: *tables, Seed: *seed, Bug: *bug, Logs: *logs, Spec: *spec}, stdout)
 	if err != nil {
 		return clusterErr(err)
 	}
@@ -189,6 +198,13 @@ func runCluster(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return errViolated
 	}
 	return nil
+}
+
+// flagSet reports whether flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // runClusterLogs reads the event logs of one run, checks them against each other, merges

@@ -4,12 +4,15 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/opfsm/opfsm/cluster/eventlog"
 	"github.com/opfsm/opfsm/internal/proctest"
 )
 
@@ -69,10 +72,64 @@ func TestClusterChaos(t *testing.T) {
 	}
 }
 
-// TestClusterProcessFlags proves the node's and the maintainer's flags that a spec run
-// uses: a --preload that is not a JSON array of dispatchers, or whose dispatchers
-// overlap, and a bad --tick are exit 2 before the process dials etcd.
-func TestClusterProcessFlags(t *testing.T) {
+// TestClusterChaosSpec runs the real cluster in the spec's world (`--spec`): one table in
+// halves, moves, splits and merges one at a time, two maintainer kills, every process
+// tracing its steps. The run must pass, its logs must merge and hold Step events with
+// states from nodes and maintainers alike, and it must leave no process and nothing in
+// TMPDIR behind.
+func TestClusterChaosSpec(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes for about 20 seconds")
+	}
+	bin := buildOpfsm(t)
+	logs := filepath.Join(t.TempDir(), "logs")
+	tmp := t.TempDir() // the run's TMPDIR: the embedded etcd's data dir goes there
+	t.Cleanup(func() { proctest.Kill(proctest.Matching(logs)) })
+	start := time.Now()
+	_, out, done := startOpfsm(t, bin, t.TempDir(), []string{"TMPDIR=" + tmp},
+		"cluster", "chaos", "--spec", "--duration", "8s", "--kills", "2", "--seed", "1", "--logs", logs)
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("chaos run did not end in 2 minutes:\n%s", out)
+	}
+	t.Logf("%s\nwall %s", out, time.Since(start).Round(time.Millisecond))
+	require.Equal(t, 0, exitCode(t, err), "%s", out)
+	require.Contains(t, out.String(), "spec world: table 1 in halves a and b on n1")
+	require.Contains(t, out.String(), "kills 2 (")
+	require.Contains(t, out.String(), "logs in "+logs)
+	require.Empty(t, proctest.Matching(logs), "processes of the run still alive")
+	left, rerr := os.ReadDir(tmp)
+	require.NoError(t, rerr)
+	require.Empty(t, left, "the run left its temporary folders")
+
+	procs, rerr := eventlog.ReadDir(logs)
+	require.NoError(t, rerr)
+	run, rerr := eventlog.Merge(procs)
+	require.NoError(t, rerr)
+	steps := map[string]int{} // Step events with a state, by kind of process
+	for _, ev := range run.Events {
+		if ev.Action != eventlog.Step || ev.Fields["state"] == nil {
+			continue
+		}
+		var st map[string]json.RawMessage
+		require.NoError(t, json.Unmarshal(ev.Fields["state"], &st))
+		switch {
+		case st["disp"] != nil:
+			steps["node"]++
+		case st["tasks"] != nil:
+			steps["maintainer"]++
+		}
+	}
+	require.Positive(t, steps["node"], "node Step events with states")
+	require.Positive(t, steps["maintainer"], "maintainer Step events with states")
+}
+
+// TestClusterSpecFlags proves the flags a spec run uses: a --preload that is not a JSON
+// array of dispatchers, or whose dispatchers overlap, and a bad --tick are exit 2 before
+// the process dials etcd; so is a chaos run --spec with tables the spec does not have.
+func TestClusterSpecFlags(t *testing.T) {
 	etcd := "127.0.0.1:1" // never dialed
 	for _, tc := range []struct {
 		name string
@@ -88,6 +145,8 @@ func TestClusterProcessFlags(t *testing.T) {
 		{name: "node tick", args: []string{"node", "--name", "n1", "--etcd", etcd, "--tick", "soon"}, want: `invalid value "soon" for flag -tick`},
 		{name: "maintainer tick", args: []string{"maintainer", "--name", "c1", "--etcd", etcd, "--trace", "--spec-work", "--tick", "soon"},
 			want: `invalid value "soon" for flag -tick`},
+		{name: "spec with four tables", args: []string{"cluster", "chaos", "--spec", "--tables", "4"},
+			want: "--spec runs the spec's world of one table: --tables 4 contradicts it"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
