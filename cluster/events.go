@@ -55,12 +55,16 @@ func (e *Events) Sync() {
 	}
 }
 
-// requestFields are the fields that name a request.
-func requestFields(req protocol.Request) []zap.Field {
+// requestFields are the fields that name a request; traced, also its destination node
+// ("dest", "" when it has none), which the spec's requests carry.
+func requestFields(req protocol.Request, traced bool) []zap.Field {
 	f := []zap.Field{zap.Stringer("kind", req.Kind), zap.Uint64("reqEpoch", uint64(req.Epoch))}
 	if req.Kind != protocol.Bootstrap {
 		f = append(f, zap.String("id", string(req.Record.ID)), zap.Stringer("op", req.Record.Type),
 			zap.Stringer("span", req.Record.Span))
+		if traced {
+			f = append(f, zap.String("dest", string(req.Record.Dest)))
+		}
 		if len(req.Record.Sources) > 0 {
 			f = append(f, zap.Strings("sources", ids(req.Record.Sources)))
 		}

@@ -105,12 +105,14 @@ func TestOpenEvents(t *testing.T) {
 }
 
 // TestRequestFields proves the fields that name a request: its kind and epoch, and but for
-// a bootstrap the operator's id, type and span, and a merge's sources.
+// a bootstrap the operator's id, type and span, and a merge's sources; traced, but for a
+// bootstrap, its destination too.
 func TestRequestFields(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		req  protocol.Request
-		want map[string]any
+		name   string
+		req    protocol.Request
+		traced bool
+		want   map[string]any
 	}{
 		{
 			name: "bootstrap",
@@ -132,10 +134,25 @@ func TestRequestFields(t *testing.T) {
 			req:  mergeReq("m", t1All, "a", "b"),
 			want: map[string]any{"kind": "Merge", "reqEpoch": 1.0, "id": "m", "op": "merge", "span": "1[,)", "sources": []any{"a", "b"}},
 		},
+		{
+			name: "traced bootstrap", traced: true,
+			req:  protocol.Request{Changefeed: cf, Epoch: 4, Kind: protocol.Bootstrap},
+			want: map[string]any{"kind": "Bootstrap", "reqEpoch": 4.0},
+		},
+		{
+			name: "traced create", traced: true,
+			req:  createReq("d1", t1a, 42),
+			want: map[string]any{"kind": "Create", "reqEpoch": 1.0, "id": "d1", "op": "add", "span": "1[,k)", "dest": "n1"},
+		},
+		{
+			name: "traced remove", traced: true,
+			req:  removeReq("d1", t1b),
+			want: map[string]any{"kind": "Remove", "reqEpoch": 1.0, "id": "d1", "op": "remove", "span": "1[k,)", "dest": ""},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			NewEvents(&buf, "c1").Emit("MaintainerSend", requestFields(tc.req)...)
+			NewEvents(&buf, "c1").Emit("MaintainerSend", requestFields(tc.req, tc.traced)...)
 			tc.want["event"], tc.want["proc"] = "MaintainerSend", "c1"
 			require.Equal(t, []map[string]any{tc.want}, lines(t, buf.Bytes()))
 		})

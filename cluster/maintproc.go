@@ -103,6 +103,7 @@ type maintainerHost struct {
 	ckpt    uint64
 	booted  time.Time
 	log     *zap.Logger
+	trace   bool
 }
 
 // Status implements transport.ClientHandler.
@@ -193,7 +194,7 @@ func RunMaintainer(ctx context.Context, o MaintainerOptions) error {
 	defer etcd.Close()
 	c := coord.New(etcd, o.Changefeed)
 	h := &maintainerHost{metrics: metrics.NewMaintainer(), events: o.Events, live: map[ops.NodeID]string{}, in: make(chan inbound, 1024),
-		done: make(chan struct{}), log: o.Logger}
+		done: make(chan struct{}), log: o.Logger, trace: o.Trace}
 	web, err := serveHTTP(o.HTTP, h.metrics.Handler(), func() any { return h.state(o.Name) })
 	if err != nil {
 		return fmt.Errorf("maintainer %s: %w", o.Name, err)
@@ -441,7 +442,7 @@ func (h *maintainerHost) flush() {
 	for _, msg := range h.m.Ready() {
 		seq, ok := h.cli.Send(msg.To, msg.Request)
 		h.events.Emit("MaintainerSend", append([]zap.Field{zap.String("node", string(msg.To)), zap.Uint64("epoch", uint64(h.m.Epoch())),
-			zap.Uint64("seq", seq), zap.Bool("sent", ok)}, requestFields(msg.Request)...)...)
+			zap.Uint64("seq", seq), zap.Bool("sent", ok)}, requestFields(msg.Request, h.trace)...)...)
 	}
 	h.m.Advance()
 	h.metrics.Update(h.m)

@@ -124,7 +124,7 @@ func (h *nodeHost) Request(s transport.SessionInfo, seq uint64, req protocol.Req
 	err := h.core.Step(req)
 	h.metrics.Refused(err)
 	f := append([]zap.Field{zap.Uint64("epoch", uint64(s.Epoch)), zap.Uint64("seq", seq), zap.Uint64("owner", uint64(h.core.Owner()))},
-		requestFields(req)...)
+		requestFields(req, h.trace)...)
 	if err != nil {
 		f = append(f, zap.NamedError("refused", err))
 	}

@@ -114,7 +114,7 @@ func TestNodeHostTrace(t *testing.T) {
 	require.Equal(t, []string{`{"event":"DMDeliver",...`, `{"event":"DMEffect",...`, `{"event":"Step",...`, `{"event":"Step",...`,
 		`{"event":"DMSend",...`}, got)
 	lines := emitted(&log)
-	require.True(t, strings.HasSuffix(lines[0], `"span":"1[,)","state":{"owner":1,"disp":[`+
+	require.True(t, strings.HasSuffix(lines[0], `"span":"1[,)","dest":"n1","state":{"owner":1,"disp":[`+
 		`{"id":"d1","span":{"table":1,"start":"","end":""},"state":"Initializing","removing":false}],"removes":[],"merges":[]}}`), lines[0])
 	require.True(t, strings.HasSuffix(lines[2], `"step":"DMWorking","id":"d1","state":{"owner":1,"disp":[`+
 		`{"id":"d1","span":{"table":1,"start":"","end":""},"state":"Working","removing":false}],"removes":[],"merges":[]}}`), lines[2])
