@@ -239,6 +239,13 @@ func RunNode(ctx context.Context, o NodeOptions) (err error) {
 	}
 	h = &nodeHost{core: core, data: data, metrics: metrics.NewNode(), events: o.Events, cf: o.Changefeed, trace: o.Trace}
 	h.srv = transport.NewServer(o.Changefeed, h, o.Logger)
+	// Logged before the node serves, so that it comes first in its log; traced, with the
+	// state the node starts from (its preloaded dispatchers).
+	started := []zap.Field{zap.String("cf", string(o.Changefeed)), zap.String("id", string(reg.ID)), zap.String("grpc", lis.Addr().String())}
+	if o.Trace {
+		started = append(started, zap.Object("state", nodeState{core}))
+	}
+	h.events.Emit("NodeStarted", started...)
 	served := make(chan error, 1)
 	go func() { served <- h.srv.Serve(lis) }()
 	defer func() {
@@ -250,7 +257,6 @@ func RunNode(ctx context.Context, o NodeOptions) (err error) {
 		return fmt.Errorf("node %s: %w", o.Name, err)
 	}
 	defer web.close()
-	h.events.Emit("NodeStarted", zap.String("cf", string(o.Changefeed)), zap.String("id", string(reg.ID)), zap.String("grpc", lis.Addr().String()))
 	if o.Started != nil {
 		o.Started(Started{ID: string(reg.ID), GRPC: lis.Addr().String(), HTTP: web.addr})
 	}

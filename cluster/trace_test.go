@@ -2,13 +2,19 @@ package cluster
 
 import (
 	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
 
+	"github.com/opfsm/opfsm/cluster/coord"
+	"github.com/opfsm/opfsm/cluster/eventlog"
 	"github.com/opfsm/opfsm/cluster/metrics"
 	"github.com/opfsm/opfsm/cluster/transport"
 	"github.com/opfsm/opfsm/maintainer"
@@ -153,4 +159,88 @@ func TestMaintainerHostTrace(t *testing.T) {
 	require.EqualError(t, err, `maintainer: status report of node A: message of another changefeed: "other"`)
 	err = m.StepStatus(protocol.StatusReport{Changefeed: cf, Node: "A", Epoch: 2, Statuses: []ops.Status{{}}})
 	require.Equal(t, err, refusal(m, protocol.StatusReport{Changefeed: cf, Node: "A", Epoch: 2, Statuses: []ops.Status{{}}}))
+}
+
+// TestTracedCluster runs a traced cluster in this process: an embedded etcd, node n1
+// preloaded with the halves of table 1, node n2, and a maintainer on the spec workload.
+// The first maintainer adopts the preloaded halves; n1's log starts with the state it
+// started from; the maintainer's epoch starts with MaintainerCrash right after Bootstrap;
+// every status report's receive comes before the Steps that take its statuses; and the
+// logs, Step events and all, merge.
+func TestTracedCluster(t *testing.T) {
+	dir := t.TempDir()
+	e, err := coord.StartEmbedded(filepath.Join(dir, "etcd"), zap.NewNop())
+	require.NoError(t, err)
+	t.Cleanup(e.Close)
+	etcd := e.Endpoints()
+	cli, err := coord.Dial(etcd)
+	require.NoError(t, err)
+	t.Cleanup(func() { cli.Close() })
+	require.NoError(t, coord.New(cli, cf).CreateTable(t.Context(), 1, 1))
+
+	logs := filepath.Join(dir, "logs")
+	require.NoError(t, os.Mkdir(logs, 0o755))
+	halves := SpecHalves(1)
+	n1 := runNode(t, logs, NodeOptions{Name: "n1", Changefeed: cf, Etcd: etcd, Trace: true, Preload: []protocol.Dispatcher{
+		{ID: "a", Span: halves[0], State: ops.Working, Checkpoint: 1}, {ID: "b", Span: halves[1], State: ops.Working, Checkpoint: 1}}})
+	n2 := runNode(t, logs, NodeOptions{Name: "n2", Changefeed: cf, Etcd: etcd, Trace: true})
+	c1 := startMaintainer(t, etcd, logs, "c1", MaintainerOptions{Trace: true, SpecWork: true, Work: 20 * time.Millisecond})
+	c1.epoch(t)
+	poll(t, 30*time.Second, func() error {
+		var st MaintainerState
+		if err := getState(c1, &st); err != nil {
+			return err
+		}
+		if sched := scheduled(t, c1.events); sched["move"]+sched["merge"]+sched["split"] < 3 {
+			return fmt.Errorf("the workload started %v", sched)
+		}
+		return nil
+	})
+	for _, p := range []*process{c1, n1, n2} {
+		require.NoError(t, p.stop(t))
+	}
+
+	b, err := os.ReadFile(n1.events)
+	require.NoError(t, err)
+	first := emitted(bytes.NewBuffer(b))[0]
+	require.True(t, strings.HasSuffix(first, `"state":{"owner":0,"disp":[`+
+		`{"id":"a","span":{"table":1,"start":"","end":"1"},"state":"Working","removing":false},`+
+		`{"id":"b","span":{"table":1,"start":"1","end":""},"state":"Working","removing":false}],"removes":[],"merges":[]}}`), first)
+	require.True(t, strings.HasPrefix(first, `{"event":"NodeStarted",`), first)
+
+	var got []map[string]any
+	b, err = os.ReadFile(c1.events)
+	require.NoError(t, err)
+	got = lines(t, b)
+	require.Equal(t, []any{"CandidateStarted", "Elected", "Bootstrap", "Step"},
+		[]any{got[0]["event"], got[1]["event"], got[2]["event"], got[3]["event"]})
+	require.Equal(t, "MaintainerCrash", got[3]["step"])
+	// Statuses are stepped after their report's receive: while the maintainer boots they
+	// wait for recovery, then each report's right after it.
+	recovered := false
+	pending := 0 // statuses received and not yet stepped
+	for _, v := range got {
+		switch {
+		case v["event"] == "Step" && v["step"] == "Recover":
+			recovered = true
+			tasks := v["state"].(map[string]any)["tasks"].([]any)
+			require.Len(t, tasks, 2, "the preloaded halves are adopted")
+			require.Equal(t, "a", tasks[0].(map[string]any)["id"])
+			require.Equal(t, "b", tasks[1].(map[string]any)["id"])
+		case v["event"] == "MaintainerStatus":
+			if recovered {
+				require.Zero(t, pending, "every status of a report is stepped before the next report")
+			}
+			pending += len(v["statuses"].([]any))
+		case v["event"] == "Step" && v["step"] == "MaintainerStatus":
+			require.Positive(t, pending, "a status stepped before its report was logged")
+			pending--
+		}
+	}
+	require.True(t, recovered)
+
+	procs, err := eventlog.ReadDir(logs)
+	require.NoError(t, err)
+	_, err = eventlog.Merge(procs)
+	require.NoError(t, err)
 }
