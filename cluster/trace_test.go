@@ -169,10 +169,7 @@ func TestMaintainerHostTrace(t *testing.T) {
 // logs, Step events and all, merge.
 func TestTracedCluster(t *testing.T) {
 	dir := t.TempDir()
-	e, err := coord.StartEmbedded(filepath.Join(dir, "etcd"), zap.NewNop())
-	require.NoError(t, err)
-	t.Cleanup(e.Close)
-	etcd := e.Endpoints()
+	etcd := startEtcd(t, dir)
 	cli, err := coord.Dial(etcd)
 	require.NoError(t, err)
 	t.Cleanup(func() { cli.Close() })
