@@ -252,6 +252,17 @@ func (m *logMapper) entry(ev eventlog.Event, n int) (LogEntry, bool, error) {
 			return bad("%v", err)
 		}
 		return e, true, nil
+	case eventlog.NodeStarted:
+		raw, traced := ev.Fields["state"]
+		if !traced {
+			return e, false, nil // checked where its first step needs it
+		}
+		row, err := m.nodeRow(raw)
+		if err != nil {
+			return bad("%v", err)
+		}
+		e.Kind, e.N, e.Row = "NodeStarted", n, row
+		return e, true, nil
 	case "Step":
 	default:
 		return e, false, nil

@@ -43,9 +43,19 @@ func logLine(proc string, s int, event, fields string) string {
 }
 
 // movedRun is a spec-world run: nodes n1 (with both halves) and n2, maintainer c1 elected
-// at etcd epoch 7 bootstraps both, recovers, and moves "a" to n2. mutate may change a line
-// of n2's log to make the run one the spec does not allow.
-func movedRun(t *testing.T, mutate func(n2 string) string) string {
+// at etcd epoch 7 bootstraps both, recovers, and moves "a" to n2. mutate, if not nil,
+// may change n2's log (onN2) to make the run one the spec does not allow.
+func movedRun(t *testing.T, onN2 func(n2 string) string) string {
+	return movedRunAll(t, func(file, body string) string {
+		if file == "n2.jsonl" && onN2 != nil {
+			return onN2(body)
+		}
+		return body
+	})
+}
+
+// movedRunAll is movedRun with mutate seeing every log (file name, body).
+func movedRunAll(t *testing.T, mutate func(file, body string) string) string {
 	t.Helper()
 	c1 := logLine("c1", 1, "CandidateStarted", `"cf":"cf","name":"c1"`) +
 		logLine("c1", 2, "Elected", `"epoch":7`) +
@@ -80,12 +90,9 @@ func movedRun(t *testing.T, mutate func(n2 string) string) string {
 			nodeState(7, `{"id":"a","span":`+spanA+`,"state":"Initializing","removing":false}`, "")) +
 		logLine("n2", 10, "Step", `"step":"DMWorking","id":"a",`+nodeState(7, `{"id":"a","span":`+spanA+`,`+working+`}`, "")) +
 		logLine("n2", 10, "DMSend", `"epoch":7,"seq":2,"sessions":1,"statuses":[{"id":"a","state":"Working","checkpoint":3}]`)
-	if mutate != nil {
-		n2 = mutate(n2)
-	}
 	dir := t.TempDir()
 	for name, body := range map[string]string{"c1.jsonl": c1, "n1.jsonl": n1, "n2.jsonl": n2} {
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(mutate(name, body)), 0o644))
 	}
 	return dir
 }
@@ -198,4 +205,66 @@ func FuzzTraceStates(f *testing.F) {
 			require.Contains(t, mv, "phase |-> ")
 		}
 	})
+}
+
+// A node that says it started with a dispatcher the spec's Init does not give it.
+func TestValidateLogsChecksTheStart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs TLC")
+	}
+	bad, err := ReadLogs(movedRun(t, func(s string) string {
+		return strings.Replace(s, `"grpc":"g"}`, `"grpc":"g",`+nodeState(0, onlyB, "")+`}`, 1)
+	}))
+	require.NoError(t, err)
+	require.Equal(t, "NodeStarted", bad.Entries[0].Kind)
+	rep, err := ValidateLogs(context.Background(), "../spec/failover", bad)
+	require.NoError(t, err)
+	require.NotNil(t, rep.Failure)
+	require.Equal(t, 1, rep.Failure.Index)
+	require.Equal(t, []string{`node 2 disp: logged [a |-> "none", b |-> "Working", m |-> "none"], spec [a |-> "none", b |-> "none", m |-> "none"]`}, rep.Failure.Diff)
+}
+
+// A twin status: c1 resends the move's Remove before it heard n1's Stopped; n1, whose "a" is
+// gone, answers Stopped again. The model aggregated the second Stopped into the first; c1
+// takes both, and the second changes nothing: a behaviour. A twin that changes the
+// maintainer is not.
+func TestValidateLogsTwinStatuses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs TLC")
+	}
+	removing := maintState(false, tasksOn("n1@x", "n1@x", "Scheduling"), `{"id":"a","span":`+spanA+`,"type":"move","state":"RemoveOrigin","origin":"n1@x","dest":"n2@y"}`)
+	addDest := maintState(false, tasksOn("n2@y", "n1@x", "Scheduling"), `{"id":"a","span":`+spanA+`,"type":"move","state":"AddDest","origin":"n1@x","dest":"n2@y"}`)
+	twin := func(after string) func(file, body string) string {
+		return func(file, body string) string {
+			switch file {
+			case "c1.jsonl":
+				ls := strings.SplitAfter(body, "\n")
+				resend := logLine("c1", 7, "Step", `"step":"Resend","id":"a","node":"n1@x",`+removing) +
+					logLine("c1", 7, "MaintainerSend", `"node":"n1@x","epoch":7,"seq":3,"sent":true,"kind":"Remove","reqEpoch":7,"id":"a","op":"move","span":"1[,1)","dest":"n2@y"`)
+				second := logLine("c1", 8, "MaintainerStatus", `"node":"n1@x","seq":3,"epoch":7,"statuses":[{"id":"a","state":"Stopped","checkpoint":3}]`) +
+					logLine("c1", 8, "Step", `"step":"MaintainerStatus","node":"n1@x","status":{"id":"a","state":"Stopped"},"reportEpoch":7,`+after)
+				// after the StartMove's send (line 10): the resend; after the first Stopped's step (line 12): the twin
+				return strings.Join(ls[:10], "") + resend + strings.Join(ls[10:12], "") + second + strings.Join(ls[12:], "")
+			case "n1.jsonl":
+				return body + logLine("n1", 7, "DMDeliver", `"epoch":7,"seq":3,"owner":7,"kind":"Remove","reqEpoch":7,"id":"a","op":"move","span":"1[,1)","dest":"n2@y",`+nodeState(7, onlyB, "")) +
+					logLine("n1", 7, "DMSend", `"epoch":7,"seq":3,"sessions":1,"statuses":[{"id":"a","state":"Stopped","checkpoint":3}]`)
+			}
+			return body
+		}
+	}
+	ctx := context.Background()
+	r, err := ReadLogs(movedRunAll(t, twin(addDest)))
+	require.NoError(t, err)
+	require.Len(t, r.Entries, 14)
+	rep, err := ValidateLogs(ctx, "../spec/failover", r)
+	require.NoError(t, err)
+	require.True(t, rep.Passed, "%+v\n%s", rep.Failure, rep.TLC.Output)
+
+	bad, err := ReadLogs(movedRunAll(t, twin(removing))) // the twin took the move back
+	require.NoError(t, err)
+	rep, err = ValidateLogs(ctx, "../spec/failover", bad)
+	require.NoError(t, err)
+	require.NotNil(t, rep.Failure)
+	require.Equal(t, "MaintainerStatus", rep.Failure.Entry.Kind)
+	require.Contains(t, rep.Failure.Diff, `maintainer ops: logged [a |-> [dest |-> 2, origin |-> 1, st |-> "RemoveOrigin", type |-> "move"], b |-> [dest |-> 0, origin |-> 0, st |-> "", type |-> ""], m |-> [dest |-> 0, origin |-> 0, st |-> "", type |-> ""]], spec [a |-> [dest |-> 2, origin |-> 1, st |-> "AddDest", type |-> "move"], b |-> [dest |-> 0, origin |-> 0, st |-> "", type |-> ""], m |-> [dest |-> 0, origin |-> 0, st |-> "", type |-> ""]]`)
 }

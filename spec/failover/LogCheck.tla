@@ -25,7 +25,9 @@
 (***************************************************************************)
 EXTENDS Failover, LogData, TLC
 
-VARIABLE cursor   \* the index of the next entry of Log to match
+VARIABLES
+    cursor,  \* the index of the next entry of Log to match
+    taken    \* taken[n]: the last status the maintainer took from node n, or NoStatus
 
 ASSUME TLCSet(1, 0)
 
@@ -47,9 +49,11 @@ AskBootstrap(n) ==
     /\ Send(n, BootstrapReq)
     /\ UNCHANGED <<dmVars, stq, maintainerVars, envVars>>
 
-(* The spec action an entry names, with the message it takes.              *)
+(* The spec action an entry names, with the message it takes.  A node's    *)
+(* start changes nothing: its entry checks the node starts as Init says.   *)
 Step(ev) ==
-    CASE ev.kind = "DMDeliver" ->
+    CASE ev.kind = "NodeStarted" -> UNCHANGED vars
+      [] ev.kind = "DMDeliver" ->
             /\ ev.n \in alive /\ req[ev.n][ev.e] # <<>> /\ Head(req[ev.n][ev.e]) = ev.msg
             /\ DMDeliver(ev.n, ev.e)
       [] ev.kind = "DMWorking" -> DMWorking(ev.n, ev.d)
@@ -94,13 +98,31 @@ Unlogged(ev) ==
        /\ LET n == OpTarget(ops[ev.d]) m == OpReq(ev.d, ops[ev.d]) IN
           \E i \in 1..Len(req[n][epoch]) : req[n][epoch][i] = m /\ Lose(n, epoch, i)
 
-LogInit == Init /\ cursor = 1
+(* The model aggregates a status equal to the last one still queued       *)
+(* (Report); a real node sends it again (a resent Remove of a dispatcher   *)
+(* already gone, a resent Merge of a merge already Working).  The          *)
+(* maintainer then takes the twin right after the status it equals: it must *)
+(* change nothing.  Allowed only where the model has no such status queued. *)
+Twin(ev) ==
+    /\ ev.kind = "MaintainerStatus" /\ MaintainerRunning /\ ev.st = taken[ev.n]
+    /\ IF stq[ev.n] = <<>> THEN TRUE ELSE Head(stq[ev.n]).epoch = epoch /\ Head(stq[ev.n]) # ev.st
+    /\ UNCHANGED vars
 
-(* Match the entry at the cursor, or take an unlogged step it needs.      *)
+(* The status an entry takes, if any.                                      *)
+Took(ev) == IF ev.kind = "MaintainerStatus" THEN [taken EXCEPT ![ev.n] = ev.st] ELSE taken
+
+NoStatus == [id |-> "", st |-> "", epoch |-> 0]
+
+LogInit == Init /\ cursor = 1 /\ taken = [n \in Nodes |-> NoStatus]
+
+(* Match the entry at the cursor (its step, or the twin of a status), or    *)
+(* take an unlogged step it needs.                                         *)
 LogNext ==
     /\ cursor <= Len(Log)
-    /\ \/ Step(Log[cursor]) /\ (cursor = Relax \/ Fixed(Log[cursor])) /\ cursor' = cursor + 1
-       \/ Unlogged(Log[cursor]) /\ UNCHANGED cursor
+    /\ \/ /\ Step(Log[cursor]) \/ Twin(Log[cursor])
+          /\ cursor = Relax \/ Fixed(Log[cursor])
+          /\ cursor' = cursor + 1 /\ taken' = Took(Log[cursor])
+       \/ Unlogged(Log[cursor]) /\ UNCHANGED <<cursor, taken>>
 
 (* Constraints that are always true: they print how far the log matched.  *)
 Reached == cursor <= TLCGet(1) \/ (TLCSet(1, cursor) /\ PrintT(<<"reached", cursor>>))
