@@ -102,7 +102,6 @@ type maintainerHost struct {
 	done    chan struct{} // closed when the host stops: sessions stop handing it messages
 	ckpt    uint64
 	booted  time.Time
-	log     *zap.Logger
 	trace   bool
 }
 
@@ -194,7 +193,7 @@ func RunMaintainer(ctx context.Context, o MaintainerOptions) error {
 	defer etcd.Close()
 	c := coord.New(etcd, o.Changefeed)
 	h := &maintainerHost{metrics: metrics.NewMaintainer(), events: o.Events, live: map[ops.NodeID]string{}, in: make(chan inbound, 1024),
-		done: make(chan struct{}), log: o.Logger, trace: o.Trace}
+		done: make(chan struct{}), trace: o.Trace}
 	web, err := serveHTTP(o.HTTP, h.metrics.Handler(), func() any { return h.state(o.Name) })
 	if err != nil {
 		return fmt.Errorf("maintainer %s: %w", o.Name, err)
@@ -353,13 +352,10 @@ func (h *maintainerHost) onInbound(msg inbound) {
 			// The receive is logged before the maintainer takes it: the Steps it takes
 			// follow it in the log. The error is what StepStatus will refuse it with.
 			r := *msg.report
-			refused := refusal(m, r)
+			refused := m.CheckStatus(r)
 			h.events.Emit("MaintainerStatus", zap.String("node", string(msg.node)), zap.Uint64("seq", msg.seq),
 				zap.Uint64("epoch", uint64(r.Epoch)), zap.Array("statuses", statusArray(r.Statuses)), zap.Error(refused))
-			if err := m.StepStatus(r); (err == nil) != (refused == nil) && h.log != nil {
-				h.log.Warn("status report refused otherwise than logged", zap.String("node", string(msg.node)),
-					zap.Uint64("seq", msg.seq), zap.NamedError("logged", refused), zap.Error(err))
-			}
+			_ = m.StepStatus(r) // refused as CheckStatus said, logged above
 		case msg.answer != nil:
 			err := m.StepAnswer(*msg.answer)
 			h.events.Emit("MaintainerAnswer", zap.String("node", string(msg.node)), zap.Uint64("seq", msg.seq),
@@ -421,18 +417,6 @@ func (h *maintainerHost) onTable(ev coord.TableEvent) error {
 // takes no lock.
 func (h *maintainerHost) traceStep(s maintainer.Step) {
 	h.events.Emit("Step", maintainerStep(h.m, s)...)
-}
-
-// refusal is the error StepStatus refuses report r with (nil when it takes it), known
-// before it is stepped so that its receive can be logged first.
-func refusal(m *maintainer.Maintainer, r protocol.StatusReport) error {
-	if r.Changefeed != m.Changefeed() {
-		return fmt.Errorf("maintainer: status report of node %s: %w: %q", r.Node, maintainer.ErrWrongChangefeed, r.Changefeed)
-	}
-	if err := r.Validate(); err != nil {
-		return fmt.Errorf("maintainer: status report of node %s: %w", r.Node, err)
-	}
-	return nil
 }
 
 // flush sends what the maintainer has for the nodes and advances it.

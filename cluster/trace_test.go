@@ -158,7 +158,7 @@ func TestMaintainerHostTrace(t *testing.T) {
 	err = m.StepStatus(protocol.StatusReport{Changefeed: "other", Node: "A", Epoch: 2})
 	require.EqualError(t, err, `maintainer: status report of node A: message of another changefeed: "other"`)
 	err = m.StepStatus(protocol.StatusReport{Changefeed: cf, Node: "A", Epoch: 2, Statuses: []ops.Status{{}}})
-	require.Equal(t, err, refusal(m, protocol.StatusReport{Changefeed: cf, Node: "A", Epoch: 2, Statuses: []ops.Status{{}}}))
+	require.Equal(t, err, m.CheckStatus(protocol.StatusReport{Changefeed: cf, Node: "A", Epoch: 2, Statuses: []ops.Status{{}}}))
 }
 
 // TestTracedCluster runs a traced cluster in this process: an embedded etcd, node n1

@@ -134,11 +134,8 @@ func (m *Maintainer) recoverFrom(snap protocol.Snapshot) error {
 // maintainer boots, reports for its epoch wait for recovery. An invalid report is refused
 // with a *fsm.DecodeError and changes nothing.
 func (m *Maintainer) StepStatus(r protocol.StatusReport) error {
-	if r.Changefeed != m.cfg.Changefeed {
-		return fmt.Errorf("maintainer: status report of node %s: %w: %q", r.Node, ErrWrongChangefeed, r.Changefeed)
-	}
-	if err := r.Validate(); err != nil {
-		return fmt.Errorf("maintainer: status report of node %s: %w", r.Node, err)
+	if err := m.CheckStatus(r); err != nil {
+		return err
 	}
 	switch {
 	case r.Epoch != m.cfg.Epoch:
@@ -154,6 +151,18 @@ func (m *Maintainer) StepStatus(r protocol.StatusReport) error {
 		m.early = append(m.early, r)
 	default:
 		m.applyStatuses(r)
+	}
+	return nil
+}
+
+// CheckStatus returns the error StepStatus refuses report r with (nil if it takes it),
+// without stepping it: a host that logs a report's receive before stepping it logs this.
+func (m *Maintainer) CheckStatus(r protocol.StatusReport) error {
+	if r.Changefeed != m.cfg.Changefeed {
+		return fmt.Errorf("maintainer: status report of node %s: %w: %q", r.Node, ErrWrongChangefeed, r.Changefeed)
+	}
+	if err := r.Validate(); err != nil {
+		return fmt.Errorf("maintainer: status report of node %s: %w", r.Node, err)
 	}
 	return nil
 }
