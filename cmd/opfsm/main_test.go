@@ -122,3 +122,30 @@ func TestSimFindsSeededBug(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(string(diagram), "sequenceDiagram"))
 }
+
+// TestConformLogsBadInput: logs `opfsm conform --logs` cannot check are exit 2 with the
+// file and line: none at all, a truncated line, a log without trace events.
+func TestConformLogsBadInput(t *testing.T) {
+	write := func(files map[string]string) string {
+		dir := t.TempDir()
+		for name, body := range files {
+			require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644))
+		}
+		return dir
+	}
+	start := `{"ts":"2026-12-01T00:00:00Z","event":"NodeStarted","proc":"n1","cf":"cf","id":"n1@a","grpc":"g"}` + "\n"
+	for _, tc := range []struct {
+		name, dir, want string
+	}{
+		{"no logs", t.TempDir(), "no event logs"},
+		{"truncated line", write(map[string]string{"n1.jsonl": start + `{"ts":"2026-12-01T00:00:01Z","event":"DMSe`}), "n1.jsonl:2"},
+		{"untraced run", write(map[string]string{"n1.jsonl": start}), "n1.jsonl:1: log outside the spec's world: no trace events"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := run(context.Background(), []string{"conform", "--logs", tc.dir}, &out, &errOut)
+			require.Equal(t, exitBadInput, code, "%s%s", out.String(), errOut.String())
+			require.Contains(t, errOut.String(), tc.want)
+		})
+	}
+}
