@@ -77,8 +77,8 @@ func TestSignalStopsTLC(t *testing.T) {
 		code int
 	}{
 		{"conform, SIGTERM", []string{"conform", "--config", "NodeCrash.cfg", "--traces", "0"}, syscall.SIGTERM, 143},
-		{"check, SIGTERM", []string{"check", "--config", "MergeAbort.cfg"}, syscall.SIGTERM, 143},
-		{"check, SIGINT", []string{"check", "--config", "MergeAbort.cfg"}, syscall.SIGINT, 130},
+		{"check, SIGTERM", []string{"check", "--manifest", "../../spec/deep.tsv", "--config", "MergeAbort.cfg"}, syscall.SIGTERM, 143},
+		{"check, SIGINT", []string{"check", "--manifest", "../../spec/deep.tsv", "--config", "MergeAbort.cfg"}, syscall.SIGINT, 130},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
