@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/opfsm/opfsm/fsm"
+	"github.com/opfsm/opfsm/internal/seeded"
 	ops "github.com/opfsm/opfsm/operators"
 	"github.com/opfsm/opfsm/protocol"
 	"github.com/opfsm/opfsm/recovery"
@@ -124,6 +125,11 @@ type Maintainer struct {
 	marked  int
 	changed []ops.DispatcherID
 	batch   []ops.Message
+	bugs    seeded.MaintainerBugs
+}
+
+func init() {
+	seeded.SetMaintainerBugs = func(m any, b seeded.MaintainerBugs) { m.(*Maintainer).bugs = b }
 }
 
 func (c *Config) normalize() error {

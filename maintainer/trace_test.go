@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/opfsm/opfsm/internal/seeded"
 	ops "github.com/opfsm/opfsm/operators"
 	"github.com/opfsm/opfsm/protocol"
 )
@@ -87,4 +88,25 @@ func TestTraceOffTakesReportsWhole(t *testing.T) {
 		Statuses: []ops.Status{{ID: "d", State: ops.Working}, {ID: "d", State: ops.Stopped}}}))
 	require.Equal(t, uint64(2), m.Metrics().StatusesApplied)
 	require.Equal(t, []string{"Create d->B"}, take(m))
+}
+
+// TestRecoverEarlyIsSeededOnly: a booting maintainer recovers only once every live node
+// answered; with the seeded bug recover_before_all_answers it recovers from the answers it
+// has, and a node that did not answer yet contributes nothing.
+func TestRecoverEarlyIsSeededOnly(t *testing.T) {
+	m, err := New(Config{Changefeed: cf, Epoch: 3, Nodes: []ops.NodeID{"A", "B"}, Tables: []ops.TableID{1}})
+	require.NoError(t, err)
+	require.NoError(t, m.StepAnswer(answer("B", 3)))
+	require.False(t, m.Recoverable())
+	require.ErrorIs(t, m.Recover(), ErrAwaitingAnswers)
+
+	bad := m.Clone()
+	seeded.SetMaintainerBugs(bad, seeded.MaintainerBugs{RecoverEarly: true})
+	require.True(t, bad.Recoverable())
+	require.NoError(t, bad.Recover())
+	require.False(t, bad.Recoverable(), "a running maintainer recovers no more")
+	tk, ok := bad.Controller().Task("t1-e3-")
+	require.True(t, ok, "A's span is a hole: %v", bad.Controller().Tasks())
+	require.Equal(t, ops.Absent, tk.Sched)
+	require.True(t, m.Booting(), "the clone's bug does not touch the original")
 }

@@ -30,6 +30,7 @@ func (c *Cluster) maintainerCrash(a Action) error {
 	if err != nil {
 		return err
 	}
+	c.cfg.Bugs.maintainer(m)
 	for _, d := range c.late {
 		if d.Name == "DropTable" {
 			m.DropTable(d.Table)

@@ -50,7 +50,7 @@ func (c *Cluster) enabled(buf []Action) []Action {
 		}
 	}
 	if c.m.Booting() {
-		if len(c.m.Waiting()) == 0 {
+		if c.m.Recoverable() {
 			out = append(out, Action{Name: "Recover"})
 		}
 		return out

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/opfsm/opfsm/internal/seeded"
+	"github.com/opfsm/opfsm/maintainer"
 	"github.com/opfsm/opfsm/recovery"
 )
 
@@ -24,6 +25,8 @@ type Bugs struct {
 	SweepSkipsPreCommit bool
 	// JournalMissingRemove: a Remove for a missing dispatcher is journaled anyway.
 	JournalMissingRemove bool
+	// RecoverEarly: a booting maintainer recovers before every live node answered.
+	RecoverEarly bool
 	// Recovery names a seeded bug of package recovery ("" none), switched on in every
 	// maintainer's recovery.
 	Recovery string
@@ -33,6 +36,13 @@ type Bugs struct {
 func (b Bugs) node() seeded.NodeBugs {
 	return seeded.NodeBugs{MergeJournalLost: b.MergeJournalLost, NoEpochFence: b.NoEpochFence, BootstrapNoFence: b.BootstrapNoFence,
 		SweepSkipsPreCommit: b.SweepSkipsPreCommit, JournalMissingRemove: b.JournalMissingRemove}
+}
+
+// maintainer switches the maintainer's seeded bugs on in m, if any.
+func (b Bugs) maintainer(m *maintainer.Maintainer) {
+	if b.RecoverEarly {
+		seeded.SetMaintainerBugs(m, seeded.MaintainerBugs{RecoverEarly: true})
+	}
 }
 
 // recoveryOptions returns the options that switch the recovery bug on, if any.
@@ -48,11 +58,12 @@ var ErrUnknownBug = errors.New("unknown seeded bug")
 
 // bugNames maps the spec's seeded-bug names to the simulator's switches.
 var bugNames = map[string]func(*Bugs){
-	"merge_journal_lost":     func(b *Bugs) { b.MergeJournalLost = true },
-	"no_epoch_fence":         func(b *Bugs) { b.NoEpochFence = true },
-	"bootstrap_no_fence":     func(b *Bugs) { b.BootstrapNoFence = true },
-	"sweep_skips_precommit":  func(b *Bugs) { b.SweepSkipsPreCommit = true },
-	"journal_missing_remove": func(b *Bugs) { b.JournalMissingRemove = true },
+	"merge_journal_lost":         func(b *Bugs) { b.MergeJournalLost = true },
+	"no_epoch_fence":             func(b *Bugs) { b.NoEpochFence = true },
+	"bootstrap_no_fence":         func(b *Bugs) { b.BootstrapNoFence = true },
+	"sweep_skips_precommit":      func(b *Bugs) { b.SweepSkipsPreCommit = true },
+	"journal_missing_remove":     func(b *Bugs) { b.JournalMissingRemove = true },
+	"recover_before_all_answers": func(b *Bugs) { b.RecoverEarly = true },
 }
 
 // BugNames lists the seeded bugs ParseBug knows, sorted: the dispatcher manager's and

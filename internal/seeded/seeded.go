@@ -18,6 +18,18 @@ type NodeBugs struct {
 // SetNodeBugs switches seeded bugs on in a *node.Node; package node installs it.
 var SetNodeBugs func(n any, b NodeBugs)
 
+// MaintainerBugs are the maintainer driver's seeded bugs; the zero value is the correct
+// design.
+type MaintainerBugs struct {
+	// RecoverEarly: a booting maintainer recovers before every live node answered, from the
+	// answers it has.
+	RecoverEarly bool
+}
+
+// SetMaintainerBugs switches seeded bugs on in a *maintainer.Maintainer; package
+// maintainer installs it.
+var SetMaintainerBugs func(m any, b MaintainerBugs)
+
 // RecoveryBugs names recovery's seeded bugs, and RecoveryBug returns the recovery.Option
 // (as any: this package cannot import recovery) that switches one on; package recovery
 // installs both.

@@ -41,6 +41,13 @@ BugSweepSkipsPrecommit == Bug = "sweep_skips_precommit"
 (* MergeResolves (L3).                                                     *)
 BugJournalNeverCleaned == Bug = "journal_never_cleaned"
 
+(* Maintainer (Recovery.tla) ********************************************* *)
+
+(* A booting maintainer recovers before every live node answered, from the *)
+(* answers it has: a node that did not answer yet still serves what        *)
+(* recovery takes for a hole.  Breaks NoDuplicateActiveDispatcher.         *)
+BugRecoverEarly == Bug = "recover_before_all_answers"
+
 (* Operators (Operators.tla) ******************************************** *)
 
 (* A move leaves RemoveOrigin on any status from its origin, not only on   *)

@@ -213,7 +213,7 @@ DroppedView == RecoveredView({}, [d \in Ids |-> NoOp], {p \in IdNodePairs : Repo
 (* dropped one: BugRecoveryResurrectsDropped treats it as live), commits   *)
 (* the recovered view and runs.                                            *)
 Recover ==
-    /\ phase = "boot" /\ \A n \in alive : resp[n].ok
+    /\ phase = "boot" /\ (BugRecoverEarly \/ \A n \in alive : resp[n].ok)
     /\ LET v == IF TableLive \/ BugRecoveryResurrectsDropped THEN LiveView ELSE DroppedView
        IN Commit(v)
     /\ phase' = "run"
