@@ -67,6 +67,7 @@ var NodeBugNames = map[string]func(*seeded.NodeBugs){
 	"bootstrap_no_fence":     func(b *seeded.NodeBugs) { b.BootstrapNoFence = true },
 	"sweep_skips_precommit":  func(b *seeded.NodeBugs) { b.SweepSkipsPreCommit = true },
 	"journal_missing_remove": func(b *seeded.NodeBugs) { b.JournalMissingRemove = true },
+	"bootstrap_keeps_owner":  func(b *seeded.NodeBugs) { b.BootstrapKeepsOwner = true },
 }
 
 // ErrBadOptions means options a process cannot run with.

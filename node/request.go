@@ -189,7 +189,9 @@ func (n *Node) bootstrap(req protocol.Request) error {
 	if e != n.owner && n.cfg.Logger != nil {
 		n.cfg.Logger.Info("maintainer changed", zap.String("node", string(n.cfg.Node)), zap.Uint64("from", uint64(n.owner)), zap.Uint64("to", uint64(e)))
 	}
-	n.owner = e
+	if !n.bugs.BootstrapKeepsOwner {
+		n.owner = e
+	}
 	// The answer owns its records: the host may keep it while the journals change.
 	ans := protocol.BootstrapAnswer{Node: n.cfg.Node, Changefeed: n.cfg.Changefeed, Epoch: e, Dispatchers: n.Dispatchers(),
 		Removes: cloneRecords(n.RemoveJournal())}

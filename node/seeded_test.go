@@ -115,6 +115,26 @@ func TestSeededBugs(t *testing.T) {
 			},
 		},
 		{
+			name: "BootstrapKeepsOwner",
+			bugs: seeded.NodeBugs{BootstrapKeepsOwner: true},
+			run: func(t *testing.T, n *node.Node) error {
+				return n.Step(bootstrapReq(3))
+			},
+			correct: func(t *testing.T, n *node.Node, err error) {
+				require.NoError(t, err)
+				require.Equal(t, ops.Epoch(3), n.Owner())
+				require.NoError(t, n.Step(removeReq("q", t2All, 3)))
+			},
+			bugged: func(t *testing.T, n *node.Node, err error) {
+				require.NoError(t, err)
+				require.Equal(t, ops.Epoch(1), n.Owner(), "answered, but still obeys epoch 1")
+				a := take(n).Answers
+				require.Len(t, a, 1)
+				require.Equal(t, ops.Epoch(3), a[0].Epoch)
+				requireRefused(t, n.Step(removeReq("q", t2All, 3)), protocol.Remove, "q", 3, node.ErrFenced)
+			},
+		},
+		{
 			name: "SweepSkipsPreCommit",
 			bugs: seeded.NodeBugs{SweepSkipsPreCommit: true},
 			run: func(t *testing.T, n *node.Node) error {

@@ -25,6 +25,8 @@ type Bugs struct {
 	SweepSkipsPreCommit bool
 	// JournalMissingRemove: a Remove for a missing dispatcher is journaled anyway.
 	JournalMissingRemove bool
+	// BootstrapKeepsOwner: a node answers a bootstrap but keeps obeying its old owner.
+	BootstrapKeepsOwner bool
 	// RecoverEarly: a booting maintainer recovers before every live node answered.
 	RecoverEarly bool
 	// Recovery names a seeded bug of package recovery ("" none), switched on in every
@@ -35,7 +37,7 @@ type Bugs struct {
 // node returns the dispatcher manager's part.
 func (b Bugs) node() seeded.NodeBugs {
 	return seeded.NodeBugs{MergeJournalLost: b.MergeJournalLost, NoEpochFence: b.NoEpochFence, BootstrapNoFence: b.BootstrapNoFence,
-		SweepSkipsPreCommit: b.SweepSkipsPreCommit, JournalMissingRemove: b.JournalMissingRemove}
+		SweepSkipsPreCommit: b.SweepSkipsPreCommit, JournalMissingRemove: b.JournalMissingRemove, BootstrapKeepsOwner: b.BootstrapKeepsOwner}
 }
 
 // maintainer switches the maintainer's seeded bugs on in m, if any.
@@ -64,6 +66,7 @@ var bugNames = map[string]func(*Bugs){
 	"sweep_skips_precommit":      func(b *Bugs) { b.SweepSkipsPreCommit = true },
 	"journal_missing_remove":     func(b *Bugs) { b.JournalMissingRemove = true },
 	"recover_before_all_answers": func(b *Bugs) { b.RecoverEarly = true },
+	"bootstrap_keeps_owner":      func(b *Bugs) { b.BootstrapKeepsOwner = true },
 }
 
 // BugNames lists the seeded bugs ParseBug knows, sorted: the dispatcher manager's and

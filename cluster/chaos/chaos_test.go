@@ -63,7 +63,7 @@ func TestNormalize(t *testing.T) {
 		{name: "negative kills", in: Options{Kills: -1}, wantErr: "chaos: bad options: negative counts"},
 		{name: "negative nodes", in: Options{Nodes: -1}, wantErr: "chaos: bad options: negative counts"},
 		{name: "negative tables", in: Options{Tables: -1}, wantErr: "chaos: bad options: negative counts"},
-		{name: "unknown bug", in: Options{Bug: "nope"}, wantErr: `chaos: bad options: unknown seeded bug "nope" (node: bootstrap_no_fence, ` +
+		{name: "unknown bug", in: Options{Bug: "nope"}, wantErr: `chaos: bad options: unknown seeded bug "nope" (node: bootstrap_keeps_owner, bootstrap_no_fence, ` +
 			`journal_missing_remove, merge_journal_lost, no_epoch_fence, sweep_skips_precommit; recovery: g8_first_report_wins, ` +
 			`overlap_loser_uncovered, merge_geometry_unchecked, removing_source_is_evidence, precommit_target_adopted, ` +
 			`dropped_table_adopted, resume_contested, strays_unlisted)`},

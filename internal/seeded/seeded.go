@@ -13,6 +13,8 @@ type NodeBugs struct {
 	SweepSkipsPreCommit bool
 	// JournalMissingRemove: a Remove for a missing dispatcher is journaled anyway.
 	JournalMissingRemove bool
+	// BootstrapKeepsOwner: a bootstrap is answered but the node keeps obeying its old owner.
+	BootstrapKeepsOwner bool
 }
 
 // SetNodeBugs switches seeded bugs on in a *node.Node; package node installs it.

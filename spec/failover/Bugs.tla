@@ -37,6 +37,11 @@ BugJournalMissingRemove == Bug = "journal_missing_remove"
 (* conformance suite also compares it with the simulator's seeded copy.    *)
 BugSweepSkipsPrecommit == Bug = "sweep_skips_precommit"
 
+(* A bootstrap is answered but the node keeps obeying its old owner, so   *)
+(* it refuses every request of the new maintainer, whose operators resend  *)
+(* for ever.  Breaks OperatorsTerminate (L1).                               *)
+BugBootstrapKeepsOwner == Bug = "bootstrap_keeps_owner"
+
 (* A finished merge's journal entry is never dropped.  Breaks              *)
 (* MergeResolves (L3).                                                     *)
 BugJournalNeverCleaned == Bug = "journal_never_cleaned"

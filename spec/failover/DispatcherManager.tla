@@ -61,10 +61,11 @@ HandleMerge(n, e) ==
 (* schedule journal and the merge journal.  A response reaches only the    *)
 (* maintainer of its epoch (others are dropped, 25c).  Seeded bugs:        *)
 (* merge_journal_lost omits the merge journal (TiCDC 4763);               *)
-(* bootstrap_no_fence lets a stale bootstrap take the node over.           *)
+(* bootstrap_no_fence lets a stale bootstrap take the node over;          *)
+(* bootstrap_keeps_owner answers but does not switch the owner.            *)
 HandleBootstrap(n, e) ==
     /\ IF e >= owner[n] \/ BugBootstrapNoFence THEN
-          /\ owner' = [owner EXCEPT ![n] = e]
+          /\ owner' = IF BugBootstrapKeepsOwner THEN owner ELSE [owner EXCEPT ![n] = e]
           /\ resp' = IF phase = "boot" /\ epoch = e
                      THEN [resp EXCEPT ![n] = [ok |-> TRUE, disp |-> disp[n], rem |-> rem[n], opJ |-> opJ[n],
                                                mergeJ |-> IF BugMergeJournalLost THEN 0 ELSE mergeJ[n]]]
