@@ -227,12 +227,10 @@ func (a *Abstraction) State(c *sim.Cluster) (SpecState, error) {
 				if err != nil {
 					return nil, err
 				}
-				stqs = append(stqs, fmt.Sprintf("[id |-> %q, st |-> %q, epoch |-> %d]", id, rep.Status.State, rep.Epoch))
+				stqs = append(stqs, statusText(id, rep.Status.State.String(), uint64(rep.Epoch)))
 			}
 		}
-		disp[i] = idFunc(func(d string) string { return quoteOr(states[d], "none") })
-		rem[i] = idFunc(func(d string) string { return boolText(removing[d]) })
-		opJ[i] = idFunc(func(d string) string { return orText(journal[d], noRec) })
+		disp[i], rem[i], opJ[i] = dmRows(states, removing, journal)
 		mergeJ[i] = mj
 		owner[i] = strconv.FormatUint(uint64(m.Owner()), 10)
 		streams := make([]string, a.maxEpoch)
@@ -283,7 +281,7 @@ func (a *Abstraction) State(c *sim.Cluster) (SpecState, error) {
 			if err != nil {
 				return nil, err
 			}
-			opsV[id] = fmt.Sprintf("[type |-> %q, st |-> %q, origin |-> %d, dest |-> %d]", r.Type, r.StateName(), nodeNum(r.Origin), nodeNum(r.Dest))
+			opsV[id] = opText(r.Type.String(), r.StateName(), nodeNum(r.Origin), nodeNum(r.Dest))
 		}
 	}
 	st["sched"] = idFunc(func(d string) string { return orText(sched[d], `"none"`) })
@@ -296,15 +294,7 @@ func (a *Abstraction) State(c *sim.Cluster) (SpecState, error) {
 	return st, nil
 }
 
-const (
-	noRec  = `[op |-> "", epoch |-> 0, dest |-> 0]`
-	noOp   = `[type |-> "", st |-> "", origin |-> 0, dest |-> 0]`
-	noResp = `[ok |-> FALSE, disp |-> [m |-> "none", a |-> "none", b |-> "none"], rem |-> [m |-> FALSE, a |-> FALSE, b |-> FALSE], opJ |-> [m |-> ` + noRec + `, a |-> ` + noRec + `, b |-> ` + noRec + `], mergeJ |-> 0]`
-)
-
-func jrec(r ops.Record) string {
-	return fmt.Sprintf("[op |-> %q, epoch |-> %d, dest |-> %d]", r.Type, r.Epoch, nodeNum(r.Dest))
-}
+func jrec(r ops.Record) string { return jrecText(r.Type.String(), uint64(r.Epoch), nodeNum(r.Dest)) }
 
 var reqTypes = map[protocol.Kind]string{protocol.Create: "create", protocol.Remove: "remove", protocol.Merge: "merge", protocol.Bootstrap: "bootstrap"}
 
@@ -312,9 +302,9 @@ func (a *Abstraction) request(r protocol.Request) (string, error) {
 	typ := reqTypes[r.Kind]
 	switch r.Kind {
 	case protocol.Bootstrap:
-		return `[type |-> "bootstrap", id |-> "m", op |-> "", dest |-> 0]`, nil
+		return bootstrapReq, nil
 	case protocol.Merge:
-		return `[type |-> "merge", id |-> "m", op |-> "merge", dest |-> 0]`, nil
+		return mergeReq, nil
 	}
 	id, err := a.specID(r.Record.Span)
 	if err != nil {
@@ -324,7 +314,7 @@ func (a *Abstraction) request(r protocol.Request) (string, error) {
 	if r.Record.Type == ops.TypeMove {
 		dest = nodeNum(r.Record.Dest)
 	}
-	return fmt.Sprintf("[type |-> %q, id |-> %q, op |-> %q, dest |-> %d]", typ, id, r.Record.Type, dest), nil
+	return reqText(typ, id, r.Record.Type.String(), dest), nil
 }
 
 func (a *Abstraction) response(c *sim.Cluster, n ops.NodeID) (string, error) {
@@ -351,10 +341,8 @@ func (a *Abstraction) response(c *sim.Cluster, n ops.NodeID) (string, error) {
 	for _, m := range r.Merges {
 		mj = int(m.Epoch)
 	}
-	return fmt.Sprintf("[ok |-> TRUE, disp |-> %s, rem |-> %s, opJ |-> %s, mergeJ |-> %d]",
-		idFunc(func(d string) string { return quoteOr(states[d], "none") }),
-		idFunc(func(d string) string { return boolText(removing[d]) }),
-		idFunc(func(d string) string { return orText(journal[d], noRec) }), mj), nil
+	disp, rem, opJ := dmRows(states, removing, journal)
+	return fmt.Sprintf("[ok |-> TRUE, disp |-> %s, rem |-> %s, opJ |-> %s, mergeJ |-> %d]", disp, rem, opJ, mj), nil
 }
 
 // idFunc prints a function over the spec's ids as a record [m |-> .., a |-> .., b |-> ..].
