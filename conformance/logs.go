@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -83,15 +82,6 @@ func ReadLogs(dir string) (*LogRun, error) {
 	return mapLogs(procs, run.Events)
 }
 
-// logMapper maps real names onto the spec's.
-type logMapper struct {
-	nodes  map[string]int    // node name -> spec number
-	epochs map[uint64]int    // real epoch -> spec epoch
-	ids    map[string]string // dispatcher id -> spec id, learned from spans
-	table  int64
-	key    string // the split key: "a" ends and "b" starts there
-}
-
 func mapLogs(procs []*eventlog.Process, events []eventlog.Event) (*LogRun, error) {
 	m := &logMapper{nodes: map[string]int{}, epochs: map[uint64]int{0: 1}, ids: map[string]string{}}
 	r := &LogRun{Events: len(events)}
@@ -163,71 +153,6 @@ func nodeName(id string) string {
 	return name
 }
 
-// The JSON of trace events (docs/cluster.md).
-type (
-	spanJSON struct {
-		Table int64  `json:"table"`
-		Start string `json:"start"`
-		End   string `json:"end"`
-	}
-	nodeStateJSON struct {
-		Owner uint64 `json:"owner"`
-		Disp  []struct {
-			ID       string   `json:"id"`
-			Span     spanJSON `json:"span"`
-			State    string   `json:"state"`
-			Removing bool     `json:"removing"`
-		} `json:"disp"`
-		Removes []struct {
-			ID    string   `json:"id"`
-			Span  spanJSON `json:"span"`
-			Op    string   `json:"op"`
-			Epoch uint64   `json:"epoch"`
-			Dest  string   `json:"dest"`
-		} `json:"removes"`
-		Merges []struct {
-			ID    string   `json:"id"`
-			Span  spanJSON `json:"span"`
-			Epoch uint64   `json:"epoch"`
-		} `json:"merges"`
-	}
-	maintainerStateJSON struct {
-		Epoch   uint64 `json:"epoch"`
-		Booting bool   `json:"booting"`
-		Tasks   []struct {
-			ID    string   `json:"id"`
-			Span  spanJSON `json:"span"`
-			Sched string   `json:"sched"`
-			Node  string   `json:"node"`
-		} `json:"tasks"`
-		Ops []struct {
-			ID     string   `json:"id"`
-			Span   spanJSON `json:"span"`
-			Type   string   `json:"type"`
-			State  string   `json:"state"`
-			Origin string   `json:"origin"`
-			Dest   string   `json:"dest"`
-		} `json:"ops"`
-	}
-	stepJSON struct {
-		Step        string `json:"step"`
-		ID          string `json:"id"`
-		Node        string `json:"node"`
-		ReportEpoch uint64 `json:"reportEpoch"`
-		Status      struct{ ID, State string }
-		State       json.RawMessage `json:"state"`
-	}
-)
-
-// nodeSteps are the node steps a log may hold, as the spec names them.
-var nodeSteps = map[string]bool{"DMWorking": true, "DMPrepared": true, "DMCommit": true, "DMAbortMerge": true,
-	"DMSweep": true, "DMJournalCleanup": true, "DMHeartbeat": true}
-
-// maintainerSteps are the maintainer steps the spec has.
-var maintainerSteps = map[string]bool{"MaintainerStatus": true, "MaintainerCrash": true, "Recover": true, "ScheduleAbsent": true,
-	"StartMove": true, "StartSplit": true, "StartMerge": true, "DropTable": true, "Resend": true, "NodeCrash": true, "AskBootstrap": true}
-
-// entry maps one event; ok is false for an event that is not a protocol step.
 func (m *logMapper) entry(ev eventlog.Event, n int) (LogEntry, bool, error) {
 	e := LogEntry{Proc: ev.Proc, File: ev.File, Line: ev.Line}
 	bad := func(format string, args ...any) (LogEntry, bool, error) {
@@ -309,7 +234,7 @@ func (m *logMapper) entry(ev eventlog.Event, n int) (LogEntry, bool, error) {
 			if err != nil {
 				return bad("%v", err)
 			}
-			e.St = fmt.Sprintf("[id |-> %q, st |-> %q, epoch |-> %d]", d, s.Status.State, ep)
+			e.St = statusText(d, s.Status.State, uint64(ep))
 		case "ScheduleAbsent", "StartMove", "Resend":
 			if e.D, err = m.idOf(s.ID); err != nil {
 				return bad("%v", err)
@@ -333,206 +258,4 @@ func (m *logMapper) entry(ev eventlog.Event, n int) (LogEntry, bool, error) {
 func mustObject(fields map[string]json.RawMessage) []byte {
 	b, _ := json.Marshal(fields) // raw messages that were read as JSON encode
 	return b
-}
-
-func (m *logMapper) epoch(e uint64) (int, error) {
-	k, ok := m.epochs[e]
-	if !ok {
-		return 0, fmt.Errorf("epoch %d: no maintainer was elected at it", e)
-	}
-	return k, nil
-}
-
-func (m *logMapper) nodeNum(id string) (int, error) {
-	if id == "" {
-		return 0, nil
-	}
-	k, ok := m.nodes[nodeName(id)]
-	if !ok {
-		return 0, fmt.Errorf("node %q: no such node process in the run", id)
-	}
-	return k, nil
-}
-
-// specID maps a span of the spec's one table to "m" (whole), "a" or "b" (the halves at
-// the one split key), and learns id's spec id.
-func (m *logMapper) specID(id string, sp spanJSON) (string, error) {
-	if m.table == 0 {
-		m.table = sp.Table
-	}
-	var d string
-	switch {
-	case sp.Table != m.table:
-	case sp.Start == "" && sp.End == "":
-		d = "m"
-	case sp.Start == "" && (m.key == "" || sp.End == m.key):
-		d, m.key = "a", sp.End
-	case sp.End == "" && (m.key == "" || sp.Start == m.key):
-		d, m.key = "b", sp.Start
-	}
-	if d == "" {
-		return "", fmt.Errorf("span %d[%s,%s) of %s: the spec's world is one table, whole or in two halves at one key", sp.Table, sp.Start, sp.End, id)
-	}
-	if id != "" {
-		m.ids[id] = d
-	}
-	return d, nil
-}
-
-func (m *logMapper) idOf(id string) (string, error) {
-	d, ok := m.ids[id]
-	if !ok {
-		return "", fmt.Errorf("dispatcher %q was never logged with a span", id)
-	}
-	return d, nil
-}
-
-// reSpan parses a span as operators.Span.String prints it: table[start,end).
-var reSpan = regexp.MustCompile(`^(\d+)\[([^,]*),([^,]*)\)$`)
-
-// request is the request a DMDeliver took, as the spec writes requests.
-func (m *logMapper) request(ev eventlog.Event) (string, error) {
-	var f struct {
-		Kind string `json:"kind"`
-		ID   string `json:"id"`
-		Op   string `json:"op"`
-		Span string `json:"span"`
-		Dest string `json:"dest"`
-	}
-	if err := json.Unmarshal(mustObject(ev.Fields), &f); err != nil {
-		return "", err
-	}
-	switch f.Kind {
-	case "Bootstrap":
-		return `[type |-> "bootstrap", id |-> "m", op |-> "", dest |-> 0]`, nil
-	case "Merge":
-		return `[type |-> "merge", id |-> "m", op |-> "merge", dest |-> 0]`, nil
-	case "Create", "Remove":
-	default:
-		return "", fmt.Errorf("request kind %q", f.Kind)
-	}
-	d, err := m.idOf(f.ID)
-	if sm := reSpan.FindStringSubmatch(f.Span); sm != nil && sm[1] != "0" {
-		t, _ := strconv.ParseInt(sm[1], 10, 64)
-		d, err = m.specID(f.ID, spanJSON{Table: t, Start: sm[2], End: sm[3]})
-	}
-	if err != nil {
-		return "", err
-	}
-	dest := 0
-	if f.Op == "move" {
-		if dest, err = m.nodeNum(f.Dest); err != nil {
-			return "", err
-		}
-	}
-	return fmt.Sprintf("[type |-> %q, id |-> %q, op |-> %q, dest |-> %d]", strings.ToLower(f.Kind), d, f.Op, dest), nil
-}
-
-// nodeRow is a node's variables as an entry fixes them.
-func (m *logMapper) nodeRow(raw json.RawMessage) (string, error) {
-	if len(raw) == 0 {
-		return "", errors.New("a node step without its state")
-	}
-	var st nodeStateJSON
-	if err := json.Unmarshal(raw, &st); err != nil {
-		return "", fmt.Errorf("state: %w", err)
-	}
-	states, removing, journal := map[string]string{}, map[string]bool{}, map[string]string{}
-	for _, d := range st.Disp {
-		id, err := m.specID(d.ID, d.Span)
-		if err != nil {
-			return "", err
-		}
-		if _, dup := states[id]; dup {
-			return "", fmt.Errorf("two dispatchers of span %q on one node", id)
-		}
-		states[id], removing[id] = d.State, d.Removing
-	}
-	for _, r := range st.Removes {
-		id, err := m.specID(r.ID, r.Span)
-		if err != nil {
-			return "", err
-		}
-		ep, err := m.epoch(r.Epoch)
-		if err != nil {
-			return "", err
-		}
-		dest, err := m.nodeNum(r.Dest)
-		if err != nil {
-			return "", err
-		}
-		journal[id] = fmt.Sprintf("[op |-> %q, epoch |-> %d, dest |-> %d]", r.Op, ep, dest)
-	}
-	mj := 0
-	for _, r := range st.Merges {
-		if _, err := m.specID(r.ID, r.Span); err != nil {
-			return "", err
-		}
-		ep, err := m.epoch(r.Epoch)
-		if err != nil {
-			return "", err
-		}
-		mj = ep
-	}
-	owner, err := m.epoch(st.Owner)
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("[disp |-> %s, rem |-> %s, opJ |-> %s, mergeJ |-> %d, owner |-> %d]",
-		idFunc(func(d string) string { return quoteOr(states[d], "none") }),
-		idFunc(func(d string) string { return boolText(removing[d]) }),
-		idFunc(func(d string) string { return orText(journal[d], noRec) }), mj, owner), nil
-}
-
-// maintainerVars is the maintainer's variables as an entry fixes them.
-func (m *logMapper) maintainerVars(raw json.RawMessage) (string, error) {
-	if len(raw) == 0 {
-		return "", errors.New("a maintainer step without its state")
-	}
-	var st maintainerStateJSON
-	if err := json.Unmarshal(raw, &st); err != nil {
-		return "", fmt.Errorf("state: %w", err)
-	}
-	ep, err := m.epoch(st.Epoch)
-	if err != nil {
-		return "", err
-	}
-	sched, node, opsV := map[string]string{}, map[string]string{}, map[string]string{}
-	for _, t := range st.Tasks {
-		id, err := m.specID(t.ID, t.Span)
-		if err != nil {
-			return "", err
-		}
-		if _, dup := sched[id]; dup {
-			return "", fmt.Errorf("two tasks of span %q", id)
-		}
-		n, err := m.nodeNum(t.Node)
-		if err != nil {
-			return "", err
-		}
-		sched[id], node[id] = strconv.Quote(t.Sched), strconv.Itoa(n)
-	}
-	for _, o := range st.Ops {
-		id, err := m.specID(o.ID, o.Span)
-		if err != nil {
-			return "", err
-		}
-		origin, err := m.nodeNum(o.Origin)
-		if err != nil {
-			return "", err
-		}
-		dest, err := m.nodeNum(o.Dest)
-		if err != nil {
-			return "", err
-		}
-		opsV[id] = fmt.Sprintf("[type |-> %q, st |-> %q, origin |-> %d, dest |-> %d]", o.Type, o.State, origin, dest)
-	}
-	phase := "run"
-	if st.Booting {
-		phase = "boot"
-	}
-	return fmt.Sprintf("[epoch |-> %d, phase |-> %q, sched |-> %s, node |-> %s, ops |-> %s]", ep, phase,
-		idFunc(func(d string) string { return orText(sched[d], `"none"`) }),
-		idFunc(func(d string) string { return orText(node[d], "0") }),
-		idFunc(func(d string) string { return orText(opsV[d], noOp) })), nil
 }
