@@ -32,14 +32,11 @@ func TLCCount(ctx context.Context, specDir string, w World, workers int) (tlc.Re
 // state checked against the config's invariants and properties. It is the second opinion
 // on a world too large for TLC to check exhaustively.
 func TLCSimulate(ctx context.Context, specDir, name string, workers int, d time.Duration) (tlc.Result, error) {
-	dir, err := os.MkdirTemp("", "opfsm-graph-")
+	dir, err := specCopy("opfsm-graph-", specDir)
 	if err != nil {
 		return tlc.Result{}, err
 	}
 	defer os.RemoveAll(dir)
-	if err := copyModules(specDir, dir); err != nil {
-		return tlc.Result{}, err
-	}
 	body, err := os.ReadFile(filepath.Join(specDir, name))
 	if err != nil {
 		return tlc.Result{}, err
@@ -53,12 +50,8 @@ func TLCSimulate(ctx context.Context, specDir, name string, workers int, d time.
 // prepareWorld copies the spec into a temp folder (the caller removes it) with a config of
 // the world's constants and CONSTRAINT StreamBound.
 func prepareWorld(specDir string, w World) (string, tlc.Options, error) {
-	dir, err := os.MkdirTemp("", "opfsm-graph-")
+	dir, err := specCopy("opfsm-graph-", specDir)
 	if err != nil {
-		return "", tlc.Options{}, err
-	}
-	if err := copyModules(specDir, dir); err != nil {
-		os.RemoveAll(dir)
 		return "", tlc.Options{}, err
 	}
 	cfg := w.Constants() + "INIT Init\nNEXT Next\nCONSTRAINT StreamBound\nCHECK_DEADLOCK FALSE\n"
@@ -196,6 +189,20 @@ func readGraph(r io.Reader) (*AbstractGraph, error) {
 	}
 	g.seal()
 	return g, nil
+}
+
+// specCopy makes a temporary folder named prefix* holding a copy of the TLA+ modules of
+// specDir, for one TLC run; the caller removes it. Nothing is left when it fails.
+func specCopy(prefix, specDir string) (string, error) {
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		return "", err
+	}
+	if err := copyModules(specDir, dir); err != nil {
+		os.RemoveAll(dir)
+		return "", err
+	}
+	return dir, nil
 }
 
 func copyModules(from, to string) error {

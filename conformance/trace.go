@@ -168,14 +168,11 @@ func ValidateTraces(ctx context.Context, specDir string, w World, runs []TraceRu
 // checkTraces runs TLC once on runs; done[k] is true for each trace k (1-based) followed to
 // its end. A TLC error (parse, evaluation) is returned as an error.
 func checkTraces(ctx context.Context, specDir string, w World, runs []TraceRun) (tlc.Result, map[int]bool, error) {
-	dir, err := os.MkdirTemp("", "opfsm-trace-")
+	dir, err := specCopy("opfsm-trace-", specDir)
 	if err != nil {
 		return tlc.Result{}, nil, err
 	}
 	defer os.RemoveAll(dir)
-	if err := copyModules(specDir, dir); err != nil {
-		return tlc.Result{}, nil, err
-	}
 	if err := os.WriteFile(filepath.Join(dir, "TraceData.tla"), []byte(traceModule(runs)), 0o644); err != nil {
 		return tlc.Result{}, nil, err
 	}
