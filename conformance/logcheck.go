@@ -99,6 +99,9 @@ func ValidateLogs(ctx context.Context, specDir string, r *LogRun) (LogReport, er
 		return rep, nil
 	}
 	k := rep.Matched + 1
+	if k > len(r.Entries) { // every entry matched, yet TLC printed no end: not a verdict
+		return rep, fmt.Errorf("conformance: TLC matched all %d entries but did not report the end of the log:\n%s", len(r.Entries), tail(res.Output, 20))
+	}
 	f := &LogFailure{Index: k, Entry: r.Entries[k-1]}
 	rep.Failure = f
 	relaxed, err := checkLog(ctx, specDir, r, k)
@@ -168,14 +171,11 @@ func recordFields(s string) fields {
 // checkLog runs TLC on the log once; relax, if not 0, is the entry matched without its
 // logged values.
 func checkLog(ctx context.Context, specDir string, r *LogRun, relax int) (tlc.Result, error) {
-	dir, err := os.MkdirTemp("", "opfsm-logs-")
+	dir, err := specCopy("opfsm-logs-", specDir)
 	if err != nil {
 		return tlc.Result{}, err
 	}
 	defer os.RemoveAll(dir)
-	if err := copyModules(specDir, dir); err != nil {
-		return tlc.Result{}, err
-	}
 	if err := os.WriteFile(filepath.Join(dir, "LogData.tla"), []byte(logModule(r, relax)), 0o644); err != nil {
 		return tlc.Result{}, err
 	}

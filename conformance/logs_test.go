@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -267,4 +268,30 @@ func TestValidateLogsTwinStatuses(t *testing.T) {
 	require.NotNil(t, rep.Failure)
 	require.Equal(t, "MaintainerStatus", rep.Failure.Entry.Kind)
 	require.Contains(t, rep.Failure.Diff, `maintainer ops: logged [a |-> [dest |-> 2, origin |-> 1, st |-> "RemoveOrigin", type |-> "move"], b |-> [dest |-> 0, origin |-> 0, st |-> "", type |-> ""], m |-> [dest |-> 0, origin |-> 0, st |-> "", type |-> ""]], spec [a |-> [dest |-> 2, origin |-> 1, st |-> "AddDest", type |-> "move"], b |-> [dest |-> 0, origin |-> 0, st |-> "", type |-> ""], m |-> [dest |-> 0, origin |-> 0, st |-> "", type |-> ""]]`)
+}
+
+// FuzzLogEntry: any event's fields map to an entry or are refused with an error naming
+// its file and line, never a panic.
+func FuzzLogEntry(f *testing.F) {
+	f.Add("Step", []byte(`{"step":"MaintainerStatus","node":"n1@x","status":{"id":"a","state":"Working"},"reportEpoch":7,`+maintState(false, tasksOn("n1@x", "n1@x", "Replicating"), "")+`}`))
+	f.Add("Step", []byte(`{"step":"DMSweep","id":"a",`+nodeState(7, onlyB, "")+`}`))
+	f.Add("DMDeliver", []byte(`{"epoch":7,"seq":2,"kind":"Remove","id":"a","op":"move","span":"1[,1)","dest":"n2@y",`+nodeState(7, onlyB, "")+`}`))
+	f.Add("NodeStarted", []byte(`{"cf":"cf","id":"n1@x",`+nodeState(0, twoHalves, "")+`}`))
+	f.Fuzz(func(t *testing.T, action string, fields []byte) {
+		var raw map[string]json.RawMessage
+		if json.Unmarshal(fields, &raw) != nil {
+			return
+		}
+		m := &logMapper{nodes: map[string]int{"n1": 1, "n2": 2}, epochs: map[uint64]int{0: 1, 7: 2}, ids: map[string]string{"a": "a"}}
+		ev := eventlog.Event{File: "n1.jsonl", Line: 3, Proc: "n1", Action: action, Epoch: 7, Fields: raw}
+		e, ok, err := m.entry(ev, 1)
+		if err != nil {
+			require.ErrorIs(t, err, ErrNotSpecLog)
+			require.Contains(t, err.Error(), "n1.jsonl:3")
+			return
+		}
+		if ok {
+			require.NotEmpty(t, e.Kind)
+		}
+	})
 }
