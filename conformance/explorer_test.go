@@ -47,9 +47,11 @@ func TestExplorerCountsTLCStates(t *testing.T) {
 	// In the twins with a crash or three epochs the simulator's states are finer than the
 	// abstract ones (330,101 against 324,789 on NodeCrash.cfg). NodeCrash.cfg and
 	// MergeAbort.cfg (931,041 states) are left to make check-deep.
-	tlcStates := map[string]int{"Liveness.cfg": 1522, "LivenessMerge.cfg": 3044, "Failover.cfg": 48269,
-		"FailoverSplit.cfg": 81152, "MergeAbortShort.cfg": 12503, "ThreeEpochs.cfg": 58107, "TwoNodeCrash.cfg": 60540,
-		"TwoNodeCrashSplit.cfg": 24750, "LivenessNoLoss.cfg": 733, "LivenessMergeOneEpoch.cfg": 177}
+	tlcStates := map[string]int{"Liveness.cfg": 1522, "LivenessMerge.cfg": 2820, "Failover.cfg": 43951,
+		"FailoverSplit.cfg": 80028, "MergeAbortShort.cfg": 12239, "ThreeEpochs.cfg": 50917, "TwoNodeCrash.cfg": 47916,
+		"TwoNodeCrashSplit.cfg": 23798, "LivenessNoLoss.cfg": 733, "LivenessMergeOneEpoch.cfg": 149,
+		"LivenessMergeDrop.cfg": 4918, "LivenessDrop.cfg": 4736, "LivenessCrash.cfg": 4656, "LivenessDup.cfg": 2447,
+		"LivenessSplit.cfg": 1180}
 	for name, want := range tlcStates {
 		t.Run(name, func(t *testing.T) {
 			w, err := WorldFromConfig("../spec/failover/" + name)

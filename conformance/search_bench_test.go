@@ -48,8 +48,8 @@ func TestSimGraphHoldsOnePath(t *testing.T) {
 	require.NoError(t, err)
 	g, ex, err := SimGraph(context.Background(), w, 0)
 	require.NoError(t, err)
-	require.Equal(t, 48269, g.States())
-	require.Equal(t, 48269, ex.Abstract)
+	require.Equal(t, 43951, g.States())
+	require.Equal(t, 43951, ex.Abstract)
 	require.Less(t, ex.Frontier, 200)
 }
 

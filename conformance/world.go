@@ -15,7 +15,7 @@ import (
 // every CI config of spec/configs.tsv. DeepConfigs are compared by make check-deep.
 var CIConfigs = []string{"Liveness.cfg", "LivenessMerge.cfg", "Failover.cfg", "FailoverSplit.cfg", "MergeAbortShort.cfg",
 	"ThreeEpochs.cfg", "TwoNodeCrash.cfg", "TwoNodeCrashSplit.cfg", "LivenessNoLoss.cfg", "LivenessMergeOneEpoch.cfg",
-	"LivenessMergeDrop.cfg"}
+	"LivenessMergeDrop.cfg", "LivenessDrop.cfg", "LivenessCrash.cfg", "LivenessDup.cfg", "LivenessSplit.cfg"}
 
 // DeepConfigs are the worlds of spec/deep.tsv the simulator can build, compared by make
 // check-deep: NodeCrash.cfg (3 nodes, 324,789 states) and MergeAbort.cfg (931,041) take

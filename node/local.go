@@ -110,9 +110,11 @@ func (n *Node) committable(id ops.DispatcherID) bool {
 
 // AbortMerge aborts journaled merge id (DMAbortMerge) when its merged dispatcher is
 // missing, or when the merge is pre-commit and one of its members is missing or closing
-// (TiCDC's shouldAbortMerge): the sources that wait for it go back to Working (a source
-// that waits for another journaled merge is that merge's), the merged dispatcher, if
-// there, closes, the journal entry is deleted (so an aborted merge is not aborted again).
+// (TiCDC's shouldAbortMerge): the sources that wait for it and are not closing go back to
+// Working (a source that waits for another journaled merge is that merge's; a source the
+// commit closed stays closing, or it would serve its keys again beside the merged
+// dispatcher that moved away), the merged dispatcher, if there, closes, the journal entry
+// is deleted (so an aborted merge is not aborted again).
 func (n *Node) AbortMerge(id ops.DispatcherID) error {
 	if !n.abortable(id) {
 		return n.notEnabled("AbortMerge", id)
@@ -120,7 +122,7 @@ func (n *Node) AbortMerge(id ops.DispatcherID) error {
 	rec := n.merges.get(id)
 	srcs := rec.Sources
 	for _, s := range srcs {
-		if sd := n.disp.get(s); sd != nil && sd.State == ops.WaitingMerge && !n.waitsForOther(s, id) {
+		if sd := n.disp.get(s); sd != nil && sd.State == ops.WaitingMerge && !sd.Removing && !n.waitsForOther(s, id) {
 			sd.State = ops.Working
 		}
 	}

@@ -264,7 +264,8 @@ func TestAbortMerge(t *testing.T) {
 			name:    "a source removed",
 			setup:   func(t *testing.T, n *node.Node) { require.NoError(t, n.Step(removeReq("a", t1a, 1))) },
 			enabled: []node.Action{{Kind: node.ActSweep, ID: "a"}, {Kind: node.ActAbortMerge, ID: "m"}, {Kind: node.ActPrepared, ID: "m"}},
-			after: []protocol.Dispatcher{removing(disp("a", t1a, ops.Working, 5)), disp("b", t1b, ops.Working, 3),
+			// a closing source stays as it was: the sweep deletes it.
+			after: []protocol.Dispatcher{removing(disp("a", t1a, ops.WaitingMerge, 5)), disp("b", t1b, ops.Working, 3),
 				removing(disp("m", t1All, ops.Preparing, 3))},
 			next: []node.Action{{Kind: node.ActSweep, ID: "a"}, {Kind: node.ActSweep, ID: "m"}},
 		},
@@ -310,6 +311,25 @@ func TestAbortMerge(t *testing.T) {
 			require.False(t, ok)
 		})
 	}
+
+	t.Run("committed, then the merged dispatcher moved away", func(t *testing.T) {
+		n := preparing(t)
+		require.NoError(t, n.Prepared("m"))
+		require.NoError(t, n.CommitMerge("m"))
+		require.NoError(t, n.Working("m"))
+		require.NoError(t, n.Step(removeReq("m", t1All, 1)))
+		require.NoError(t, n.Closed("m", 0))
+		_ = n.Ready()
+		n.Advance()
+		require.Equal(t, []node.Action{{Kind: node.ActSweep, ID: "a"}, {Kind: node.ActSweep, ID: "b"},
+			{Kind: node.ActAbortMerge, ID: "m"}}, n.Enabled())
+		require.NoError(t, n.AbortMerge("m"))
+		// The sources the commit closed stay closing: back at Working they would serve
+		// their keys beside the merged dispatcher on its new node.
+		require.Equal(t, []protocol.Dispatcher{removing(disp("a", t1a, ops.WaitingMerge, 5)),
+			removing(disp("b", t1b, ops.WaitingMerge, 3))}, n.Dispatchers())
+		require.Empty(t, n.MergeJournal())
+	})
 
 	t.Run("with SweepSkipsPreCommit the aborted merged dispatcher stays", func(t *testing.T) {
 		n := withBugs(preparing(t), seeded.NodeBugs{SweepSkipsPreCommit: true})

@@ -61,7 +61,8 @@ func (c *Cluster) enabled(buf []Action) []Action {
 		}
 	}
 	for _, msg := range c.m.Outstanding() {
-		if c.alive[msg.To] && !c.net.InFlight(Stream{msg.To, c.Epoch()}, msg.Request) {
+		if c.alive[msg.To] && !c.net.InFlight(Stream{msg.To, c.Epoch()}, msg.Request) &&
+			!c.net.AnswerPending(msg.To, c.Epoch()) {
 			out = append(out, Action{Name: "Resend", ID: msg.Request.Record.ID})
 		}
 	}

@@ -48,6 +48,15 @@ func (nw *Network) InFlight(s Stream, r protocol.Request) bool {
 	return slices.ContainsFunc(nw.req[s], func(q protocol.Request) bool { return q.Identity() == r.Identity() })
 }
 
+// AnswerPending reports whether node n has a status queued for the maintainer of epoch e:
+// the answer to a request that maintainer sent n may still be on its way, so an operator
+// does not resend (spec/failover/Maintainer.tla, AnswerPending). Any status counts, as in
+// the spec, which names dispatchers by span and so cannot tell an answer from a late status
+// of an earlier dispatcher of the same span.
+func (nw *Network) AnswerPending(n ops.NodeID, e ops.Epoch) bool {
+	return slices.ContainsFunc(nw.stq[n], func(r Report) bool { return r.Epoch == e })
+}
+
 // Requests returns a copy of stream s.
 func (nw *Network) Requests(s Stream) []protocol.Request { return slices.Clone(nw.req[s]) }
 

@@ -6,8 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/opfsm/opfsm/internal/tlc"
 )
 
 // ErrManifest means a malformed line in configs.tsv.
@@ -77,4 +81,39 @@ func ParseModels(r io.Reader) ([]Model, error) {
 		return nil, fmt.Errorf("spec: %w: no models", ErrManifest)
 	}
 	return out, nil
+}
+
+// Unwitnessed returns the liveness properties a config checks without its run having shown
+// them non-vacuous: for a config whose SPECIFICATION is a fair one (FairSpec,
+// SnapshotFairSpec), every name of its PROPERTIES that is not in witnessed, the names the
+// spec's Witnesses invariant printed (tlc.Result.Witnessed). A property no state of the world
+// is about (L3 in a world without merges, L5 where the table is never dropped) holds
+// vacuously and checks nothing, so a CI config must not claim it. A config without the
+// Witnesses invariant witnesses nothing.
+func Unwitnessed(cfg string, witnessed []string) []string {
+	fair := false
+	for _, s := range tlc.ConfigNames(cfg, "SPECIFICATION") {
+		fair = fair || strings.Contains(s, "Fair")
+	}
+	if !fair {
+		return nil
+	}
+	var out []string
+	for _, p := range tlc.ConfigNames(cfg, "PROPERTY", "PROPERTIES") {
+		if !slices.Contains(witnessed, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Vacuous reads model m's config in root (the folder of its manifest) and returns the
+// liveness properties its run, which witnessed the given names, checked vacuously
+// (Unwitnessed).
+func (m Model) Vacuous(root string, witnessed []string) ([]string, error) {
+	data, err := os.ReadFile(filepath.Join(root, m.Dir, m.Config))
+	if err != nil {
+		return nil, fmt.Errorf("spec: %w", err)
+	}
+	return Unwitnessed(string(data), witnessed), nil
 }

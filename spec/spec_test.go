@@ -33,6 +33,9 @@ func TestModels(t *testing.T) {
 			require.NoError(t, err)
 			t.Logf("%s: %s", m.Name(), res.Summary())
 			requireVerdict(t, m, res)
+			vacuous, err := m.Vacuous(".", res.Witnessed)
+			require.NoError(t, err)
+			require.Empty(t, vacuous, "liveness properties that no state of the world is about")
 		})
 	}
 }
@@ -231,4 +234,49 @@ func TestUnpack(t *testing.T) {
 		require.FileExists(t, filepath.Join(dir, m.Dir, m.Config))
 		require.FileExists(t, filepath.Join(dir, m.Dir, m.Module+".tla"))
 	}
+}
+
+func TestUnwitnessed(t *testing.T) {
+	const fair = "SPECIFICATION FairSpec\nINVARIANT Witnesses\nPROPERTIES OperatorsTerminate MergeResolves\n"
+	cases := []struct {
+		name, cfg string
+		witnessed []string
+		want      []string
+	}{
+		{"all witnessed", fair, []string{"MergeResolves", "OperatorsTerminate"}, nil},
+		{"one vacuous", fair, []string{"Converge", "OperatorsTerminate"}, []string{"MergeResolves"}},
+		{"nothing printed", fair, nil, []string{"OperatorsTerminate", "MergeResolves"}},
+		{"snapshot fair spec", "SPECIFICATION SnapshotFairSpec\nPROPERTY Converge\n", nil, []string{"Converge"}},
+		{"safety config", "INIT Init\nNEXT Next\nPROPERTIES OwnerEpochNeverDecreases\n", nil, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, spec.Unwitnessed(tc.cfg, tc.witnessed))
+		})
+	}
+}
+
+// TestVacuousLivenessIsCaught: a liveness config that claims L3 (merge journals resolve) and
+// L5 (a dropped table is cleaned up) in a world with one move and no drop passes TLC, and
+// the witness check names exactly those two as vacuous; L1 (the move's operator finishes) is
+// witnessed.
+func TestVacuousLivenessIsCaught(t *testing.T) {
+	dir := t.TempDir()
+	tlas, err := filepath.Glob(filepath.Join("failover", "*.tla"))
+	require.NoError(t, err)
+	for _, f := range tlas {
+		body, err := os.ReadFile(f)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, filepath.Base(f)), body, 0o644))
+	}
+	cfg := "CONSTANTS\n N = 2\n MaxEpoch = 1\n MaxLoss = 0\n MaxDup = 0\n MaxCrash = 0\n MaxOps = 1\n" +
+		" OpKinds = {\"move\"}\n Layout = \"halves\"\n MaxReq = 3\n Bug = \"none\"\n" +
+		"SPECIFICATION FairSpec\nINVARIANT Witnesses\nPROPERTIES OperatorsTerminate MergeResolves DroppedCleaned\nCHECK_DEADLOCK FALSE\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Vacuous.cfg"), []byte(cfg), 0o644))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	res, err := tlc.Run(ctx, tlc.Options{Dir: dir, Spec: "Failover", Config: "Vacuous.cfg"})
+	require.NoError(t, err)
+	require.True(t, res.Passed, res.Summary())
+	require.Equal(t, []string{"MergeResolves", "DroppedCleaned"}, spec.Unwitnessed(cfg, res.Witnessed), res.Witnessed)
 }

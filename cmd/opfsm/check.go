@@ -74,9 +74,16 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
+		vacuous, err := m.Vacuous(root, res.Witnessed)
+		if err != nil {
+			return err
+		}
 		switch {
 		case res.Error != "":
 			fmt.Fprintf(stdout, "FAIL %s: TLC error: %s\n", m.Name(), res.Error)
+			failed = true
+		case m.Bug == "" && res.Passed && len(vacuous) > 0:
+			fmt.Fprintf(stdout, "FAIL %s: %s, but %v hold vacuously: no state reached what they are about (Witnesses in Properties.tla)\n", m.Name(), res.Summary(), vacuous)
 			failed = true
 		case m.Bug == "" && res.Passed && (*workers > 1 || res.Distinct == m.Distinct):
 			fmt.Fprintf(stdout, "ok   %s: %d distinct states, depth %d, %s\n", m.Name(), res.Distinct, res.Depth, res.Duration.Round(1e6))

@@ -70,6 +70,12 @@ func TestParse(t *testing.T) {
 			out:  "***Parse Error***\nEncountered \"====\" at line 3\n\nStarting...\nError: Parsing or semantic analysis failed.\n",
 			want: Result{Error: "***Parse Error*** Encountered \"====\" at line 3 Parsing or semantic analysis failed."},
 		},
+		{
+			name: "witnesses",
+			out: "<<\"witness\", \"MergeResolves\">>\n<<\"witness\", \"Converge\">>\n<<\"witness\", \"MergeResolves\">>\n" +
+				"<<\"witness\", \"\">>\nModel checking completed. No error has been found.\n",
+			want: Result{Passed: true, Witnessed: []string{"Converge", "MergeResolves"}},
+		},
 		{name: "empty", out: "", want: Result{}},
 	}
 	for _, tc := range cases {
@@ -100,4 +106,21 @@ func TestTemporalName(t *testing.T) {
 	require.Equal(t, "Live", temporalName(one))
 	require.Equal(t, "temporal", temporalName(two))
 	require.Equal(t, "temporal", temporalName(dir+"/missing.cfg"))
+}
+
+func TestConfigNames(t *testing.T) {
+	cfg := "\\* PROPERTIES Commented\nCONSTANTS\n    N = 2\nSPECIFICATION FairSpec\n" +
+		"INVARIANT Witnesses \\* INVARIANT Not\nPROPERTIES A\n  B C\nCHECK_DEADLOCK FALSE\nPROPERTY D\n"
+	cases := []struct {
+		keywords []string
+		want     []string
+	}{
+		{[]string{"PROPERTY", "PROPERTIES"}, []string{"A", "B", "C", "D"}},
+		{[]string{"INVARIANT", "INVARIANTS"}, []string{"Witnesses"}},
+		{[]string{"SPECIFICATION"}, []string{"FairSpec"}},
+		{[]string{"CONSTRAINT"}, nil},
+	}
+	for _, tc := range cases {
+		require.Equal(t, tc.want, ConfigNames(cfg, tc.keywords...), tc.keywords)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -76,6 +77,10 @@ type Result struct {
 	ExitCode int
 	// Duration is the wall time of the run.
 	Duration time.Duration
+	// Witnessed names the liveness properties whose situation the run reached: the spec's
+	// Witnesses invariant prints <<"witness", "Name">> the first time a state is in the
+	// situation property Name is about (spec/failover/Properties.tla). Sorted, no repeats.
+	Witnessed []string
 	// Output is everything TLC printed.
 	Output string
 }
@@ -309,9 +314,10 @@ var (
 	reDepth     = regexp.MustCompile(`The depth of the complete state graph search is (\d+)`)
 	reInvariant = regexp.MustCompile(`^Error: Invariant (\S+) is violated`)
 	// TLC's distributed workers say "Implied-action" where TLC says "Action property".
-	reAction = regexp.MustCompile(`^Error: (?:Action property|Implied-action) (\S+) is violated`)
-	reState  = regexp.MustCompile(`^State (\d+):`)
-	reBackTo = regexp.MustCompile(`^Back to state (\d+)`)
+	reAction  = regexp.MustCompile(`^Error: (?:Action property|Implied-action) (\S+) is violated`)
+	reState   = regexp.MustCompile(`^State (\d+):`)
+	reBackTo  = regexp.MustCompile(`^Back to state (\d+)`)
+	reWitness = regexp.MustCompile(`^<<"witness", "(\w+)">>`)
 )
 
 // Parse reads TLC's plain (non -tool) output. It never fails: what it cannot recognise is
@@ -351,6 +357,10 @@ func Parse(output string) Result {
 			if n, _ := strconv.Atoi(reState.FindStringSubmatch(line)[1]); n > r.TraceLength {
 				r.TraceLength = n
 			}
+		case reWitness.MatchString(line):
+			if name := reWitness.FindStringSubmatch(line)[1]; !slices.Contains(r.Witnessed, name) {
+				r.Witnessed = append(r.Witnessed, name)
+			}
 		case reBackTo.MatchString(line):
 			// A lasso: the loop closes on an earlier state; the length stays the prefix count.
 		case strings.HasPrefix(line, "Error: The behavior up to this point is"),
@@ -380,6 +390,7 @@ func Parse(output string) Result {
 	if r.Violated != "" || r.Temporal || r.Deadlock {
 		r.Passed = false
 	}
+	slices.Sort(r.Witnessed)
 	return r
 }
 
@@ -390,25 +401,35 @@ func temporalName(cfgPath string) string {
 	if err != nil {
 		return "temporal"
 	}
-	var names []string
-	collecting := false
-	for _, f := range strings.Fields(string(data)) {
-		switch f {
-		case "PROPERTY", "PROPERTIES":
-			collecting = true
-			continue
-		case "INIT", "NEXT", "SPECIFICATION", "INVARIANT", "INVARIANTS", "CONSTANT", "CONSTANTS",
-			"CONSTRAINT", "CONSTRAINTS", "ACTION_CONSTRAINT", "ACTION_CONSTRAINTS", "SYMMETRY", "VIEW",
-			"CHECK_DEADLOCK":
-			collecting = false
-			continue
-		}
-		if collecting {
-			names = append(names, f)
-		}
-	}
-	if len(names) == 1 {
+	if names := ConfigNames(string(data), "PROPERTY", "PROPERTIES"); len(names) == 1 {
 		return names[0]
 	}
 	return "temporal"
+}
+
+// cfgKeywords are the section keywords of a TLC config file.
+var cfgKeywords = []string{"INIT", "NEXT", "SPECIFICATION", "INVARIANT", "INVARIANTS", "PROPERTY", "PROPERTIES",
+	"CONSTANT", "CONSTANTS", "CONSTRAINT", "CONSTRAINTS", "ACTION_CONSTRAINT", "ACTION_CONSTRAINTS",
+	"SYMMETRY", "VIEW", "CHECK_DEADLOCK", "POSTCONDITION", "ALIAS"}
+
+// ConfigNames returns the names a TLC config text lists in the sections the keywords open
+// (e.g. "PROPERTY", "PROPERTIES"), in order; `\*` comments are skipped.
+func ConfigNames(cfg string, keywords ...string) []string {
+	var names []string
+	collecting := false
+	for _, line := range strings.Split(cfg, "\n") {
+		if i := strings.Index(line, `\*`); i >= 0 {
+			line = line[:i]
+		}
+		for _, f := range strings.Fields(line) {
+			if slices.Contains(cfgKeywords, f) {
+				collecting = slices.Contains(keywords, f)
+				continue
+			}
+			if collecting {
+				names = append(names, f)
+			}
+		}
+	}
+	return names
 }

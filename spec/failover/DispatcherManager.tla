@@ -115,18 +115,21 @@ DMCommit(n) ==
 
 (* A journaled merge aborts when its merged dispatcher is missing, or when  *)
 (* it is pre-commit and a member is missing or being removed (TiCDC's      *)
-(* shouldAbortMerge): sources that wait go back to Working, "m", if it is   *)
-(* there, is removed, the merge journal deleted.  Without the missing-     *)
-(* target case, a target removed and swept before the check left its       *)
-(* sources waiting until the next failover.                                *)
+(* shouldAbortMerge): sources that wait, and are not closing, go back to    *)
+(* Working, "m", if it is there, is removed, the merge journal deleted.    *)
+(* Without the missing-target case, a target removed and swept before the  *)
+(* check left its sources waiting until the next failover.  Sources the    *)
+(* commit closed stay closing: once committed and moved away, "m" is       *)
+(* missing here too, and a source back at Working would serve its keys     *)
+(* beside "m" on the other node until its sweep (NoOverlapEvenClosing).    *)
 MergeTargetGone(n) == disp[n]["m"] = "none"
+Restored(n, s) == IF disp[n][s] = "WaitingMerge" /\ ~rem[n][s] THEN "Working" ELSE disp[n][s]
 DMAbortMerge(n) ==
     /\ n \in alive /\ MergeChecked(n)
     /\ \/ MergeTargetGone(n)
        \/ /\ PreCommit(disp[n]["m"])
           /\ rem[n]["m"] \/ \E s \in Sources : disp[n][s] # "WaitingMerge" \/ rem[n][s]
-    /\ disp' = [disp EXCEPT ![n]["a"] = IF @ = "WaitingMerge" THEN "Working" ELSE @,
-                            ![n]["b"] = IF @ = "WaitingMerge" THEN "Working" ELSE @]
+    /\ disp' = [disp EXCEPT ![n]["a"] = Restored(n, "a"), ![n]["b"] = Restored(n, "b")]
     /\ rem' = IF MergeTargetGone(n) THEN rem ELSE [rem EXCEPT ![n]["m"] = TRUE]
     /\ mergeJ' = [mergeJ EXCEPT ![n] = 0]
     /\ UNCHANGED <<opJ, owner, netVars, maintainerVars, envVars>>

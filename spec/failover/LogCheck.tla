@@ -73,7 +73,7 @@ Step(ev) ==
       [] ev.kind = "StartSplit" -> StartSplit
       [] ev.kind = "StartMerge" -> StartMerge
       [] ev.kind = "DropTable" -> DropTable
-      [] ev.kind = "Resend" -> Resend(ev.d)
+      [] ev.kind = "Resend" -> ResendRequest(ev.d)
       [] ev.kind = "NodeCrash" -> NodeCrash(ev.n)
       [] ev.kind = "AskBootstrap" -> AskBootstrap(ev.n)
       [] OTHER -> FALSE

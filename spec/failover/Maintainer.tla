@@ -72,15 +72,33 @@ DropTable ==
     /\ UseBudget
     /\ UNCHANGED <<dmVars, stq, epoch, phase, resp, alive, faults>>
 
-(* An operator resends its current request (every operator throttles its   *)
-(* resends; here: one copy in flight at a time).  Seeded bug no_resend     *)
-(* never resends, so one lost request leaves its operator hanging (L1).    *)
-Resend(d) ==
+(* An operator's current request goes out again, unless a copy of it is   *)
+(* still in flight.  Seeded bug no_resend never resends, so one lost       *)
+(* request leaves its operator hanging (L1).  Real maintainers resend on a *)
+(* timer (LogCheck.tla takes this step as it is); the model's Resend is    *)
+(* this step with the guard of AnswerPending.                              *)
+ResendRequest(d) ==
     /\ MaintainerRunning /\ SendsRequests(ops[d]) /\ ~BugNoResend
     /\ LET n == OpTarget(ops[d]) m == OpReq(d, ops[d]) IN
        /\ n \in alive /\ ~InFlight(n, m)
        /\ Send(n, m)
     /\ UNCHANGED <<dmVars, stq, maintainerVars, envVars>>
+
+(* The node d's operator talks to has a status queued for the current     *)
+(* maintainer: the answer to d's request may be on its way.  Any status    *)
+(* counts, not only d's: the model names dispatchers by span, so it cannot *)
+(* tell an answer from a late status of an earlier dispatcher of the span. *)
+AnswerPending(d) ==
+    LET n == OpTarget(ops[d]) IN
+    n \in Nodes /\ \E i \in 1..Len(stq[n]) : stq[n][i].epoch = epoch
+
+(* An operator resends its request when neither the request nor an answer  *)
+(* to it is pending (every operator throttles its resends; a timer that    *)
+(* fires earlier only adds a duplicate, which DMDeliverDup models).  This  *)
+(* keeps every world finite: without the answer guard, a Remove resent     *)
+(* for a dispatcher already gone is answered Stopped again and again, and  *)
+(* two such removes on one node grow the status stream without bound.     *)
+Resend(d) == SendsRequests(ops[d]) /\ ~AnswerPending(d) /\ ResendRequest(d)
 
 (* The next status report from node n reaches the maintainer.  A status   *)
 (* sent to another maintainer epoch is dropped.  An operator for the id    *)

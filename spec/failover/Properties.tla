@@ -1,15 +1,33 @@
 ----------------------------- MODULE Properties -----------------------------
 (***************************************************************************)
 (* Safety invariants S1-S11 of domain.md section 5 as they apply to this    *)
-(* model, each named after what it protects, and liveness L1-L3.  S12      *)
+(* model, each named after what it protects, and liveness L1-L5.  S12      *)
 (* (checkpoints) is out of scope: the model has no timestamps.             *)
 (***************************************************************************)
-EXTENDS Schema
+EXTENDS Schema, TLC
 
 (* S1: no key is served by two active dispatchers at once.                 *)
 NoDuplicateActiveDispatcher ==
     \A n1, n2 \in Nodes, d1, d2 \in Ids :
         (<<n1, d1>> # <<n2, d2>> /\ ActiveAt(n1, d1) /\ ActiveAt(n2, d2)) => ~Overlap(d1, d2)
+
+(* S1 with closing copies counted: no key is served by two dispatchers     *)
+(* that are Initializing or Working, even if one of them is already        *)
+(* closing.  Holds from Init: a closing copy is swept before its successor *)
+(* is created (a move's destination after the origin stopped, a split's    *)
+(* halves after the whole stopped, a merge's target only Active after both *)
+(* sources closed at the commit point).  Not checked from Snapshots.tla's  *)
+(* "contested" snapshots, which start with a journaled copy closing on one *)
+(* node while another node serves the span: recovery adopts the serving    *)
+(* copy and leaves the closing one to its sweep, so the two overlap until  *)
+(* then.  A closing dispatcher was told to stop; what it still flushes     *)
+(* before its sweep is what any replacement replays from the checkpoint    *)
+(* anyway (delivery is at-least-once), so that overlap is not a duplicate  *)
+(* writer in the sense of S1.                                              *)
+NoOverlapEvenClosing ==
+    \A n1, n2 \in Nodes, d1, d2 \in Ids :
+        (/\ <<n1, d1>> # <<n2, d2>> /\ n1 \in alive /\ n2 \in alive
+         /\ Active(disp[n1][d1]) /\ Active(disp[n2][d2])) => ~Overlap(d1, d2)
 
 (* S2: a merge holds an occupy on each of its sources (one operator per id *)
 (* is the shape of ops itself).                                            *)
@@ -56,6 +74,21 @@ MoveOrder ==
 MergeCommitRespected ==
     (phase = "run" /\ sched["m"] = "Replicating" /\ node["m"] \in alive) => ~PreCommit(disp[node["m"]]["m"])
 
+(* S10 as an action (domain.md: sources are deleted only after the target  *)
+(* was observed Initializing or Working): a step that makes "m"'s task     *)
+(* Replicating with no source task left (a merge replacing its sources, a  *)
+(* move or add of "m" finishing, recovery adopting it) is taken on seeing  *)
+(* "m" committed: the maintainer reads "m"'s Working status of its own     *)
+(* epoch, or recovers from a bootstrap answer that reports "m" Active.     *)
+CommitSeen ==
+    \/ /\ phase = "run"
+       /\ \E n \in Nodes : /\ stq[n] # <<>> /\ stq'[n] = Tail(stq[n])
+                          /\ Head(stq[n]) = [id |-> "m", st |-> "Working", epoch |-> epoch]
+    \/ phase = "boot" /\ \E n \in alive : resp[n].ok /\ Active(resp[n].disp["m"])
+MergeCommitObserved ==
+    [][(/\ TableLive /\ sched["m"] # "Replicating" /\ sched'["m"] = "Replicating"
+        /\ \A s \in Sources : sched'[s] = "none") => CommitSeen]_vars
+
 (* S11: a journaled Remove names a dispatcher the node has.                *)
 RemoveJournalSound == \A n \in alive, d \in Ids : opJ[n][d] # NoRec => disp[n][d] # "none"
 
@@ -84,8 +117,38 @@ Served ==
     /\ \A d \in Tasks : node[d] \in alive /\ disp[node[d]][d] = "Working" /\ ~rem[node[d]][d]
     /\ \A n \in alive, d \in Ids : disp[n][d] # "none" => (d \in Tasks /\ node[d] = n)
 Converge == <>[](Stable /\ Served /\ DesiredCoverage)
+(* S6's served half as an invariant: once the system is quiet (stable, no  *)
+(* status on its way, no dispatcher still initializing or closing), every  *)
+(* task is Working on its live node and no dispatcher lacks its task.      *)
+Quiet ==
+    /\ Stable /\ \A n \in Nodes : stq[n] = <<>>
+    /\ \A n \in alive, d \in Ids : disp[n][d] # "Initializing" /\ ~rem[n][d]
+ServedWhenQuiet == Quiet => Served
 (* L3: every merge journal entry is eventually resolved.                   *)
 MergeResolves == \A n \in Nodes : mergeJ[n] # 0 ~> mergeJ[n] = 0
+(* L4: a dispatcher a running maintainer has no task for on its node (an   *)
+(* orphan) is eventually removed, adopted, or gone with its node.          *)
+Owned(n, d) == d \in Tasks /\ node[d] = n
+Orphan(n, d) == phase = "run" /\ n \in alive /\ disp[n][d] # "none" /\ ~Owned(n, d)
+OrphansRemoved == \A n \in Nodes, d \in Ids : Orphan(n, d) ~> (disp[n][d] = "none" \/ Owned(n, d) \/ n \notin alive)
+(* L5: once the table is dropped, every live node eventually serves none  *)
+(* of it.                                                                  *)
+NothingServed == \A n \in alive, d \in Ids : disp[n][d] = "none"
+DroppedCleaned == ~TableLive ~> NothingServed
+
+(* Witnesses that a liveness property is not vacuous in a world: each     *)
+(* names the situation the property is about and prints, once per TLC     *)
+(* worker, the first time a state is in it.  Listed as an invariant (they *)
+(* are always TRUE) beside the liveness properties, so the same run shows *)
+(* that the world reaches what it checks (spec/spec_test.go asserts it).  *)
+ASSUME \A i \in 20..24 : TLCSet(i, 0)
+Witness(i, name, situation) == ~situation \/ TLCGet(i) = 1 \/ (TLCSet(i, 1) /\ PrintT(<<"witness", name>>))
+Witnesses ==
+    /\ Witness(20, "OperatorsTerminate", \E d \in Ids : ops[d] # NoOp)
+    /\ Witness(21, "Converge", phase = "run" /\ ~(Stable /\ Served))
+    /\ Witness(22, "MergeResolves", \E n \in Nodes : mergeJ[n] # 0)
+    /\ Witness(23, "OrphansRemoved", \E n \in Nodes, d \in Ids : Orphan(n, d))
+    /\ Witness(24, "DroppedCleaned", ~TableLive /\ ~NothingServed)
 
 (* Reachability witnesses, not properties: each must be violated (TLC      *)
 (* finds a behaviour that completes the operation), proving the clean      *)
