@@ -87,12 +87,15 @@ DMDeliver(n, e) ==
     /\ req' = [req EXCEPT ![n][e] = Tail(@)]
     /\ UNCHANGED <<epoch, phase, sched, node, ops, envVars>>
 
-(* Fault: the network delivers the next request twice (bounded).           *)
+(* Fault: the network delivers the next request twice (bounded): at once  *)
+(* (the copy stays at the head), or, with DupTiming = "late", after the    *)
+(* requests queued behind it.                                              *)
 DMDeliverDup(n, e) ==
     /\ n \in alive /\ req[n][e] # <<>> /\ faults.dup < MaxDup
     /\ HandleRequest(n, e, Head(req[n][e]))
     /\ faults' = [faults EXCEPT !.dup = @ + 1]
-    /\ UNCHANGED <<req, epoch, phase, sched, node, ops, alive, dropEpoch, budget>>
+    /\ req' = IF DupTiming = "late" THEN [req EXCEPT ![n][e] = Append(Tail(@), Head(@))] ELSE req
+    /\ UNCHANGED <<epoch, phase, sched, node, ops, alive, dropEpoch, budget>>
 
 (* The merged dispatcher finished preparing.                               *)
 DMPrepared(n) ==

@@ -90,7 +90,7 @@ ResendRequest(d) ==
 (* tell an answer from a late status of an earlier dispatcher of the span. *)
 AnswerPending(d) ==
     LET n == OpTarget(ops[d]) IN
-    n \in Nodes /\ \E i \in 1..Len(stq[n]) : stq[n][i].epoch = epoch
+    n \in Nodes /\ \E i \in 1..Len(stq[n]) : StatusReaches(stq[n][i])
 
 (* An operator resends its request when neither the request nor an answer  *)
 (* to it is pending (every operator throttles its resends; a timer that    *)
@@ -100,19 +100,18 @@ AnswerPending(d) ==
 (* two such removes on one node grow the status stream without bound.     *)
 Resend(d) == SendsRequests(ops[d]) /\ ~AnswerPending(d) /\ ResendRequest(d)
 
-(* The next status report from node n reaches the maintainer.  A status   *)
-(* sent to another maintainer epoch is dropped.  An operator for the id    *)
-(* checks it; otherwise 3.6: an orphan reporting Working is removed; a     *)
-(* terminal status of a task bound to n deletes the task if a Replicating  *)
-(* task covers it (C8), else marks it Absent; anything else is ignored     *)
-(* (statuses for a span without task never resurrect it: G9).             *)
-MaintainerStatus(n) ==
-    /\ MaintainerRunning /\ stq[n] # <<>>
-    /\ stq' = [stq EXCEPT ![n] = Tail(@)]
-    /\ LET s == Head(stq[n])
+(* The positions of node n's queued statuses the maintainer may read next: *)
+(* the head of the stream, or any with StatusOrder = "any".                *)
+StatusPositions(n) ==
+    IF StatusOrder = AnyOrder THEN 1..Len(stq[n]) ELSE IF stq[n] = <<>> THEN {} ELSE {1}
+
+(* The maintainer reads node n's i-th queued status.                       *)
+TakeStatus(n, i) ==
+    /\ stq' = [stq EXCEPT ![n] = RemoveAt(@, i)]
+    /\ LET s == stq[n][i]
            d == s.id
        IN
-       IF s.epoch # epoch THEN UNCHANGED <<sched, node, ops, req>>
+       IF ~StatusReaches(s) THEN UNCHANGED <<sched, node, ops, req>>
        ELSE IF ~Free(d) THEN Commit(Check(View, n, d, s.st))
        ELSE IF sched[d] = "none" THEN
             IF s.st = "Working" THEN Send(n, RemoveReq(d, "remove", NoNode)) /\ UNCHANGED <<sched, node, ops>>
@@ -120,6 +119,15 @@ MaintainerStatus(n) ==
        ELSE IF node[d] = n /\ s.st = "Stopped" THEN
             Commit(IF CoveredByOther(View, d) THEN DeleteTask(View, d) ELSE MarkAbsent(View, d))
        ELSE UNCHANGED <<sched, node, ops, req>>
+
+(* The next status report from node n reaches the maintainer.  A status   *)
+(* sent to another maintainer epoch is dropped.  An operator for the id    *)
+(* checks it; otherwise 3.6: an orphan reporting Working is removed; a     *)
+(* terminal status of a task bound to n deletes the task if a Replicating  *)
+(* task covers it (C8), else marks it Absent; anything else is ignored     *)
+(* (statuses for a span without task never resurrect it: G9).             *)
+MaintainerStatus(n) ==
+    /\ MaintainerRunning /\ \E i \in StatusPositions(n) : TakeStatus(n, i)
     /\ UNCHANGED <<dmVars, epoch, phase, resp, envVars>>
 
 (* The maintainer dies.  The next one takes epoch + 1, starts empty, and   *)

@@ -11,6 +11,31 @@
 (***************************************************************************)
 EXTENDS Bugs
 
+(* Transport assumptions.  Each is a definition that a config may override *)
+(* (CONSTANT StatusRouting <- RoutedToOwner); the defaults are what the    *)
+(* library implements and what the CI configs check.  spec/README.md says *)
+(* which properties depend on which ("Transport variants").                *)
+(* StatusRouting: "epoch", statuses carry the owner epoch of their sender  *)
+(* and a maintainer takes only those of its own epoch (maintainer.         *)
+(* CheckStatus); "owner", untagged statuses the transport hands to         *)
+(* whichever maintainer is current (TiCDC's heartbeats).                   *)
+StatusRouting == "epoch"
+RoutedToOwner == "owner"
+(* StatusOrder: "fifo", one ordered status stream per node (a gRPC         *)
+(* stream); "any", the maintainer may read a node's queued statuses in any *)
+(* order.                                                                  *)
+StatusOrder == "fifo"
+AnyOrder == "any"
+(* DupTiming: "at_once", a duplicated request is handled twice in a row;   *)
+(* "late", its second copy goes to the back of its stream and is handled   *)
+(* after the requests sent behind it.                                      *)
+DupTiming == "at_once"
+LateDup == "late"
+
+(* Status s is one the current maintainer acts on: sent to its epoch, or   *)
+(* any, when statuses are routed to the current owner untagged.            *)
+StatusReaches(s) == StatusRouting = RoutedToOwner \/ s.epoch = epoch
+
 CreateReq(d, op, dest) == [type |-> "create", id |-> d, op |-> op, dest |-> dest]
 RemoveReq(d, op, dest) == [type |-> "remove", id |-> d, op |-> op, dest |-> dest]
 MergeReq == [type |-> "merge", id |-> "m", op |-> "merge", dest |-> NoNode]

@@ -78,12 +78,14 @@ MergeCommitRespected ==
 (* was observed Initializing or Working): a step that makes "m"'s task     *)
 (* Replicating with no source task left (a merge replacing its sources, a  *)
 (* move or add of "m" finishing, recovery adopting it) is taken on seeing  *)
-(* "m" committed: the maintainer reads "m"'s Working status of its own     *)
-(* epoch, or recovers from a bootstrap answer that reports "m" Active.     *)
+(* "m" committed: the maintainer reads a Working status of "m", or         *)
+(* recovers from a bootstrap answer that reports "m" Active.               *)
+TakesStatus(n, i) ==
+    stq'[n] = [j \in 1..(Len(stq[n]) - 1) |-> IF j < i THEN stq[n][j] ELSE stq[n][j + 1]]
 CommitSeen ==
     \/ /\ phase = "run"
-       /\ \E n \in Nodes : /\ stq[n] # <<>> /\ stq'[n] = Tail(stq[n])
-                          /\ Head(stq[n]) = [id |-> "m", st |-> "Working", epoch |-> epoch]
+       /\ \E n \in Nodes : \E i \in 1..Len(stq[n]) :
+             stq[n][i].id = "m" /\ stq[n][i].st = "Working" /\ TakesStatus(n, i)
     \/ phase = "boot" /\ \E n \in alive : resp[n].ok /\ Active(resp[n].disp["m"])
 MergeCommitObserved ==
     [][(/\ TableLive /\ sched["m"] # "Replicating" /\ sched'["m"] = "Replicating"
