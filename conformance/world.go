@@ -18,7 +18,7 @@ var CIConfigs = []string{"Liveness.cfg", "LivenessMerge.cfg", "Failover.cfg", "F
 	"LivenessMergeDrop.cfg", "LivenessDrop.cfg", "LivenessCrash.cfg", "LivenessDup.cfg", "LivenessSplit.cfg"}
 
 // DeepConfigs are the worlds of spec/deep.tsv the simulator can build, compared by make
-// check-deep: NodeCrash.cfg (3 nodes, 324,789 states) and MergeAbort.cfg (931,041) take
+// check-deep: NodeCrash.cfg (3 nodes, 282,749 states) and MergeAbort.cfg (702,073) take
 // 2-5 and 4-10 minutes on a two-core machine, most of it TLC writing its dump.
 var DeepConfigs = []string{"NodeCrash.cfg", "MergeAbort.cfg"}
 

@@ -19,7 +19,7 @@ import (
 
 // conformMemoryLimit is the Go runtime's soft memory limit in `opfsm conform` (unless
 // GOMEMLIMIT is set): the comparison holds about half a gigabyte live at its peak (both
-// graphs of MergeAbort's world, 931,041 states and 3.7 million edges each), and without a
+// graphs of MergeAbort's world, 702,073 states and a few million edges each), and without a
 // limit the collector lets the heap grow to twice that before it runs. With it the
 // process stays near 1 GiB while TLC's JVM (capped at a 1 GB heap) runs beside it.
 const conformMemoryLimit = 1 << 30
