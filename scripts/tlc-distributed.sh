@@ -95,6 +95,28 @@ java_opts+=(${OPFSM_TLC_JAVA_OPTS:-})
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/opfsm-tlcd.XXXXXX")"
 server_pid="" tail_pid="" worker_pids=()
 
+# The witness invariants (Witnesses, RecoveryBranches) print through TLC's registers
+# (TLCGet/TLCSet), which the spec's ASSUME sets only in the server's JVM: a worker evaluating
+# them fails on an undefined register. They are always TRUE and check nothing, so the server
+# runs on a copy of the spec folder whose config leaves them out (workers read the spec and
+# the config from the server's folder).
+witnesses='Witnesses|RecoveryBranches'
+if sed 's/\\\*.*//' "$config" | grep -qE "^[[:space:]]*INVARIANTS?[[:space:]].*\b($witnesses)\b"; then
+  mkdir -p "$tmp/spec"
+  cp ./*.tla "$tmp/spec/"
+  sed -E -e "/^[[:space:]]*INVARIANTS?([[:space:]]+($witnesses))+[[:space:]]*\$/d" \
+    -e "s/[[:space:]]+($witnesses)\b//g" "$config" >"$tmp/spec/$(basename "$config")"
+  given=""
+  for ((i = 0; i < ${#tlc_args[@]}; i++)); do
+    if [ "${tlc_args[i]}" = "-config" ]; then
+      tlc_args[i + 1]="$(basename "$config")"
+      given=yes
+    fi
+  done
+  [ -n "$given" ] || tlc_args=(-config "$(basename "$config")" "${tlc_args[@]}")
+  cd "$tmp/spec"
+fi
+
 # gone TENTHS PID...: waits up to TENTHS tenths of a second for every PID to exit.
 gone() {
   local tenths=$1 t pid alive
@@ -201,10 +223,12 @@ kill -0 "$server_pid" 2>/dev/null || { server_up=""; workers=0; }
 [ -n "$server_up" ] && say "server on port $port; $workers local worker(s) with $threads thread(s) each"
 for ((i = 1; i <= workers; i++)); do
   mkdir -p "$tmp/w$i"
+  # Each local worker runs in its own empty folder, as a remote one would: it takes the
+  # spec and the config from the server, not from files of the same name here.
   # shellcheck disable=SC2046
-  java "${java_opts[@]}" -Djava.io.tmpdir="$tmp/w$i" $(rmi_props 127.0.0.1) \
+  (cd "$tmp/w$i" && exec java "${java_opts[@]}" -Djava.io.tmpdir="$tmp/w$i" $(rmi_props 127.0.0.1) \
     -Dsun.rmi.server.exceptionTrace=true -Dtlc2.tool.distributed.TLCWorker.threadCount="$threads" \
-    -cp "$jar" tlc2.tool.distributed.TLCWorker 127.0.0.1 >"$tmp/w$i.log" 2>&1 &
+    -cp "$jar" tlc2.tool.distributed.TLCWorker 127.0.0.1) >"$tmp/w$i.log" 2>&1 &
   worker_pids+=($!)
 done
 if [ -n "$worker_hosts" ] && [ -n "$server_up" ]; then
