@@ -218,7 +218,7 @@ func TestDistributed(t *testing.T) {
 		name    string
 		refused bool
 	}{
-		{name: "failover/Failover.cfg"},
+		{name: "failover/MergeAbortShort.cfg"},
 		{name: "failover/MergeJournalLost.cfg"},
 		{name: "failover/NoEpochFence.cfg"},
 		{name: "failover/Liveness.cfg", refused: true},
