@@ -124,3 +124,17 @@ func TestConfigNames(t *testing.T) {
 		require.Equal(t, tc.want, ConfigNames(cfg, tc.keywords...), tc.keywords)
 	}
 }
+
+// FuzzConfigNames: any config text gives names without a panic, none of them a keyword or
+// empty, none from a comment.
+func FuzzConfigNames(f *testing.F) {
+	f.Add("INVARIANTS A B \\* C\nPROPERTY D\n", "INVARIANTS")
+	f.Add("\\*\n\n", "PROPERTY")
+	f.Fuzz(func(t *testing.T, cfg, keyword string) {
+		for _, n := range ConfigNames(cfg, keyword, "PROPERTIES") {
+			require.NotEmpty(t, n)
+			require.NotContains(t, cfgKeywords, n)
+			require.NotContains(t, n, `\*`)
+		}
+	})
+}

@@ -61,7 +61,6 @@ Report(n, d, st) ==
 
 InFlight(n, m) == \E i \in 1..Len(req[n][epoch]) : req[n][epoch][i] = m
 
-RemoveAt(s, i) == [j \in 1..(Len(s) - 1) |-> IF j < i THEN s[j] ELSE s[j + 1]]
 
 (* The network loses the i-th request of stream (n, e).  Bootstrap         *)
 (* requests are resent by the maintainer until answered, so losing one     *)

@@ -4,7 +4,7 @@
 (* model, each named after what it protects, and liveness L1-L5.  S12      *)
 (* (checkpoints) is out of scope: the model has no timestamps.             *)
 (***************************************************************************)
-EXTENDS Schema, TLC
+EXTENDS Schema
 
 (* S1: no key is served by two active dispatchers at once.                 *)
 NoDuplicateActiveDispatcher ==
@@ -80,12 +80,10 @@ MergeCommitRespected ==
 (* move or add of "m" finishing, recovery adopting it) is taken on seeing  *)
 (* "m" committed: the maintainer reads a Working status of "m", or         *)
 (* recovers from a bootstrap answer that reports "m" Active.               *)
-TakesStatus(n, i) ==
-    stq'[n] = [j \in 1..(Len(stq[n]) - 1) |-> IF j < i THEN stq[n][j] ELSE stq[n][j + 1]]
 CommitSeen ==
     \/ /\ phase = "run"
        /\ \E n \in Nodes : \E i \in 1..Len(stq[n]) :
-             stq[n][i].id = "m" /\ stq[n][i].st = "Working" /\ TakesStatus(n, i)
+             stq[n][i].id = "m" /\ stq[n][i].st = "Working" /\ stq'[n] = RemoveAt(stq[n], i)
     \/ phase = "boot" /\ \E n \in alive : resp[n].ok /\ Active(resp[n].disp["m"])
 MergeCommitObserved ==
     [][(/\ TableLive /\ sched["m"] # "Replicating" /\ sched'["m"] = "Replicating"
@@ -143,14 +141,12 @@ DroppedCleaned == ~TableLive ~> NothingServed
 (* worker, the first time a state is in it.  Listed as an invariant (they *)
 (* are always TRUE) beside the liveness properties, so the same run shows *)
 (* that the world reaches what it checks (spec/spec_test.go asserts it).  *)
-ASSUME \A i \in 20..24 : TLCSet(i, 0)
-Witness(i, name, situation) == ~situation \/ TLCGet(i) = 1 \/ (TLCSet(i, 1) /\ PrintT(<<"witness", name>>))
 Witnesses ==
-    /\ Witness(20, "OperatorsTerminate", \E d \in Ids : ops[d] # NoOp)
-    /\ Witness(21, "Converge", phase = "run" /\ ~(Stable /\ Served))
-    /\ Witness(22, "MergeResolves", \E n \in Nodes : mergeJ[n] # 0)
-    /\ Witness(23, "OrphansRemoved", \E n \in Nodes, d \in Ids : Orphan(n, d))
-    /\ Witness(24, "DroppedCleaned", ~TableLive /\ ~NothingServed)
+    /\ FirstTime(20, "OperatorsTerminate", \E d \in Ids : ops[d] # NoOp)
+    /\ FirstTime(21, "Converge", phase = "run" /\ ~(Stable /\ Served))
+    /\ FirstTime(22, "MergeResolves", \E n \in Nodes : mergeJ[n] # 0)
+    /\ FirstTime(23, "OrphansRemoved", \E n \in Nodes, d \in Ids : Orphan(n, d))
+    /\ FirstTime(24, "DroppedCleaned", ~TableLive /\ ~NothingServed)
 
 (* Reachability witnesses, not properties: each must be violated (TLC      *)
 (* finds a behaviour that completes the operation), proving the clean      *)

@@ -38,7 +38,7 @@
 (*   budget       scheduler operations (move, split, merge, drop) left     *)
 (*   faults       faults injected so far: [loss, dup, crash]               *)
 (***************************************************************************)
-EXTENDS Naturals, FiniteSets, Sequences
+EXTENDS Naturals, FiniteSets, Sequences, TLC
 
 CONSTANTS
     N,          \* number of nodes: Nodes = 1..N
@@ -122,4 +122,12 @@ PreCommit(st) == st \in {"Preparing", "MergeReady"}
 Overlap(d1, d2) == Keys[d1] \cap Keys[d2] # {}
 Min(S) == CHOOSE x \in S : \A y \in S : x <= y
 TableLive == dropEpoch = 0
+(* Sequence s without its i-th element.                                    *)
+RemoveAt(s, i) == [j \in 1..(Len(s) - 1) |-> IF j < i THEN s[j] ELSE s[j + 1]]
+
+(* Witness printing for the always-true invariants Witnesses (Properties)  *)
+(* and RecoveryBranches (Recovery): the first time a state is in situation *)
+(* happens, print <<"witness", name>>, once per TLC worker (register i).   *)
+ASSUME \A i \in 20..56 : TLCSet(i, 0)
+FirstTime(i, name, happens) == TLCGet(i) = 1 \/ ~happens \/ (TLCSet(i, 1) /\ PrintT(<<"witness", name>>))
 =============================================================================
