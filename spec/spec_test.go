@@ -66,7 +66,7 @@ func newBranchCoverage(t *testing.T, models []spec.Model) *branchCoverage {
 	src, err := os.ReadFile(filepath.Join("failover", "Recovery.tla"))
 	require.NoError(t, err)
 	var want []string
-	for _, m := range regexp.MustCompile(`Branch\(\d+, "(\w+)"`).FindAllStringSubmatch(string(src), -1) {
+	for _, m := range regexp.MustCompile(`FirstTime\(\d+, "(Recover\w+)"`).FindAllStringSubmatch(string(src), -1) {
 		if !slices.Contains(notTakenInCI, m[1]) {
 			want = append(want, m[1])
 		}
