@@ -289,8 +289,8 @@ func (a *Abstraction) State(c *sim.Cluster) (SpecState, error) {
 	st["ops"] = idFunc(func(d string) string { return orText(opsV[d], noOp) })
 	st["dropEpoch"] = strconv.FormatUint(uint64(c.DropEpoch(a.table)), 10)
 	st["budget"] = strconv.Itoa(c.Budget())
-	loss, dup, crash := c.Faults()
-	st["faults"] = fmt.Sprintf("[loss |-> %d, dup |-> %d, crash |-> %d]", loss, dup, crash)
+	loss, dup, crash, fail := c.Faults()
+	st["faults"] = fmt.Sprintf("[loss |-> %d, dup |-> %d, crash |-> %d, fail |-> %d]", loss, dup, crash, fail)
 	return st, nil
 }
 

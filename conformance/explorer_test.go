@@ -51,7 +51,7 @@ func TestExplorerCountsTLCStates(t *testing.T) {
 		"FailoverSplit.cfg": 80028, "MergeAbortShort.cfg": 12239, "ThreeEpochs.cfg": 50917, "TwoNodeCrash.cfg": 47916,
 		"TwoNodeCrashSplit.cfg": 23798, "LivenessNoLoss.cfg": 733, "LivenessMergeOneEpoch.cfg": 149,
 		"LivenessMergeDrop.cfg": 4918, "LivenessDrop.cfg": 4736, "LivenessCrash.cfg": 4656, "LivenessDup.cfg": 2447,
-		"LivenessSplit.cfg": 1180}
+		"LivenessSplit.cfg": 1180, "MergeFailShort.cfg": 4518, "LivenessMergeFail.cfg": 332}
 	for name, want := range tlcStates {
 		t.Run(name, func(t *testing.T) {
 			w, err := WorldFromConfig("../spec/failover/" + name)

@@ -76,8 +76,15 @@ func TestGraphCatchesSeededBugs(t *testing.T) {
 	for _, name := range sim.BugNames() {
 		t.Run(name, func(t *testing.T) {
 			bw, spec := w, spec
-			if name == "sweep_skips_precommit" {
+			switch name {
+			case "sweep_skips_precommit":
 				bw, spec = abortWorld, abortSpec
+			case "abort_ignores_missing_target":
+				// Needs a merged dispatcher that fails before the commit: LivenessMergeFail's world.
+				bw = World{N: 2, Layout: "halves", MaxReq: 3, OpKinds: []string{"merge"},
+					Limits: sim.Limits{MaxEpoch: 1, MaxOps: 1, MaxFail: 1}}
+				spec, _, err = TLCGraph(context.Background(), "../spec/failover", bw)
+				require.NoError(t, err)
 			}
 			bw.Bugs, err = sim.ParseBug(name)
 			require.NoError(t, err)

@@ -65,7 +65,7 @@ const logInvariants = "TypeOK NoDuplicateActiveDispatcher MergeOccupiesSources O
 // epochs (one more than the elections: the nodes' start), and budgets as large as the
 // run used.
 func (r *LogRun) Constants() string {
-	return fmt.Sprintf("CONSTANTS\n    N = %d\n    MaxEpoch = %d\n    MaxLoss = %d\n    MaxDup = 0\n    MaxCrash = %d\n    MaxOps = %d\n"+
+	return fmt.Sprintf("CONSTANTS\n    N = %d\n    MaxEpoch = %d\n    MaxLoss = %d\n    MaxDup = 0\n    MaxCrash = %d\n    MaxFail = 0\n    MaxOps = %d\n"+
 		"    OpKinds = {\"move\", \"split\", \"merge\", \"drop\"}\n    Layout = \"halves\"\n    MaxReq = 1\n    Bug = \"none\"\n",
 		len(r.Nodes), len(r.Epochs)+1, r.Resends, r.Crashes, r.Ops)
 }

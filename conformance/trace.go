@@ -37,8 +37,8 @@ func (w World) Constants() string {
 		kinds[i] = strconv.Quote(k)
 	}
 	l := w.Limits
-	return fmt.Sprintf("CONSTANTS\n    N = %d\n    MaxEpoch = %d\n    MaxLoss = %d\n    MaxDup = %d\n    MaxCrash = %d\n    MaxOps = %d\n    OpKinds = {%s}\n    Layout = %q\n    MaxReq = %d\n    Bug = \"none\"\n",
-		w.N, l.MaxEpoch, l.MaxLoss, l.MaxDup, l.MaxCrash, l.MaxOps, strings.Join(kinds, ", "), w.Layout, w.MaxReq)
+	return fmt.Sprintf("CONSTANTS\n    N = %d\n    MaxEpoch = %d\n    MaxLoss = %d\n    MaxDup = %d\n    MaxCrash = %d\n    MaxFail = %d\n    MaxOps = %d\n    OpKinds = {%s}\n    Layout = %q\n    MaxReq = %d\n    Bug = \"none\"\n",
+		w.N, l.MaxEpoch, l.MaxLoss, l.MaxDup, l.MaxCrash, l.MaxFail, l.MaxOps, strings.Join(kinds, ", "), w.Layout, w.MaxReq)
 }
 
 // TraceRun is one recorded simulator run: its actions and the abstract state before the

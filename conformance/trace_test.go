@@ -18,10 +18,10 @@ func failoverWorld(bugs sim.Bugs) World {
 }
 
 // longWorld runs long behaviours: three nodes, three failovers, a node crash, three losses
-// and duplicates, eight scheduler operations.
+// and duplicates, a failed merged dispatcher, eight scheduler operations.
 func longWorld(bugs sim.Bugs) World {
 	return World{N: 3, Layout: "halves", MaxReq: 40, OpKinds: []string{"move", "split", "merge", "drop"},
-		Limits: sim.Limits{MaxEpoch: 4, MaxLoss: 3, MaxDup: 3, MaxCrash: 1, MaxOps: 8}, Bugs: bugs}
+		Limits: sim.Limits{MaxEpoch: 4, MaxLoss: 3, MaxDup: 3, MaxCrash: 1, MaxFail: 1, MaxOps: 8}, Bugs: bugs}
 }
 
 func TestTraceValidation(t *testing.T) {
@@ -32,6 +32,7 @@ func TestTraceValidation(t *testing.T) {
 	noDrop := w
 	noDrop.OpKinds = []string{"move", "split", "merge"}
 	var runs []TraceRun
+	fails := 0
 	for seed := uint64(1); seed <= 20; seed++ {
 		world := w
 		if seed%4 != 0 {
@@ -40,7 +41,13 @@ func TestTraceValidation(t *testing.T) {
 		r, err := RecordWalk(world, seed, 300)
 		require.NoError(t, err)
 		runs = append(runs, r)
+		for _, a := range r.Actions {
+			if a.Name == "DMPrepareFail" {
+				fails++
+			}
+		}
 	}
+	require.Positive(t, fails, "some run fails a merged dispatcher before its commit")
 	rep, err := ValidateTraces(context.Background(), "../spec/failover", w, runs)
 	require.NoError(t, err)
 	for _, f := range rep.Failures {

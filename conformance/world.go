@@ -15,7 +15,8 @@ import (
 // every CI config of spec/configs.tsv. DeepConfigs are compared by make check-deep.
 var CIConfigs = []string{"Liveness.cfg", "LivenessMerge.cfg", "Failover.cfg", "FailoverSplit.cfg", "MergeAbortShort.cfg",
 	"ThreeEpochs.cfg", "TwoNodeCrash.cfg", "TwoNodeCrashSplit.cfg", "LivenessNoLoss.cfg", "LivenessMergeOneEpoch.cfg",
-	"LivenessMergeDrop.cfg", "LivenessDrop.cfg", "LivenessCrash.cfg", "LivenessDup.cfg", "LivenessSplit.cfg"}
+	"LivenessMergeDrop.cfg", "LivenessDrop.cfg", "LivenessCrash.cfg", "LivenessDup.cfg", "LivenessSplit.cfg",
+	"MergeFailShort.cfg", "LivenessMergeFail.cfg"}
 
 // DeepConfigs are the worlds of spec/deep.tsv the simulator can build, compared by make
 // check-deep: NodeCrash.cfg (3 nodes, 282,749 states) and MergeAbort.cfg (702,073) take
@@ -84,13 +85,13 @@ func WorldFromConfig(path string) (World, error) {
 		return n, nil
 	}
 	var w World
-	var n [7]int
-	for i, name := range []string{"N", "MaxEpoch", "MaxLoss", "MaxDup", "MaxCrash", "MaxOps", "MaxReq"} {
+	var n [8]int
+	for i, name := range []string{"N", "MaxEpoch", "MaxLoss", "MaxDup", "MaxCrash", "MaxOps", "MaxReq", "MaxFail"} {
 		if n[i], err = num(name); err != nil {
 			return bad("%v", err)
 		}
 	}
-	w.N, w.MaxReq = n[0], n[6]
+	w.N, w.MaxReq, w.Limits.MaxFail = n[0], n[6], n[7]
 	w.Limits.MaxEpoch, w.Limits.MaxLoss, w.Limits.MaxDup, w.Limits.MaxCrash, w.Limits.MaxOps = ops.Epoch(n[1]), n[2], n[3], n[4], n[5]
 	if w.N < 1 || w.Limits.MaxEpoch < 1 {
 		return bad("N and MaxEpoch must be at least 1")

@@ -33,13 +33,13 @@ func TestWorldFromConfig(t *testing.T) {
 		Limits: sim.Limits{MaxEpoch: 2, MaxLoss: 1, MaxDup: 1, MaxOps: 1}}, w)
 	dir := t.TempDir()
 	for name, text := range map[string]string{
-		"seeded bug":     "CONSTANTS\n N = 2\n MaxEpoch = 2\n MaxLoss = 0\n MaxDup = 0\n MaxCrash = 0\n MaxOps = 1\n OpKinds = {\"move\"}\n Layout = \"halves\"\n MaxReq = 3\n Bug = \"no_resend\"\n",
+		"seeded bug":     "CONSTANTS\n N = 2\n MaxEpoch = 2\n MaxLoss = 0\n MaxDup = 0\n MaxCrash = 0\n MaxFail = 0\n MaxOps = 1\n OpKinds = {\"move\"}\n Layout = \"halves\"\n MaxReq = 3\n Bug = \"no_resend\"\n",
 		"missing N":      "CONSTANTS\n MaxEpoch = 2\n",
-		"bad layout":     "CONSTANTS\n N = 2\n MaxEpoch = 2\n MaxLoss = 0\n MaxDup = 0\n MaxCrash = 0\n MaxOps = 1\n OpKinds = {}\n Layout = \"thirds\"\n MaxReq = 3\n Bug = \"none\"\n",
-		"unknown kind":   "CONSTANTS\n N = 2\n MaxEpoch = 2\n MaxLoss = 0\n MaxDup = 0\n MaxCrash = 0\n MaxOps = 1\n OpKinds = {\"teleport\"}\n Layout = \"whole\"\n MaxReq = 3\n Bug = \"none\"\n",
+		"bad layout":     "CONSTANTS\n N = 2\n MaxEpoch = 2\n MaxLoss = 0\n MaxDup = 0\n MaxCrash = 0\n MaxFail = 0\n MaxOps = 1\n OpKinds = {}\n Layout = \"thirds\"\n MaxReq = 3\n Bug = \"none\"\n",
+		"unknown kind":   "CONSTANTS\n N = 2\n MaxEpoch = 2\n MaxLoss = 0\n MaxDup = 0\n MaxCrash = 0\n MaxFail = 0\n MaxOps = 1\n OpKinds = {\"teleport\"}\n Layout = \"whole\"\n MaxReq = 3\n Bug = \"none\"\n",
 		"not a natural":  "CONSTANTS\n N = -2\n",
 		"no equals":      "CONSTANTS\n N 2\n",
-		"too many nodes": "CONSTANT\nN=92999999\nMaxEpoch=1\nMaxLoss=0\nMaxDup=0\nMaxCrash=0\nMaxOps=0\nOpKinds={}\nLayout=\"halves\"\nMaxReq=7\nBug=\"none\"",
+		"too many nodes": "CONSTANT\nN=92999999\nMaxEpoch=1\nMaxLoss=0\nMaxDup=0\nMaxCrash=0\nMaxFail=0\nMaxOps=0\nOpKinds={}\nLayout=\"halves\"\nMaxReq=7\nBug=\"none\"",
 	} {
 		t.Run(name, func(t *testing.T) {
 			p := filepath.Join(dir, "x.cfg")

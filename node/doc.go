@@ -1,7 +1,7 @@
 // Package node is the dispatcher manager of one changefeed on one node, as a pure,
 // deterministic core in the style of etcd raft's RawNode: it owns the protocol's node
 // side and nothing else. Inputs are maintainer requests (Step) and what the host's
-// dispatchers do (Working, Prepared, Closed, Advanced); the node's own checks run on Tick
+// dispatchers do (Working, Prepared, PrepareFailed, Closed, Advanced); the node's own checks run on Tick
 // (or one at a time, for model checkers). Outputs come out of Ready: the statuses to send
 // to the maintainer, the effects the host must apply to its dispatchers (create, close,
 // prepare, commit or abort a merge) and bootstrap answers. The host calls Advance once it
@@ -16,7 +16,9 @@
 //     answers carry so a new maintainer resumes every operator in its exact state;
 //   - merge execution: a merge starts when every source is Working, the merged dispatcher
 //     prepares, then the merge check commits it (sources close, the merged dispatcher
-//     starts: the commit point) or aborts it when a member is missing or closing;
+//     starts: the commit point) or aborts it when a member is missing or closing (a
+//     merged dispatcher the host could not prepare closes, so its merge aborts); a merge
+//     request that cannot start leaves an earlier attempt's journal entry to that check;
 //   - sweeps (a closed dispatcher is deleted with its journal entry and reported
 //     Stopped), merge journal cleanup, and the heartbeat that re-reports every Working
 //     dispatcher so a lost status cannot stall an operator;

@@ -37,6 +37,22 @@ func (n *Node) Prepared(id ops.DispatcherID) error {
 	return nil
 }
 
+// PrepareFailed: merged dispatcher id failed before its merge committed (the host could
+// not prepare it: DMPrepareFail, a fault). The node closes it (EffectClose; call Closed
+// when it has), and the merge check then aborts the merge and resumes the sources; the
+// maintainer's resent merge starts it again. Only a Preparing or MergeReady dispatcher
+// that is not closing can fail this way.
+func (n *Node) PrepareFailed(id ops.DispatcherID) error {
+	d := n.disp.get(id)
+	if d == nil || (d.State != ops.Preparing && d.State != ops.MergeReady) || d.Removing {
+		return n.notEnabled("PrepareFailed", id)
+	}
+	d.Removing = true
+	n.out.effect(Effect{Kind: EffectClose, ID: id, Span: d.Span})
+	n.trace(ActPrepareFail, id)
+	return nil
+}
+
 // Closed: dispatcher id, which the node asked to close, has closed with its final
 // checkpoint (the sweep, DMSweep). The node deletes it and its remove journal entry and
 // reports it Stopped. A merged dispatcher that never committed is swept too (opfsm's fix
@@ -158,7 +174,7 @@ func (n *Node) abortable(id ops.DispatcherID) bool {
 		return false
 	}
 	if d == nil {
-		return true
+		return !n.bugs.AbortIgnoresMissingTarget
 	}
 	if d.State != ops.Preparing && d.State != ops.MergeReady {
 		return false
@@ -255,9 +271,13 @@ const (
 	// ActHeartbeat is Tick re-reporting a Working dispatcher: only Config.Trace sees it
 	// (Enabled never lists it and Apply refuses it).
 	ActHeartbeat
+	// ActPrepareFail is PrepareFailed, a fault: Enabled never lists it (a simulator
+	// bounds and injects it); Apply takes it.
+	ActPrepareFail
 )
 
-var actionNames = [...]string{"DMWorking", "DMPrepared", "DMCommit", "DMAbortMerge", "DMSweep", "DMJournalCleanup", "DMHeartbeat"}
+var actionNames = [...]string{"DMWorking", "DMPrepared", "DMCommit", "DMAbortMerge", "DMSweep", "DMJournalCleanup", "DMHeartbeat",
+	"DMPrepareFail"}
 
 // String is the spec's action name.
 func (k ActionKind) String() string {
@@ -340,7 +360,7 @@ func less(a, b Action) bool {
 	return a.Kind.String() < b.Kind.String()
 }
 
-// Apply takes local step a (a sweep with checkpoint 0).
+// Apply takes local step a (a sweep with checkpoint 0), or the fault ActPrepareFail.
 func (n *Node) Apply(a Action) error {
 	switch a.Kind {
 	case ActWorking:
@@ -355,6 +375,8 @@ func (n *Node) Apply(a Action) error {
 		return n.Closed(a.ID, 0)
 	case ActJournalCleanup:
 		return n.CleanupMergeJournal(a.ID)
+	case ActPrepareFail:
+		return n.PrepareFailed(a.ID)
 	}
 	return n.notEnabled(a.Kind.String(), a.ID)
 }

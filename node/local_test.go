@@ -547,18 +547,18 @@ func TestActionKindNames(t *testing.T) {
 	names := map[node.ActionKind]string{
 		node.ActWorking: "DMWorking", node.ActPrepared: "DMPrepared", node.ActCommit: "DMCommit",
 		node.ActAbortMerge: "DMAbortMerge", node.ActSweep: "DMSweep", node.ActJournalCleanup: "DMJournalCleanup",
-		node.ActHeartbeat: "DMHeartbeat",
+		node.ActHeartbeat: "DMHeartbeat", node.ActPrepareFail: "DMPrepareFail",
 	}
-	require.Len(t, names, 7)
+	require.Len(t, names, 8)
 	for k, name := range names {
 		require.Equal(t, name, k.String())
 		got, ok := node.ParseActionKind(name)
 		require.True(t, ok)
 		require.Equal(t, k, got)
 	}
-	require.Equal(t, "ActionKind(7)", node.ActionKind(7).String())
+	require.Equal(t, "ActionKind(8)", node.ActionKind(8).String())
 	require.Equal(t, "ActionKind(255)", node.ActionKind(255).String())
-	for _, bad := range []string{"", "dmsweep", "DMSweep ", "ActionKind(7)", "Working"} {
+	for _, bad := range []string{"", "dmsweep", "DMSweep ", "ActionKind(8)", "Working"} {
 		k, ok := node.ParseActionKind(bad)
 		require.False(t, ok, bad)
 		require.Equal(t, node.ActionKind(0), k)
@@ -605,17 +605,16 @@ func TestApply(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			viaApply, direct := tc.setup(t), tc.setup(t)
 			require.Contains(t, viaApply.Enabled(), tc.action)
-			before := snap(viaApply)
-			require.NoError(t, viaApply.Apply(tc.action))
-			require.NoError(t, tc.direct(direct))
-			require.NotEqual(t, before, snap(viaApply))
-			require.Equal(t, snap(direct), snap(viaApply))
-			require.Equal(t, take(direct), take(viaApply))
-			require.NotContains(t, viaApply.Enabled(), tc.action)
-			// Not enabled any more: Apply refuses it like the step itself.
-			notEnabled(t, viaApply, tc.msg, func() error { return viaApply.Apply(tc.action) })
+			applyMatchesStep(t, viaApply, direct, tc.action, tc.direct, tc.msg)
 		})
 	}
+
+	t.Run("DMPrepareFail, a fault that Enabled never lists", func(t *testing.T) {
+		viaApply, direct := preparing(t), preparing(t)
+		a := node.Action{Kind: node.ActPrepareFail, ID: "m"}
+		require.NotContains(t, viaApply.Enabled(), a)
+		applyMatchesStep(t, viaApply, direct, a, func(n *node.Node) error { return n.PrepareFailed("m") }, "PrepareFailed(m)")
+	})
 
 	t.Run("sweep reports the dispatcher's own checkpoint", func(t *testing.T) {
 		n := newNode(t, 1, removing(disp("a", t1a, ops.Working, 6)))
@@ -626,9 +625,24 @@ func TestApply(t *testing.T) {
 	t.Run("unknown kind", func(t *testing.T) {
 		n := newNode(t, 1, removing(disp("a", t1a, ops.Working, 6)), disp("b", t1b, ops.Initializing, 1))
 		notEnabled(t, n, "DMHeartbeat(a)", func() error { return n.Apply(node.Action{Kind: node.ActHeartbeat, ID: "a"}) })
-		notEnabled(t, n, "ActionKind(7)(a)", func() error { return n.Apply(node.Action{Kind: 7, ID: "a"}) })
+		notEnabled(t, n, "ActionKind(8)(a)", func() error { return n.Apply(node.Action{Kind: 8, ID: "a"}) })
 		notEnabled(t, n, "ActionKind(200)(b)", func() error { return n.Apply(node.Action{Kind: 200, ID: "b"}) })
 	})
+}
+
+// applyMatchesStep applies a via Apply to one node and via its own method (step) to a
+// twin, and requires the same state and output, and a second Apply refused (msg).
+func applyMatchesStep(t *testing.T, viaApply, direct *node.Node, a node.Action, step func(*node.Node) error, msg string) {
+	t.Helper()
+	before := snap(viaApply)
+	require.NoError(t, viaApply.Apply(a))
+	require.NoError(t, step(direct))
+	require.NotEqual(t, before, snap(viaApply))
+	require.Equal(t, snap(direct), snap(viaApply))
+	require.Equal(t, take(direct), take(viaApply))
+	require.NotContains(t, viaApply.Enabled(), a)
+	// Not enabled any more: Apply refuses it like the step itself.
+	notEnabled(t, viaApply, msg, func() error { return viaApply.Apply(a) })
 }
 
 func TestTick(t *testing.T) {
@@ -795,4 +809,86 @@ func TestAbortMissingTarget(t *testing.T) {
 	require.Empty(t, n.MergeJournal())
 	require.Equal(t, before, n.Dispatchers())
 	notEnabled(t, n, "AbortMerge(m)", func() error { return n.AbortMerge("m") })
+}
+
+// TestPrepareFailed: a merged dispatcher that fails before the commit closes; the merge
+// check then aborts the merge (its target closing, or gone once swept) and the sources go
+// back to Working; nothing else can fail this way.
+func TestPrepareFailed(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup func(t *testing.T) *node.Node
+		state ops.ComponentState
+		sweep bool // the host reports m closed before the merge check runs
+	}{
+		{"Preparing, aborted while closing", preparing, ops.Preparing, false},
+		{"MergeReady, aborted while closing", func(t *testing.T) *node.Node {
+			n := preparing(t)
+			require.NoError(t, n.Prepared("m"))
+			return n
+		}, ops.MergeReady, false},
+		{"Preparing, swept before the check", preparing, ops.Preparing, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := tc.setup(t)
+			_ = take(n)
+			require.NoError(t, n.PrepareFailed("m"))
+			require.Equal(t, node.Ready{Effects: []node.Effect{{Kind: node.EffectClose, ID: "m", Span: t1All}}}, take(n))
+			require.Equal(t, []protocol.Dispatcher{disp("a", t1a, ops.WaitingMerge, 5), disp("b", t1b, ops.WaitingMerge, 3),
+				removing(disp("m", t1All, tc.state, 3))}, n.Dispatchers())
+			require.Equal(t, []node.Action{{Kind: node.ActAbortMerge, ID: "m"}, {Kind: node.ActSweep, ID: "m"}}, n.Enabled())
+			notEnabled(t, n, "PrepareFailed(m)", func() error { return n.PrepareFailed("m") })
+			if tc.sweep {
+				require.NoError(t, n.Closed("m", 0))
+				require.Equal(t, []node.Action{{Kind: node.ActAbortMerge, ID: "m"}}, n.Enabled())
+			}
+			n.Tick()
+			want := []protocol.Dispatcher{disp("a", t1a, ops.Working, 5), disp("b", t1b, ops.Working, 3)}
+			if !tc.sweep {
+				want = append(want, removing(disp("m", t1All, tc.state, 3)))
+			}
+			require.Equal(t, want, n.Dispatchers())
+			require.Empty(t, n.MergeJournal())
+		})
+	}
+
+	for _, tc := range []struct {
+		name string
+		n    func(t *testing.T) *node.Node
+		id   ops.DispatcherID
+	}{
+		{"missing", halves, "m"},
+		{"Working", halves, "a"},
+		{"a source", preparing, "a"},
+		{"closing already", func(t *testing.T) *node.Node {
+			n := preparing(t)
+			require.NoError(t, n.PrepareFailed("m"))
+			return n
+		}, "m"},
+		{"committed", func(t *testing.T) *node.Node {
+			n := preparing(t)
+			require.NoError(t, n.Prepared("m"))
+			require.NoError(t, n.CommitMerge("m"))
+			return n
+		}, "m"},
+	} {
+		t.Run("not enabled: "+tc.name, func(t *testing.T) {
+			n := tc.n(t)
+			_ = take(n)
+			before := snap(n)
+			notEnabled(t, n, "PrepareFailed("+string(tc.id)+")", func() error { return n.PrepareFailed(tc.id) })
+			require.Equal(t, before, snap(n))
+			require.Equal(t, node.Ready{}, take(n))
+		})
+	}
+
+	t.Run("with AbortIgnoresMissingTarget the sources wait for good", func(t *testing.T) {
+		n := withBugs(preparing(t), seeded.NodeBugs{AbortIgnoresMissingTarget: true})
+		require.NoError(t, n.PrepareFailed("m"))
+		require.NoError(t, n.Closed("m", 0))
+		require.Empty(t, n.Enabled())
+		n.Tick()
+		require.Equal(t, []protocol.Dispatcher{disp("a", t1a, ops.WaitingMerge, 5), disp("b", t1b, ops.WaitingMerge, 3)}, n.Dispatchers())
+		require.Len(t, n.MergeJournal(), 1)
+	})
 }

@@ -281,13 +281,29 @@ func TestStepMergeCannotStart(t *testing.T) {
 		})
 	}
 
-	t.Run("drops the journal entry of an earlier merge", func(t *testing.T) {
+	t.Run("keeps the journal entry of an earlier merge for its check", func(t *testing.T) {
 		n := committedSwept(t)
 		require.Equal(t, []ops.Record{mergeRec("m", t1All, 1, "a", "b")}, n.MergeJournal())
 		require.NoError(t, n.Step(mergeReq("m", t1All, 1, "a", "b")))
-		require.Empty(t, n.MergeJournal())
+		require.Equal(t, []ops.Record{mergeRec("m", t1All, 1, "a", "b")}, n.MergeJournal())
 		require.Empty(t, n.Dispatchers())
 		require.False(t, n.HasReady())
+	})
+
+	t.Run("a resent merge after a failed target leaves the abort to the check", func(t *testing.T) {
+		n := preparing(t)
+		require.NoError(t, n.PrepareFailed("m"))
+		require.NoError(t, n.Closed("m", 0))
+		_ = take(n)
+		require.NoError(t, n.Step(mergeReq("m", t1All, 1, "a", "b")))
+		require.False(t, n.HasReady())
+		require.Equal(t, []node.Action{{Kind: node.ActAbortMerge, ID: "m"}}, n.Enabled())
+		require.NoError(t, n.AbortMerge("m"))
+		require.Equal(t, []protocol.Dispatcher{disp("a", t1a, ops.Working, 5), disp("b", t1b, ops.Working, 3)}, n.Dispatchers())
+		// Now the merge can start again.
+		require.NoError(t, n.Step(mergeReq("m", t1All, 1, "a", "b")))
+		require.Equal(t, []protocol.Dispatcher{disp("a", t1a, ops.WaitingMerge, 5), disp("b", t1b, ops.WaitingMerge, 3),
+			disp("m", t1All, ops.Preparing, 3)}, n.Dispatchers())
 	})
 }
 

@@ -90,8 +90,11 @@ func (n *Node) remove(rec ops.Record) {
 
 // merge journals the request (after the fence: a stale merge is never journaled). It
 // starts the merge when the merged dispatcher is missing and every source is Working and
-// not closing; re-reports a Working merged dispatcher; and drops the journal entry of a
-// merge that can neither start nor is in progress. A merge that does not fit the
+// not closing; and re-reports a Working merged dispatcher. A merge that can neither start
+// nor is in progress changes nothing: a journal entry already there belongs to an earlier
+// attempt whose merged dispatcher is gone, and the merge check must still abort that one
+// so its sources go back to Working (dropping the entry here left them waiting for good).
+// A merge that does not fit the
 // dispatchers (sources that do not tile its span; a merged id the node has with another
 // span, or journaled with other sources) is refused and changes nothing.
 func (n *Node) merge(req protocol.Request, rec ops.Record) error {
@@ -109,7 +112,7 @@ func (n *Node) merge(req protocol.Request, rec ops.Record) error {
 		n.merges.put(rec.ID, rec)
 		n.out.effect(Effect{Kind: EffectPrepareMerge, ID: rec.ID, Span: rec.Span, Checkpoint: ckpt, Sources: rec.Sources})
 	case merged == nil:
-		n.merges.del(rec.ID)
+		// Cannot start: sources missing, closing or still waiting for an earlier attempt.
 	default:
 		if j := n.merges.get(rec.ID); merged.Span != rec.Span || j != nil && (j.Span != rec.Span || !slices.Equal(j.Sources, rec.Sources)) {
 			return n.refuse(req, fmt.Errorf("%w: %s is %s, merging %v", ErrBadMerge, rec.ID, merged.Span, n.mergeSources(rec.ID)))

@@ -73,7 +73,7 @@ func (a Action) String() string {
 // IsFault reports whether the action is a fault (it never happens under fairness alone).
 func (a Action) IsFault() bool {
 	switch a.Name {
-	case "MaintainerCrash", "NodeCrash", "Lose", "DMDeliverDup":
+	case "MaintainerCrash", "NodeCrash", "Lose", "DMDeliverDup", "DMPrepareFail":
 		return true
 	}
 	return false

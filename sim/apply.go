@@ -29,6 +29,15 @@ func (c *Cluster) apply(a Action) error {
 		}
 		c.loss++
 		return nil
+	case "DMPrepareFail":
+		if c.fail >= c.cfg.Limits.MaxFail {
+			return c.notEnabled(a)
+		}
+		if err := c.local(a); err != nil {
+			return err
+		}
+		c.fail++
+		return nil
 	case "DMPrepared", "DMCommit", "DMAbortMerge", "DMWorking", "DMSweep", "DMJournalCleanup":
 		return c.local(a)
 	case "DMHeartbeat":

@@ -27,6 +27,9 @@ type Limits struct {
 	MaxEpoch ops.Epoch
 	// MaxLoss, MaxDup, MaxCrash: lost requests, duplicated deliveries, node crashes.
 	MaxLoss, MaxDup, MaxCrash int
+	// MaxFail: merged dispatchers that may fail before their merge commits
+	// (DMPrepareFail), so a merge aborts on a live table.
+	MaxFail int
 	// MaxOps: scheduler operations (move, split, merge, drop table, and where
 	// Config.OpKinds lists them remove and create table) a run may start.
 	MaxOps int
@@ -81,6 +84,7 @@ type Cluster struct {
 	loss    int
 	dup     int
 	crash   int
+	fail    int
 	opsLeft int
 	// late is the DDL the running maintainer processed whose commit comes after the next
 	// maintainer's start checkpoint: the next one replays it.

@@ -36,6 +36,9 @@ func (c *Cluster) enabled(buf []Action) []Action {
 		for _, a := range c.nodes[n].Enabled() {
 			out = append(out, Action{Name: a.Kind.String(), Node: n, ID: a.ID})
 		}
+		if c.fail < lim.MaxFail {
+			out = c.prepareFailures(n, out)
+		}
 		if c.cfg.Heartbeat {
 			out = append(out, Action{Name: "DMHeartbeat", Node: n})
 		}
@@ -210,3 +213,16 @@ func cut(s ops.Span, k string) ([]ops.Span, bool) {
 
 // mergedID names the dispatcher a merge of a and b creates, the same in every run.
 func mergedID(a, b ops.DispatcherID) ops.DispatcherID { return a + "+" + b }
+
+// prepareFailures appends a DMPrepareFail for every merged dispatcher of node n that may
+// fail now (pre-commit, not closing), by id.
+func (c *Cluster) prepareFailures(n ops.NodeID, out []Action) []Action {
+	first := len(out)
+	c.nodes[n].EachDispatcher(func(d protocol.Dispatcher) {
+		if (d.State == ops.Preparing || d.State == ops.MergeReady) && !d.Removing {
+			out = append(out, Action{Name: "DMPrepareFail", Node: n, ID: d.ID})
+		}
+	})
+	slices.SortFunc(out[first:], func(a, b Action) int { return strings.Compare(string(a.ID), string(b.ID)) })
+	return out
+}

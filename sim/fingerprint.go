@@ -33,6 +33,7 @@ func (c *Cluster) AppendFingerprint(b []byte) []byte {
 	w.num(uint64(c.loss))
 	w.num(uint64(c.dup))
 	w.num(uint64(c.crash))
+	w.num(uint64(c.fail))
 	w.num(uint64(c.opsLeft))
 	w.num(uint64(len(c.tables)))
 	for _, t := range c.tables {

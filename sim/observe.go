@@ -12,8 +12,9 @@ func (c *Cluster) Response(n ops.NodeID) (protocol.BootstrapAnswer, bool) { retu
 // Budget is the number of scheduler operations the run may still start.
 func (c *Cluster) Budget() int { return c.opsLeft }
 
-// Faults are the faults injected so far: lost requests, duplicated deliveries, node crashes.
-func (c *Cluster) Faults() (loss, dup, crash int) { return c.loss, c.dup, c.crash }
+// Faults are the faults injected so far: lost requests, duplicated deliveries, node
+// crashes, merged dispatchers failed before their commit.
+func (c *Cluster) Faults() (loss, dup, crash, fail int) { return c.loss, c.dup, c.crash, c.fail }
 
 // DropEpoch is the epoch of the maintainer that dropped table t (0: not dropped).
 func (c *Cluster) DropEpoch(t ops.TableID) ops.Epoch { return c.dropped[t] }

@@ -27,6 +27,9 @@ type Bugs struct {
 	JournalMissingRemove bool
 	// BootstrapKeepsOwner: a node answers a bootstrap but keeps obeying its old owner.
 	BootstrapKeepsOwner bool
+	// AbortIgnoresMissingTarget: the merge check does not abort a merge whose merged
+	// dispatcher is gone.
+	AbortIgnoresMissingTarget bool
 	// RecoverEarly: a booting maintainer recovers before every live node answered.
 	RecoverEarly bool
 	// Recovery names a seeded bug of package recovery ("" none), switched on in every
@@ -37,7 +40,8 @@ type Bugs struct {
 // node returns the dispatcher manager's part.
 func (b Bugs) node() seeded.NodeBugs {
 	return seeded.NodeBugs{MergeJournalLost: b.MergeJournalLost, NoEpochFence: b.NoEpochFence, BootstrapNoFence: b.BootstrapNoFence,
-		SweepSkipsPreCommit: b.SweepSkipsPreCommit, JournalMissingRemove: b.JournalMissingRemove, BootstrapKeepsOwner: b.BootstrapKeepsOwner}
+		SweepSkipsPreCommit: b.SweepSkipsPreCommit, JournalMissingRemove: b.JournalMissingRemove, BootstrapKeepsOwner: b.BootstrapKeepsOwner,
+		AbortIgnoresMissingTarget: b.AbortIgnoresMissingTarget}
 }
 
 // maintainer switches the maintainer's seeded bugs on in m, if any.
@@ -60,13 +64,14 @@ var ErrUnknownBug = errors.New("unknown seeded bug")
 
 // bugNames maps the spec's seeded-bug names to the simulator's switches.
 var bugNames = map[string]func(*Bugs){
-	"merge_journal_lost":         func(b *Bugs) { b.MergeJournalLost = true },
-	"no_epoch_fence":             func(b *Bugs) { b.NoEpochFence = true },
-	"bootstrap_no_fence":         func(b *Bugs) { b.BootstrapNoFence = true },
-	"sweep_skips_precommit":      func(b *Bugs) { b.SweepSkipsPreCommit = true },
-	"journal_missing_remove":     func(b *Bugs) { b.JournalMissingRemove = true },
-	"recover_before_all_answers": func(b *Bugs) { b.RecoverEarly = true },
-	"bootstrap_keeps_owner":      func(b *Bugs) { b.BootstrapKeepsOwner = true },
+	"merge_journal_lost":           func(b *Bugs) { b.MergeJournalLost = true },
+	"no_epoch_fence":               func(b *Bugs) { b.NoEpochFence = true },
+	"bootstrap_no_fence":           func(b *Bugs) { b.BootstrapNoFence = true },
+	"sweep_skips_precommit":        func(b *Bugs) { b.SweepSkipsPreCommit = true },
+	"journal_missing_remove":       func(b *Bugs) { b.JournalMissingRemove = true },
+	"recover_before_all_answers":   func(b *Bugs) { b.RecoverEarly = true },
+	"bootstrap_keeps_owner":        func(b *Bugs) { b.BootstrapKeepsOwner = true },
+	"abort_ignores_missing_target": func(b *Bugs) { b.AbortIgnoresMissingTarget = true },
 }
 
 // BugNames lists the seeded bugs ParseBug knows, sorted: the dispatcher manager's and

@@ -156,7 +156,7 @@ func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if *traces > 0 {
 		w := conformance.World{N: 3, Layout: "halves", MaxReq: 40, OpKinds: []string{"move", "split", "merge"},
-			Limits: sim.Limits{MaxEpoch: 4, MaxLoss: 3, MaxDup: 3, MaxCrash: 1, MaxOps: 8}, Bugs: worlds[0].Bugs}
+			Limits: sim.Limits{MaxEpoch: 4, MaxLoss: 3, MaxDup: 3, MaxCrash: 1, MaxFail: 1, MaxOps: 8}, Bugs: worlds[0].Bugs}
 		var runs []conformance.TraceRun
 		for s := *seed; s < *seed+uint64(*traces); s++ {
 			r, err := conformance.RecordWalk(w, s, *steps)

@@ -24,7 +24,7 @@ func runSim(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	steps := fs.Int("steps", 0, "steps per walk (0: the campaign's, 100 or with --deep 400)")
 	deep := fs.Bool("deep", false, "the deep campaign: 5 nodes, 10 tables, 3 failovers, 2 node crashes, 3 losses, 3 duplicates, 6 operations of every kind")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "walks run at once (the report is the same for every number)")
-	faults := fs.String("faults", "all", `"all", "none", or a comma list of crash (maintainer), node, loss, dup`)
+	faults := fs.String("faults", "all", `"all", "none", or a comma list of crash (maintainer), node, loss, dup, fail (a merged dispatcher before its commit)`)
 	bug := fs.String("bug", "none", "seeded bug to switch on: "+fmt.Sprint(sim.BugNames()))
 	mermaid := fs.String("mermaid", "counterexample.mmd", "where to write a counterexample's sequence diagram")
 	if err := parseFlags(fs, args); err != nil {
@@ -128,10 +128,10 @@ func applyFaults(l *sim.Limits, spec string) error {
 	if spec != "none" {
 		for _, f := range strings.Split(spec, ",") {
 			switch f {
-			case "crash", "node", "loss", "dup":
+			case "crash", "node", "loss", "dup", "fail":
 				keep[f] = true
 			default:
-				return badInput("unknown --faults %q (want all, none, or a comma list of crash, node, loss, dup)", spec)
+				return badInput("unknown --faults %q (want all, none, or a comma list of crash, node, loss, dup, fail)", spec)
 			}
 		}
 	}
@@ -146,6 +146,9 @@ func applyFaults(l *sim.Limits, spec string) error {
 	}
 	if !keep["dup"] {
 		l.MaxDup = 0
+	}
+	if !keep["fail"] {
+		l.MaxFail = 0
 	}
 	return nil
 }

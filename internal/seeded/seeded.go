@@ -15,6 +15,9 @@ type NodeBugs struct {
 	JournalMissingRemove bool
 	// BootstrapKeepsOwner: a bootstrap is answered but the node keeps obeying its old owner.
 	BootstrapKeepsOwner bool
+	// AbortIgnoresMissingTarget: the merge check does not abort a merge whose merged
+	// dispatcher is gone, so its sources wait for it for good.
+	AbortIgnoresMissingTarget bool
 }
 
 // SetNodeBugs switches seeded bugs on in a *node.Node; package node installs it.

@@ -42,6 +42,13 @@ BugSweepSkipsPrecommit == Bug = "sweep_skips_precommit"
 (* for ever.  Breaks OperatorsTerminate (L1).                               *)
 BugBootstrapKeepsOwner == Bug = "bootstrap_keeps_owner"
 
+(* The merge check aborts only for a member that is there and closing, not *)
+(* for a merged dispatcher that is gone: a target that failed and was      *)
+(* swept before the check leaves its sources WaitingMerge, and the         *)
+(* maintainer's resent merge finds them neither Working nor merging.       *)
+(* Breaks OperatorsTerminate (L1) without a failover.                      *)
+BugAbortIgnoresMissingTarget == Bug = "abort_ignores_missing_target"
+
 (* A finished merge's journal entry is never dropped.  Breaks              *)
 (* MergeResolves (L3).                                                     *)
 BugJournalNeverCleaned == Bug = "journal_never_cleaned"

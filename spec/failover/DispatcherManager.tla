@@ -40,16 +40,18 @@ HandleRemove(n, e, m) ==
 
 (* Merge (2.2, 2.3): journaled after the fence.  If both sources are       *)
 (* Working and "m" is missing, the merge starts: "m" Preparing, sources    *)
-(* WaitingMerge.  If "m" is already Working it is re-reported.  If the    *)
-(* merge can neither start nor is in progress, the journal is dropped.     *)
+(* WaitingMerge.  If "m" is already Working it is re-reported.  A merge    *)
+(* that can neither start nor is in progress changes nothing: a journal    *)
+(* entry already there is an earlier attempt's whose target is gone, and   *)
+(* DMAbortMerge must still abort it so its sources return to Working       *)
+(* (TiCDC drops the entry here, which strands those sources).              *)
 HandleMerge(n, e) ==
     /\ IF ~Admitted(n, e) THEN UNCHANGED <<disp, mergeJ, stq>>
        ELSE IF disp[n]["m"] = "none" /\ \A s \in Sources : disp[n][s] = "Working" /\ ~rem[n][s] THEN
             /\ disp' = [disp EXCEPT ![n]["m"] = "Preparing", ![n]["a"] = "WaitingMerge", ![n]["b"] = "WaitingMerge"]
             /\ mergeJ' = [mergeJ EXCEPT ![n] = e]
             /\ UNCHANGED stq
-       ELSE IF disp[n]["m"] = "none" THEN
-            mergeJ' = [mergeJ EXCEPT ![n] = 0] /\ UNCHANGED <<disp, stq>>
+       ELSE IF disp[n]["m"] = "none" THEN UNCHANGED <<disp, mergeJ, stq>>
        ELSE
             /\ mergeJ' = [mergeJ EXCEPT ![n] = e]
             /\ IF disp[n]["m"] = "Working" /\ ~rem[n]["m"] THEN Report(n, "m", "Working") ELSE UNCHANGED stq
@@ -103,6 +105,17 @@ DMPrepared(n) ==
     /\ disp' = [disp EXCEPT ![n]["m"] = "MergeReady"]
     /\ UNCHANGED <<rem, opJ, mergeJ, owner, netVars, maintainerVars, envVars>>
 
+(* Fault: the merged dispatcher fails before the commit point (its event  *)
+(* source cannot be prepared; bounded by MaxFail), and its dispatcher      *)
+(* manager closes it.  The merge check then aborts the merge on a live     *)
+(* table and the maintainer's resend starts it again: the one way, besides *)
+(* a DROP TABLE, for a merge to abort without a failover.                   *)
+DMPrepareFail(n) ==
+    /\ n \in alive /\ PreCommit(disp[n]["m"]) /\ ~rem[n]["m"] /\ faults.fail < MaxFail
+    /\ rem' = [rem EXCEPT ![n]["m"] = TRUE]
+    /\ faults' = [faults EXCEPT !.fail = @ + 1]
+    /\ UNCHANGED <<disp, opJ, mergeJ, owner, netVars, maintainerVars, alive, dropEpoch, budget>>
+
 (* The DM checks a merge (TiCDC's MergeCheckTask: commit or abort) while   *)
 (* the merge is journaled.  An abort deletes the entry, so an aborted      *)
 (* merge whose target is still closing is not aborted over and over.       *)
@@ -120,8 +133,9 @@ DMCommit(n) ==
 (* it is pre-commit and a member is missing or being removed (TiCDC's      *)
 (* shouldAbortMerge): sources that wait, and are not closing, go back to    *)
 (* Working, "m", if it is there, is removed, the merge journal deleted.    *)
-(* Without the missing-target case, a target removed and swept before the  *)
-(* check left its sources waiting until the next failover.  Sources the    *)
+(* Without the missing-target case (seeded bug                            *)
+(* abort_ignores_missing_target), a target removed and swept before the    *)
+(* check leaves its sources waiting until the next failover.  Sources the  *)
 (* commit closed stay closing: once committed and moved away, "m" is       *)
 (* missing here too, and a source back at Working would serve its keys     *)
 (* beside "m" on the other node until its sweep (NoOverlapEvenClosing).    *)
@@ -129,7 +143,7 @@ MergeTargetGone(n) == disp[n]["m"] = "none"
 Restored(n, s) == IF disp[n][s] = "WaitingMerge" /\ ~rem[n][s] THEN "Working" ELSE disp[n][s]
 DMAbortMerge(n) ==
     /\ n \in alive /\ MergeChecked(n)
-    /\ \/ MergeTargetGone(n)
+    /\ \/ MergeTargetGone(n) /\ ~BugAbortIgnoresMissingTarget
        \/ /\ PreCommit(disp[n]["m"])
           /\ rem[n]["m"] \/ \E s \in Sources : disp[n][s] # "WaitingMerge" \/ rem[n][s]
     /\ disp' = [disp EXCEPT ![n]["a"] = Restored(n, "a"), ![n]["b"] = Restored(n, "b")]

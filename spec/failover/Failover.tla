@@ -25,7 +25,7 @@ Init ==
     /\ node = [d \in Ids |-> IF d \in InitialIds THEN 1 ELSE NoNode]
     /\ ops = [d \in Ids |-> NoOp]
     /\ dropEpoch = 0 /\ budget = MaxOps
-    /\ faults = [loss |-> 0, dup |-> 0, crash |-> 0]
+    /\ faults = [loss |-> 0, dup |-> 0, crash |-> 0, fail |-> 0]
 
 (* Fault: node n crashes (bounded; one node always survives).  Its         *)
 (* dispatchers, journals and streams are gone.  A running maintainer       *)
@@ -53,7 +53,7 @@ Next ==
     \/ \E n \in Nodes : MaintainerStatus(n) \/ NodeCrash(n)
     \/ \E n \in Nodes, e \in Epochs : DMDeliver(n, e) \/ DMDeliverDup(n, e)
     \/ \E n \in Nodes, e \in Epochs, i \in 1..MaxReq : Lose(n, e, i)
-    \/ \E n \in Nodes : DMPrepared(n) \/ DMCommit(n) \/ DMAbortMerge(n) \/ DMJournalCleanup(n)
+    \/ \E n \in Nodes : DMPrepared(n) \/ DMPrepareFail(n) \/ DMCommit(n) \/ DMAbortMerge(n) \/ DMJournalCleanup(n)
     \/ \E n \in Nodes, d \in Ids : DMWorking(n, d) \/ DMSweep(n, d)
 
 Spec == Init /\ [][Next]_vars

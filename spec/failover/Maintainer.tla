@@ -57,8 +57,9 @@ StartMerge ==
     /\ UNCHANGED <<dmVars, stq, epoch, phase, resp, alive, dropEpoch, faults>>
 
 (* DROP TABLE processed by the maintainer (domain.md 0.2): every task bound *)
-(* to a node gets a remove operator that replaces its operator, then every *)
-(* task of the table is deleted (removes already running are kept).        *)
+(* to a node gets a remove operator that replaces its operator and sends   *)
+(* its Remove, then every task of the table is deleted (removes already    *)
+(* running without a task, recovery's cleanups, are kept as they are).     *)
 (* Seeded bug drop_keeps_operators leaves running operators in place.      *)
 DropTable ==
     /\ MaintainerRunning /\ "drop" \in OpKinds /\ budget > 0 /\ TableLive
@@ -66,7 +67,8 @@ DropTable ==
            v0 == [View EXCEPT !.ops = [d \in Ids |-> IF d \in bound /\ BugDropKeepsOperators /\ ops[d] # NoOp THEN ops[d]
                                                     ELSE IF d \in bound THEN NewOp("remove", "Running", node[d], NoNode)
                                                     ELSE IF ops[d].type = "remove" THEN ops[d] ELSE NoOp]]
-           v1 == EmitOpRequest(EmitOpRequest(EmitOpRequest(v0, "m"), "a"), "b")
+           emit(v, d) == IF d \in bound THEN EmitOpRequest(v, d) ELSE v
+           v1 == emit(emit(emit(v0, "m"), "a"), "b")
        IN Commit([v1 EXCEPT !.sched = [d \in Ids |-> "none"], !.node = [d \in Ids |-> NoNode]])
     /\ dropEpoch' = epoch
     /\ UseBudget

@@ -14,7 +14,8 @@
 (*     evidence (both sources WaitingMerge): the merge resumes with its    *)
 (*     occupies; pre-commit without evidence: the target is removed (G6)   *)
 (*     and the WaitingMerge sources are adopted (their manager restores    *)
-(*     them); so too when the target is closing already.  Without the     *)
+(*     them); so too when the target is closing already, or gone (its      *)
+(*     manager aborts a merge whose target is missing).  Without the       *)
 (*     journal (TiCDC 4763) none of this can happen.                       *)
 (*  2. Schedule journal (3.3, G4): a journaled Remove whose dispatcher is  *)
 (*     still reported resumes its operator exactly: a move in RemoveOrigin *)
@@ -24,8 +25,9 @@
 (*  3. Adoption (3.2, G8): the remaining active reports become Replicating *)
 (*     tasks, accepted greedily in a fixed order (Working first, then by   *)
 (*     id rank, then node) so no two accepted spans overlap.               *)
-(*  4. Cleanup (3.5): every other report that is not closing is removed:   *)
-(*     a remove operator where the id is free, else a one-shot Remove.     *)
+(*  4. Cleanup (3.5): every other report that is not closing, or closing   *)
+(*     with no journal entry at its node, is removed: a remove operator    *)
+(*     where the id is free, else a one-shot Remove.                        *)
 (*  5. Holes (3.2): an uncovered range gets an Absent task (its own id).   *)
 (***************************************************************************)
 EXTENDS Operators
@@ -85,11 +87,13 @@ MergeClaims ==
       [] MergeCase = "resume" -> {<<d, MergeJournalNode>> : d \in Ids}
       [] OTHER -> {}
 MergeIds == {p[1] : p \in MergeClaims}
-(* An aborted merge's sources still WaitingMerge: adoption candidates      *)
-(* (their dispatcher manager restores them to Working).                    *)
-WaitingSources == IF MergeCase = "abort"
-                  THEN {<<s, MergeJournalNode>> : s \in {x \in Sources : SourceWaits(MergeJournalNode, x)}}
-                  ELSE {}
+(* Sources still WaitingMerge (and not closing) that rule 1 does not       *)
+(* resume or resolve: adoption candidates, since their dispatcher manager  *)
+(* restores them to Working when it aborts the merge (an aborted merge; a *)
+(* journaled merge whose target failed and was swept before the check,    *)
+(* which MergeJournalNodes does not list).  Adoption ranks them after the *)
+(* active reports, so a committed target that covers them wins.           *)
+WaitingSources == {p \in Sources \X alive : SourceWaits(p[2], p[1])} \ MergeClaims
 (* The operators of a resumed merge: the merge on "m", occupies on the     *)
 (* sources.                                                                *)
 MergeOp(d) == IF d = "m" THEN NewOp("merge", "Running", MergeJournalNode, NoNode)
@@ -174,8 +178,14 @@ WithHoles(tasks) == IF BugRecoveryNoHoles THEN tasks ELSE tasks \union HoleTasks
 (***************************************************************************)
 (* Rule 4: cleanup of the reports nobody adopted or claimed.               *)
 (***************************************************************************)
-(* The reports not closing already, except those in keep.                  *)
-CleanupPairs(keep) == {p \in IdNodePairs : Reported(p[2], p[1]) /\ ~Answer(p[2]).rem[p[1]]} \ keep
+(* A closing report that no journal at its node accounts for (a merged    *)
+(* dispatcher closed by an abort whose journal entry is gone, domain.md    *)
+(* 7.19): no operator would wait for its Stopped, so it is cleaned up too. *)
+Unaccounted(n, d) == Answer(n).rem[d] /\ Answer(n).opJ[d] = NoRec /\ Answer(n).mergeJ = 0
+(* The reports not closing already, or closing unaccounted, except those   *)
+(* in keep.                                                                *)
+CleanupPairs(keep) ==
+    {p \in IdNodePairs : Reported(p[2], p[1]) /\ (~Answer(p[2]).rem[p[1]] \/ Unaccounted(p[2], p[1]))} \ keep
 
 (* The recovered view, given the tasks, the operators found by rules 1-2   *)
 (* (NoOp for the other ids) and the reports to clean up.  A report to     *)
@@ -248,6 +258,7 @@ RecoveryBranches ==
        /\ FirstTime(53, "RecoverOverlapLoser", AdoptionCandidates \ Accepted # {})
        /\ FirstTime(54, "RecoverHole", HoleTasks(MergeTasks \union ResumedTasks \union AdoptedTasks) # {})
        /\ FirstTime(55, "RecoverCleanupOperator", \E d \in Ids \ ResumedIds : LiveView.ops[d].type = "remove")
+       /\ FirstTime(57, "RecoverMergeTargetGone", \E n \in alive : Answer(n).mergeJ # 0 /\ ~Reported(n, "m"))
        /\ FirstTime(56, "RecoverCleanupOneShot",
                   \E p \in CleanupPairs(Accepted \union MergeClaims \union ResumedClaims) :
                       ~(LiveView.ops[p[1]].type = "remove" /\ LiveView.ops[p[1]].origin = p[2]))

@@ -36,7 +36,7 @@
 (*   ops[d]       the maintainer's operator for d (a record), or NoOp      *)
 (*   dropEpoch    0 while the table lives; else the epoch that dropped it  *)
 (*   budget       scheduler operations (move, split, merge, drop) left     *)
-(*   faults       faults injected so far: [loss, dup, crash]               *)
+(*   faults       faults injected so far: [loss, dup, crash, fail]         *)
 (***************************************************************************)
 EXTENDS Naturals, FiniteSets, Sequences, TLC
 
@@ -46,6 +46,7 @@ CONSTANTS
     MaxLoss,    \* requests the network may lose
     MaxDup,     \* requests the network may deliver twice
     MaxCrash,   \* nodes that may crash (one always survives)
+    MaxFail,    \* merged dispatchers that may fail before their merge commits
     MaxOps,     \* scheduler operations (move, split, merge, drop table) per behaviour
     OpKinds,    \* which of "move", "split", "merge", "drop" the scheduler may start
     Layout,     \* initial placement: "whole" ("m" on node 1) or "halves" ("a", "b" on node 1);
@@ -113,7 +114,7 @@ TypeOK ==
     /\ sched \in [Ids -> TaskStates] /\ node \in [Ids -> Nodes \union {NoNode}]
     /\ ops \in [Ids -> Op \union {NoOp}]
     /\ dropEpoch \in 0..MaxEpoch /\ budget \in 0..MaxOps
-    /\ faults \in [loss : 0..MaxLoss, dup : 0..MaxDup, crash : 0..MaxCrash]
+    /\ faults \in [loss : 0..MaxLoss, dup : 0..MaxDup, crash : 0..MaxCrash, fail : 0..MaxFail]
 
 (* A dispatcher serves its span: created, not merging, not being removed.  *)
 Active(st) == st \in {"Initializing", "Working"}
@@ -128,6 +129,6 @@ RemoveAt(s, i) == [j \in 1..(Len(s) - 1) |-> IF j < i THEN s[j] ELSE s[j + 1]]
 (* Witness printing for the always-true invariants Witnesses (Properties)  *)
 (* and RecoveryBranches (Recovery): the first time a state is in situation *)
 (* happens, print <<"witness", name>>, once per TLC worker (register i).   *)
-ASSUME \A i \in 20..56 : TLCSet(i, 0)
+ASSUME \A i \in 20..57 : TLCSet(i, 0)
 FirstTime(i, name, happens) == TLCGet(i) = 1 \/ ~happens \/ (TLCSet(i, 1) /\ PrintT(<<"witness", name>>))
 =============================================================================

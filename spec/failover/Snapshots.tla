@@ -90,7 +90,7 @@ SnapshotInit ==
     /\ epoch = 2 /\ phase = "boot" /\ resp = [n \in Nodes |-> NoResp]
     /\ sched = [d \in Ids |-> "none"] /\ node = [d \in Ids |-> NoNode] /\ ops = [d \in Ids |-> NoOp]
     /\ dropEpoch = 0 /\ budget = MaxOps
-    /\ faults = [loss |-> 0, dup |-> 0, crash |-> 0]
+    /\ faults = [loss |-> 0, dup |-> 0, crash |-> 0, fail |-> 0]
 
 (* The failover model from a snapshot, and with Failover's fairness.       *)
 SnapshotSpec == SnapshotInit /\ [][Next]_vars
