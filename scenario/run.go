@@ -112,6 +112,8 @@ func newRunner(s *Scenario, opt Options) (*runner, error) {
 				cfg.Limits.MaxLoss++
 			case strings.HasPrefix(st.Label, "DMDeliverDup("):
 				cfg.Limits.MaxDup++
+			case strings.HasPrefix(st.Label, "DMPrepareFail("):
+				cfg.Limits.MaxFail++
 			}
 		}
 	}

@@ -48,6 +48,7 @@ func TestSeededBugsFailScenarios(t *testing.T) {
 		{"merge_journal_lost", []string{"15-merge-precommit.scn", "composite-all-operators.scn"}, "never absent"},
 		{"no_epoch_fence", []string{"02-add-create-in-transit.scn", "10a-move-create-in-transit.scn", "20-merge-request-in-transit.scn"}, "never dispatcher"},
 		{"journal_missing_remove", []string{"06-drop-before-startts.scn", "09-move-remove-origin.scn", "13-split-remove-in-flight.scn"}, "RemoveJournalSound"},
+		{"abort_ignores_missing_target", []string{"19b-merge-target-failed-and-swept.scn"}, "Converge"},
 	} {
 		t.Run(tc.bug, func(t *testing.T) {
 			bugs, err := sim.ParseBug(tc.bug)
@@ -56,7 +57,7 @@ func TestSeededBugsFailScenarios(t *testing.T) {
 				rep, err := Run(load(t, filepath.Join("../scenarios", f)), Options{Bugs: bugs})
 				require.NoError(t, err)
 				require.False(t, rep.Passed, "%s must fail with %s", f, tc.bug)
-				require.Contains(t, rep.Violation, tc.why, f)
+				require.Contains(t, rep.Violation+strings.Join(rep.Failures, "\n"), tc.why, f)
 			}
 		})
 	}
