@@ -12,13 +12,14 @@ import (
 )
 
 // TestCIConfigsAreEveryCIConfig: the graph comparison covers the world of every CI config
-// of spec/configs.tsv's failover model, so a new config cannot go uncompared.
+// of spec/configs.tsv's Failover module, so a new config cannot go uncompared (Snapshots.tla's
+// worlds start from snapshots the simulator has no layout for).
 func TestCIConfigsAreEveryCIConfig(t *testing.T) {
 	models, err := spec.LoadModels("../spec/configs.tsv")
 	require.NoError(t, err)
 	var want []string
 	for _, m := range models {
-		if m.Dir == "failover" && m.Bug == "" {
+		if m.Dir == "failover" && m.Module == "Failover" && m.Bug == "" {
 			want = append(want, m.Config)
 		}
 	}

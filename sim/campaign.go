@@ -143,8 +143,9 @@ func (r Run) Timeline() string {
 
 // DefaultConfig is the built-in cluster: nodes A, B, C; table 100 as two spans on B and
 // table 200 whole on C; one maintainer failover, one node crash, one lost and one
-// duplicated request, one merged dispatcher failed before its commit, and two scheduler
-// operations per run.
+// duplicated request, and two scheduler operations per run. No merged dispatcher fails
+// before its commit: that fault aborts merges early and makes the window of TiCDC 4763
+// (a merge in flight at the failover) rarer; the deep campaign has it.
 func DefaultConfig() Config {
 	return Config{
 		Changefeed: "cf",
@@ -155,14 +156,14 @@ func DefaultConfig() Config {
 			{ID: "t100-b", Span: ops.Span{Table: 100, Start: "m"}, Node: "B"},
 			{ID: "t200", Span: ops.Span{Table: 200}, Node: "C"},
 		},
-		Limits: Limits{MaxEpoch: 2, MaxLoss: 1, MaxDup: 1, MaxCrash: 1, MaxFail: 1, MaxOps: 2},
+		Limits: Limits{MaxEpoch: 2, MaxLoss: 1, MaxDup: 1, MaxCrash: 1, MaxOps: 2},
 	}
 }
 
 // DeepLimits bound a deep walk: three maintainer failovers, two node crashes, three lost
-// and three duplicated requests, two merged dispatchers failed before their commit, and six
+// and three duplicated requests, one merged dispatcher failed before its commit, and six
 // scheduler operations.
-var DeepLimits = Limits{MaxEpoch: 4, MaxLoss: 3, MaxDup: 3, MaxCrash: 2, MaxFail: 2, MaxOps: 6}
+var DeepLimits = Limits{MaxEpoch: 4, MaxLoss: 3, MaxDup: 3, MaxCrash: 2, MaxFail: 1, MaxOps: 6}
 
 // DeepConfig is the deep campaign's cluster: nodes A..E and tables 101..110, the odd ones
 // as two spans on one node (merge candidates), the even ones whole, two tables a node;

@@ -50,7 +50,7 @@ func TestModels(t *testing.T) {
 // takes: no run from Init reaches them, so they are checked only from Snapshots.tla's worlds
 // (make check-deep) or in Go (spec/README.md, "Recovery branches").
 var notTakenInCI = []string{"RecoverMergePreCommitNoEvidence", "RecoverJournaledRemove",
-	"RecoverJournalActiveElsewhere", "RecoverOverlapLoser", "RecoverCleanupOneShot"}
+	"RecoverOverlapLoser", "RecoverCleanupOneShot"}
 
 // branchCoverage gathers the recovery branches the clean CI models of configs.tsv take and,
 // once all of them ran, asserts that together they take every branch of Recovery.tla but
