@@ -21,6 +21,16 @@ func TestParse(t *testing.T) {
 			want: Result{Generated: 8, Distinct: 7, Depth: 3, Passed: true},
 		},
 		{
+			name: "a distributed run again after TLC's late-worker failure: only the second counts",
+			out: "Worker: rmi://localhost:0/0 Sent: 3 Rcvd: 2\n" +
+				"Error: TLC threw an unexpected exception.\nThe exception was a java.lang.NullPointerException\n" +
+				"tlc-distributed: the server stopped without a verdict\n" +
+				"tlc-distributed: running again with one worker: the server failed on a worker that registered after the model was done\n" +
+				"Model checking completed. No error has been found.\n" +
+				"4 states generated, 3 distinct states found, 0 states left on queue.\n",
+			want: Result{Generated: 4, Distinct: 3, Passed: true},
+		},
+		{
 			name: "simulation progress",
 			out: "Running Random Simulation with seed 1 with 2 workers.\n" +
 				"Progress: 1146199 states checked.\nProgress: 2390044 states checked.\n",

@@ -320,6 +320,11 @@ var (
 	reWitness = regexp.MustCompile(`^<<"witness", "(\w+)">>`)
 )
 
+// rerun starts the line scripts/tlc-distributed.sh prints before it runs a model again
+// (TLC 2.18's server fails when a worker registers after the model is done): what came
+// before it is not the verdict.
+const rerun = "tlc-distributed: running again"
+
 // Parse reads TLC's plain (non -tool) output. It never fails: what it cannot recognise is
 // left at its zero value, and Output keeps the full text.
 func Parse(output string) Result {
@@ -330,6 +335,10 @@ func Parse(output string) Result {
 	inError := false
 	for sc.Scan() {
 		line := strings.TrimRight(sc.Text(), "\r")
+		if strings.HasPrefix(line, rerun) {
+			r, errLines, inError = Result{Output: output}, nil, false
+			continue
+		}
 		switch {
 		case reCounts.MatchString(line):
 			m := reCounts.FindStringSubmatch(line)
