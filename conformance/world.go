@@ -20,8 +20,9 @@ var CIConfigs = []string{"Liveness.cfg", "LivenessMerge.cfg", "Failover.cfg", "F
 
 // DeepConfigs are the worlds of spec/deep.tsv the simulator can build, compared by make
 // check-deep: NodeCrash.cfg (3 nodes, 282,749 states) and MergeAbort.cfg (702,073) take
-// 2-5 and 4-10 minutes on a two-core machine, most of it TLC writing its dump.
-var DeepConfigs = []string{"NodeCrash.cfg", "MergeAbort.cfg"}
+// 2-5 and 4-10 minutes on a two-core machine, most of it TLC writing its dump;
+// FailoverSplitDup.cfg (80,028) about a minute.
+var DeepConfigs = []string{"NodeCrash.cfg", "MergeAbort.cfg", "FailoverSplitDup.cfg"}
 
 // ErrBadConfig: a TLC config whose CONSTANTS do not describe a spec world (a missing or
 // unknown constant, a malformed value, a seeded bug).
