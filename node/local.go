@@ -44,13 +44,20 @@ func (n *Node) Prepared(id ops.DispatcherID) error {
 // that is not closing can fail this way.
 func (n *Node) PrepareFailed(id ops.DispatcherID) error {
 	d := n.disp.get(id)
-	if d == nil || (d.State != ops.Preparing && d.State != ops.MergeReady) || d.Removing {
+	if d == nil || !CanFailPrepare(*d) {
 		return n.notEnabled("PrepareFailed", id)
 	}
 	d.Removing = true
 	n.out.effect(Effect{Kind: EffectClose, ID: id, Span: d.Span})
 	n.trace(ActPrepareFail, id)
 	return nil
+}
+
+// CanFailPrepare reports whether dispatcher d is a merged dispatcher that may still fail
+// before its merge commits: Preparing or MergeReady, and not closing. PrepareFailed is
+// enabled exactly for those.
+func CanFailPrepare(d protocol.Dispatcher) bool {
+	return (d.State == ops.Preparing || d.State == ops.MergeReady) && !d.Removing
 }
 
 // Closed: dispatcher id, which the node asked to close, has closed with its final

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/opfsm/opfsm/node"
 	ops "github.com/opfsm/opfsm/operators"
 	"github.com/opfsm/opfsm/protocol"
 )
@@ -219,7 +220,7 @@ func mergedID(a, b ops.DispatcherID) ops.DispatcherID { return a + "+" + b }
 func (c *Cluster) prepareFailures(n ops.NodeID, out []Action) []Action {
 	first := len(out)
 	c.nodes[n].EachDispatcher(func(d protocol.Dispatcher) {
-		if (d.State == ops.Preparing || d.State == ops.MergeReady) && !d.Removing {
+		if node.CanFailPrepare(d) {
 			out = append(out, Action{Name: "DMPrepareFail", Node: n, ID: d.ID})
 		}
 	})
