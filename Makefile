@@ -51,12 +51,14 @@ proto:
 ## 2.5 million states in under 2 minutes, up to 9 GB) with TLC simulating it for as long,
 ## then TLC on the models of spec/deep.tsv (clean twins and worlds too large for CI), the
 ## graph comparison of NodeCrash.cfg, MergeAbort.cfg and FailoverSplitDup.cfg
-## (conformance.DeepConfigs), and the parallel explorer's state count on the two largest CI
-## worlds (OPFSM_DEEP=1)
+## (conformance.DeepConfigs), package recovery against the spec's Recover on every snapshot
+## of RecoveryKeysDeep.cfg (three keys, three nodes) and RecoveryKeysTwo.cfg (two keys, three
+## nodes), and the parallel explorer's state count on the two largest CI worlds (OPFSM_DEEP=1)
 check-deep:
 	OPFSM_SNAPSHOTS=$(SNAPSHOTS) $(GO) test -count=1 -timeout 12h -run 'TestAnySnapshot$$' -v ./sim
 	$(GO) run ./cmd/opfsm sim --deep --runs $(DEEPWALKS)
 	$(GO) run ./cmd/opfsm explore --config TwoFailovers.cfg --tlc simulate --max-memory 12
 	$(GO) run ./cmd/opfsm check --manifest spec/deep.tsv
 	$(GO) run ./cmd/opfsm conform --config NodeCrash.cfg --config MergeAbort.cfg --config FailoverSplitDup.cfg --traces 0
+	$(GO) run ./cmd/opfsm conform --recovery RecoveryKeysDeep.cfg --recovery RecoveryKeysTwo.cfg
 	OPFSM_DEEP=1 $(GO) test -count=1 -run 'TestExplorerCountsTLCStates$$' ./conformance

@@ -266,22 +266,9 @@ func (a *Abstraction) State(c *sim.Cluster) (SpecState, error) {
 	st["resp"] = tuple(resp)
 	sched, node, opsV := map[string]string{}, map[string]string{}, map[string]string{}
 	if ctrl := c.Controller(); ctrl != nil {
-		for _, t := range ctrl.Tasks() {
-			id, err := a.specID(t.Span)
-			if err != nil {
-				return nil, err
-			}
-			if _, dup := sched[id]; dup {
-				return nil, fmt.Errorf("conformance: %w: two tasks of span %s", ErrNotAbstract, t.Span)
-			}
-			sched[id], node[id] = strconv.Quote(t.Sched.String()), strconv.Itoa(nodeNum(t.Node))
-		}
-		for _, r := range ctrl.Operators() {
-			id, err := a.specID(r.Span)
-			if err != nil {
-				return nil, err
-			}
-			opsV[id] = opText(r.Type.String(), r.StateName(), nodeNum(r.Origin), nodeNum(r.Dest))
+		var err error
+		if sched, node, opsV, err = controllerView(ctrl, a.specID); err != nil {
+			return nil, err
 		}
 	}
 	st["sched"] = idFunc(func(d string) string { return orText(sched[d], `"none"`) })
@@ -292,6 +279,31 @@ func (a *Abstraction) State(c *sim.Cluster) (SpecState, error) {
 	loss, dup, crash, fail := c.Faults()
 	st["faults"] = fmt.Sprintf("[loss |-> %d, dup |-> %d, crash |-> %d, fail |-> %d]", loss, dup, crash, fail)
 	return st, nil
+}
+
+// controllerView prints a maintainer controller's tasks and operators as the spec's
+// sched, node and ops entries, by spec id (specID maps a span to it); an id missing from
+// a map has no task or operator.
+func controllerView(ctrl *ops.Controller, specID func(ops.Span) (string, error)) (sched, node, opsV map[string]string, err error) {
+	sched, node, opsV = map[string]string{}, map[string]string{}, map[string]string{}
+	for _, t := range ctrl.Tasks() {
+		id, err := specID(t.Span)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if _, dup := sched[id]; dup {
+			return nil, nil, nil, fmt.Errorf("conformance: %w: two tasks of span %s", ErrNotAbstract, t.Span)
+		}
+		sched[id], node[id] = strconv.Quote(t.Sched.String()), strconv.Itoa(nodeNum(t.Node))
+	}
+	for _, r := range ctrl.Operators() {
+		id, err := specID(r.Span)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		opsV[id] = opText(r.Type.String(), r.StateName(), nodeNum(r.Origin), nodeNum(r.Dest))
+	}
+	return sched, node, opsV, nil
 }
 
 func jrec(r ops.Record) string { return jrecText(r.Type.String(), uint64(r.Epoch), nodeNum(r.Dest)) }

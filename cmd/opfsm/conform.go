@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -9,10 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/opfsm/opfsm/conformance"
+	"github.com/opfsm/opfsm/internal/seeded"
+	"github.com/opfsm/opfsm/recovery"
 	"github.com/opfsm/opfsm/sim"
 	"github.com/opfsm/opfsm/spec"
 )
@@ -104,6 +108,8 @@ func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	steps := fs.Int("steps", 300, "random steps per run before the fair settling")
 	seed := fs.Uint64("seed", 1, "first seed of the trace runs")
 	logs := fs.String("logs", "", "instead: check that the logs in this folder (opfsm cluster chaos --spec) are a behaviour of the spec")
+	var recoveryCfgs stringList
+	fs.Var(&recoveryCfgs, "recovery", "instead: compare package recovery with the spec's Recover on every snapshot of this RecoveryKeys config (in --spec), e.g. RecoveryKeys.cfg; repeatable")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -112,6 +118,9 @@ func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if *logs != "" {
 		return conformLogs(ctx, wf, *logs, stdout)
+	}
+	if len(recoveryCfgs) > 0 {
+		return conformRecovery(ctx, wf, recoveryCfgs, stdout)
 	}
 	if *traces < 0 || *steps <= 0 {
 		return badInput("--traces must be >= 0 and --steps positive")
@@ -179,6 +188,65 @@ func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		if len(rep.Failures) == 0 {
 			fmt.Fprintln(stdout, "  every step of every run is a step of the spec")
+		}
+	}
+	if failed {
+		return errViolated
+	}
+	return nil
+}
+
+// conformRecovery compares package recovery with the spec's Recover on every snapshot of
+// each RecoveryKeys config (with --bug's seeded recovery bug, if any): exit 0 when they
+// agree on all, 1 when not.
+func conformRecovery(ctx context.Context, wf *worldFlags, cfgs []string, stdout io.Writer) error {
+	bugs, err := sim.ParseBug(*wf.bug)
+	if err != nil {
+		return badInput("%v", err)
+	}
+	var opts []recovery.Option
+	if bugs.Recovery != "" {
+		opts = append(opts, seeded.RecoveryBug(bugs.Recovery).(recovery.Option))
+	} else if bugs != (sim.Bugs{}) {
+		return badInput("--bug %s is not a bug of package recovery", *wf.bug)
+	}
+	dir, remove, err := wf.specDir()
+	if err != nil {
+		return err
+	}
+	defer remove()
+	failed := false
+	for _, cfg := range cfgs {
+		if _, err := os.Stat(filepath.Join(dir, cfg)); err != nil {
+			return badInput("%v", err)
+		}
+		start := time.Now()
+		snaps, err := conformance.LoadRecoverySnapshots(ctx, dir, cfg)
+		if err != nil {
+			return err
+		}
+		rep, err := snaps.Compare(opts...)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: %d snapshots, TLC %s, compared in %s\n", cfg, rep.Snapshots,
+			rep.TLC.Duration.Round(time.Millisecond), (time.Since(start) - rep.TLC.Duration).Round(time.Millisecond))
+		if rep.Differing == 0 {
+			fmt.Fprintln(stdout, "  equal: package recovery recovers every snapshot as the spec's Recover does")
+			continue
+		}
+		failed = true
+		fmt.Fprintf(stdout, "  DIFFERENT on %d snapshots; by the rules package recovery applied:\n", rep.Differing)
+		rules := make([]string, 0, len(rep.ByRules))
+		for r := range rep.ByRules {
+			rules = append(rules, r)
+		}
+		slices.SortFunc(rules, func(a, b string) int { return cmp.Or(cmp.Compare(rep.ByRules[b], rep.ByRules[a]), cmp.Compare(a, b)) })
+		for _, r := range rules {
+			fmt.Fprintf(stdout, "  %6d  %s\n", rep.ByRules[r], r)
+		}
+		for _, e := range rep.Examples {
+			fmt.Fprintf(stdout, "  %s\n", strings.ReplaceAll(e.String(), "\n", "\n  "))
 		}
 	}
 	if failed {

@@ -118,9 +118,9 @@ BugRecoveryNoHoles == Bug = "recovery_no_holes"
 (* (TiCDC #4453 undone).  Breaks DroppedStaysDropped.                      *)
 BugRecoveryResurrectsDropped == Bug = "recovery_resurrects_dropped"
 
-(* Recovery resumes a journaled move or split although its id is active on *)
-(* another node (rule 2 without ActiveElsewhere): a resumed split adds its *)
-(* halves while that copy still serves the whole span.  Breaks             *)
+(* Recovery resumes a journaled move or split although another report may  *)
+(* serve its keys (rule 2 without Contested): a resumed split adds its     *)
+(* halves while another copy still serves the whole span.  Breaks          *)
 (* NoDuplicateActiveDispatcher, from a snapshot no run of the Failover     *)
 (* worlds reaches (Snapshots.tla, "contested").                            *)
 BugNoActiveElsewhere == Bug = "no_active_elsewhere"

@@ -39,6 +39,27 @@ OpReq(d, o) ==
 SendsRequests(o) == o.type \notin {"", "occupy"}
 EmitOpRequest(v, d) == IF SendsRequests(v.ops[d]) THEN Emit(v, OpTarget(v.ops[d]), OpReq(d, v.ops[d])) ELSE v
 
+(* The ids of the largest key intervals outside keys ks: one per separate  *)
+(* hole (every interval is an id).                                         *)
+HolesOf(ks) ==
+    LET inHole(d) == Keys[d] \cap ks = {}
+    IN {d \in Ids : inHole(d) /\ ~\E e \in Ids : e # d /\ inHole(e) /\ Keys[d] \subseteq Keys[e]}
+(* Coverage repair (domain.md C10): every key range no task of v covers    *)
+(* gets an Absent task.                                                    *)
+RepairCoverage(v) ==
+    LET holes == HolesOf(UNION {Keys[d] : d \in {x \in Ids : v.sched[x] # "none"}})
+    IN [v EXCEPT !.sched = [d \in Ids |-> IF d \in holes THEN "Absent" ELSE @[d]]]
+(* A remove is done.  A remove owns no task, except recovery's temporary   *)
+(* coverage (a dispatcher that may serve its keys until it has stopped):  *)
+(* a Replicating task on the remove's own node.  That task is deleted and  *)
+(* the table's coverage repaired.  (A task of the same id elsewhere is     *)
+(* another copy's; an Absent one is a hole's, which the library names      *)
+(* apart.  Both stay.)                                                     *)
+FinishRemove(v, d) ==
+    IF v.sched[d] = "Replicating" /\ v.node[d] = v.ops[d].origin
+    THEN RepairCoverage(SetOp(DeleteTask(v, d), d, NoOp))
+    ELSE SetOp(v, d, NoOp)
+
 (* A Replicating task other than d covers d's span (a merged target).      *)
 CoveredByOther(v, d) == \E o \in Ids : o # d /\ v.sched[o] = "Replicating" /\ Keys[d] \subseteq Keys[o]
 
@@ -52,8 +73,8 @@ Check(v, n, d, st) ==
             IF n = o.dest /\ st = "Working"
             THEN SetOp(SetTask(v, d, "Replicating", n), d, NoOp) ELSE v
       [] o.type = "remove" ->
-            \* Running --NodeStopped--> Done.  Removes own no task.
-            IF n = o.origin /\ st = "Stopped" THEN SetOp(v, d, NoOp) ELSE v
+            \* Running --NodeStopped--> Done.
+            IF n = o.origin /\ st = "Stopped" THEN FinishRemove(v, d) ELSE v
       [] o.type = "move" /\ o.st = "RemoveOrigin" ->
             \* RemoveOrigin --OriginStopped--> AddDest: bind to dest, create it.
             IF n = o.origin /\ (st = "Stopped" \/ BugMoveAdvancesOnAnyStatus)
@@ -91,7 +112,7 @@ Check(v, n, d, st) ==
 OpOnNodeRemove(v, d, n) ==
     LET o == v.ops[d] IN
     CASE o.type = "add" /\ o.dest = n -> SetOp(MarkAbsent(v, d), d, NoOp)
-      [] o.type = "remove" /\ o.origin = n -> SetOp(v, d, NoOp)
+      [] o.type = "remove" /\ o.origin = n -> FinishRemove(v, d)
       [] o.type = "move" /\ o.st = "RemoveOrigin" /\ o.origin = n ->
             EmitOpRequest(SetOp(SetTask(v, d, "Scheduling", o.dest), d, [o EXCEPT !.st = "AddDest"]), d)
       [] o.type = "move" /\ o.st = "RemoveOrigin" /\ o.dest = n ->

@@ -93,16 +93,20 @@ MergeCommitObserved ==
 RemoveJournalSound == \A n \in alive, d \in Ids : opJ[n][d] # NoRec => disp[n][d] # "none"
 
 (* G4 (design.md 5: resume exactly): when recovery runs, a move or split   *)
-(* journaled at a node that still reports its dispatcher, active nowhere   *)
-(* else, resumes as that operator from that node (a move towards its own   *)
-(* destination while that node lives).                                     *)
+(* journaled at a node that still reports its dispatcher resumes as that   *)
+(* operator from that node (a move towards its own destination while that *)
+(* node lives), unless something else may serve its keys: another report  *)
+(* not closing, or a move or split journaled at a lower node.              *)
 RecoveryResumesJournal ==
     [][(phase = "boot" /\ phase' = "run" /\ TableLive) =>
         \A n \in alive, d \in Ids :
             LET r == resp[n].opJ[d] IN
             (/\ r.op \in {"move", "split"} /\ resp[n].disp[d] # "none"
              /\ n = Min({x \in alive : resp[x].opJ[d] # NoRec /\ resp[x].disp[d] # "none"})
-             /\ \A x \in alive \ {n} : ~(Active(resp[x].disp[d]) /\ ~resp[x].rem[d])
+             /\ \A x \in alive, e \in Ids :
+                   (x # n \/ e # d) /\ Overlap(e, d) => resp[x].disp[e] = "none" \/ resp[x].rem[e]
+             /\ \A x \in alive, e \in Ids :
+                   x < n /\ Overlap(e, d) /\ resp[x].disp[e] # "none" => resp[x].opJ[e].op \notin {"move", "split"}
              /\ ~(d \in Sources /\ resp[n].mergeJ # 0))
             => /\ ops'[d].type = r.op /\ ops'[d].origin = n
                /\ (r.op = "move" /\ r.dest \in alive /\ r.dest # n) => ops'[d].dest = r.dest]_vars

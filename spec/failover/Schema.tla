@@ -57,13 +57,21 @@ CONSTANTS
 Nodes == 1..N
 NoNode == 0
 Epochs == 1..MaxEpoch
+(* The key geometry.  Every id covers an interval of TableKeys, every      *)
+(* interval is an id, and "m" is the whole table, the target of the one    *)
+(* merge (from Sources).  Recovery.tla reads the geometry only through     *)
+(* these definitions, so RecoveryKeys.tla checks it on three keys by       *)
+(* overriding them in its config.                                          *)
 Ids == {"m", "a", "b"}
 Sources == {"a", "b"}
 Keys == [m |-> {0, 1}, a |-> {0}, b |-> {1}]
 TableKeys == {0, 1}
-\* Recovery's fixed order over ids (the whole span first, then by start key).
+\* The order a node's first requests after a recovery go in (the whole span
+\* first, then by start key).
 IdRank == [m |-> 0, a |-> 1, b |-> 2]
-IdOf(ks) == CHOOSE d \in Ids : Keys[d] = ks
+\* The order adoption breaks ties in: by start key, then end key (package
+\* operators' CompareSpans).
+SpanRank == [a |-> 0, m |-> 1, b |-> 2]
 
 DispatcherStates == {"none", "Initializing", "Working", "WaitingMerge", "Preparing", "MergeReady"}
 TaskStates == {"none", "Absent", "Scheduling", "Replicating"}
