@@ -8,16 +8,17 @@
 (*     is removed, a closing one too: its journaled Remove is resumed with *)
 (*     the new epoch (domain.md 7.6), so the remove finishes even if the   *)
 (*     old request's Stopped was addressed to the dead maintainer.         *)
-(*  1. Merge journal (3.4), on the lowest node that journals it and reports *)
-(*     "m": target Working, or committed with a source swept: "m" is the    *)
-(*     survivor; committed with every source, or pre-commit with full      *)
-(*     evidence (every source WaitingMerge), and no other report may serve *)
-(*     its keys: the merge resumes with its occupies; full evidence but    *)
-(*     contested: the target keeps its keys covered until removed; without *)
-(*     evidence: the target is removed (G6), its sources decided by        *)
-(*     adoption (their manager restores them); a closing or gone target    *)
-(*     is its node's to sweep (its manager aborts a merge whose target is  *)
-(*     missing).  Without the journal (TiCDC 4763) none of this can happen.*)
+(*  1. Merge journals (3.4), node by node in node order, each where its   *)
+(*     node reports "m": target Working, or committed with a source swept: *)
+(*     "m" is the survivor; committed with every source, or pre-commit     *)
+(*     with full evidence (every source WaitingMerge), no other report may *)
+(*     serve its keys and no earlier journal took its ids: the merge       *)
+(*     resumes with its occupies; full evidence but contested: the target  *)
+(*     keeps its keys covered until removed; without evidence: the target  *)
+(*     is removed (G6), its sources decided by adoption (their manager     *)
+(*     restores them); a closing or gone target is its node's to sweep     *)
+(*     (its manager aborts a merge whose target is missing).  Without the  *)
+(*     journal (TiCDC 4763) none of this can happen.                       *)
 (*  2. Schedule journal (3.3, G4): a journaled Remove whose dispatcher is  *)
 (*     still reported resumes its operator exactly: a move in RemoveOrigin *)
 (*     towards its own destination (AbortRemoveOrigin if that died), a     *)
@@ -55,12 +56,8 @@ OtherMayServe(d, n, own) ==
     \E p \in IdNodePairs : MayServe(p[2], p[1]) /\ Overlap(p[1], d) /\ (p[2] # n \/ p[1] \notin own)
 
 (***************************************************************************)
-(* Rule 1: the merge journal.                                              *)
+(* Rule 1: the merge journals, node by node in node order.                 *)
 (***************************************************************************)
-(* The live nodes that journal a merge and still report its target "m",    *)
-(* and the one recovery reads (the lowest).                                *)
-MergeJournalNodes == {n \in alive : Answer(n).mergeJ # 0 /\ Reported(n, "m")}
-MergeJournalNode == Min(MergeJournalNodes)
 (* The merge's ids: its target "m" and its sources.                       *)
 MergeMembers == {"m"} \union Sources
 (* Node n reports source s waiting for the merge (and not being removed). *)
@@ -68,64 +65,90 @@ SourceWaits(n, s) == Answer(n).disp[s] = "WaitingMerge" /\ ~Answer(n).rem[s]
 (* Full evidence of a pre-commit merge at n: the target is pre-commit and  *)
 (* every source waits for it.                                              *)
 PreCommitEvidence(n) == PreCommit(Answer(n).disp["m"]) /\ \A s \in Sources : SourceWaits(n, s)
-(* What the journaled merge at node n comes to, by the state of its target *)
-(* and sources there, and whether any other report may serve its keys     *)
-(* (then it must not create "m" beside it):                               *)
+(* What rule 1 has decided so far: tasks, an operator per id (NoOp for     *)
+(* none), the reports it claimed, temporary coverage (Replicating tasks    *)
+(* under a remove, which take their id but claim no keys against           *)
+(* adoption), reports it gave a one-shot Remove, whether a merge resumed   *)
+(* (then its target's keys are spoken for).                                *)
+NoMergesYet == [tasks |-> {}, ops |-> [d \in Ids |-> NoOp], claims |-> {}, temp |-> {}, oneShots |-> {}, resumed |-> FALSE]
+(* Id d already has a task (temporary or not) or an operator in acc.       *)
+Taken(acc, d) == acc.ops[d] # NoOp \/ \E t \in acc.tasks \union acc.temp : t[1] = d
+(* What node n's merge journal comes to, by the state of its target and    *)
+(* sources there, whether another report (or a merge resumed before) may   *)
+(* serve its keys, and what earlier nodes' journals decided (acc):         *)
+(*   "stale"    no target there: its node aborts the merge;                *)
 (*   "closing"  the target is closing already: its node sweeps it;         *)
 (*   "done"     the target Working, or committed with a source swept: the  *)
 (*              target is the survivor;                                    *)
 (*   "resume"   committed with every source, or pre-commit with full       *)
-(*              evidence, and uncontested: the merge resumes;              *)
+(*              evidence, uncontested, its ids free: the merge resumes;    *)
 (*   "cover"    full evidence but contested: the node may still commit,    *)
 (*              so the target covers its span until it is removed;         *)
 (*   "abort"    pre-commit without evidence: the target is removed (G6).   *)
-MergeRuleAt(n) ==
+(* BugRecoveryIgnoresCommitPoint makes every one with a target "done".     *)
+MergeContested(n, acc) == OtherMayServe("m", n, MergeMembers) \/ acc.resumed
+MergeRuleAt(n, acc) ==
     LET st == Answer(n).disp["m"]
         allSources == \A s \in Sources : Reported(n, s)
-        contested == OtherMayServe("m", n, MergeMembers)
-    IN IF Answer(n).rem["m"] THEN "closing"
+        idsFree == \A d \in MergeMembers : ~Taken(acc, d)
+    IN IF ~Reported(n, "m") THEN "stale"
+       ELSE IF BugRecoveryIgnoresCommitPoint THEN "done"
+       ELSE IF Answer(n).rem["m"] THEN "closing"
        ELSE IF st = "Working" THEN "done"
-       ELSE IF ((st = "Initializing" /\ allSources) \/ PreCommitEvidence(n)) /\ ~contested THEN "resume"
+       ELSE IF ((st = "Initializing" /\ allSources) \/ PreCommitEvidence(n)) /\ idsFree /\ ~MergeContested(n, acc)
+            THEN "resume"
        ELSE IF st = "Initializing" THEN "done"
        ELSE IF BugMergeResumeWithoutEvidence THEN "resume"            \* seeded bug: no evidence needed
        ELSE IF PreCommitEvidence(n) THEN "cover"
        ELSE "abort"
-(* Rule 1's outcome: "none" when no merge is journaled, else MergeRuleAt   *)
-(* of the node recovery reads (BugRecoveryIgnoresCommitPoint: "done").     *)
-MergeCase ==
-    IF MergeJournalNodes = {} THEN "none"
-    ELSE IF BugRecoveryIgnoresCommitPoint THEN "done"
-    ELSE MergeRuleAt(MergeJournalNode)
-(* A surviving target is a task only if no other report may serve its     *)
-(* keys; else adoption decides it like any report.                        *)
-MergeTargetSurvives == MergeCase = "done" /\ ~OtherMayServe("m", MergeJournalNode, MergeMembers)
-(* The tasks rule 1 creates: the surviving target, or the target and its   *)
-(* sources Scheduling under the resumed merge.                             *)
-MergeTasks ==
-    CASE MergeTargetSurvives -> {<<"m", MergeJournalNode, "Replicating">>}
-      [] MergeCase = "resume" -> {<<d, MergeJournalNode, "Scheduling">> : d \in MergeMembers}
-      [] OTHER -> {}
-(* The reports rule 1 accounts for (no other rule adopts or cleans them):  *)
-(* a done merge's target (if it survives) and closing sources, a resumed   *)
-(* merge's members, any other case's target.                               *)
-MergeClaims ==
-    IF MergeCase = "none" THEN {}
-    ELSE IF MergeCase = "done"
-    THEN {<<d, MergeJournalNode>> : d \in {x \in Sources : Reported(MergeJournalNode, x)}}
-         \union (IF MergeTargetSurvives THEN {<<"m", MergeJournalNode>>} ELSE {})
-    ELSE IF MergeCase = "resume" THEN {<<d, MergeJournalNode>> : d \in MergeMembers}
-    ELSE {<<"m", MergeJournalNode>>}
-(* The operators rule 1 restores: a resumed merge on "m" with occupies on  *)
-(* the sources; a remove of the target ("cover", "abort").                 *)
-MergeOp(d) ==
-    CASE MergeCase = "resume" /\ d = "m" -> NewOp("merge", "Running", MergeJournalNode, NoNode)
-      [] MergeCase = "resume" /\ d \in Sources -> NewOp("occupy", "Holding", MergeJournalNode, NoNode)
-      [] MergeCase \in {"cover", "abort"} /\ d = "m" -> NewOp("remove", "Running", MergeJournalNode, NoNode)
-      [] OTHER -> NoOp
-(* The target's temporary coverage ("cover"): a Replicating task under its *)
-(* remove; its id is taken, its keys count as covered, it claims no keys   *)
-(* against adoption.                                                       *)
-MergeTempTasks == IF MergeCase = "cover" THEN {<<"m", MergeJournalNode, "Replicating">>} ELSE {}
+(* acc after node n's merge journal.  A surviving target becomes a task    *)
+(* only uncontested (else adoption decides it like any report), and its    *)
+(* closing sources are claimed; a resumed merge's members are Scheduling   *)
+(* under the merge and its occupies; a target to remove gets a remove      *)
+(* (with temporary coverage for "cover") where its id is free, else a      *)
+(* one-shot Remove.                                                        *)
+MergeStep(n, acc) ==
+    LET case == MergeRuleAt(n, acc)
+        removeOrOneShot(a) ==
+            IF Taken(a, "m") THEN [a EXCEPT !.oneShots = @ \union {<<"m", n>>}]
+            ELSE [a EXCEPT !.ops["m"] = NewOp("remove", "Running", n, NoNode)]
+        claimed == [acc EXCEPT !.claims = @ \union {<<"m", n>>}]
+    IN CASE case = "closing" -> claimed
+         [] case = "done" ->
+              IF MergeContested(n, acc)
+              THEN [acc EXCEPT !.claims = @ \union {<<s, n>> : s \in {x \in Sources : Reported(n, x)}}]
+              ELSE [acc EXCEPT !.claims = @ \union {<<d, n>> : d \in {x \in MergeMembers : Reported(n, x)}},
+                               !.tasks = IF \E t \in @ \union acc.temp : t[1] = "m" THEN @
+                                         ELSE @ \union {<<"m", n, "Replicating">>}]
+         [] case = "resume" ->
+              [acc EXCEPT !.tasks = @ \union {<<d, n, "Scheduling">> : d \in MergeMembers},
+                          !.ops = [d \in Ids |-> IF d = "m" THEN NewOp("merge", "Running", n, NoNode)
+                                                 ELSE IF d \in Sources THEN NewOp("occupy", "Holding", n, NoNode)
+                                                 ELSE @[d]],
+                          !.claims = @ \union {<<d, n>> : d \in MergeMembers},
+                          !.resumed = TRUE]
+         [] case = "cover" ->
+              IF Taken(acc, "m") THEN removeOrOneShot(claimed)
+              ELSE [claimed EXCEPT !.temp = @ \union {<<"m", n, "Replicating">>},
+                                   !.ops["m"] = NewOp("remove", "Running", n, NoNode)]
+         [] case = "abort" -> removeOrOneShot(claimed)
+         [] OTHER -> acc
+(* The live nodes that journal a merge, and rule 1's decisions after the   *)
+(* last of them, in node order.                                            *)
+MergeNodes == {n \in alive : Answer(n).mergeJ # 0}
+RECURSIVE MergeFold(_, _)
+MergeFold(ns, acc) == IF ns = {} THEN acc ELSE MergeFold(ns \ {Min(ns)}, MergeStep(Min(ns), acc))
+Merges == MergeFold(MergeNodes, NoMergesYet)
+(* Rule 1's tasks, claims, operators and temporary coverage.              *)
+MergeTasks == Merges.tasks
+MergeClaims == Merges.claims
+MergeOp(d) == Merges.ops[d]
+MergeTempTasks == Merges.temp
+(* The first node whose merge journal has its target, and what it comes to *)
+(* ("none" if none): the case RecoveryBranches names.                      *)
+MergeJournalNodes == {n \in MergeNodes : Reported(n, "m")}
+MergeJournalNode == Min(MergeJournalNodes)
+MergeCase == IF MergeJournalNodes = {} THEN "none" ELSE MergeRuleAt(MergeJournalNode, NoMergesYet)
 
 (***************************************************************************)
 (* Rule 2: the schedule journal.                                           *)
@@ -152,7 +175,7 @@ Contested(d) ==
         before(e) == ScheduleJournalNode(e) < n \/ (ScheduleJournalNode(e) = n /\ IdRank[e] < IdRank[d])
     IN /\ ~BugNoActiveElsewhere
        /\ \/ OtherMayServe(d, n, {d})
-          \/ MergeCase = "resume" /\ Overlap("m", d)
+          \/ Merges.resumed /\ Overlap("m", d)
           \/ \E e \in MovesOrSplits : e # d /\ before(e) /\ Overlap(e, d) /\ ~Contested(e)
 (* The operator rule 2 restores for a journaled d, in the state the entry  *)
 (* implies: a move towards its own destination while that lives, else     *)
@@ -283,7 +306,7 @@ LiveView ==
                                    ELSE IF \E p \in TempCovered : p[1] = d
                                         THEN NewOp("remove", "Running", (CHOOSE p \in TempCovered : p[1] = d)[2], NoNode)
                                    ELSE NoOp]
-    IN RecoveredView(tasks, HolesFilled(tasks), foundOps, CleanupPairs, AdoptionRank)
+    IN RecoveredView(tasks, HolesFilled(tasks), foundOps, CleanupPairs \union Merges.oneShots, AdoptionRank)
 
 (* Recovery of a dropped table, rule 0: no task; every report is cleaned   *)
 (* up, closing ones too, the lowest node first.                            *)

@@ -79,7 +79,7 @@ Closing(n) ==
 (* Every source WaitingMerge, nothing else; ds with the target in st.      *)
 Waiting == [d \in Ids |-> IF d \in Sources THEN "WaitingMerge" ELSE "none"]
 WithTarget(ds, st) == [ds EXCEPT !["m"] = st]
-Merges ==
+MergeStates ==
     {NodeState(WithTarget(Waiting, st), Flags({}), Journal({}, NoRec), mj) :
         st \in {"Preparing", "MergeReady"}, mj \in {0, 1}}
     \union {NodeState(WithTarget(Waiting, st), Flags({"b"}), Journal({"b"}, Rec1("remove", NoNode)), 1) :
@@ -91,17 +91,13 @@ Merges ==
             NodeState(WithTarget(Waiting, "Preparing"), Flags({"m"}), Journal({}, NoRec), 1),
             NodeState(Waiting, Flags({}), Journal({}, NoRec), 1)}
 (* Every state node n may hold.                                            *)
-NodeStates(n) == {EmptyNode} \union OneActive \union TwoActive \union Closing(n) \union Merges
+NodeStates(n) == {EmptyNode} \union OneActive \union TwoActive \union Closing(n) \union MergeStates
 
 (***************************************************************************)
 (* The snapshots: a state for each node; with MaxCrash > 0 node N may be  *)
 (* down (it holds nothing and answers nothing); the table lives, or was   *)
 (* dropped by epoch 1.                                                     *)
 (***************************************************************************)
-(* At most one node journals a merge: Recovery.tla reads the lowest node's *)
-(* merge journal only, package recovery every node's in turn, so snapshots *)
-(* with two are outside what the two are compared on (docs/conformance.md).*)
-OneMergeJournal(s) == \A n1, n2 \in Nodes : s[n1].mergeJ # 0 /\ s[n2].mergeJ # 0 => n1 = n2
 (* The live nodes: all, or all but node N.                                *)
 Alives == IF MaxCrash > 0 THEN {Nodes, Nodes \ {N}} ELSE {Nodes}
 (* The bootstrap answer of a node in state s.                              *)
@@ -131,7 +127,6 @@ KeysInit ==
     /\ dropEpoch \in {0, 1}
     /\ \E s \in [Nodes -> UNION {NodeStates(n) : n \in Nodes}] :
           /\ \A n \in Nodes : s[n] \in IF n \in alive THEN NodeStates(n) ELSE {EmptyNode}
-          /\ OneMergeJournal(s)
           /\ AnsweredFrom(s)
 
 (* The one step: Recovery.tla's Recover, unchanged.  Each snapshot has one *)
