@@ -242,7 +242,7 @@ func TestDistributed(t *testing.T) {
 		name    string
 		refused bool
 	}{
-		{name: "failover/MergeAbortShort.cfg"},
+		{name: "failover/MergeFailShort.cfg"},
 		{name: "failover/MergeNoOccupy.cfg"},
 		{name: "failover/NoEpochFence.cfg"},
 		{name: "failover/Liveness.cfg", refused: true},
