@@ -53,12 +53,13 @@ proto:
 ## graph comparison of NodeCrash.cfg, MergeAbort.cfg and FailoverSplitDup.cfg
 ## (conformance.DeepConfigs), package recovery against the spec's Recover on every snapshot
 ## of RecoveryKeysDeep.cfg (three keys, three nodes) and RecoveryKeysTwo.cfg (two keys, three
-## nodes), and the parallel explorer's state count on the two largest CI worlds (OPFSM_DEEP=1)
+## nodes), the parallel explorer's state count on the three largest CI worlds and its bytes per
+## visited state (OPFSM_DEEP=1)
 check-deep:
 	OPFSM_SNAPSHOTS=$(SNAPSHOTS) $(GO) test -count=1 -timeout 12h -run 'TestAnySnapshot$$' -v ./sim
 	$(GO) run ./cmd/opfsm sim --deep --runs $(DEEPWALKS)
 	$(GO) run ./cmd/opfsm explore --config TwoFailovers.cfg --tlc simulate --max-memory 12
 	$(GO) run ./cmd/opfsm check --manifest spec/deep.tsv
-	$(GO) run ./cmd/opfsm conform --config NodeCrash.cfg --config MergeAbort.cfg --config FailoverSplitDup.cfg --traces 0
+	$(GO) run ./cmd/opfsm conform --config NodeCrash.cfg --config MergeAbort.cfg --config FailoverSplitDup.cfg --config LivenessMergeDrop.cfg --traces 0
 	$(GO) run ./cmd/opfsm conform --recovery RecoveryKeysDeep.cfg --recovery RecoveryKeysTwo.cfg
-	OPFSM_DEEP=1 $(GO) test -count=1 -run 'TestExplorerCountsTLCStates$$' ./conformance
+	OPFSM_DEEP=1 $(GO) test -count=1 -run 'TestExplorerCountsTLCStates$$|TestExplorerMemoryPerState$$' ./conformance

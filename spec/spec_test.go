@@ -243,7 +243,6 @@ func TestDistributed(t *testing.T) {
 		refused bool
 	}{
 		{name: "failover/MergeFailShort.cfg"},
-		{name: "failover/MergeNoOccupy.cfg"},
 		{name: "failover/NoEpochFence.cfg"},
 		{name: "failover/Liveness.cfg", refused: true},
 	} {
