@@ -32,6 +32,13 @@ type Model struct {
 // Name is "dir/config".
 func (m Model) Name() string { return m.Dir + "/" + m.Config }
 
+// Options are the TLC options that check model m, whose manifest is in root, with the given
+// number of workers. A seeded bug's run stops at its first counterexample, within seconds,
+// so it runs Quick.
+func (m Model) Options(root string, workers int) tlc.Options {
+	return tlc.Options{Dir: filepath.Join(root, m.Dir), Spec: m.Module, Config: m.Config, Workers: workers, Quick: m.Bug != ""}
+}
+
 // LoadModels reads the manifest at path (spec/configs.tsv).
 func LoadModels(path string) ([]Model, error) {
 	f, err := os.Open(path)

@@ -32,7 +32,7 @@ func TestModels(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 			defer cancel()
-			res, err := tlc.Run(ctx, tlc.Options{Dir: filepath.Join(".", m.Dir), Spec: m.Module, Config: m.Config})
+			res, err := tlc.Run(ctx, m.Options(".", 1))
 			require.NoError(t, err)
 			t.Logf("%s: %s", m.Name(), res.Summary())
 			requireVerdict(t, m, res)

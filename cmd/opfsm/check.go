@@ -70,7 +70,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	root := filepath.Dir(path)
 	failed, caught := false, false
 	for _, m := range chosen {
-		res, err := tlc.Run(ctx, tlc.Options{Dir: filepath.Join(root, m.Dir), Spec: m.Module, Config: m.Config, Workers: *workers})
+		res, err := tlc.Run(ctx, m.Options(root, *workers))
 		if err != nil {
 			return err
 		}

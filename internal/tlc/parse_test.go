@@ -148,3 +148,23 @@ func FuzzConfigNames(f *testing.F) {
 		}
 	})
 }
+
+// TestJavaOptions: the run's temporary folder first, then the caller's JVM options, the
+// client compiler for a quick run, and the user's OPFSM_TLC_JAVA_OPTS last, so they win.
+func TestJavaOptions(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts Options
+		user string
+		want string
+	}{
+		{name: "plain", want: "-Djava.io.tmpdir=/t"},
+		{name: "quick", opts: Options{Quick: true}, want: "-Djava.io.tmpdir=/t -XX:TieredStopAtLevel=1"},
+		{name: "quick, user wins", opts: Options{JVM: []string{"-Xmx1g"}, Quick: true}, user: "-XX:TieredStopAtLevel=4",
+			want: "-Djava.io.tmpdir=/t -Xmx1g -XX:TieredStopAtLevel=1 -XX:TieredStopAtLevel=4"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, javaOptions(tc.opts, "/t", tc.user))
+		})
+	}
+}

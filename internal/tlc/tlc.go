@@ -45,7 +45,17 @@ type Options struct {
 	// "-Xmx1g"; the environment's OPFSM_TLC_JAVA_OPTS come after them, so a user's own
 	// setting wins.
 	JVM []string
+	// Quick says the run is expected to stop within seconds, as a seeded bug's search does
+	// at its first counterexample: the JVM then compiles with its client compiler only
+	// (QuickJVM). Such a run spends about 45% less CPU; an exhaustive search of a larger
+	// world runs up to 1.8 times longer that way, so Quick is off by default.
+	Quick bool
 }
+
+// QuickJVM is the JVM option Options.Quick adds: the client compiler only, whose code is
+// ready in milliseconds, instead of the optimizing compiler, which pays back its compile
+// time only in runs longer than a few seconds.
+const QuickJVM = "-XX:TieredStopAtLevel=1"
 
 // Result is what one TLC run reported.
 type Result struct {
@@ -260,8 +270,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 
 	cmd := c.command(ctx, args...)
 	cmd.Dir = opts.Dir
-	jvm := append(append([]string{"-Djava.io.tmpdir=" + tmp}, opts.JVM...), os.Getenv("OPFSM_TLC_JAVA_OPTS"))
-	cmd.Env = append(cmd.Env, "OPFSM_TLC_JAVA_OPTS="+strings.TrimSpace(strings.Join(jvm, " ")))
+	cmd.Env = append(cmd.Env, "OPFSM_TLC_JAVA_OPTS="+javaOptions(opts, tmp, os.Getenv("OPFSM_TLC_JAVA_OPTS")))
 	res, err := runAndParse(ctx, cmd, c.script)
 	if err != nil {
 		return res, err
@@ -277,6 +286,17 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		res.Passed = false
 	}
 	return res, nil
+}
+
+// javaOptions are the JVM options of a run of opts whose temporary folder is tmp: tmp,
+// opts.JVM, QuickJVM when opts.Quick, then the user's own (user, from OPFSM_TLC_JAVA_OPTS),
+// which the JVM lets win because they come last.
+func javaOptions(opts Options, tmp, user string) string {
+	jvm := append([]string{"-Djava.io.tmpdir=" + tmp}, opts.JVM...)
+	if opts.Quick {
+		jvm = append(jvm, QuickJVM)
+	}
+	return strings.TrimSpace(strings.Join(append(jvm, user), " "))
 }
 
 // runAndParse runs cmd (script, with its arguments), its output and errors together, and

@@ -28,15 +28,18 @@ func TestSmokeSpec(t *testing.T) {
 		depth    int
 		violated string
 		trace    int
+		quick    bool
 	}{
 		{name: "fenced", config: "Smoke.cfg", passed: true, distinct: 7, depth: 3},
 		{name: "unfenced", config: "SmokeNoFence.cfg", violated: "OwnerEpochNeverDecreases", trace: 3},
+		// A seeded bug's run: the JVM takes QuickJVM and finds the same counterexample.
+		{name: "unfenced, quick", config: "SmokeNoFence.cfg", violated: "OwnerEpochNeverDecreases", trace: 3, quick: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
-			res, err := tlc.Run(ctx, tlc.Options{Dir: dir, Spec: "Smoke", Config: tc.config})
+			res, err := tlc.Run(ctx, tlc.Options{Dir: dir, Spec: "Smoke", Config: tc.config, Quick: tc.quick})
 			require.NoError(t, err)
 			require.Empty(t, res.Error, res.Output)
 			require.Equal(t, tc.passed, res.Passed, res.Summary())
