@@ -45,7 +45,7 @@ func TestFPSet(t *testing.T) {
 // TestExplorerCountsTLCStates: with AbstractCount, the parallel explorer finds in each CI
 // world exactly the distinct states TLC finds (TLC 2.18, one worker, CONSTRAINT StreamBound;
 // the same counts the graph comparison, a different search, holds equal state by state in
-// TestGraphCIConfigs).
+// spec.TestModels).
 func TestExplorerCountsTLCStates(t *testing.T) {
 	// In the twins with a crash or three epochs the simulator's states are finer than the
 	// abstract ones (on NodeCrash.cfg, some simulator states map to one abstract state).

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -227,6 +229,9 @@ type WorldComparison struct {
 	// Sim is the simulator's search; SimEdges counts the labelled edges of its graph.
 	Sim      *Exploration
 	SimEdges int
+	// Checked is true when TLC's run also checked the config's own invariants and
+	// properties (CompareConfig); TLC then holds that run's verdict and witnesses.
+	Checked bool
 }
 
 // CompareWorld runs TLC (TLCGraph) and the simulator's search (SimGraph) on world w side by
@@ -234,6 +239,42 @@ type WorldComparison struct {
 // schema cannot express is an error wrapping ErrNotAbstract. When either side fails or ctx
 // ends, the other is stopped (TLC killed) before CompareWorld returns.
 func CompareWorld(ctx context.Context, specDir string, w World) (*WorldComparison, error) {
+	return compareWith(ctx, w, func(ctx context.Context) (*AbstractGraph, tlc.Result, error) {
+		return TLCGraph(ctx, specDir, w)
+	})
+}
+
+// CompareConfig is CompareWorld on the world of the spec/failover config name (a file of
+// specDir). When the config checks that world as the comparison explores it
+// (ChecksItsWorld: a safety config under StreamBound), TLC's run is the config's own: one
+// run checks the config's invariants and properties (a violation is an error naming it)
+// and dumps the graph, and WorldComparison.Checked is true. A liveness config's world is
+// compared under StreamBound, without its properties.
+func CompareConfig(ctx context.Context, specDir, name string) (*WorldComparison, error) {
+	path := filepath.Join(specDir, name)
+	w, err := WorldFromConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	body, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if !ChecksItsWorld(string(body)) {
+		return CompareWorld(ctx, specDir, w)
+	}
+	cmp, err := compareWith(ctx, w, func(ctx context.Context) (*AbstractGraph, tlc.Result, error) {
+		return configGraph(ctx, specDir, name)
+	})
+	if cmp != nil {
+		cmp.Checked = true
+	}
+	return cmp, err
+}
+
+// compareWith runs specGraph (TLC) and the simulator's search on world w side by side
+// and compares the graphs (CompareWorld).
+func compareWith(ctx context.Context, w World, specGraph func(context.Context) (*AbstractGraph, tlc.Result, error)) (*WorldComparison, error) {
 	both, stop := context.WithCancel(ctx)
 	defer stop()
 	type tlcOut struct {
@@ -243,7 +284,7 @@ func CompareWorld(ctx context.Context, specDir string, w World) (*WorldCompariso
 	}
 	done := make(chan tlcOut, 1)
 	go func() {
-		g, res, err := TLCGraph(both, specDir, w)
+		g, res, err := specGraph(both)
 		if err != nil {
 			stop() // the simulator's graph is of no use now
 		}

@@ -15,35 +15,53 @@ import (
 	"github.com/opfsm/opfsm/sim"
 )
 
-func graphCheck(t *testing.T, w World) (GraphDiff, *Exploration) {
-	t.Helper()
-	cmp, err := CompareWorld(context.Background(), "../spec/failover", w)
-	require.NoError(t, err)
-	t.Logf("TLC: %d states, %d edges in %s; simulator: %d abstract states (%d concrete), %d edges in %s (%.0f states/s)",
-		cmp.Diff.States, cmp.SpecEdges, cmp.TLC.Duration, cmp.Sim.Abstract, cmp.Sim.States, cmp.SimEdges, cmp.Sim.Elapsed, cmp.Sim.StatesPerSecond())
-	return cmp.Diff, cmp.Sim
-}
-
-func TestGraphSmall(t *testing.T) {
-	w := World{N: 2, Layout: "halves", MaxReq: 2, OpKinds: []string{"move"}, Limits: sim.Limits{MaxEpoch: 2, MaxOps: 1}}
-	d, _ := graphCheck(t, w)
-	require.True(t, d.Equal(), "%+v\n%s", d, d.First)
-}
-
-// TestGraphCIConfigs: on the world of each CI config, the simulator's abstract state graph
-// equals TLC's: the same states (as many as TLC counts) and the same labelled edges.
-func TestGraphCIConfigs(t *testing.T) {
+// TestCompareConfig: a safety config's own TLC run checks its invariants and dumps the
+// graph the simulator must equal (Checked, with the run's witnesses); a config whose
+// invariant fails is an error naming it; a liveness config's world is compared under
+// StreamBound without its properties.
+func TestCompareConfig(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs TLC")
 	}
-	for _, cfg := range CIConfigs {
-		t.Run(cfg, func(t *testing.T) {
-			w, err := WorldFromConfig(filepath.Join("../spec/failover", cfg))
+	w := World{N: 2, Layout: "halves", MaxReq: 2, OpKinds: []string{"move"}, Limits: sim.Limits{MaxEpoch: 2, MaxOps: 1}}
+	dir := t.TempDir()
+	require.NoError(t, copyModules("../spec/failover", dir))
+	safety := w.Constants() + "INIT Init\nNEXT Next\nCONSTRAINT StreamBound\nCHECK_DEADLOCK FALSE\n"
+	configs := map[string]string{
+		"Safety.cfg": safety + "INVARIANTS TypeOK NoDuplicateActiveDispatcher RecoveryBranches\nPROPERTIES MergeCommitObserved\n",
+		// A move completes in this world: the reachability witness must fail.
+		"Broken.cfg":   safety + "INVARIANTS TypeOK MoveNeverCompletes\n",
+		"Liveness.cfg": w.Constants() + "SPECIFICATION FairSpec\nPROPERTIES OperatorsTerminate\nCHECK_DEADLOCK FALSE\n",
+	}
+	for name, body := range configs {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644))
+	}
+	for _, tc := range []struct {
+		config  string
+		checked bool
+		err     string
+	}{
+		{config: "Safety.cfg", checked: true},
+		{config: "Broken.cfg", err: "violated MoveNeverCompletes"},
+		{config: "Liveness.cfg"},
+	} {
+		t.Run(tc.config, func(t *testing.T) {
+			require.Equal(t, tc.checked || tc.err != "", ChecksItsWorld(configs[tc.config]))
+			cmp, err := CompareConfig(context.Background(), dir, tc.config)
+			if tc.err != "" {
+				require.ErrorContains(t, err, tc.err)
+				return
+			}
 			require.NoError(t, err)
-			d, ex := graphCheck(t, w)
-			require.Nil(t, ex.Violation)
-			require.True(t, d.Equal(), "%+v\n%s", d, d.First)
-			require.Equal(t, d.States, ex.Abstract)
+			require.True(t, cmp.Diff.Equal(), "%+v\n%s", cmp.Diff, cmp.Diff.First)
+			require.Equal(t, cmp.Diff.States, cmp.Sim.Abstract)
+			require.Equal(t, tc.checked, cmp.Checked)
+			require.Equal(t, int64(cmp.Diff.States), cmp.TLC.Distinct)
+			if tc.checked {
+				require.Contains(t, cmp.TLC.Witnessed, "RecoverJournaledMove", "the config's RecoveryBranches ran")
+			} else {
+				require.Empty(t, cmp.TLC.Witnessed, "the liveness config's properties are not checked")
+			}
 		})
 	}
 }
