@@ -61,5 +61,5 @@ check-deep:
 	$(GO) run ./cmd/opfsm explore --config TwoFailovers.cfg --tlc simulate --max-memory 12
 	$(GO) run ./cmd/opfsm check --manifest spec/deep.tsv
 	$(GO) run ./cmd/opfsm conform --config NodeCrash.cfg --config MergeAbort.cfg --config FailoverSplitDup.cfg --config LivenessMergeDrop.cfg --traces 0
-	$(GO) run ./cmd/opfsm conform --recovery RecoveryKeysDeep.cfg --recovery RecoveryKeysTwo.cfg
+	$(GO) run ./cmd/opfsm conform --workers 0 --recovery RecoveryKeysDeep.cfg --recovery RecoveryKeysTwo.cfg
 	OPFSM_DEEP=1 $(GO) test -count=1 -run 'TestExplorerCountsTLCStates$$|TestExplorerMemoryPerState$$' ./conformance

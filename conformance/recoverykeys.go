@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -80,7 +81,7 @@ func (r *RecoveryReport) Err() error {
 // (RecoverySnapshots.Compare). Dispatcher ids are spans: an id's letters are its keys
 // ("ab" is keys 0 and 1), "m" is the whole table.
 func CompareRecovery(ctx context.Context, specDir, cfg string, opts ...recovery.Option) (*RecoveryReport, error) {
-	snaps, err := LoadRecoverySnapshots(ctx, specDir, cfg)
+	snaps, err := LoadRecoverySnapshots(ctx, specDir, cfg, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -98,9 +99,14 @@ type RecoverySnapshots struct {
 func (s *RecoverySnapshots) Len() int { return len(s.pairs) }
 
 // LoadRecoverySnapshots runs TLC on RecoveryKeys.tla with config cfg (a file in specDir)
-// and reads its state graph: every initial state (a snapshot) must have exactly one
-// successor, the recovered state.
-func LoadRecoverySnapshots(ctx context.Context, specDir, cfg string) (*RecoverySnapshots, error) {
+// on workers worker threads (0: one per core) and reads its state graph: every initial
+// state (a snapshot) must have exactly one successor, the recovered state. TLC enumerates
+// the snapshots on one thread; its workers recover them side by side, and the snapshots
+// are the same for any worker count.
+func LoadRecoverySnapshots(ctx context.Context, specDir, cfg string, workers int) (*RecoverySnapshots, error) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
 	dir, err := specCopy("opfsm-recovery-", specDir)
 	if err != nil {
 		return nil, err
@@ -114,7 +120,7 @@ func LoadRecoverySnapshots(ctx context.Context, specDir, cfg string) (*RecoveryS
 	if err := os.WriteFile(filepath.Join(dir, cfg), data, 0o644); err != nil {
 		return nil, err
 	}
-	topts := tlc.Options{Dir: dir, Spec: RecoveryModule, Config: cfg,
+	topts := tlc.Options{Dir: dir, Spec: RecoveryModule, Config: cfg, Workers: workers,
 		Args: []string{"-dump", "dot,actionlabels", filepath.Join(dir, "graph")}}
 	res, err := runTLC(ctx, topts)
 	if err != nil {

@@ -17,7 +17,7 @@ import (
 
 // recoveryKeys are RecoveryKeys.cfg's snapshots, loaded (TLC run) once for the tests below.
 var recoveryKeys = sync.OnceValues(func() (*RecoverySnapshots, error) {
-	return LoadRecoverySnapshots(context.Background(), "../spec/failover", "RecoveryKeys.cfg")
+	return LoadRecoverySnapshots(context.Background(), "../spec/failover", "RecoveryKeys.cfg", 1)
 })
 
 // TestRecoveryThreeKeys: on every snapshot of RecoveryKeys.cfg (three keys, so partial

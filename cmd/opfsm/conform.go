@@ -110,6 +110,7 @@ func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	logs := fs.String("logs", "", "instead: check that the logs in this folder (opfsm cluster chaos --spec) are a behaviour of the spec")
 	var recoveryCfgs stringList
 	fs.Var(&recoveryCfgs, "recovery", "instead: compare package recovery with the spec's Recover on every snapshot of this RecoveryKeys config (in --spec), e.g. RecoveryKeys.cfg; repeatable")
+	workers := fs.Int("workers", 1, "with --recovery: TLC workers recovering the snapshots (0: one per core; the snapshots are the same for any number)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -120,7 +121,10 @@ func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return conformLogs(ctx, wf, *logs, stdout)
 	}
 	if len(recoveryCfgs) > 0 {
-		return conformRecovery(ctx, wf, recoveryCfgs, stdout)
+		if *workers < 0 {
+			return badInput("--workers must be >= 0")
+		}
+		return conformRecovery(ctx, wf, recoveryCfgs, *workers, stdout)
 	}
 	if *traces < 0 || *steps <= 0 {
 		return badInput("--traces must be >= 0 and --steps positive")
@@ -199,7 +203,7 @@ func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) er
 // conformRecovery compares package recovery with the spec's Recover on every snapshot of
 // each RecoveryKeys config (with --bug's seeded recovery bug, if any): exit 0 when they
 // agree on all, 1 when not.
-func conformRecovery(ctx context.Context, wf *worldFlags, cfgs []string, stdout io.Writer) error {
+func conformRecovery(ctx context.Context, wf *worldFlags, cfgs []string, workers int, stdout io.Writer) error {
 	bugs, err := sim.ParseBug(*wf.bug)
 	if err != nil {
 		return badInput("%v", err)
@@ -221,7 +225,7 @@ func conformRecovery(ctx context.Context, wf *worldFlags, cfgs []string, stdout 
 			return badInput("%v", err)
 		}
 		start := time.Now()
-		snaps, err := conformance.LoadRecoverySnapshots(ctx, dir, cfg)
+		snaps, err := conformance.LoadRecoverySnapshots(ctx, dir, cfg, workers)
 		if err != nil {
 			return err
 		}

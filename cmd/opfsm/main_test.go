@@ -52,6 +52,7 @@ func TestRun(t *testing.T) {
 		{"conform TiCDC 4763", []string{"conform", "--spec", "../../spec/failover", "--config", "LivenessMerge.cfg", "--traces", "0", "--bug", "merge_journal_lost"}, exitViolated, "NoDuplicateActiveDispatcher violated", "", ""},
 		{"conform unknown config", []string{"conform", "--spec", "../../spec/failover", "--config", "Nope.cfg"}, exitBadInput, "", "no such file", ""},
 		{"conform recovery, not a recovery bug", []string{"conform", "--recovery", "RecoveryKeys.cfg", "--bug", "no_epoch_fence"}, exitBadInput, "", "not a bug of package recovery", ""},
+		{"conform recovery, bad workers", []string{"conform", "--recovery", "RecoveryKeys.cfg", "--workers", "-1"}, exitBadInput, "", "--workers must be >= 0", ""},
 		{"conform recovery, unknown config", []string{"conform", "--spec", "../../spec/failover", "--recovery", "Nope.cfg"}, exitBadInput, "", "no such file", ""},
 		{"conform seeded spec config", []string{"explore", "--spec", "../../spec/failover", "--config", "NoResend.cfg"}, exitBadInput, "", "not a spec/failover world", ""},
 	}
