@@ -107,19 +107,11 @@ func LoadRecoverySnapshots(ctx context.Context, specDir, cfg string, workers int
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	dir, err := specCopy("opfsm-recovery-", specDir)
+	dir, cfg, err := configCopy("opfsm-recovery-", specDir, cfg)
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	data, err := os.ReadFile(filepath.Join(specDir, cfg))
-	if err != nil {
-		return nil, fmt.Errorf("conformance: %w", err)
-	}
-	cfg = filepath.Base(cfg)
-	if err := os.WriteFile(filepath.Join(dir, cfg), data, 0o644); err != nil {
-		return nil, err
-	}
 	topts := tlc.Options{Dir: dir, Spec: RecoveryModule, Config: cfg, Workers: workers,
 		Args: []string{"-dump", "dot,actionlabels", filepath.Join(dir, "graph")}}
 	res, err := runTLC(ctx, topts)

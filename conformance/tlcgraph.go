@@ -33,19 +33,12 @@ func TLCCount(ctx context.Context, specDir string, w World, workers int) (tlc.Re
 // state checked against the config's invariants and properties. It is the second opinion
 // on a world too large for TLC to check exhaustively.
 func TLCSimulate(ctx context.Context, specDir, name string, workers int, d time.Duration) (tlc.Result, error) {
-	dir, err := specCopy("opfsm-graph-", specDir)
+	dir, cfg, err := configCopy("opfsm-graph-", specDir, name)
 	if err != nil {
 		return tlc.Result{}, err
 	}
 	defer os.RemoveAll(dir)
-	body, err := os.ReadFile(filepath.Join(specDir, name))
-	if err != nil {
-		return tlc.Result{}, err
-	}
-	if err := os.WriteFile(filepath.Join(dir, filepath.Base(name)), body, 0o644); err != nil {
-		return tlc.Result{}, err
-	}
-	return tlc.Simulate(ctx, tlc.Options{Dir: dir, Spec: "Failover", Config: filepath.Base(name), Workers: workers}, d)
+	return tlc.Simulate(ctx, tlc.Options{Dir: dir, Spec: "Failover", Config: cfg, Workers: workers}, d)
 }
 
 // prepareWorld copies the spec into a temp folder (the caller removes it) with a config of
@@ -106,19 +99,12 @@ func ChecksItsWorld(cfg string) bool {
 // it): the same run checks the config's invariants and properties (a violation is an
 // error naming it) and dumps the graph.
 func configGraph(ctx context.Context, specDir, name string) (*AbstractGraph, tlc.Result, error) {
-	body, err := os.ReadFile(filepath.Join(specDir, name))
-	if err != nil {
-		return nil, tlc.Result{}, err
-	}
-	dir, err := specCopy("opfsm-graph-", specDir)
+	dir, cfg, err := configCopy("opfsm-graph-", specDir, name)
 	if err != nil {
 		return nil, tlc.Result{}, err
 	}
 	defer os.RemoveAll(dir)
-	if err := os.WriteFile(filepath.Join(dir, filepath.Base(name)), body, 0o644); err != nil {
-		return nil, tlc.Result{}, err
-	}
-	return dumpGraph(ctx, dir, tlc.Options{Dir: dir, Spec: "Failover", Config: filepath.Base(name)})
+	return dumpGraph(ctx, dir, tlc.Options{Dir: dir, Spec: "Failover", Config: cfg})
 }
 
 // dumpGraph runs TLC with opts in dir (a spec copy), dumping the state graph with action
@@ -240,6 +226,24 @@ func specCopy(prefix, specDir string) (string, error) {
 		return "", err
 	}
 	return dir, nil
+}
+
+// configCopy is specCopy with the config name of specDir copied beside the modules; it
+// returns the folder and the config's file name in it. Nothing is left when it fails.
+func configCopy(prefix, specDir, name string) (dir, cfg string, err error) {
+	body, err := os.ReadFile(filepath.Join(specDir, name))
+	if err != nil {
+		return "", "", fmt.Errorf("conformance: %w", err)
+	}
+	if dir, err = specCopy(prefix, specDir); err != nil {
+		return "", "", err
+	}
+	cfg = filepath.Base(name)
+	if err := os.WriteFile(filepath.Join(dir, cfg), body, 0o644); err != nil {
+		os.RemoveAll(dir)
+		return "", "", err
+	}
+	return dir, cfg, nil
 }
 
 func copyModules(from, to string) error {
