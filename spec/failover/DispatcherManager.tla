@@ -38,7 +38,7 @@ HandleRemove(n, e, m) ==
                ELSE UNCHANGED opJ
     /\ UNCHANGED <<disp, mergeJ, owner, resp>>
 
-(* Merge (2.2, 2.3): journaled after the fence.  If both sources are       *)
+(* Merge (2.2, 2.3): journaled after the fence.  If every source is       *)
 (* Working and "m" is missing, the merge starts: "m" Preparing, sources    *)
 (* WaitingMerge.  If "m" is already Working it is re-reported.  A merge    *)
 (* that can neither start nor is in progress changes nothing: a journal    *)
@@ -48,7 +48,8 @@ HandleRemove(n, e, m) ==
 HandleMerge(n, e) ==
     /\ IF ~Admitted(n, e) THEN UNCHANGED <<disp, mergeJ, stq>>
        ELSE IF disp[n]["m"] = "none" /\ \A s \in Sources : disp[n][s] = "Working" /\ ~rem[n][s] THEN
-            /\ disp' = [disp EXCEPT ![n]["m"] = "Preparing", ![n]["a"] = "WaitingMerge", ![n]["b"] = "WaitingMerge"]
+            /\ disp' = [disp EXCEPT ![n] = [d \in Ids |-> IF d = "m" THEN "Preparing"
+                                                  ELSE IF d \in Sources THEN "WaitingMerge" ELSE disp[n][d]]]
             /\ mergeJ' = [mergeJ EXCEPT ![n] = e]
             /\ UNCHANGED stq
        ELSE IF disp[n]["m"] = "none" THEN UNCHANGED <<disp, mergeJ, stq>>
@@ -121,12 +122,12 @@ DMPrepareFail(n) ==
 (* merge whose target is still closing is not aborted over and over.       *)
 MergeChecked(n) == mergeJ[n] # 0
 
-(* The commit point (2.2 doMerge): both sources close, "m" Initializing.   *)
+(* The commit point (2.2 doMerge): every source closes, "m" Initializing.  *)
 DMCommit(n) ==
     /\ n \in alive /\ MergeChecked(n) /\ disp[n]["m"] = "MergeReady" /\ ~rem[n]["m"]
     /\ \A s \in Sources : disp[n][s] = "WaitingMerge" /\ ~rem[n][s]
     /\ disp' = [disp EXCEPT ![n]["m"] = "Initializing"]
-    /\ rem' = [rem EXCEPT ![n]["a"] = TRUE, ![n]["b"] = TRUE]
+    /\ rem' = [rem EXCEPT ![n] = [d \in Ids |-> d \in Sources \/ rem[n][d]]]
     /\ UNCHANGED <<opJ, mergeJ, owner, netVars, maintainerVars, envVars>>
 
 (* A journaled merge aborts when its merged dispatcher is missing, or when  *)
@@ -146,7 +147,7 @@ DMAbortMerge(n) ==
     /\ \/ MergeTargetGone(n) /\ ~BugAbortIgnoresMissingTarget
        \/ /\ PreCommit(disp[n]["m"])
           /\ rem[n]["m"] \/ \E s \in Sources : disp[n][s] # "WaitingMerge" \/ rem[n][s]
-    /\ disp' = [disp EXCEPT ![n]["a"] = Restored(n, "a"), ![n]["b"] = Restored(n, "b")]
+    /\ disp' = [disp EXCEPT ![n] = [d \in Ids |-> IF d \in Sources THEN Restored(n, d) ELSE disp[n][d]]]
     /\ rem' = IF MergeTargetGone(n) THEN rem ELSE [rem EXCEPT ![n]["m"] = TRUE]
     /\ mergeJ' = [mergeJ EXCEPT ![n] = 0]
     /\ UNCHANGED <<opJ, owner, netVars, maintainerVars, envVars>>

@@ -8,6 +8,8 @@
 EXTENDS Operators
 
 MaintainerRunning == phase = "run"
+(* A merge's sources share one node; any of them names it.                 *)
+AnySource == CHOOSE s \in Sources : TRUE
 Free(d) == ops[d] = NoOp
 UseBudget == budget' = budget - 1
 
@@ -31,27 +33,28 @@ StartMove(d, n) ==
     /\ UseBudget
     /\ UNCHANGED <<dmVars, stq, epoch, phase, resp, alive, dropEpoch, faults>>
 
-(* The scheduler splits "m" into "a" and "b" (domain.md 1.4): Remove(split) *)
-(* to its node; the halves are added once it stopped.                      *)
+(* The scheduler splits "m" into its parts (SplitParts: "a" and "b")      *)
+(* (domain.md 1.4): Remove(split) to its node; the parts are added once it *)
+(* stopped.                                                                *)
 StartSplit ==
     /\ MaintainerRunning /\ "split" \in OpKinds /\ budget > 0
     /\ sched["m"] = "Replicating" /\ Free("m")
-    /\ \A s \in Sources : sched[s] = "none" /\ Free(s)
+    /\ \A s \in SplitParts("m") : sched[s] = "none" /\ Free(s)
     /\ Commit(EmitOpRequest(SetOp(SetTask(View, "m", "Scheduling", node["m"]), "m", NewOp("split", "Running", node["m"], NoNode)), "m"))
     /\ UseBudget
     /\ UNCHANGED <<dmVars, stq, epoch, phase, resp, alive, dropEpoch, faults>>
 
-(* The scheduler merges "a" and "b" on their node into "m" (domain.md 1.5):*)
-(* occupy both sources, add "m" Scheduling there, send the merge request.  *)
+(* The scheduler merges the sources ("a" and "b") on their node into "m"  *)
+(* (domain.md 1.5): occupy every source, add "m" Scheduling there, send    *)
+(* the merge request.                                                      *)
 (* Seeded bug merge_no_occupy leaves the sources without occupy operators.*)
 StartMerge ==
     /\ MaintainerRunning /\ "merge" \in OpKinds /\ budget > 0
-    /\ \A s \in Sources : sched[s] = "Replicating" /\ Free(s) /\ node[s] = node["a"]
+    /\ \A s \in Sources : sched[s] = "Replicating" /\ Free(s) /\ node[s] = node[AnySource]
     /\ sched["m"] = "none" /\ Free("m")
-    /\ LET n == node["a"]
-           v0 == SetTask(SetTask(SetTask(View, "a", "Scheduling", n), "b", "Scheduling", n), "m", "Scheduling", n)
-           v1 == IF BugMergeNoOccupy THEN v0
-                 ELSE SetOp(SetOp(v0, "a", NewOp("occupy", "Holding", n, NoNode)), "b", NewOp("occupy", "Holding", n, NoNode))
+    /\ LET n == node[AnySource]
+           v0 == SetTasks(View, MergeMembers, "Scheduling", n)
+           v1 == IF BugMergeNoOccupy THEN v0 ELSE SetOps(v0, Sources, NewOp("occupy", "Holding", n, NoNode))
        IN Commit(EmitOpRequest(SetOp(v1, "m", NewOp("merge", "Running", n, NoNode)), "m"))
     /\ UseBudget
     /\ UNCHANGED <<dmVars, stq, epoch, phase, resp, alive, dropEpoch, faults>>
@@ -67,8 +70,7 @@ DropTable ==
            v0 == [View EXCEPT !.ops = [d \in Ids |-> IF d \in bound /\ BugDropKeepsOperators /\ ops[d] # NoOp THEN ops[d]
                                                     ELSE IF d \in bound THEN NewOp("remove", "Running", node[d], NoNode)
                                                     ELSE IF ops[d].type = "remove" THEN ops[d] ELSE NoOp]]
-           emit(v, d) == IF d \in bound THEN EmitOpRequest(v, d) ELSE v
-           v1 == emit(emit(emit(v0, "m"), "a"), "b")
+           v1 == EmitInOrder(v0, bound, 1)
        IN Commit([v1 EXCEPT !.sched = [d \in Ids |-> "none"], !.node = [d \in Ids |-> NoNode]])
     /\ dropEpoch' = epoch
     /\ UseBudget

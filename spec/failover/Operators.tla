@@ -22,6 +22,12 @@ SetTask(v, d, s, n) == [v EXCEPT !.sched[d] = s, !.node[d] = n]
 DeleteTask(v, d) == SetTask(v, d, "none", NoNode)
 MarkAbsent(v, d) == SetTask(v, d, "Absent", NoNode)
 SetOp(v, d, o) == [v EXCEPT !.ops[d] = o]
+(* The same for every id in a set S at once.                               *)
+SetTasks(v, S, s, n) == [v EXCEPT !.sched = [d \in Ids |-> IF d \in S THEN s ELSE @[d]],
+                                  !.node = [d \in Ids |-> IF d \in S THEN n ELSE @[d]]]
+DeleteTasks(v, S) == SetTasks(v, S, "none", NoNode)
+MarkAllAbsent(v, S) == SetTasks(v, S, "Absent", NoNode)
+SetOps(v, S, o) == [v EXCEPT !.ops = [d \in Ids |-> IF d \in S THEN o ELSE @[d]]]
 Emit(v, n, m) == [v EXCEPT !.out[n] = Append(@, m)]
 
 NewOp(t, s, o, d) == [type |-> t, st |-> s, origin |-> o, dest |-> d]
@@ -38,6 +44,11 @@ OpReq(d, o) ==
       [] o.type = "merge" -> MergeReq
 SendsRequests(o) == o.type \notin {"", "occupy"}
 EmitOpRequest(v, d) == IF SendsRequests(v.ops[d]) THEN Emit(v, OpTarget(v.ops[d]), OpReq(d, v.ops[d])) ELSE v
+(* EmitOpRequest for every id of S, from the i-th of IdOrder on, in order. *)
+RECURSIVE EmitInOrder(_, _, _)
+EmitInOrder(v, S, i) ==
+    IF i > Len(IdOrder) THEN v
+    ELSE EmitInOrder(IF IdOrder[i] \in S THEN EmitOpRequest(v, IdOrder[i]) ELSE v, S, i + 1)
 
 (* The ids of the largest key intervals outside keys ks: one per separate  *)
 (* hole (every interval is an id).                                         *)
@@ -88,19 +99,17 @@ Check(v, n, d, st) ==
             IF n = o.dest /\ st = "Working"
             THEN SetOp(SetTask(v, d, "Replicating", n), d, NoOp) ELSE v
       [] o.type = "split" ->
-            \* Running --OriginStopped--> Done: the halves replace the whole,
+            \* Running --OriginStopped--> Done: the parts replace the whole,
             \* Absent, for the basic scheduler to add.
             IF n = o.origin /\ st = "Stopped"
             THEN LET v1 == SetOp(DeleteTask(v, d), d, NoOp)
-                     v2 == IF v1.sched["a"] = "none" THEN MarkAbsent(v1, "a") ELSE v1
-                 IN IF v2.sched["b"] = "none" THEN MarkAbsent(v2, "b") ELSE v2
+                 IN MarkAllAbsent(v1, {x \in SplitParts(d) : v1.sched[x] = "none"})
             ELSE v
       [] o.type = "merge" ->
             \* Running --MergedWorking--> DoneOK: sources deleted, merged replicates,
             \* occupies released.
             IF n = o.origin /\ st = "Working"
-            THEN SetOp(SetOp(SetOp(SetTask(DeleteTask(DeleteTask(v, "a"), "b"), "m", "Replicating", n),
-                                   "m", NoOp), "a", NoOp), "b", NoOp)
+            THEN SetOps(SetTask(DeleteTasks(v, Sources), "m", "Replicating", n), MergeMembers, NoOp)
             ELSE v
       [] OTHER -> v   \* occupy: statuses of merge sources change nothing
 
@@ -125,14 +134,17 @@ OpOnNodeRemove(v, d, n) ==
             \* Seeded bug split_abort_keeps_scheduling forgets to mark the span Absent.
             SetOp(IF BugSplitAbortKeepsScheduling THEN v ELSE MarkAbsent(v, d), d, NoOp)
       [] o.type = "merge" /\ o.origin = n ->
-            SetOp(SetOp(SetOp(DeleteTask(MarkAbsent(MarkAbsent(v, "a"), "b"), "m"), "m", NoOp), "a", NoOp), "b", NoOp)
+            SetOps(DeleteTask(MarkAllAbsent(v, Sources), "m"), MergeMembers, NoOp)
       [] o.type = "occupy" /\ o.origin = n -> SetOp(MarkAbsent(v, d), d, NoOp)
       [] OTHER -> v
 
+(* OpOnNodeRemove for every id from the i-th of IdOrder on, in order.     *)
+RECURSIVE OpsOnNodeRemove(_, _, _)
+OpsOnNodeRemove(v, n, i) ==
+    IF i > Len(IdOrder) THEN v ELSE OpsOnNodeRemove(OpOnNodeRemove(v, IdOrder[i], n), n, i + 1)
 OnNodeRemove(v, n) ==
-    LET v0 == [v EXCEPT !.sched = [d \in Ids |-> IF v.node[d] = n /\ v.ops[d] = NoOp THEN "Absent" ELSE @[d]],
-                        !.node = [d \in Ids |-> IF v.node[d] = n /\ v.ops[d] = NoOp THEN NoNode ELSE @[d]]]
-    IN OpOnNodeRemove(OpOnNodeRemove(OpOnNodeRemove(v0, "m", n), "a", n), "b", n)
+    LET v0 == MarkAllAbsent(v, {d \in Ids : v.node[d] = n /\ v.ops[d] = NoOp})
+    IN OpsOnNodeRemove(v0, n, 1)
 
 (* Commit a view: the maintainer's new tasks and operators, and its       *)
 (* requests appended to the current streams.                               *)

@@ -58,8 +58,6 @@ OtherMayServe(d, n, own) ==
 (***************************************************************************)
 (* Rule 1: the merge journals, node by node in node order.                 *)
 (***************************************************************************)
-(* The merge's ids: its target "m" and its sources.                       *)
-MergeMembers == {"m"} \union Sources
 (* Node n reports source s waiting for the merge (and not being removed). *)
 SourceWaits(n, s) == Answer(n).disp[s] = "WaitingMerge" /\ ~Answer(n).rem[s]
 (* Full evidence of a pre-commit merge at n: the target is pre-commit and  *)
@@ -260,8 +258,7 @@ HolesFilled(tasks) == IF BugRecoveryNoHoles THEN {} ELSE HoleTasks(tasks)
 (***************************************************************************)
 (* Rule 4: cleanup of the reports nobody adopted, covered or claimed.      *)
 (***************************************************************************)
-(* The IdRank order, and a sequence of sequences joined in order.         *)
-IdOrder == [i \in 1..Cardinality(Ids) |-> CHOOSE d \in Ids : IdRank[d] = i - 1]
+(* A sequence of sequences joined in order.                               *)
 RECURSIVE ConcatSeqs(_)
 ConcatSeqs(seqs) == IF seqs = <<>> THEN <<>> ELSE Head(seqs) \o ConcatSeqs(Tail(seqs))
 

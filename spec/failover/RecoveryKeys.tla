@@ -17,7 +17,9 @@
 (* on the epoch-2 streams (LiveView, or DroppedView if the table was      *)
 (* dropped).                                                               *)
 (* The rest of the failover model (its dispatcher managers, scheduler and  *)
-(* operators) stays on two keys, so there is no continuation here.        *)
+(* operators) is written over the same geometry, but there is no          *)
+(* continuation here: from such snapshots it needs strays in the model    *)
+(* (docs/conformance.md, "After the recovery, on three keys").             *)
 (***************************************************************************)
 EXTENDS Failover
 

@@ -72,6 +72,15 @@ IdRank == [m |-> 0, a |-> 1, b |-> 2]
 \* The order adoption breaks ties in: by start key, then end key (package
 \* operators' CompareSpans).
 SpanRank == [a |-> 0, m |-> 1, b |-> 2]
+(* The ids in IdRank order: the order every fold over the ids goes in (a   *)
+(* node's first requests, DROP TABLE's removes, OnNodeRemove's operators). *)
+IdOrder == [i \in 1..Cardinality(Ids) |-> CHOOSE d \in Ids : IdRank[d] = i - 1]
+(* The merge's ids: its target "m" and its sources.                       *)
+MergeMembers == {"m"} \union Sources
+(* The spans a split of d yields: its single-key spans (on two keys, "a"   *)
+(* and "b" from "m"; package operators' StartSplit takes any tiling, the   *)
+(* model the finest).                                                      *)
+SplitParts(d) == {x \in Ids : Cardinality(Keys[x]) = 1 /\ Keys[x] \subseteq Keys[d] /\ x # d}
 
 DispatcherStates == {"none", "Initializing", "Working", "WaitingMerge", "Preparing", "MergeReady"}
 TaskStates == {"none", "Absent", "Scheduling", "Replicating"}
