@@ -26,6 +26,12 @@ BugBootstrapNoFence == Bug = "bootstrap_no_fence"
 (* NoDuplicateActiveDispatcher.                                            *)
 BugMergeJournalLost == Bug = "merge_journal_lost"
 
+(* A node starts a merge without journaling it, as TiCDC's nodes did      *)
+(* before the fix of 4763: the merge check never runs, so a merge whose    *)
+(* target goes leaves its sources waiting, and a bootstrap answer shows a  *)
+(* merge without its journal.  Breaks MergesJournaled.                     *)
+BugMergeNotJournaled == Bug = "merge_not_journaled"
+
 (* A Remove for a dispatcher the node does not have is journaled anyway;   *)
 (* no sweep ever deletes that entry.  Breaks RemoveJournalSound.           *)
 BugJournalMissingRemove == Bug = "journal_missing_remove"

@@ -44,17 +44,19 @@ HandleRemove(n, e, m) ==
 (* that can neither start nor is in progress changes nothing: a journal    *)
 (* entry already there is an earlier attempt's whose target is gone, and   *)
 (* DMAbortMerge must still abort it so its sources return to Working       *)
-(* (TiCDC drops the entry here, which strands those sources).              *)
+(* (TiCDC drops the entry here, which strands those sources).  Seeded bug  *)
+(* merge_not_journaled never journals it.                                  *)
+MergeJournal(n, e) == mergeJ' = IF BugMergeNotJournaled THEN mergeJ ELSE [mergeJ EXCEPT ![n] = e]
 HandleMerge(n, e) ==
     /\ IF ~Admitted(n, e) THEN UNCHANGED <<disp, mergeJ, stq>>
        ELSE IF disp[n]["m"] = "none" /\ \A s \in Sources : disp[n][s] = "Working" /\ ~rem[n][s] THEN
             /\ disp' = [disp EXCEPT ![n] = [d \in Ids |-> IF d = "m" THEN "Preparing"
                                                   ELSE IF d \in Sources THEN "WaitingMerge" ELSE disp[n][d]]]
-            /\ mergeJ' = [mergeJ EXCEPT ![n] = e]
+            /\ MergeJournal(n, e)
             /\ UNCHANGED stq
        ELSE IF disp[n]["m"] = "none" THEN UNCHANGED <<disp, mergeJ, stq>>
        ELSE
-            /\ mergeJ' = [mergeJ EXCEPT ![n] = e]
+            /\ MergeJournal(n, e)
             /\ IF disp[n]["m"] = "Working" /\ ~rem[n]["m"] THEN Report(n, "m", "Working") ELSE UNCHANGED stq
             /\ UNCHANGED disp
     /\ UNCHANGED <<rem, opJ, owner, resp>>

@@ -92,6 +92,18 @@ MergeCommitObserved ==
 (* S11: a journaled Remove names a dispatcher the node has.                *)
 RemoveJournalSound == \A n \in alive, d \in Ids : opJ[n][d] # NoRec => disp[n][d] # "none"
 
+(* S11, merge half, the other way round: a merge in progress is journaled. *)
+(* A source waiting for the merge, or a pre-commit target not closing,     *)
+(* means the node's merge journal holds the merge, so the merge check that *)
+(* commits or aborts it runs (DMCommit, DMAbortMerge) and a bootstrap      *)
+(* answer shows it to recovery.  TiCDC's nodes before the fix of issue    *)
+(* 4763 kept no such journal.  MergeJournaled takes a node's state as a   *)
+(* record with fields disp, rem and mergeJ (a bootstrap answer is one).    *)
+MergeJournaled(nd) ==
+    ((\E s \in Sources : nd.disp[s] = "WaitingMerge" /\ ~nd.rem[s]) \/ (PreCommit(nd.disp["m"]) /\ ~nd.rem["m"]))
+        => nd.mergeJ # 0
+MergesJournaled == \A n \in alive : MergeJournaled([disp |-> disp[n], rem |-> rem[n], mergeJ |-> mergeJ[n]])
+
 (* G4 (design.md 5: resume exactly): when recovery runs, a move or split   *)
 (* journaled at a node that still reports its dispatcher resumes as that   *)
 (* operator from that node (a move towards its own destination while that *)
