@@ -241,7 +241,7 @@ func configCopy(prefix, specDir, name string) (dir, cfg string, err error) {
 	cfg = filepath.Base(name)
 	if err := os.WriteFile(filepath.Join(dir, cfg), body, 0o644); err != nil {
 		os.RemoveAll(dir)
-		return "", "", err
+		return "", "", fmt.Errorf("conformance: %w", err)
 	}
 	return dir, cfg, nil
 }

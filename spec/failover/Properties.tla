@@ -97,12 +97,11 @@ RemoveJournalSound == \A n \in alive, d \in Ids : opJ[n][d] # NoRec => disp[n][d
 (* means the node's merge journal holds the merge, so the merge check that *)
 (* commits or aborts it runs (DMCommit, DMAbortMerge) and a bootstrap      *)
 (* answer shows it to recovery.  TiCDC's nodes before the fix of issue    *)
-(* 4763 kept no such journal.  MergeJournaled takes a node's state as a   *)
-(* record with fields disp, rem and mergeJ (a bootstrap answer is one).    *)
-MergeJournaled(nd) ==
-    ((\E s \in Sources : nd.disp[s] = "WaitingMerge" /\ ~nd.rem[s]) \/ (PreCommit(nd.disp["m"]) /\ ~nd.rem["m"]))
-        => nd.mergeJ # 0
-MergesJournaled == \A n \in alive : MergeJournaled([disp |-> disp[n], rem |-> rem[n], mergeJ |-> mergeJ[n]])
+(* 4763 kept no such journal.                                              *)
+MergesJournaled ==
+    \A n \in alive :
+        ((\E s \in Sources : disp[n][s] = "WaitingMerge" /\ ~rem[n][s]) \/ (PreCommit(disp[n]["m"]) /\ ~rem[n]["m"]))
+            => mergeJ[n] # 0
 
 (* G4 (design.md 5: resume exactly): when recovery runs, a move or split   *)
 (* journaled at a node that still reports its dispatcher resumes as that   *)
