@@ -76,25 +76,26 @@ func (a *Abstraction) Clone() *Abstraction {
 	return &d
 }
 
-func (a *Abstraction) specID(sp ops.Span) (string, error) {
+// specIndex is the position in specIDs of span sp's spec id.
+func (a *Abstraction) specIndex(sp ops.Span) (int, error) {
 	switch {
 	case sp.Table != a.table:
 	case sp.Start == "" && sp.End == "":
-		return "m", nil
+		return 0, nil
 	case sp.Start == "" && sp.End != "":
-		return "a", nil
+		return 1, nil
 	case sp.Start != "" && sp.End == "":
-		return "b", nil
+		return 2, nil
 	}
-	return "", fmt.Errorf("conformance: %w: span %s", ErrNotAbstract, sp)
+	return 0, fmt.Errorf("conformance: %w: span %s", ErrNotAbstract, sp)
 }
 
 func (a *Abstraction) learn(id ops.DispatcherID, sp ops.Span) error {
-	d, err := a.specID(sp)
+	k, err := a.specIndex(sp)
 	if err != nil {
 		return err
 	}
-	a.spans[id] = d
+	a.spans[id] = specIDs[k]
 	return nil
 }
 
@@ -120,44 +121,30 @@ func nodeNum(n ops.NodeID) int {
 // Observe records what a state teaches about ids (every span it shows). Call it on the
 // initial state, then after every step (act is the action that led to the state).
 func (a *Abstraction) Observe(c *sim.Cluster, act sim.Action) error {
+	var err error
 	for _, n := range c.Nodes() {
 		m := c.Node(n)
-		for _, d := range m.Dispatchers() {
-			if err := a.learn(d.ID, d.Span); err != nil {
-				return err
-			}
-		}
+		m.EachDispatcher(func(d protocol.Dispatcher) { err = cmpErr(err, a.learn(d.ID, d.Span)) })
 		for _, r := range append(m.RemoveJournal(), m.MergeJournal()...) {
-			if err := a.learn(r.ID, r.Span); err != nil {
-				return err
-			}
+			err = cmpErr(err, a.learn(r.ID, r.Span))
 		}
-		for _, s := range c.Network().Streams() {
-			if s.Node != n {
-				continue
-			}
-			for _, r := range c.Network().Requests(s) {
-				if r.Kind != protocol.Bootstrap {
-					if err := a.learn(r.Record.ID, r.Record.Span); err != nil {
-						return err
-					}
-				}
+	}
+	for _, s := range c.Network().Streams() {
+		for _, r := range c.Network().Requests(s) {
+			if r.Kind != protocol.Bootstrap {
+				err = cmpErr(err, a.learn(r.Record.ID, r.Record.Span))
 			}
 		}
 	}
 	if ctrl := c.Controller(); ctrl != nil {
 		for _, t := range ctrl.Tasks() {
-			if err := a.learn(t.ID, t.Span); err != nil {
-				return err
-			}
+			err = cmpErr(err, a.learn(t.ID, t.Span))
 		}
 		for _, r := range ctrl.Operators() {
-			if err := a.learn(r.ID, r.Span); err != nil {
-				return err
-			}
+			err = cmpErr(err, a.learn(r.ID, r.Span))
 		}
 	}
-	return nil
+	return err
 }
 
 // SpecState is an abstract state: each spec variable's value in TLA+ syntax, canonical (equal
@@ -195,189 +182,345 @@ func (s SpecState) Diff(other SpecState) []string {
 
 // State computes the abstract state of c (after Observe of the same state).
 func (a *Abstraction) State(c *sim.Cluster) (SpecState, error) {
-	st := SpecState{}
-	var alive []string
-	disp, rem, opJ := make([]string, a.n), make([]string, a.n), make([]string, a.n)
-	mergeJ, owner, req, stq, resp := make([]string, a.n), make([]string, a.n), make([]string, a.n), make([]string, a.n), make([]string, a.n)
-	for i, n := range c.Nodes() {
+	ends := make([]int, len(SpecVars))
+	b, err := a.appendState(nil, c, ends)
+	if err != nil {
+		return nil, err
+	}
+	st := make(SpecState, len(SpecVars))
+	from := 0
+	for i, v := range SpecVars {
+		st[v] = string(b[from:ends[i]])
+		from = ends[i] + 1 // past the separator
+	}
+	return st, nil
+}
+
+// appendState appends the text of every variable of c's abstract state (after Observe of
+// the same state) to b, in SpecVars order, each followed by a newline, and sets ends[i]
+// to where the i-th ends: State's texts without a map or a string per value, so that the
+// explorer can hash a state's text from one buffer. The text is canonical (fixed orders
+// everywhere, the one set sorted): equal abstract states print equally.
+func (a *Abstraction) appendState(b []byte, c *sim.Cluster, ends []int) ([]byte, error) {
+	nodes := c.Nodes()
+	rows := make([]dmRowSet, len(nodes))
+	mergeJ := make([]uint64, len(nodes))
+	for i, n := range nodes {
+		if !c.Alive(n) {
+			continue
+		}
 		m := c.Node(n)
-		states := map[string]string{}
-		removing := map[string]bool{}
-		journal := map[string]string{}
-		mj := "0"
-		stqs := []string{}
+		var dup error
+		var seen [len(dmRowSet{})]bool
+		m.EachDispatcher(func(d protocol.Dispatcher) {
+			k, err := a.specIndex(d.Span)
+			switch {
+			case err != nil:
+				dup = cmpErr(dup, err)
+			case seen[k]:
+				dup = cmpErr(dup, fmt.Errorf("conformance: %w: two dispatchers of span %s on node %s", ErrNotAbstract, d.Span, n))
+			default:
+				seen[k] = true
+				rows[i][k].state, rows[i][k].removing = d.State.String(), d.Removing
+			}
+		})
+		if dup != nil {
+			return nil, dup
+		}
+		for _, r := range m.RemoveJournal() {
+			k, err := a.specIndex(r.Span)
+			if err != nil {
+				return nil, err
+			}
+			rows[i][k].journal = journalOf(r)
+		}
+		for _, r := range m.MergeJournal() {
+			mergeJ[i] = uint64(r.Epoch)
+		}
+	}
+	v := 0
+	end := func() {
+		ends[v] = len(b)
+		b = append(b, '\n')
+		v++
+	}
+	// alive
+	b = append(b, '{')
+	sep := ""
+	for i, n := range nodes {
 		if c.Alive(n) {
-			alive = append(alive, strconv.Itoa(i+1))
-			for _, d := range m.Dispatchers() {
-				id, _ := a.specID(d.Span)
-				if _, dup := states[id]; dup {
-					return nil, fmt.Errorf("conformance: %w: two dispatchers of span %s on node %s", ErrNotAbstract, d.Span, n)
-				}
-				states[id], removing[id] = d.State.String(), d.Removing
-			}
-			for _, r := range m.RemoveJournal() {
-				id, _ := a.specID(r.Span)
-				journal[id] = jrec(r)
-			}
-			for _, r := range m.MergeJournal() {
-				mj = strconv.FormatUint(uint64(r.Epoch), 10)
-			}
-			for _, rep := range c.Network().Statuses(n) {
-				id, err := a.idOf(rep.Status.ID)
-				if err != nil {
-					return nil, err
-				}
-				stqs = append(stqs, statusText(id, rep.Status.State.String(), uint64(rep.Epoch)))
-			}
+			b = append(b, sep...)
+			b = strconv.AppendInt(b, int64(i+1), 10)
+			sep = ", "
 		}
-		disp[i], rem[i], opJ[i] = dmRows(states, removing, journal)
-		mergeJ[i] = mj
-		owner[i] = strconv.FormatUint(uint64(m.Owner()), 10)
-		streams := make([]string, a.maxEpoch)
-		for e := 1; e <= a.maxEpoch; e++ {
-			var msgs []string
-			if c.Alive(n) {
-				for _, r := range c.Network().Requests(sim.Stream{Node: n, Epoch: ops.Epoch(e)}) {
-					msg, err := a.request(r)
-					if err != nil {
-						return nil, err
-					}
-					msgs = append(msgs, msg)
-				}
+	}
+	b = append(b, '}')
+	end()
+	// disp, rem, opJ, mergeJ, owner
+	for _, row := range []func(r *dmRowSet, b []byte) []byte{(*dmRowSet).appendDisp, (*dmRowSet).appendRem, (*dmRowSet).appendOpJ} {
+		b = appendTuple(b, len(nodes), func(b []byte, i int) []byte { return row(&rows[i], b) })
+		end()
+	}
+	b = appendTuple(b, len(nodes), func(b []byte, i int) []byte { return strconv.AppendUint(b, mergeJ[i], 10) })
+	end()
+	b = appendTuple(b, len(nodes), func(b []byte, i int) []byte {
+		return strconv.AppendUint(b, uint64(c.Node(nodes[i]).Owner()), 10)
+	})
+	end()
+	// req: per node, one stream per epoch
+	var err error
+	b = appendTuple(b, len(nodes), func(b []byte, i int) []byte {
+		return appendTuple(b, a.maxEpoch, func(b []byte, e int) []byte {
+			var q []protocol.Request
+			if c.Alive(nodes[i]) {
+				q = c.Network().Requests(sim.Stream{Node: nodes[i], Epoch: ops.Epoch(e + 1)})
 			}
-			streams[e-1] = tuple(msgs)
+			return appendTuple(b, len(q), func(b []byte, k int) []byte {
+				b, err = a.appendRequest(b, q[k], err)
+				return b
+			})
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	end()
+	// stq
+	b = appendTuple(b, len(nodes), func(b []byte, i int) []byte {
+		var q []sim.Report
+		if c.Alive(nodes[i]) {
+			q = c.Network().Statuses(nodes[i])
 		}
-		req[i] = tuple(streams)
-		stq[i] = tuple(stqs)
-		r, err := a.response(c, n)
+		return appendTuple(b, len(q), func(b []byte, k int) []byte {
+			id, ierr := a.idOf(q[k].Status.ID)
+			err = cmpErr(err, ierr)
+			return appendStatus(b, id, q[k].Status.State.String(), uint64(q[k].Epoch))
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	end()
+	b = strconv.AppendUint(b, uint64(c.Epoch()), 10)
+	end()
+	if c.Booting() {
+		b = append(b, `"boot"`...)
+	} else {
+		b = append(b, `"run"`...)
+	}
+	end()
+	b = appendTuple(b, len(nodes), func(b []byte, i int) []byte {
+		b, err = a.appendResponse(b, c, nodes[i], err)
+		return b
+	})
+	if err != nil {
+		return nil, err
+	}
+	end()
+	// sched, node, ops
+	ctrlRows := make([]ctrlEntry, len(specIDs))
+	if ctrl := c.Controller(); ctrl != nil {
+		if err := controllerRows(ctrl, a.specIndex, &ctrlRows); err != nil {
+			return nil, err
+		}
+	}
+	for _, col := range []func(e *ctrlEntry, b []byte) []byte{(*ctrlEntry).appendSched, (*ctrlEntry).appendNode, (*ctrlEntry).appendOp} {
+		b = appendIDFunc(b, func(b []byte, i int) []byte { return col(&ctrlRows[i], b) })
+		end()
+	}
+	b = strconv.AppendUint(b, uint64(c.DropEpoch(a.table)), 10)
+	end()
+	b = strconv.AppendInt(b, int64(c.Budget()), 10)
+	end()
+	loss, dup, crash, fail := c.Faults()
+	b = append(b, "[loss |-> "...)
+	b = strconv.AppendInt(b, int64(loss), 10)
+	b = append(b, ", dup |-> "...)
+	b = strconv.AppendInt(b, int64(dup), 10)
+	b = append(b, ", crash |-> "...)
+	b = strconv.AppendInt(b, int64(crash), 10)
+	b = append(b, ", fail |-> "...)
+	b = strconv.AppendInt(b, int64(fail), 10)
+	b = append(b, ']')
+	end()
+	if v != len(ends) {
+		return nil, fmt.Errorf("conformance: abstract state of %d variables, the spec has %d", v, len(ends))
+	}
+	return b, nil
+}
+
+// ctrlEntry is the maintainer's entry for one spec id: its task and its operator.
+type ctrlEntry struct {
+	task, op     bool
+	sched        string // the task's scheduling state
+	node         int    // the task's node
+	opType, opSt string
+	origin, dest int
+}
+
+// appendSched appends the sched entry: the task's scheduling state, "none" without one.
+func (e *ctrlEntry) appendSched(b []byte) []byte {
+	if !e.task {
+		return append(b, `"none"`...)
+	}
+	return strconv.AppendQuote(b, e.sched)
+}
+
+// appendNode appends the node entry: the task's node, 0 without one.
+func (e *ctrlEntry) appendNode(b []byte) []byte { return strconv.AppendInt(b, int64(e.node), 10) }
+
+// appendOp appends the ops entry: the operator, noOp without one.
+func (e *ctrlEntry) appendOp(b []byte) []byte {
+	if !e.op {
+		return append(b, noOp...)
+	}
+	return appendOp(b, e.opType, e.opSt, e.origin, e.dest)
+}
+
+// controllerRows sets (*rows)[i] from the maintainer controller's task and operator of
+// the spec id at index i (index maps a span to it), growing rows as needed: two tasks of
+// one span are an error.
+func controllerRows(ctrl *ops.Controller, index func(ops.Span) (int, error), rows *[]ctrlEntry) error {
+	at := func(sp ops.Span) (*ctrlEntry, error) {
+		i, err := index(sp)
 		if err != nil {
 			return nil, err
 		}
-		resp[i] = r
-	}
-	st["alive"] = "{" + strings.Join(alive, ", ") + "}"
-	st["disp"], st["rem"], st["opJ"] = tuple(disp), tuple(rem), tuple(opJ)
-	st["mergeJ"], st["owner"], st["req"], st["stq"] = tuple(mergeJ), tuple(owner), tuple(req), tuple(stq)
-	st["epoch"] = strconv.FormatUint(uint64(c.Epoch()), 10)
-	st["phase"] = `"run"`
-	if c.Booting() {
-		st["phase"] = `"boot"`
-	}
-	st["resp"] = tuple(resp)
-	sched, node, opsV := map[string]string{}, map[string]string{}, map[string]string{}
-	if ctrl := c.Controller(); ctrl != nil {
-		var err error
-		if sched, node, opsV, err = controllerView(ctrl, a.specID); err != nil {
-			return nil, err
+		for len(*rows) <= i {
+			*rows = append(*rows, ctrlEntry{})
 		}
+		return &(*rows)[i], nil
 	}
-	st["sched"] = idFunc(func(d string) string { return orText(sched[d], `"none"`) })
-	st["node"] = idFunc(func(d string) string { return orText(node[d], "0") })
-	st["ops"] = idFunc(func(d string) string { return orText(opsV[d], noOp) })
-	st["dropEpoch"] = strconv.FormatUint(uint64(c.DropEpoch(a.table)), 10)
-	st["budget"] = strconv.Itoa(c.Budget())
-	loss, dup, crash, fail := c.Faults()
-	st["faults"] = fmt.Sprintf("[loss |-> %d, dup |-> %d, crash |-> %d, fail |-> %d]", loss, dup, crash, fail)
-	return st, nil
+	for _, t := range ctrl.Tasks() {
+		e, err := at(t.Span)
+		if err != nil {
+			return err
+		}
+		if e.task {
+			return fmt.Errorf("conformance: %w: two tasks of span %s", ErrNotAbstract, t.Span)
+		}
+		e.task, e.sched, e.node = true, t.Sched.String(), nodeNum(t.Node)
+	}
+	for _, r := range ctrl.Operators() {
+		e, err := at(r.Span)
+		if err != nil {
+			return err
+		}
+		e.op, e.opType, e.opSt, e.origin, e.dest = true, r.Type.String(), r.StateName(), nodeNum(r.Origin), nodeNum(r.Dest)
+	}
+	return nil
 }
 
 // controllerView prints a maintainer controller's tasks and operators as the spec's
 // sched, node and ops entries, by spec id (specID maps a span to it); an id missing from
 // a map has no task or operator.
 func controllerView(ctrl *ops.Controller, specID func(ops.Span) (string, error)) (sched, node, opsV map[string]string, err error) {
-	sched, node, opsV = map[string]string{}, map[string]string{}, map[string]string{}
-	for _, t := range ctrl.Tasks() {
-		id, err := specID(t.Span)
+	var ids []string
+	pos := map[string]int{}
+	index := func(sp ops.Span) (int, error) {
+		d, err := specID(sp)
 		if err != nil {
-			return nil, nil, nil, err
+			return 0, err
 		}
-		if _, dup := sched[id]; dup {
-			return nil, nil, nil, fmt.Errorf("conformance: %w: two tasks of span %s", ErrNotAbstract, t.Span)
+		i, ok := pos[d]
+		if !ok {
+			i, pos[d] = len(ids), len(ids)
+			ids = append(ids, d)
 		}
-		sched[id], node[id] = strconv.Quote(t.Sched.String()), strconv.Itoa(nodeNum(t.Node))
+		return i, nil
 	}
-	for _, r := range ctrl.Operators() {
-		id, err := specID(r.Span)
-		if err != nil {
-			return nil, nil, nil, err
+	var rows []ctrlEntry
+	if err := controllerRows(ctrl, index, &rows); err != nil {
+		return nil, nil, nil, err
+	}
+	sched, node, opsV = map[string]string{}, map[string]string{}, map[string]string{}
+	for i, d := range ids {
+		e := &rows[i]
+		if e.task {
+			sched[d], node[d] = string(e.appendSched(nil)), string(e.appendNode(nil))
 		}
-		opsV[id] = opText(r.Type.String(), r.StateName(), nodeNum(r.Origin), nodeNum(r.Dest))
+		if e.op {
+			opsV[d] = string(e.appendOp(nil))
+		}
 	}
 	return sched, node, opsV, nil
 }
 
-func jrec(r ops.Record) string { return jrecText(r.Type.String(), uint64(r.Epoch), nodeNum(r.Dest)) }
+// journalOf is the schedule-journal entry of record r.
+func journalOf(r ops.Record) journalEntry {
+	return journalEntry{op: r.Type.String(), epoch: uint64(r.Epoch), dest: nodeNum(r.Dest)}
+}
 
-var reqTypes = map[protocol.Kind]string{protocol.Create: "create", protocol.Remove: "remove", protocol.Merge: "merge", protocol.Bootstrap: "bootstrap"}
-
-func (a *Abstraction) request(r protocol.Request) (string, error) {
-	typ := reqTypes[r.Kind]
+// appendRequest appends request r as the spec writes it, or keeps err (the first error
+// of a run of calls: r is then skipped).
+func (a *Abstraction) appendRequest(b []byte, r protocol.Request, err error) ([]byte, error) {
 	switch r.Kind {
 	case protocol.Bootstrap:
-		return bootstrapReq, nil
+		return append(b, bootstrapReq...), err
 	case protocol.Merge:
-		return mergeReq, nil
+		return append(b, mergeReq...), err
 	}
-	id, err := a.specID(r.Record.Span)
-	if err != nil {
-		return "", err
+	k, ierr := a.specIndex(r.Record.Span)
+	if ierr != nil {
+		return b, cmpErr(err, ierr)
 	}
 	dest := 0
 	if r.Record.Type == ops.TypeMove {
 		dest = nodeNum(r.Record.Dest)
 	}
-	return reqText(typ, id, r.Record.Type.String(), dest), nil
+	return appendReq(b, reqTypes[r.Kind], specIDs[k], r.Record.Type.String(), dest), err
 }
 
-func (a *Abstraction) response(c *sim.Cluster, n ops.NodeID) (string, error) {
+var reqTypes = map[protocol.Kind]string{protocol.Create: "create", protocol.Remove: "remove", protocol.Merge: "merge", protocol.Bootstrap: "bootstrap"}
+
+// appendResponse appends node n's bootstrap answer as the maintainer holds it (ok FALSE
+// without one), or keeps err (the first error of a run of calls).
+func (a *Abstraction) appendResponse(b []byte, c *sim.Cluster, n ops.NodeID, err error) ([]byte, error) {
+	var rows dmRowSet
+	var mj uint64
 	r, ok := c.Response(n)
-	if !ok {
-		return noResp, nil
-	}
-	states, removing, journal := map[string]string{}, map[string]bool{}, map[string]string{}
-	for _, d := range r.Dispatchers {
-		id, err := a.specID(d.Span)
-		if err != nil {
-			return "", err
+	if ok {
+		for _, d := range r.Dispatchers {
+			k, ierr := a.specIndex(d.Span)
+			if ierr != nil {
+				return b, cmpErr(err, ierr)
+			}
+			rows[k].state, rows[k].removing = d.State.String(), d.Removing
 		}
-		states[id], removing[id] = d.State.String(), d.Removing
-	}
-	for _, j := range r.Removes {
-		id, err := a.specID(j.Span)
-		if err != nil {
-			return "", err
+		for _, j := range r.Removes {
+			k, ierr := a.specIndex(j.Span)
+			if ierr != nil {
+				return b, cmpErr(err, ierr)
+			}
+			rows[k].journal = journalOf(j)
 		}
-		journal[id] = jrec(j)
+		for _, m := range r.Merges {
+			mj = uint64(m.Epoch)
+		}
 	}
-	mj := 0
-	for _, m := range r.Merges {
-		mj = int(m.Epoch)
-	}
-	disp, rem, opJ := dmRows(states, removing, journal)
-	return fmt.Sprintf("[ok |-> TRUE, disp |-> %s, rem |-> %s, opJ |-> %s, mergeJ |-> %d]", disp, rem, opJ, mj), nil
+	b = append(b, "[ok |-> "...)
+	b = appendBool(b, ok)
+	b = append(b, ", disp |-> "...)
+	b = rows.appendDisp(b)
+	b = append(b, ", rem |-> "...)
+	b = rows.appendRem(b)
+	b = append(b, ", opJ |-> "...)
+	b = rows.appendOpJ(b)
+	b = append(b, ", mergeJ |-> "...)
+	b = strconv.AppendUint(b, mj, 10)
+	return append(b, ']'), err
 }
 
-// idFunc prints a function over the spec's ids as a record [m |-> .., a |-> .., b |-> ..].
-func idFunc(val func(d string) string) string {
-	parts := make([]string, len(specIDs))
-	for i, d := range specIDs {
-		parts[i] = d + " |-> " + val(d)
+// appendTuple appends the tuple of n elements, the i-th appended by elem.
+func appendTuple(b []byte, n int, elem func(b []byte, i int) []byte) []byte {
+	b = append(b, "<<"...)
+	for i := range n {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = elem(b, i)
 	}
-	return "[" + strings.Join(parts, ", ") + "]"
-}
-
-func tuple(elems []string) string {
-	if len(elems) == 0 {
-		return "<<>>"
-	}
-	return "<<" + strings.Join(elems, ", ") + ">>"
-}
-
-func quoteOr(s, def string) string {
-	if s == "" {
-		s = def
-	}
-	return strconv.Quote(s)
+	return append(b, ">>"...)
 }
 
 func orText(s, def string) string {

@@ -3,7 +3,6 @@ package conformance
 import (
 	"cmp"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"hash/maphash"
 	"math"
@@ -14,7 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/opfsm/opfsm/internal/tla"
 	"github.com/opfsm/opfsm/sim"
 )
 
@@ -113,8 +111,8 @@ type explorer struct {
 	parent  []uint32 // by state number; the initial state's is itself
 	action  []uint16 // index of the action in the parent's Enabled()
 	edges   atomic.Int64
-	absSet  *fpSet              // abstract states' hashes, with AbstractCount
-	values  []map[string]uint64 // per worker: a raw value text's canonical text's hash
+	absSet  *fpSet  // abstract states' hashes, with AbstractCount
+	ends    [][]int // per worker: appendState's variable ends
 }
 
 // Explore enumerates every state of the simulated cluster of cfg reachable through
@@ -131,9 +129,9 @@ func Explore(ctx context.Context, cfg sim.Config, opt ExploreOptions) (*Explorat
 	x := &explorer{cfg: cfg, opt: opt, workers: workers, seed: maphash.MakeSeed(), set: newFPSet(1 << 16)}
 	if opt.AbstractCount {
 		x.absSet = newFPSet(1 << 16)
-		x.values = make([]map[string]uint64, workers)
-		for w := range x.values {
-			x.values[w] = map[string]uint64{}
+		x.ends = make([][]int, workers)
+		for w := range x.ends {
+			x.ends[w] = make([]int, len(SpecVars))
 		}
 	}
 	start := time.Now()
@@ -309,7 +307,7 @@ func (x *explorer) number(level []frontierState, cands []candidate) (next []fron
 func (x *explorer) check(level []frontierState, acts []sim.Action) (int, error) {
 	bad := make([]bool, len(level))
 	abs := make([]uint64, len(level))
-	err := x.parallel(context.Background(), len(level), func(w, i int, _ *[]byte) error {
+	err := x.parallel(context.Background(), len(level), func(w, i int, buf *[]byte) error {
 		s := &level[i]
 		if err := s.c.Check(); err != nil {
 			bad[i] = true
@@ -320,7 +318,7 @@ func (x *explorer) check(level []frontierState, acts []sim.Action) (int, error) 
 		if s.id > 0 {
 			s.abs = s.abs.Clone()
 		}
-		h, err := x.abstractHash(w, s.abs, s.c, acts[i])
+		h, err := x.abstractHash(w, buf, s.abs, s.c, acts[i])
 		if err != nil {
 			return fmt.Errorf("conformance: explore: after %v: %w", x.path(s.id), err)
 		}
@@ -376,33 +374,18 @@ func (x *explorer) path(id uint32) []sim.Action {
 }
 
 // abstractHash observes c (reached by act) and returns the 64-bit hash of its abstract
-// state's canonical text, from worker w's cache of each raw value's canonical hash.
-func (x *explorer) abstractHash(w int, abs *Abstraction, c *sim.Cluster, act sim.Action) (uint64, error) {
+// state's text, which is canonical (Abstraction.appendState), written into worker w's
+// buffer buf.
+func (x *explorer) abstractHash(w int, buf *[]byte, abs *Abstraction, c *sim.Cluster, act sim.Action) (uint64, error) {
 	if err := abs.Observe(c, act); err != nil {
 		return 0, err
 	}
-	s, err := abs.State(c)
+	b, err := abs.appendState((*buf)[:0], c, x.ends[w])
 	if err != nil {
 		return 0, err
 	}
-	var h maphash.Hash
-	h.SetSeed(x.seed)
-	for _, k := range varNames {
-		raw := s[k]
-		vh, ok := x.values[w][raw]
-		if !ok {
-			v, err := tla.ParseValue(raw)
-			if err != nil {
-				return 0, fmt.Errorf("conformance: abstract state's %s does not parse: %w", k, err)
-			}
-			vh = maphash.Bytes(x.seed, tla.AppendCanonical(nil, v))
-			x.values[w][raw] = vh
-		}
-		var b [8]byte
-		binary.LittleEndian.PutUint64(b[:], vh)
-		h.Write(b[:])
-	}
-	return h.Sum64(), nil
+	*buf = b
+	return maphash.Bytes(x.seed, b), nil
 }
 
 // goMemory is the memory the Go runtime holds from the system.

@@ -190,16 +190,19 @@ func (m *logMapper) nodeRow(raw json.RawMessage) (string, error) {
 	if err := json.Unmarshal(raw, &st); err != nil {
 		return "", fmt.Errorf("state: %w", err)
 	}
-	states, removing, journal := map[string]string{}, map[string]bool{}, map[string]string{}
+	var rows dmRowSet
+	seen := [len(rows)]bool{}
 	for _, d := range st.Disp {
 		id, err := m.specID(d.ID, d.Span)
 		if err != nil {
 			return "", err
 		}
-		if _, dup := states[id]; dup {
+		i := specIndex(id)
+		if seen[i] {
 			return "", fmt.Errorf("two dispatchers of span %q on one node", id)
 		}
-		states[id], removing[id] = d.State, d.Removing
+		seen[i] = true
+		rows[i].state, rows[i].removing = d.State, d.Removing
 	}
 	for _, r := range st.Removes {
 		id, err := m.specID(r.ID, r.Span)
@@ -214,7 +217,7 @@ func (m *logMapper) nodeRow(raw json.RawMessage) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		journal[id] = jrecText(r.Op, uint64(ep), dest)
+		rows[specIndex(id)].journal = journalEntry{op: r.Op, epoch: uint64(ep), dest: dest}
 	}
 	mj := 0
 	for _, r := range st.Merges {
@@ -231,7 +234,7 @@ func (m *logMapper) nodeRow(raw json.RawMessage) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	disp, rem, opJ := dmRows(states, removing, journal)
+	disp, rem, opJ := rows.dmRows()
 	return fmt.Sprintf("[disp |-> %s, rem |-> %s, opJ |-> %s, mergeJ |-> %d, owner |-> %d]", disp, rem, opJ, mj, owner), nil
 }
 

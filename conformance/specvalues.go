@@ -1,43 +1,161 @@
 package conformance
 
-import "fmt"
+import "strconv"
 
 // The spec's records as TLA+ text, written once for the simulator's abstraction and the
 // cluster-log reader: requests, schedule-journal entries, operators, statuses and a
-// dispatcher manager's rows.
+// dispatcher manager's rows. Each is an append function, which the explorer's hot path
+// calls on one buffer per state, and, where other readers want a string, a string form
+// built on it.
 
 const (
 	noRec        = `[op |-> "", epoch |-> 0, dest |-> 0]`
 	noOp         = `[type |-> "", st |-> "", origin |-> 0, dest |-> 0]`
-	noResp       = `[ok |-> FALSE, disp |-> [m |-> "none", a |-> "none", b |-> "none"], rem |-> [m |-> FALSE, a |-> FALSE, b |-> FALSE], opJ |-> [m |-> ` + noRec + `, a |-> ` + noRec + `, b |-> ` + noRec + `], mergeJ |-> 0]`
 	bootstrapReq = `[type |-> "bootstrap", id |-> "m", op |-> "", dest |-> 0]`
 	mergeReq     = `[type |-> "merge", id |-> "m", op |-> "merge", dest |-> 0]`
 )
 
-// reqText is a create or remove request (Network.tla's CreateReq, RemoveReq).
-func reqText(typ, id, op string, dest int) string {
-	return fmt.Sprintf("[type |-> %q, id |-> %q, op |-> %q, dest |-> %d]", typ, id, op, dest)
+// appendReq appends a create or remove request (Network.tla's CreateReq, RemoveReq).
+func appendReq(b []byte, typ, id, op string, dest int) []byte {
+	b = append(b, `[type |-> `...)
+	b = strconv.AppendQuote(b, typ)
+	b = append(b, `, id |-> `...)
+	b = strconv.AppendQuote(b, id)
+	b = append(b, `, op |-> `...)
+	b = strconv.AppendQuote(b, op)
+	b = append(b, `, dest |-> `...)
+	b = strconv.AppendInt(b, int64(dest), 10)
+	return append(b, ']')
 }
 
-// jrecText is a schedule-journal entry (Schema.tla's JournalEntries).
-func jrecText(op string, epoch uint64, dest int) string {
-	return fmt.Sprintf("[op |-> %q, epoch |-> %d, dest |-> %d]", op, epoch, dest)
+// reqText is appendReq's text.
+func reqText(typ, id, op string, dest int) string { return string(appendReq(nil, typ, id, op, dest)) }
+
+// appendJrec appends a schedule-journal entry (Schema.tla's JournalEntries).
+func appendJrec(b []byte, op string, epoch uint64, dest int) []byte {
+	b = append(b, `[op |-> `...)
+	b = strconv.AppendQuote(b, op)
+	b = append(b, `, epoch |-> `...)
+	b = strconv.AppendUint(b, epoch, 10)
+	b = append(b, `, dest |-> `...)
+	b = strconv.AppendInt(b, int64(dest), 10)
+	return append(b, ']')
 }
 
-// opText is an operator (Schema.tla's Op).
+// appendOp appends an operator (Schema.tla's Op).
+func appendOp(b []byte, typ, st string, origin, dest int) []byte {
+	b = append(b, `[type |-> `...)
+	b = strconv.AppendQuote(b, typ)
+	b = append(b, `, st |-> `...)
+	b = strconv.AppendQuote(b, st)
+	b = append(b, `, origin |-> `...)
+	b = strconv.AppendInt(b, int64(origin), 10)
+	b = append(b, `, dest |-> `...)
+	b = strconv.AppendInt(b, int64(dest), 10)
+	return append(b, ']')
+}
+
+// opText is appendOp's text.
 func opText(typ, st string, origin, dest int) string {
-	return fmt.Sprintf("[type |-> %q, st |-> %q, origin |-> %d, dest |-> %d]", typ, st, origin, dest)
+	return string(appendOp(nil, typ, st, origin, dest))
 }
 
-// statusText is a status report (Network.tla's Report).
-func statusText(id, st string, epoch uint64) string {
-	return fmt.Sprintf("[id |-> %q, st |-> %q, epoch |-> %d]", id, st, epoch)
+// appendStatus appends a status report (Network.tla's Report).
+func appendStatus(b []byte, id, st string, epoch uint64) []byte {
+	b = append(b, `[id |-> `...)
+	b = strconv.AppendQuote(b, id)
+	b = append(b, `, st |-> `...)
+	b = strconv.AppendQuote(b, st)
+	b = append(b, `, epoch |-> `...)
+	b = strconv.AppendUint(b, epoch, 10)
+	return append(b, ']')
 }
 
-// dmRows are a dispatcher manager's disp, rem and opJ rows from its dispatchers' states,
-// removing flags and journal entries by spec id.
-func dmRows(states map[string]string, removing map[string]bool, journal map[string]string) (disp, rem, opJ string) {
-	return idFunc(func(d string) string { return quoteOr(states[d], "none") }),
-		idFunc(func(d string) string { return boolText(removing[d]) }),
-		idFunc(func(d string) string { return orText(journal[d], noRec) })
+// statusText is appendStatus's text.
+func statusText(id, st string, epoch uint64) string { return string(appendStatus(nil, id, st, epoch)) }
+
+// appendIDFunc appends a function over the spec's ids, [m |-> .., a |-> .., b |-> ..],
+// the value of the i-th id (specIDs order) appended by val.
+func appendIDFunc(b []byte, val func(b []byte, i int) []byte) []byte {
+	b = append(b, '[')
+	for i, d := range specIDs {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, d...)
+		b = append(b, " |-> "...)
+		b = val(b, i)
+	}
+	return append(b, ']')
+}
+
+// idFunc prints a function over the spec's ids as a record [m |-> .., a |-> .., b |-> ..].
+func idFunc(val func(d string) string) string {
+	return string(appendIDFunc(nil, func(b []byte, i int) []byte { return append(b, val(specIDs[i])...) }))
+}
+
+// journalEntry is a schedule-journal entry of a dispatcher manager's row; op "" is none.
+type journalEntry struct {
+	op    string
+	epoch uint64
+	dest  int
+}
+
+// dmEntry is what a dispatcher manager holds for one spec id: its dispatcher's state ("":
+// none), whether that dispatcher is removing, and its journal entry.
+type dmEntry struct {
+	state    string
+	removing bool
+	journal  journalEntry
+}
+
+// dmRowSet is a dispatcher manager's entries, by spec id (specIDs order).
+type dmRowSet [3]dmEntry
+
+// appendDisp appends the disp row: each id's dispatcher state, "none" without one.
+func (r *dmRowSet) appendDisp(b []byte) []byte {
+	return appendIDFunc(b, func(b []byte, i int) []byte {
+		if r[i].state == "" {
+			return append(b, `"none"`...)
+		}
+		return strconv.AppendQuote(b, r[i].state)
+	})
+}
+
+// appendRem appends the rem row: whether each id's dispatcher is removing.
+func (r *dmRowSet) appendRem(b []byte) []byte {
+	return appendIDFunc(b, func(b []byte, i int) []byte { return appendBool(b, r[i].removing) })
+}
+
+// appendOpJ appends the opJ row: each id's journal entry, noRec without one.
+func (r *dmRowSet) appendOpJ(b []byte) []byte {
+	return appendIDFunc(b, func(b []byte, i int) []byte {
+		j := r[i].journal
+		if j.op == "" {
+			return append(b, noRec...)
+		}
+		return appendJrec(b, j.op, j.epoch, j.dest)
+	})
+}
+
+// dmRows are a dispatcher manager's disp, rem and opJ rows.
+func (r *dmRowSet) dmRows() (disp, rem, opJ string) {
+	return string(r.appendDisp(nil)), string(r.appendRem(nil)), string(r.appendOpJ(nil))
+}
+
+// specIndex is the position of spec id d in specIDs, or -1.
+func specIndex(d string) int {
+	for i, s := range specIDs {
+		if s == d {
+			return i
+		}
+	}
+	return -1
+}
+
+func appendBool(b []byte, v bool) []byte {
+	if v {
+		return append(b, "TRUE"...)
+	}
+	return append(b, "FALSE"...)
 }
