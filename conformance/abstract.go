@@ -6,6 +6,7 @@ import (
 	"maps"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	ops "github.com/opfsm/opfsm/operators"
 	"github.com/opfsm/opfsm/protocol"
@@ -33,7 +34,11 @@ var specIDs = []string{"m", "a", "b"}
 type Abstraction struct {
 	n, maxEpoch int
 	table       ops.TableID
-	spans       map[ops.DispatcherID]string
+	// spans maps every dispatcher id seen to its spec id. Clone shares it: a copy that
+	// learns an id it does not know yet copies it first (owned: the map is this
+	// Abstraction's alone), so the many states that teach nothing new cost no copy.
+	spans map[ops.DispatcherID]string
+	owned atomic.Bool
 }
 
 // SpecWorld is the simulator configured as spec/failover's world: nodes "1".."n", table 1
@@ -64,16 +69,18 @@ func NewAbstraction(cfg sim.Config) (*Abstraction, error) {
 			return nil, fmt.Errorf("conformance: %w: nodes must be named 1..N, have %v", ErrNotAbstract, cfg.Nodes)
 		}
 	}
-	return &Abstraction{n: len(cfg.Nodes), maxEpoch: int(cfg.Limits.MaxEpoch), table: cfg.Tables[0],
-		spans: map[ops.DispatcherID]string{}}, nil
+	a := &Abstraction{n: len(cfg.Nodes), maxEpoch: int(cfg.Limits.MaxEpoch), table: cfg.Tables[0],
+		spans: map[ops.DispatcherID]string{}}
+	a.owned.Store(true)
+	return a, nil
 }
 
 // Clone returns an independent copy: an exhaustive search clones the abstraction with the
-// state it observes.
+// state it observes. Clones of one Abstraction may be taken from several goroutines at
+// once, as long as none of them uses a itself meanwhile.
 func (a *Abstraction) Clone() *Abstraction {
-	d := *a
-	d.spans = maps.Clone(a.spans)
-	return &d
+	a.owned.Store(false) // the map is shared from now on
+	return &Abstraction{n: a.n, maxEpoch: a.maxEpoch, table: a.table, spans: a.spans}
 }
 
 // specIndex is the position in specIDs of span sp's spec id.
@@ -94,6 +101,13 @@ func (a *Abstraction) learn(id ops.DispatcherID, sp ops.Span) error {
 	k, err := a.specIndex(sp)
 	if err != nil {
 		return err
+	}
+	if d, ok := a.spans[id]; ok && d == specIDs[k] {
+		return nil
+	}
+	if !a.owned.Load() {
+		a.spans = maps.Clone(a.spans)
+		a.owned.Store(true)
 	}
 	a.spans[id] = specIDs[k]
 	return nil
@@ -203,8 +217,14 @@ func (a *Abstraction) State(c *sim.Cluster) (SpecState, error) {
 // everywhere, the one set sorted): equal abstract states print equally.
 func (a *Abstraction) appendState(b []byte, c *sim.Cluster, ends []int) ([]byte, error) {
 	nodes := c.Nodes()
-	rows := make([]dmRowSet, len(nodes))
-	mergeJ := make([]uint64, len(nodes))
+	// A spec world has a few nodes: their rows live on the stack.
+	var rowBuf [4]dmRowSet
+	var mergeBuf [4]uint64
+	rows, mergeJ := rowBuf[:0], mergeBuf[:0]
+	if len(nodes) > len(rowBuf) {
+		rows, mergeJ = make([]dmRowSet, 0, len(nodes)), make([]uint64, 0, len(nodes))
+	}
+	rows, mergeJ = rows[:len(nodes)], mergeJ[:len(nodes)]
 	for i, n := range nodes {
 		if !c.Alive(n) {
 			continue
@@ -257,10 +277,12 @@ func (a *Abstraction) appendState(b []byte, c *sim.Cluster, ends []int) ([]byte,
 	b = append(b, '}')
 	end()
 	// disp, rem, opJ, mergeJ, owner
-	for _, row := range []func(r *dmRowSet, b []byte) []byte{(*dmRowSet).appendDisp, (*dmRowSet).appendRem, (*dmRowSet).appendOpJ} {
-		b = appendTuple(b, len(nodes), func(b []byte, i int) []byte { return row(&rows[i], b) })
-		end()
-	}
+	b = appendTuple(b, len(nodes), func(b []byte, i int) []byte { return rows[i].appendDisp(b) })
+	end()
+	b = appendTuple(b, len(nodes), func(b []byte, i int) []byte { return rows[i].appendRem(b) })
+	end()
+	b = appendTuple(b, len(nodes), func(b []byte, i int) []byte { return rows[i].appendOpJ(b) })
+	end()
 	b = appendTuple(b, len(nodes), func(b []byte, i int) []byte { return strconv.AppendUint(b, mergeJ[i], 10) })
 	end()
 	b = appendTuple(b, len(nodes), func(b []byte, i int) []byte {
@@ -318,16 +340,25 @@ func (a *Abstraction) appendState(b []byte, c *sim.Cluster, ends []int) ([]byte,
 	}
 	end()
 	// sched, node, ops
-	ctrlRows := make([]ctrlEntry, len(specIDs))
+	var ctrlRows [len(dmRowSet{})]ctrlEntry
 	if ctrl := c.Controller(); ctrl != nil {
-		if err := controllerRows(ctrl, a.specIndex, &ctrlRows); err != nil {
+		at := func(sp ops.Span) (*ctrlEntry, error) {
+			k, err := a.specIndex(sp)
+			if err != nil {
+				return nil, err
+			}
+			return &ctrlRows[k], nil
+		}
+		if err := controllerRows(ctrl, at); err != nil {
 			return nil, err
 		}
 	}
-	for _, col := range []func(e *ctrlEntry, b []byte) []byte{(*ctrlEntry).appendSched, (*ctrlEntry).appendNode, (*ctrlEntry).appendOp} {
-		b = appendIDFunc(b, func(b []byte, i int) []byte { return col(&ctrlRows[i], b) })
-		end()
-	}
+	b = appendIDFunc(b, func(b []byte, i int) []byte { return ctrlRows[i].appendSched(b) })
+	end()
+	b = appendIDFunc(b, func(b []byte, i int) []byte { return ctrlRows[i].appendNode(b) })
+	end()
+	b = appendIDFunc(b, func(b []byte, i int) []byte { return ctrlRows[i].appendOp(b) })
+	end()
 	b = strconv.AppendUint(b, uint64(c.DropEpoch(a.table)), 10)
 	end()
 	b = strconv.AppendInt(b, int64(c.Budget()), 10)
@@ -377,20 +408,9 @@ func (e *ctrlEntry) appendOp(b []byte) []byte {
 	return appendOp(b, e.opType, e.opSt, e.origin, e.dest)
 }
 
-// controllerRows sets (*rows)[i] from the maintainer controller's task and operator of
-// the spec id at index i (index maps a span to it), growing rows as needed: two tasks of
-// one span are an error.
-func controllerRows(ctrl *ops.Controller, index func(ops.Span) (int, error), rows *[]ctrlEntry) error {
-	at := func(sp ops.Span) (*ctrlEntry, error) {
-		i, err := index(sp)
-		if err != nil {
-			return nil, err
-		}
-		for len(*rows) <= i {
-			*rows = append(*rows, ctrlEntry{})
-		}
-		return &(*rows)[i], nil
-	}
+// controllerRows sets the entry of every spec id (at maps a span to it) from the
+// maintainer controller's tasks and operators: two tasks of one span are an error.
+func controllerRows(ctrl *ops.Controller, at func(ops.Span) (*ctrlEntry, error)) error {
 	for _, t := range ctrl.Tasks() {
 		e, err := at(t.Span)
 		if err != nil {
@@ -415,27 +435,22 @@ func controllerRows(ctrl *ops.Controller, index func(ops.Span) (int, error), row
 // sched, node and ops entries, by spec id (specID maps a span to it); an id missing from
 // a map has no task or operator.
 func controllerView(ctrl *ops.Controller, specID func(ops.Span) (string, error)) (sched, node, opsV map[string]string, err error) {
-	var ids []string
-	pos := map[string]int{}
-	index := func(sp ops.Span) (int, error) {
+	rows := map[string]*ctrlEntry{}
+	at := func(sp ops.Span) (*ctrlEntry, error) {
 		d, err := specID(sp)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
-		i, ok := pos[d]
-		if !ok {
-			i, pos[d] = len(ids), len(ids)
-			ids = append(ids, d)
+		if rows[d] == nil {
+			rows[d] = &ctrlEntry{}
 		}
-		return i, nil
+		return rows[d], nil
 	}
-	var rows []ctrlEntry
-	if err := controllerRows(ctrl, index, &rows); err != nil {
+	if err := controllerRows(ctrl, at); err != nil {
 		return nil, nil, nil, err
 	}
 	sched, node, opsV = map[string]string{}, map[string]string{}, map[string]string{}
-	for i, d := range ids {
-		e := &rows[i]
+	for d, e := range rows {
 		if e.task {
 			sched[d], node[d] = string(e.appendSched(nil)), string(e.appendNode(nil))
 		}
