@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	ops "github.com/opfsm/opfsm/operators"
@@ -121,10 +122,10 @@ func (c *Cluster) apply(a Action) error {
 			return c.notEnabled(a)
 		}
 		c.tables = slices.Delete(c.tables, i, i+1)
-		if c.dropped == nil {
-			c.dropped = map[ops.TableID]ops.Epoch{}
-		}
-		c.dropped[a.Table] = c.Epoch()
+		dropped := make(map[ops.TableID]ops.Epoch, len(c.dropped)+1) // shared with clones (Clone)
+		maps.Copy(dropped, c.dropped)
+		dropped[a.Table] = c.Epoch()
+		c.dropped = dropped
 		if a.DDL == "late" {
 			c.late = append(c.late, a)
 		}

@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"maps"
 	"slices"
 
 	ops "github.com/opfsm/opfsm/operators"
@@ -18,14 +17,15 @@ func (c *Cluster) Clone() *Cluster {
 	nodes := c.share()
 	d := *c
 	d.nodes = nodes
-	d.alive = maps.Clone(c.alive)
+	// alive and dropped are shared: the only writes after NewCluster (nodeCrash, dropTable)
+	// replace the map with a changed copy.
 	d.net = c.net.Clone()
+	d.fpNodes = slices.Clone(c.fpNodes)
 	d.tables = slices.Clone(c.tables)
 	d.late = slices.Clone(c.late)
 	for i := range d.late {
 		d.late[i].IDs = slices.Clone(d.late[i].IDs)
 	}
-	d.dropped = maps.Clone(c.dropped)
 	if c.removed != nil {
 		d.removed = make(map[ops.TableID][]ops.Span, len(c.removed))
 		for t, ss := range c.removed {

@@ -77,7 +77,7 @@ type Config struct {
 type Cluster struct {
 	cfg     Config
 	nodes   map[ops.NodeID]*node.Node
-	alive   map[ops.NodeID]bool
+	alive   map[ops.NodeID]bool // shared with clones: replaced, never written, once built
 	net     *Network
 	m       *maintainer.Maintainer
 	tables  []ops.TableID
@@ -89,7 +89,8 @@ type Cluster struct {
 	// late is the DDL the running maintainer processed whose commit comes after the next
 	// maintainer's start checkpoint: the next one replays it.
 	late []Action
-	// dropped records the epoch of the maintainer that dropped each table.
+	// dropped records the epoch of the maintainer that dropped each table; shared with
+	// clones like alive.
 	dropped map[ops.TableID]ops.Epoch
 	// startCheckpoint is the snapshot's checkpoint of a cluster built by Recovered.
 	startCheckpoint uint64
@@ -100,6 +101,12 @@ type Cluster struct {
 	// sharedM while the maintainer may be (cow.go).
 	sharedNodes uint64
 	sharedM     bool
+	// fpNodes and fpM cache the fingerprint's encoding of each node core's dispatchers
+	// and journals (by index in cfg.Nodes) and of the maintainer's registry. Bytes stay
+	// valid while their part is unchanged, so a clone shares them with the part;
+	// writeNode and writeMaintainer drop them.
+	fpNodes [][]byte
+	fpM     []byte
 }
 
 // SpecOpKinds are the scheduler operations of the spec's worlds, the kinds a nil

@@ -14,7 +14,9 @@ import (
 // both, so a successor in an exhaustive search costs a copy of what its action touched
 // instead of the whole cluster. Everything that changes a node core or the maintainer
 // goes through these two; reading a shared one is safe, also from several goroutines at
-// once (the parallel explorer's workers read states that share them).
+// once (the parallel explorer's workers read states that share them). The fingerprint's
+// cache of each part's encoding (fingerprint.go) follows the same rule: writeNode and
+// writeMaintainer drop the part's bytes.
 
 // sharedBit is node n's bit in sharedNodes, or 0 for a node past the 64th, which Clone
 // copies at once.
@@ -28,6 +30,9 @@ func (c *Cluster) sharedBit(n ops.NodeID) uint64 {
 
 // writeNode returns node n's core, copied first if it is shared with another cluster.
 func (c *Cluster) writeNode(n ops.NodeID) *node.Node {
+	if i := slices.Index(c.cfg.Nodes, n); i >= 0 && i < len(c.fpNodes) {
+		c.fpNodes[i] = nil // the caller changes it
+	}
 	nd := c.nodes[n]
 	if b := c.sharedBit(n); nd != nil && c.sharedNodes&b != 0 {
 		nd = nd.Clone()
@@ -40,6 +45,7 @@ func (c *Cluster) writeNode(n ops.NodeID) *node.Node {
 // writeMaintainer returns the maintainer, copied first if it is shared with another
 // cluster.
 func (c *Cluster) writeMaintainer() *maintainer.Maintainer {
+	c.fpM = nil // the caller changes it
 	if c.sharedM {
 		c.m = c.m.Clone()
 		c.sharedM = false

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/opfsm/opfsm/maintainer"
@@ -40,7 +41,7 @@ func (c *Cluster) maintainerCrash(a Action) error {
 			_ = m.CreateTable(d.Table, ops.DispatcherID(fmt.Sprintf("%s-r%d", d.ID, e)), 0) // booting: queued
 		}
 	}
-	c.m, c.sharedM, c.late, c.removed = m, false, nil, nil
+	c.m, c.sharedM, c.late, c.removed, c.fpM = m, false, nil, nil, nil
 	c.net.DropStatuses()
 	return nil
 }
@@ -52,6 +53,7 @@ func (c *Cluster) nodeCrash(a Action) error {
 		return c.notEnabled(a)
 	}
 	c.crash++
+	c.alive = maps.Clone(c.alive) // shared with clones (Clone)
 	c.alive[a.Node] = false
 	c.net.NodeGone(a.Node)
 	c.writeMaintainer().NodeRemoved(a.Node)

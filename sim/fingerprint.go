@@ -25,7 +25,9 @@ func (c *Cluster) Fingerprint() string {
 
 // AppendFingerprint appends the cluster's Fingerprint to b and returns the extended
 // buffer: a search that hashes fingerprints reuses one buffer instead of allocating a
-// string per state.
+// string per state. The encodings of node cores and of the maintainer are cached with
+// them (a clone shares the bytes of the parts it shares), so, like Apply, it must not run
+// concurrently with other uses of c.
 func (c *Cluster) AppendFingerprint(b []byte) []byte {
 	w := fpWriter{b: b}
 	w.num(uint64(c.Epoch()))
@@ -66,7 +68,7 @@ func (c *Cluster) AppendFingerprint(b []byte) []byte {
 		}
 	}
 	streams := c.net.Streams()
-	for _, n := range c.cfg.Nodes {
+	for i, n := range c.cfg.Nodes {
 		nd := c.nodes[n]
 		w.str(string(n))
 		w.num(uint64(nd.Owner()))
@@ -74,14 +76,7 @@ func (c *Cluster) AppendFingerprint(b []byte) []byte {
 		// state (the spec keeps owner[n] and resp[n]), so they tell states apart here too.
 		w.flag(c.alive[n])
 		if c.alive[n] {
-			ds := nd.Dispatchers()
-			w.num(uint64(len(ds)))
-			for _, d := range ds {
-				w.dispatcher(d)
-			}
-			_, removes, merges := nd.Len()
-			w.journal(removes, nd.RemoveJournal)
-			w.journal(merges, nd.MergeJournal)
+			w.b = append(w.b, c.nodeFingerprint(i)...)
 			for _, s := range streams {
 				if s.Node != n {
 					continue
@@ -106,7 +101,44 @@ func (c *Cluster) AppendFingerprint(b []byte) []byte {
 			w.answer(r)
 		}
 	}
-	// The maintainer: its schema and the DDL it will replay, then its registry.
+	return append(w.b, c.maintainerFingerprint()...)
+}
+
+// nodeFingerprint is the encoding of the dispatchers and journals of the core of
+// cfg.Nodes[i], from the cache when the core did not change since it was written.
+// Filling the cache changes c: like Apply, it must not run concurrently with other uses
+// of c.
+func (c *Cluster) nodeFingerprint(i int) []byte {
+	if i < len(c.fpNodes) && c.fpNodes[i] != nil {
+		return c.fpNodes[i]
+	}
+	nd := c.nodes[c.cfg.Nodes[i]]
+	var w fpWriter
+	ds := nd.Dispatchers()
+	w.num(uint64(len(ds)))
+	for _, d := range ds {
+		w.dispatcher(d)
+	}
+	_, removes, merges := nd.Len()
+	w.journal(removes, nd.RemoveJournal)
+	w.journal(merges, nd.MergeJournal)
+	if c.fpNodes == nil {
+		c.fpNodes = make([][]byte, len(c.cfg.Nodes))
+	}
+	if i < len(c.fpNodes) {
+		c.fpNodes[i] = w.b
+	}
+	return w.b
+}
+
+// maintainerFingerprint is the encoding of the maintainer's schema, the DDL it will
+// replay and its registry, from the cache when the maintainer did not change since it
+// was written (filling the cache changes c, as nodeFingerprint's does).
+func (c *Cluster) maintainerFingerprint() []byte {
+	if c.fpM != nil {
+		return c.fpM
+	}
+	var w fpWriter
 	tables := c.m.Tables()
 	w.num(uint64(len(tables)))
 	for _, t := range tables {
@@ -135,6 +167,7 @@ func (c *Cluster) AppendFingerprint(b []byte) []byte {
 			w.record(r)
 		}
 	}
+	c.fpM = w.b
 	return w.b
 }
 
