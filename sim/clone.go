@@ -41,7 +41,8 @@ func (c *Cluster) Clone() *Cluster {
 // to either side reallocates or writes past the end of every view the other holds.
 // Deliver hands out a copy of the record, so a delivered request shares nothing either.
 func (nw *Network) Clone() *Network {
-	d := &Network{req: make(map[Stream][]protocol.Request, len(nw.req)), stq: make(map[ops.NodeID][]Report, len(nw.stq))}
+	d := &Network{req: make(map[Stream][]protocol.Request, len(nw.req)), stq: make(map[ops.NodeID][]Report, len(nw.stq)),
+		streams: nw.streams, listed: nw.listed}
 	for s, rs := range nw.req {
 		if len(rs) > 0 {
 			d.req[s] = slices.Clip(rs)

@@ -12,8 +12,8 @@ import (
 // state and enabled actions; applying an action to the clone leaves the original as it
 // was; and applying the same action to both keeps them equal. This is what lets an
 // exhaustive search clone states instead of replaying paths. Every fingerprint, whose
-// parts' encodings a clone shares with its original until the part changes, equals one
-// computed without that cache.
+// parts' encodings (and the network's list of streams) a clone shares with its original
+// until the part changes, equals one computed without those caches.
 func TestCloneIsIndependent(t *testing.T) {
 	cfg := halvesConfig(Bugs{})
 	cfg.Limits = Limits{MaxEpoch: 3, MaxLoss: 2, MaxDup: 2, MaxCrash: 1, MaxOps: 4}
@@ -49,9 +49,10 @@ func TestCloneIsIndependent(t *testing.T) {
 }
 
 // uncachedFingerprint is c's fingerprint computed afresh, without the cached encodings of
-// its node cores and maintainer.
+// its node cores and maintainer and the network's cached list of streams.
 func uncachedFingerprint(c *Cluster) string {
-	e := *c
-	e.fpNodes, e.fpM = nil, nil
+	e, net := *c, *c.net
+	net.streams, net.listed = nil, false
+	e.fpNodes, e.fpM, e.net = nil, nil, &net
 	return e.Fingerprint()
 }

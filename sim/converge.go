@@ -85,7 +85,7 @@ func (c *Cluster) Stable() bool {
 			return false
 		}
 	}
-	for _, s := range c.net.Streams() {
+	for _, s := range c.net.sortedStreams() {
 		if c.alive[s.Node] && slices.ContainsFunc(c.net.Requests(s), func(r protocol.Request) bool { return r.Kind != protocol.Bootstrap }) {
 			return false
 		}

@@ -17,7 +17,7 @@ func (c *Cluster) Enabled() []Action { return c.enabled(nil) }
 func (c *Cluster) enabled(buf []Action) []Action {
 	out := buf[:0]
 	lim := c.cfg.Limits
-	for _, s := range c.net.Streams() {
+	for _, s := range c.net.sortedStreams() {
 		if !c.alive[s.Node] {
 			continue
 		}

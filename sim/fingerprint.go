@@ -67,7 +67,7 @@ func (c *Cluster) AppendFingerprint(b []byte) []byte {
 			w.span(s)
 		}
 	}
-	streams := c.net.Streams()
+	streams := c.net.sortedStreams()
 	for i, n := range c.cfg.Nodes {
 		nd := c.nodes[n]
 		w.str(string(n))

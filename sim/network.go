@@ -33,6 +33,11 @@ type Report struct {
 type Network struct {
 	req map[Stream][]protocol.Request
 	stq map[ops.NodeID][]Report
+	// streams caches the sorted non-empty request streams while listed is set: a stream
+	// that becomes empty or non-empty clears it. Clones share the slice, which is never
+	// written in place.
+	streams []Stream
+	listed  bool
 }
 
 // NewNetwork returns an empty network.
@@ -41,7 +46,12 @@ func NewNetwork() *Network {
 }
 
 // Send appends r to stream s.
-func (nw *Network) Send(s Stream, r protocol.Request) { nw.req[s] = append(nw.req[s], r) }
+func (nw *Network) Send(s Stream, r protocol.Request) {
+	if len(nw.req[s]) == 0 {
+		nw.listed = false
+	}
+	nw.req[s] = append(nw.req[s], r)
+}
 
 // InFlight reports whether r is queued on stream s (operators resend only when it is not).
 func (nw *Network) InFlight(s Stream, r protocol.Request) bool {
@@ -60,8 +70,15 @@ func (nw *Network) AnswerPending(n ops.NodeID, e ops.Epoch) bool {
 // Requests returns a copy of stream s.
 func (nw *Network) Requests(s Stream) []protocol.Request { return slices.Clone(nw.req[s]) }
 
-// Streams lists the non-empty request streams, by node then epoch.
-func (nw *Network) Streams() []Stream {
+// Streams lists the non-empty request streams, by node then epoch. It caches the list, so
+// it must not run concurrently with other uses of nw.
+func (nw *Network) Streams() []Stream { return slices.Clone(nw.sortedStreams()) }
+
+// sortedStreams is Streams' list itself, from the cache: read only.
+func (nw *Network) sortedStreams() []Stream {
+	if nw.listed {
+		return nw.streams
+	}
 	var out []Stream
 	for s, q := range nw.req {
 		if len(q) > 0 {
@@ -74,6 +91,7 @@ func (nw *Network) Streams() []Stream {
 		}
 		return cmp.Compare(a.Epoch, b.Epoch)
 	})
+	nw.streams, nw.listed = out, true
 	return out
 }
 
@@ -86,6 +104,7 @@ func (nw *Network) Deliver(s Stream, dup bool) (protocol.Request, error) {
 	}
 	if !dup {
 		nw.req[s] = q[1:]
+		nw.listed = nw.listed && len(q) > 1
 	}
 	r := q[0]
 	r.Record = r.Record.Clone() // the queue's arrays are shared with clones of the network
@@ -100,6 +119,7 @@ func (nw *Network) Lose(s Stream, i int) error {
 		return fmt.Errorf("sim: lose %d on %s/%d: %w", i, s.Node, s.Epoch, ErrNoMessage)
 	}
 	nw.req[s] = slices.Delete(slices.Clone(q), i, i+1)
+	nw.listed = nw.listed && len(q) > 1
 	return nil
 }
 
@@ -145,6 +165,7 @@ func (nw *Network) DropStatuses() { clear(nw.stq) }
 
 // NodeGone empties every stream to and from node n (NodeCrash).
 func (nw *Network) NodeGone(n ops.NodeID) {
+	nw.listed = false
 	for s := range nw.req {
 		if s.Node == n {
 			delete(nw.req, s)

@@ -36,15 +36,19 @@ func TestNetworkStreams(t *testing.T) {
 	require.Equal(t, protocol.Remove, r.Kind)
 	_, err = nw.Deliver(b1, false)
 	require.ErrorIs(t, err, ErrNoMessage)
+	require.Equal(t, []Stream{a1, b2}, nw.Streams(), "an emptied stream is no longer listed")
 
 	// Bootstrap requests are never lost; other requests are, by position.
 	require.ErrorIs(t, nw.Lose(b2, 0), ErrNoMessage)
 	require.ErrorIs(t, nw.Lose(a1, 3), ErrNoMessage)
 	require.NoError(t, nw.Lose(a1, 0))
 	require.Empty(t, nw.Requests(a1))
+	require.Equal(t, []Stream{b2}, nw.Streams())
+	nw.Send(a1, req(1, protocol.Create, "e"))
+	require.Equal(t, []Stream{a1, b2}, nw.Streams(), "a stream that fills again is listed again")
 
 	nw.NodeGone("B")
-	require.Empty(t, nw.Streams())
+	require.Equal(t, []Stream{a1}, nw.Streams())
 }
 
 func TestNetworkStatuses(t *testing.T) {
