@@ -58,15 +58,20 @@ func TestExploreCorrectDesign(t *testing.T) {
 	}
 }
 
-// TestExploreFindsSeededBugs: the explorer finds each seeded bug with a shortest trace.
+// TestExploreFindsSeededBugs: the explorer finds each seeded bug with a shortest trace, on
+// the property it breaks.
 func TestExploreFindsSeededBugs(t *testing.T) {
-	for _, name := range []string{"merge_journal_lost", "no_epoch_fence"} {
+	for name, property := range map[string]string{"merge_journal_lost": "NoDuplicateActiveDispatcher",
+		"no_epoch_fence": "NoDuplicateActiveDispatcher", "merge_not_journaled": "MergesJournaled"} {
 		t.Run(name, func(t *testing.T) {
 			bugs, err := sim.ParseBug(name)
 			require.NoError(t, err)
 			ex, err := Explore(context.Background(), specWorld(bugs, 0, 0), ExploreOptions{MaxStream: 3})
 			require.NoError(t, err)
 			require.NotNil(t, ex.Violation, "%s must be found", name)
+			var v *sim.Violation
+			require.ErrorAs(t, ex.Violation.Err, &v)
+			require.Equal(t, property, v.Property)
 			t.Logf("%s: %v after %d states, trace of %d steps: %v", name, ex.Violation.Err, ex.States, len(ex.Violation.Trace), ex.Violation.Trace)
 		})
 	}

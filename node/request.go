@@ -109,7 +109,7 @@ func (n *Node) merge(req protocol.Request, rec ops.Record) error {
 		for _, s := range rec.Sources {
 			n.disp.get(s).State = ops.WaitingMerge
 		}
-		n.merges.put(rec.ID, rec)
+		n.journalMerge(rec)
 		n.out.effect(Effect{Kind: EffectPrepareMerge, ID: rec.ID, Span: rec.Span, Checkpoint: ckpt, Sources: rec.Sources})
 	case merged == nil:
 		// Cannot start: sources missing, closing or still waiting for an earlier attempt.
@@ -117,12 +117,20 @@ func (n *Node) merge(req protocol.Request, rec ops.Record) error {
 		if j := n.merges.get(rec.ID); merged.Span != rec.Span || j != nil && (j.Span != rec.Span || !slices.Equal(j.Sources, rec.Sources)) {
 			return n.refuse(req, fmt.Errorf("%w: %s is %s, merging %v", ErrBadMerge, rec.ID, merged.Span, n.mergeSources(rec.ID)))
 		}
-		n.merges.put(rec.ID, rec)
+		n.journalMerge(rec)
 		if merged.State == ops.Working && !merged.Removing {
 			n.out.status(ops.Status{ID: rec.ID, State: ops.Working, Checkpoint: merged.Checkpoint}, n.owner)
 		}
 	}
 	return nil
+}
+
+// journalMerge writes merge rec to the merge journal (seeded bug merge_not_journaled:
+// never).
+func (n *Node) journalMerge(rec ops.Record) {
+	if !n.bugs.MergeNotJournaled {
+		n.merges.put(rec.ID, rec)
+	}
 }
 
 // mergeSources are the sources journaled for merge id, if any.

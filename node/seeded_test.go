@@ -194,6 +194,26 @@ func TestSeededBugs(t *testing.T) {
 			},
 		},
 		{
+			name: "MergeNotJournaled",
+			bugs: seeded.NodeBugs{MergeNotJournaled: true},
+			run: func(t *testing.T, n *node.Node) error {
+				require.NoError(t, n.Preload(disp("c1", t2a, ops.Working, 1), disp("c2", t2b, ops.Working, 1)))
+				return n.Step(mergeReq("n", t2All, 1, "c1", "c2"))
+			},
+			correct: func(t *testing.T, n *node.Node, err error) {
+				require.NoError(t, err)
+				require.Equal(t, []ops.Record{mergeRec("m", t1All, 1, "a", "b"), mergeRec("n", t2All, 1, "c1", "c2")}, n.MergeJournal())
+			},
+			bugged: func(t *testing.T, n *node.Node, err error) {
+				require.NoError(t, err)
+				// The merge starts, but only the one journaled before the bug was on is there.
+				d, ok := n.Dispatcher("n")
+				require.True(t, ok)
+				require.Equal(t, ops.Preparing, d.State)
+				require.Equal(t, []ops.Record{mergeRec("m", t1All, 1, "a", "b")}, n.MergeJournal())
+			},
+		},
+		{
 			name: "JournalMissingRemove",
 			bugs: seeded.NodeBugs{JournalMissingRemove: true},
 			run: func(t *testing.T, n *node.Node) error {

@@ -201,14 +201,18 @@ func (c *Cluster) liveCores() []*node.Node {
 	return out
 }
 
-// Check runs the invariants that hold in every state: S1 and S11 over the live nodes, and
-// S5 (NodeBinding) over the running maintainer's tasks.
+// Check runs the invariants that hold in every state: S1 and S11 (RemoveJournalSound,
+// MergesJournaled) over the live nodes, and S5 (NodeBinding) over the running maintainer's
+// tasks.
 func (c *Cluster) Check() error {
 	live := c.liveCores()
 	if err := NoDuplicateActiveDispatcher(live); err != nil {
 		return err
 	}
 	if err := RemoveJournalSound(live); err != nil {
+		return err
+	}
+	if err := MergesJournaled(live); err != nil {
 		return err
 	}
 	if c.m.Booting() {

@@ -115,6 +115,41 @@ func RemoveJournalSound(ns []*node.Node) error {
 	return nil
 }
 
+// MergesJournaled (S11, Merge half): a merge a node is carrying out is in its merge
+// journal, so that a bootstrap answer shows it to recovery: every source waiting for a
+// merge, and every merged dispatcher before its commit (Preparing, MergeReady), that is
+// not being removed, belongs to a journaled merge. TiCDC's nodes before the fix of issue
+// 4763 kept no such journal.
+func MergesJournaled(ns []*node.Node) error {
+	for _, nd := range ns {
+		var waiting, precommit []ops.DispatcherID
+		nd.EachDispatcher(func(d protocol.Dispatcher) {
+			switch {
+			case d.Removing:
+			case d.State == ops.WaitingMerge:
+				waiting = append(waiting, d.ID)
+			case d.State == ops.Preparing || d.State == ops.MergeReady:
+				precommit = append(precommit, d.ID)
+			}
+		})
+		if len(waiting)+len(precommit) == 0 {
+			continue
+		}
+		journal := nd.MergeJournal()
+		for _, id := range precommit {
+			if !slices.ContainsFunc(journal, func(r ops.Record) bool { return r.ID == id }) {
+				return &Violation{Property: "MergesJournaled", Detail: fmt.Sprintf("%s has merged dispatcher %s before its commit and no merge journal entry for it", nd.Name(), id)}
+			}
+		}
+		for _, id := range waiting {
+			if !slices.ContainsFunc(journal, func(r ops.Record) bool { return slices.Contains(r.Sources, id) }) {
+				return &Violation{Property: "MergesJournaled", Detail: fmt.Sprintf("%s has source %s waiting for a merge and no merge journal entry that names it", nd.Name(), id)}
+			}
+		}
+	}
+	return nil
+}
+
 // NodeBinding (S5): Absent tasks are unbound, Scheduling and Replicating tasks bound.
 func NodeBinding(tasks []ops.Task) error {
 	for _, t := range tasks {

@@ -91,6 +91,30 @@ func TestRemoveJournalSound(t *testing.T) {
 	}
 }
 
+// TestMergesJournaled: a merge in progress is journaled through its prepare and commit;
+// with merge_not_journaled the check names the merged dispatcher before its commit and,
+// once that one is being removed, a source still waiting for it.
+func TestMergesJournaled(t *testing.T) {
+	b := halves(t)
+	step(t, b, protocol.Merge, mergeRec())
+	require.NoError(t, MergesJournaled([]*node.Node{b}))
+	require.NoError(t, b.Prepared("m"))
+	require.NoError(t, MergesJournaled([]*node.Node{b}))
+	require.NoError(t, b.CommitMerge("m"))
+	require.NoError(t, MergesJournaled([]*node.Node{b}))
+
+	bad := halves(t)
+	seeded.SetNodeBugs(bad, seeded.NodeBugs{MergeNotJournaled: true})
+	step(t, bad, protocol.Merge, mergeRec())
+	var v *Violation
+	require.ErrorAs(t, MergesJournaled([]*node.Node{halves(t), bad}), &v)
+	require.Equal(t, "MergesJournaled", v.Property)
+	require.Contains(t, v.Detail, "merged dispatcher m")
+	step(t, bad, protocol.Remove, removeRec("m"))
+	require.ErrorAs(t, MergesJournaled([]*node.Node{bad}), &v)
+	require.Contains(t, v.Detail, "source a waiting")
+}
+
 // TestNodeBinding: the controller refuses unbound Scheduling tasks on insertion, so the
 // check is shown to fail on task lists built by hand.
 func TestNodeBinding(t *testing.T) {

@@ -30,6 +30,8 @@ type Bugs struct {
 	// AbortIgnoresMissingTarget: the merge check does not abort a merge whose merged
 	// dispatcher is gone.
 	AbortIgnoresMissingTarget bool
+	// MergeNotJournaled: a node starts a merge without journaling it.
+	MergeNotJournaled bool
 	// RecoverEarly: a booting maintainer recovers before every live node answered.
 	RecoverEarly bool
 	// Recovery names a seeded bug of package recovery ("" none), switched on in every
@@ -41,7 +43,7 @@ type Bugs struct {
 func (b Bugs) node() seeded.NodeBugs {
 	return seeded.NodeBugs{MergeJournalLost: b.MergeJournalLost, NoEpochFence: b.NoEpochFence, BootstrapNoFence: b.BootstrapNoFence,
 		SweepSkipsPreCommit: b.SweepSkipsPreCommit, JournalMissingRemove: b.JournalMissingRemove, BootstrapKeepsOwner: b.BootstrapKeepsOwner,
-		AbortIgnoresMissingTarget: b.AbortIgnoresMissingTarget}
+		AbortIgnoresMissingTarget: b.AbortIgnoresMissingTarget, MergeNotJournaled: b.MergeNotJournaled}
 }
 
 // maintainer switches the maintainer's seeded bugs on in m, if any.
@@ -72,6 +74,7 @@ var bugNames = map[string]func(*Bugs){
 	"recover_before_all_answers":   func(b *Bugs) { b.RecoverEarly = true },
 	"bootstrap_keeps_owner":        func(b *Bugs) { b.BootstrapKeepsOwner = true },
 	"abort_ignores_missing_target": func(b *Bugs) { b.AbortIgnoresMissingTarget = true },
+	"merge_not_journaled":          func(b *Bugs) { b.MergeNotJournaled = true },
 }
 
 // BugNames lists the seeded bugs ParseBug knows, sorted: the dispatcher manager's and

@@ -18,6 +18,9 @@ type NodeBugs struct {
 	// AbortIgnoresMissingTarget: the merge check does not abort a merge whose merged
 	// dispatcher is gone, so its sources wait for it for good.
 	AbortIgnoresMissingTarget bool
+	// MergeNotJournaled: a merge starts (or is re-requested) without a merge journal
+	// entry, as TiCDC's nodes before the fix of issue 4763 kept none.
+	MergeNotJournaled bool
 }
 
 // SetNodeBugs switches seeded bugs on in a *node.Node; package node installs it.
