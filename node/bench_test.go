@@ -149,3 +149,17 @@ func TestSteadyStateAllocs(t *testing.T) {
 		require.Zero(t, testing.AllocsPerRun(1000, rotation(f, 100)))
 	})
 }
+
+// BenchmarkClone copies a small node core as an exhaustive search does for every state
+// whose action changes it: two dispatchers, a merge in progress (go test -bench Clone
+// ./node).
+func BenchmarkClone(b *testing.B) {
+	n := newNode(b, 1, disp("a", t1a, ops.Working, 1), disp("b", t1b, ops.Working, 1))
+	require.NoError(b, n.Step(mergeReq("m", t1All, 1, "a", "b")))
+	_ = n.Ready()
+	n.Advance()
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = n.Clone()
+	}
+}
