@@ -49,6 +49,9 @@ func TestSeededBugsFailScenarios(t *testing.T) {
 		{"no_epoch_fence", []string{"02-add-create-in-transit.scn", "10a-move-create-in-transit.scn", "20-merge-request-in-transit.scn"}, "never dispatcher"},
 		{"journal_missing_remove", []string{"06-drop-before-startts.scn", "09-move-remove-origin.scn", "13-split-remove-in-flight.scn"}, "RemoveJournalSound"},
 		{"abort_ignores_missing_target", []string{"19b-merge-target-failed-and-swept.scn"}, "Converge"},
+		{"merge_not_journaled", []string{"15-merge-precommit.scn", "16-merge-committed.scn", "16b-merge-committed-sources-swept.scn",
+			"17-merge-done-sources-lingering.scn", "19-merge-aborted-before-crash.scn", "19b-merge-target-failed-and-swept.scn",
+			"22-merge-on-dropped-table.scn", "composite-all-operators.scn"}, "MergesJournaled"},
 	} {
 		t.Run(tc.bug, func(t *testing.T) {
 			bugs, err := sim.ParseBug(tc.bug)
