@@ -18,10 +18,9 @@ import (
 // cache of each part's encoding (fingerprint.go) follows the same rule: writeNode and
 // writeMaintainer drop the part's bytes.
 
-// sharedBit is node n's bit in sharedNodes, or 0 for a node past the 64th, which Clone
-// copies at once.
-func (c *Cluster) sharedBit(n ops.NodeID) uint64 {
-	i := slices.Index(c.cfg.Nodes, n)
+// sharedBit is the bit in sharedNodes of cfg.Nodes[i], or 0 for a node past the 64th,
+// which Clone copies at once.
+func sharedBit(i int) uint64 {
 	if i < 0 || i >= 64 {
 		return 0
 	}
@@ -30,11 +29,12 @@ func (c *Cluster) sharedBit(n ops.NodeID) uint64 {
 
 // writeNode returns node n's core, copied first if it is shared with another cluster.
 func (c *Cluster) writeNode(n ops.NodeID) *node.Node {
-	if i := slices.Index(c.cfg.Nodes, n); i >= 0 && i < len(c.fpNodes) {
+	i := slices.Index(c.cfg.Nodes, n)
+	if i >= 0 && i < len(c.fpNodes) {
 		c.fpNodes[i] = nil // the caller changes it
 	}
 	nd := c.nodes[n]
-	if b := c.sharedBit(n); nd != nil && c.sharedNodes&b != 0 {
+	if b := sharedBit(i); nd != nil && c.sharedNodes&b != 0 {
 		nd = nd.Clone()
 		c.nodes[n] = nd
 		c.sharedNodes &^= b
@@ -57,8 +57,9 @@ func (c *Cluster) writeMaintainer() *maintainer.Maintainer {
 // map for a clone (nodes past the 64th copied).
 func (c *Cluster) share() map[ops.NodeID]*node.Node {
 	nodes := make(map[ops.NodeID]*node.Node, len(c.nodes))
-	for n, nd := range c.nodes {
-		if c.sharedBit(n) == 0 {
+	for i, n := range c.cfg.Nodes {
+		nd := c.nodes[n]
+		if sharedBit(i) == 0 {
 			nd = nd.Clone()
 		}
 		nodes[n] = nd
