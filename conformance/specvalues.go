@@ -159,3 +159,26 @@ func appendBool(b []byte, v bool) []byte {
 	}
 	return append(b, "FALSE"...)
 }
+
+// appendTuple appends the tuple of n elements, the i-th appended by elem.
+func appendTuple(b []byte, n int, elem func(b []byte, i int) []byte) []byte {
+	b = append(b, "<<"...)
+	for i := range n {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = elem(b, i)
+	}
+	return append(b, ">>"...)
+}
+
+// orText is s, or def when s is empty.
+func orText(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// boolText is appendBool's text.
+func boolText(v bool) string { return string(appendBool(nil, v)) }

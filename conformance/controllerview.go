@@ -1,0 +1,92 @@
+package conformance
+
+import (
+	"fmt"
+	"strconv"
+
+	ops "github.com/opfsm/opfsm/operators"
+)
+
+// A maintainer controller as the spec's sched, node and ops entries, by spec id: for the
+// abstraction of a simulator state and for package recovery's result.
+
+// ctrlEntry is the maintainer's entry for one spec id: its task and its operator.
+type ctrlEntry struct {
+	task, op     bool
+	sched        string // the task's scheduling state
+	node         int    // the task's node
+	opType, opSt string
+	origin, dest int
+}
+
+// appendSched appends the sched entry: the task's scheduling state, "none" without one.
+func (e *ctrlEntry) appendSched(b []byte) []byte {
+	if !e.task {
+		return append(b, `"none"`...)
+	}
+	return strconv.AppendQuote(b, e.sched)
+}
+
+// appendNode appends the node entry: the task's node, 0 without one.
+func (e *ctrlEntry) appendNode(b []byte) []byte { return strconv.AppendInt(b, int64(e.node), 10) }
+
+// appendOp appends the ops entry: the operator, noOp without one.
+func (e *ctrlEntry) appendOp(b []byte) []byte {
+	if !e.op {
+		return append(b, noOp...)
+	}
+	return appendOp(b, e.opType, e.opSt, e.origin, e.dest)
+}
+
+// controllerRows sets the entry of every spec id (at maps a span to it) from the
+// maintainer controller's tasks and operators: two tasks of one span are an error.
+func controllerRows(ctrl *ops.Controller, at func(ops.Span) (*ctrlEntry, error)) error {
+	for _, t := range ctrl.Tasks() {
+		e, err := at(t.Span)
+		if err != nil {
+			return err
+		}
+		if e.task {
+			return fmt.Errorf("conformance: %w: two tasks of span %s", ErrNotAbstract, t.Span)
+		}
+		e.task, e.sched, e.node = true, t.Sched.String(), nodeNum(t.Node)
+	}
+	for _, r := range ctrl.Operators() {
+		e, err := at(r.Span)
+		if err != nil {
+			return err
+		}
+		e.op, e.opType, e.opSt, e.origin, e.dest = true, r.Type.String(), r.StateName(), nodeNum(r.Origin), nodeNum(r.Dest)
+	}
+	return nil
+}
+
+// controllerView prints a maintainer controller's tasks and operators as the spec's
+// sched, node and ops entries, by spec id (specID maps a span to it); an id missing from
+// a map has no task or operator.
+func controllerView(ctrl *ops.Controller, specID func(ops.Span) (string, error)) (sched, node, opsV map[string]string, err error) {
+	rows := map[string]*ctrlEntry{}
+	at := func(sp ops.Span) (*ctrlEntry, error) {
+		d, err := specID(sp)
+		if err != nil {
+			return nil, err
+		}
+		if rows[d] == nil {
+			rows[d] = &ctrlEntry{}
+		}
+		return rows[d], nil
+	}
+	if err := controllerRows(ctrl, at); err != nil {
+		return nil, nil, nil, err
+	}
+	sched, node, opsV = map[string]string{}, map[string]string{}, map[string]string{}
+	for d, e := range rows {
+		if e.task {
+			sched[d], node[d] = string(e.appendSched(nil)), string(e.appendNode(nil))
+		}
+		if e.op {
+			opsV[d] = string(e.appendOp(nil))
+		}
+	}
+	return sched, node, opsV, nil
+}
