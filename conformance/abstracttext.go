@@ -201,11 +201,7 @@ func (a *Abstraction) appendRequest(b []byte, r protocol.Request) ([]byte, error
 	if err != nil {
 		return b, err
 	}
-	dest := 0
-	if r.Record.Type == ops.TypeMove {
-		dest = nodeNum(r.Record.Dest)
-	}
-	return appendReq(b, reqTypes[r.Kind], specIDs[k], r.Record.Type.String(), dest), nil
+	return appendReq(b, reqTypes[r.Kind], specIDs[k], r.Record.Type.String(), reqDest(r.Record)), nil
 }
 
 var reqTypes = map[protocol.Kind]string{protocol.Create: "create", protocol.Remove: "remove", protocol.Merge: "merge", protocol.Bootstrap: "bootstrap"}

@@ -266,12 +266,8 @@ func goView(g keyGeometry, ids []string, res recovery.Result, nodes int) (map[st
 			if err != nil {
 				return nil, err
 			}
-			dest := 0
-			if m.Record.Type == ops.TypeMove {
-				dest = nodeNum(m.Record.Dest)
-			}
 			typ := map[ops.MessageKind]string{ops.Create: "create", ops.Remove: "remove"}[m.Kind]
-			txt = reqText(typ, id, m.Record.Type.String(), dest)
+			txt = reqText(typ, id, m.Record.Type.String(), reqDest(m.Record))
 		}
 		v, err := tla.ParseValue(txt)
 		if err != nil {

@@ -1,6 +1,10 @@
 package conformance
 
-import "strconv"
+import (
+	"strconv"
+
+	ops "github.com/opfsm/opfsm/operators"
+)
 
 // The spec's records as TLA+ text, written once for the simulator's abstraction and the
 // cluster-log reader: requests, schedule-journal entries, operators, statuses and a
@@ -26,6 +30,15 @@ func appendReq(b []byte, typ, id, op string, dest int) []byte {
 	b = append(b, `, dest |-> `...)
 	b = strconv.AppendInt(b, int64(dest), 10)
 	return append(b, ']')
+}
+
+// reqDest is the dest field of a request carrying record r: a move's destination node,
+// 0 for every other operator.
+func reqDest(r ops.Record) int {
+	if r.Type == ops.TypeMove {
+		return nodeNum(r.Dest)
+	}
+	return 0
 }
 
 // reqText is appendReq's text.
