@@ -136,6 +136,8 @@ func MergesJournaled(ns []*node.Node) error {
 			continue
 		}
 		journal := nd.MergeJournal()
+		slices.Sort(precommit) // EachDispatcher's order is random: report the first id
+		slices.Sort(waiting)
 		for _, id := range precommit {
 			if !slices.ContainsFunc(journal, func(r ops.Record) bool { return r.ID == id }) {
 				return &Violation{Property: "MergesJournaled", Detail: fmt.Sprintf("%s has merged dispatcher %s before its commit and no merge journal entry for it", nd.Name(), id)}
