@@ -25,7 +25,7 @@ func (c *Cluster) apply(a Action) error {
 		if c.loss >= c.cfg.Limits.MaxLoss {
 			return c.notEnabled(a)
 		}
-		if err := c.net.Lose(Stream{a.Node, a.Epoch}, a.Index); err != nil {
+		if err := c.writeNet().Lose(Stream{a.Node, a.Epoch}, a.Index); err != nil {
 			return err
 		}
 		c.loss++
@@ -63,7 +63,7 @@ func (c *Cluster) apply(a Action) error {
 	}
 	switch a.Name {
 	case "MaintainerStatus":
-		rep, err := c.net.NextStatus(a.Node)
+		rep, err := c.writeNet().NextStatus(a.Node)
 		if err != nil {
 			return err
 		}
@@ -121,13 +121,13 @@ func (c *Cluster) apply(a Action) error {
 		default:
 			return c.notEnabled(a)
 		}
-		c.tables = slices.Delete(c.tables, i, i+1)
+		c.tables = slices.Delete(slices.Clone(c.tables), i, i+1)     // shared with clones (Clone)
 		dropped := make(map[ops.TableID]ops.Epoch, len(c.dropped)+1) // shared with clones (Clone)
 		maps.Copy(dropped, c.dropped)
 		dropped[a.Table] = c.Epoch()
 		c.dropped = dropped
 		if a.DDL == "late" {
-			c.late = append(c.late, a)
+			c.late = append(slices.Clip(c.late), a) // shared with clones (Clone)
 		}
 	default:
 		return fmt.Errorf("sim: %w: unknown action %q", ErrNotEnabled, a.Name)
@@ -165,10 +165,10 @@ func (c *Cluster) createTable(a Action) error {
 	if err := c.writeMaintainer().CreateTable(a.Table, a.ID, 0); err != nil {
 		return fmt.Errorf("sim: %s: %w", a, err)
 	}
-	c.tables = append(c.tables, a.Table)
+	c.tables = append(slices.Clip(c.tables), a.Table) // shared with clones (Clone)
 	slices.Sort(c.tables)
 	if a.DDL == "late" {
-		c.late = append(c.late, a)
+		c.late = append(slices.Clip(c.late), a)
 	}
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"slices"
 
 	ops "github.com/opfsm/opfsm/operators"
-	"github.com/opfsm/opfsm/protocol"
 )
 
 // Clone returns an independent copy of the cluster: its node cores, network, maintainer
@@ -17,15 +16,11 @@ func (c *Cluster) Clone() *Cluster {
 	nodes := c.share()
 	d := *c
 	d.nodes = nodes
-	// alive and dropped are shared: the only writes after NewCluster (nodeCrash, dropTable)
-	// replace the map with a changed copy.
-	d.net = c.net.Clone()
+	// alive, dropped, tables and late are shared: every write after NewCluster (nodeCrash,
+	// DropTable, CreateTable) replaces them with a changed copy. The network is copied on
+	// write, like the node cores.
+	c.sharedNet, d.sharedNet = true, true
 	d.fpNodes = slices.Clone(c.fpNodes)
-	d.tables = slices.Clone(c.tables)
-	d.late = slices.Clone(c.late)
-	for i := range d.late {
-		d.late[i].IDs = slices.Clone(d.late[i].IDs)
-	}
 	if c.removed != nil {
 		d.removed = make(map[ops.TableID][]ops.Span, len(c.removed))
 		for t, ss := range c.removed {
@@ -35,23 +30,9 @@ func (c *Cluster) Clone() *Cluster {
 	return &d
 }
 
-// Clone returns an independent copy of the network. The copy shares the queues' arrays:
-// a queue is never written in place (Send and Report append, Deliver and NextStatus
-// reslice, Lose copies), and the copy's queues are clipped to their length, so an append
-// to either side reallocates or writes past the end of every view the other holds.
+// Clone returns an independent copy of the network. The copy has its own lists of
+// streams and shares the queues' arrays, which are never written in place (Network).
 // Deliver hands out a copy of the record, so a delivered request shares nothing either.
 func (nw *Network) Clone() *Network {
-	d := &Network{req: make(map[Stream][]protocol.Request, len(nw.req)), stq: make(map[ops.NodeID][]Report, len(nw.stq)),
-		streams: nw.streams, listed: nw.listed}
-	for s, rs := range nw.req {
-		if len(rs) > 0 {
-			d.req[s] = slices.Clip(rs)
-		}
-	}
-	for n, rs := range nw.stq {
-		if len(rs) > 0 {
-			d.stq[n] = slices.Clip(rs)
-		}
-	}
-	return d
+	return &Network{req: slices.Clone(nw.req), stq: slices.Clone(nw.stq)}
 }

@@ -76,7 +76,7 @@ type Config struct {
 // faults, crashes, and the scheduler's choices.
 type Cluster struct {
 	cfg     Config
-	nodes   map[ops.NodeID]*node.Node
+	nodes   []*node.Node        // by index in cfg.Nodes (core)
 	alive   map[ops.NodeID]bool // shared with clones: replaced, never written, once built
 	net     *Network
 	m       *maintainer.Maintainer
@@ -98,9 +98,10 @@ type Cluster struct {
 	// of their tables: Converged lets them be uncovered.
 	removed map[ops.TableID][]ops.Span
 	// sharedNodes has bit i set while the core of cfg.Nodes[i] may be shared with a clone,
-	// sharedM while the maintainer may be (cow.go).
+	// sharedM while the maintainer may be, sharedNet while the network may be (cow.go).
 	sharedNodes uint64
 	sharedM     bool
+	sharedNet   bool
 	// fpNodes and fpM cache the fingerprint's encoding of each node core's dispatchers
 	// and journals (by index in cfg.Nodes) and of the maintainer's registry. Bytes stay
 	// valid while their part is unchanged, so a clone shares them with the part;
@@ -118,20 +119,13 @@ func NewCluster(cfg Config) (*Cluster, error) {
 	if len(cfg.Nodes) == 0 || cfg.Changefeed == "" {
 		return nil, fmt.Errorf("sim: %w: need a changefeed and at least one node", ErrBadConfig)
 	}
-	c := &Cluster{cfg: cfg, nodes: map[ops.NodeID]*node.Node{}, alive: map[ops.NodeID]bool{}, net: NewNetwork(),
-		tables: slices.Clone(cfg.Tables), opsLeft: cfg.Limits.MaxOps}
-	slices.Sort(c.tables)
-	for _, n := range cfg.Nodes {
-		nd, err := node.New(node.Config{Node: n, Changefeed: cfg.Changefeed, Owner: 1})
-		if err != nil {
-			return nil, fmt.Errorf("sim: %w: %w", ErrBadConfig, err)
-		}
-		seeded.SetNodeBugs(nd, cfg.Bugs.node())
-		c.nodes[n], c.alive[n] = nd, true
+	c, err := newNodes(cfg, 1)
+	if err != nil {
+		return nil, err
 	}
 	for _, t := range cfg.Tasks {
-		nd, ok := c.nodes[t.Node]
-		if !ok {
+		nd := c.core(t.Node)
+		if nd == nil {
 			return nil, fmt.Errorf("sim: %w: task %s on unknown node %q", ErrBadConfig, t.ID, t.Node)
 		}
 		if err := nd.Preload(protocol.Dispatcher{ID: t.ID, Span: t.Span, State: ops.Working}); err != nil {
@@ -147,6 +141,34 @@ func NewCluster(cfg Config) (*Cluster, error) {
 		return nil, fmt.Errorf("sim: %w: initial placement: %w", ErrBadConfig, err)
 	}
 	return c, nil
+}
+
+// newNodes is the cluster of cfg's nodes, each core obeying owner, before any
+// dispatcher, task or maintainer.
+func newNodes(cfg Config, owner ops.Epoch) (*Cluster, error) {
+	c := &Cluster{cfg: cfg, nodes: make([]*node.Node, len(cfg.Nodes)), alive: map[ops.NodeID]bool{}, net: NewNetwork(),
+		tables: slices.Clone(cfg.Tables), opsLeft: cfg.Limits.MaxOps}
+	slices.Sort(c.tables)
+	for i, n := range cfg.Nodes {
+		if slices.Index(cfg.Nodes, n) != i {
+			return nil, fmt.Errorf("sim: %w: node %q listed twice", ErrBadConfig, n)
+		}
+		nd, err := node.New(node.Config{Node: n, Changefeed: cfg.Changefeed, Owner: owner})
+		if err != nil {
+			return nil, fmt.Errorf("sim: %w: %w", ErrBadConfig, err)
+		}
+		seeded.SetNodeBugs(nd, cfg.Bugs.node())
+		c.nodes[i], c.alive[n] = nd, true
+	}
+	return c, nil
+}
+
+// core is node n's core, or nil for a node the configuration does not name.
+func (c *Cluster) core(n ops.NodeID) *node.Node {
+	if i := slices.Index(c.cfg.Nodes, n); i >= 0 {
+		return c.nodes[i]
+	}
+	return nil
 }
 
 func (c *Cluster) maintainerConfig(e ops.Epoch, nodes []ops.NodeID, tables []ops.TableID) maintainer.Config {
@@ -168,7 +190,7 @@ func (c *Cluster) Controller() *ops.Controller { return c.m.Controller() }
 
 // Node returns node n's dispatcher manager core, to read: it may be shared with clones
 // of the cluster (cow.go), so changing it is for Apply alone.
-func (c *Cluster) Node(n ops.NodeID) *node.Node { return c.nodes[n] }
+func (c *Cluster) Node(n ops.NodeID) *node.Node { return c.core(n) }
 
 // Nodes lists the cluster's nodes, dead or alive, as configured.
 func (c *Cluster) Nodes() []ops.NodeID { return slices.Clone(c.cfg.Nodes) }
@@ -179,7 +201,8 @@ func (c *Cluster) Alive(n ops.NodeID) bool { return c.alive[n] }
 // Tables lists the live tables, sorted.
 func (c *Cluster) Tables() []ops.TableID { return slices.Clone(c.tables) }
 
-// Network returns the messages in flight.
+// Network returns the messages in flight, to read: it may be shared with clones of the
+// cluster (cow.go), so changing it is for Apply alone.
 func (c *Cluster) Network() *Network { return c.net }
 
 func (c *Cluster) liveNodes() []ops.NodeID {
@@ -196,7 +219,7 @@ func (c *Cluster) liveNodes() []ops.NodeID {
 func (c *Cluster) liveCores() []*node.Node {
 	out := make([]*node.Node, 0, len(c.cfg.Nodes))
 	for _, n := range c.liveNodes() {
-		out = append(out, c.nodes[n])
+		out = append(out, c.core(n))
 	}
 	return out
 }

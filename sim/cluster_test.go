@@ -29,6 +29,7 @@ func TestNewClusterRejectsBadConfig(t *testing.T) {
 	for name, cfg := range map[string]Config{
 		"no nodes":     {Changefeed: cf},
 		"unknown node": {Changefeed: cf, Nodes: []ops.NodeID{"A"}, Tasks: []ops.Task{{ID: "a", Span: spanA, Node: "Z"}}},
+		"node twice":   {Changefeed: cf, Nodes: []ops.NodeID{"A", "B", "A"}},
 		"overlap": {Changefeed: cf, Nodes: []ops.NodeID{"A", "B"}, Tasks: []ops.Task{
 			{ID: "a", Span: spanA, Node: "A"}, {ID: "m", Span: spanM, Node: "B"}}},
 	} {

@@ -85,8 +85,8 @@ func (c *Cluster) Stable() bool {
 			return false
 		}
 	}
-	for _, s := range c.net.sortedStreams() {
-		if c.alive[s.Node] && slices.ContainsFunc(c.net.Requests(s), func(r protocol.Request) bool { return r.Kind != protocol.Bootstrap }) {
+	for _, rq := range c.net.req {
+		if c.alive[rq.s.Node] && slices.ContainsFunc(rq.q, func(r protocol.Request) bool { return r.Kind != protocol.Bootstrap }) {
 			return false
 		}
 	}
@@ -107,7 +107,7 @@ func (c *Cluster) Converged() error {
 	owned := map[ops.NodeID]map[ops.DispatcherID]bool{}
 	cover := map[ops.TableID][]ops.Span{}
 	for _, t := range c.m.Controller().Tasks() {
-		d, ok := c.nodes[t.Node].Dispatcher(t.ID)
+		d, ok := c.core(t.Node).Dispatcher(t.ID)
 		if !c.alive[t.Node] || !ok || d.State != ops.Working || d.Removing {
 			return fail("task %s is not served on %s", t.ID, t.Node)
 		}

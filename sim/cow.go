@@ -8,9 +8,9 @@ import (
 	ops "github.com/opfsm/opfsm/operators"
 )
 
-// Copy on write. Clone shares the node cores and the maintainer between the original and
-// the copy and marks them shared in both; the first change to a shared one copies it
-// (writeNode, writeMaintainer). An action changes one node or the maintainer, rarely
+// Copy on write. Clone shares the node cores, the maintainer and the network between the
+// original and the copy and marks them shared in both; the first change to a shared one
+// copies it (writeNode, writeMaintainer, writeNet). An action changes one node or the maintainer, rarely
 // both, so a successor in an exhaustive search costs a copy of what its action touched
 // instead of the whole cluster. Everything that changes a node core or the maintainer
 // goes through these two; reading a shared one is safe, also from several goroutines at
@@ -33,13 +33,25 @@ func (c *Cluster) writeNode(n ops.NodeID) *node.Node {
 	if i >= 0 && i < len(c.fpNodes) {
 		c.fpNodes[i] = nil // the caller changes it
 	}
-	nd := c.nodes[n]
-	if b := sharedBit(i); nd != nil && c.sharedNodes&b != 0 {
+	if i < 0 {
+		return nil
+	}
+	nd := c.nodes[i]
+	if b := sharedBit(i); c.sharedNodes&b != 0 {
 		nd = nd.Clone()
-		c.nodes[n] = nd
+		c.nodes[i] = nd
 		c.sharedNodes &^= b
 	}
 	return nd
+}
+
+// writeNet returns the network, copied first if it is shared with another cluster.
+func (c *Cluster) writeNet() *Network {
+	if c.sharedNet {
+		c.net = c.net.Clone()
+		c.sharedNet = false
+	}
+	return c.net
 }
 
 // writeMaintainer returns the maintainer, copied first if it is shared with another
@@ -54,15 +66,13 @@ func (c *Cluster) writeMaintainer() *maintainer.Maintainer {
 }
 
 // share marks every node core and the maintainer shared and returns the copy of the node
-// map for a clone (nodes past the 64th copied).
-func (c *Cluster) share() map[ops.NodeID]*node.Node {
-	nodes := make(map[ops.NodeID]*node.Node, len(c.nodes))
-	for i, n := range c.cfg.Nodes {
-		nd := c.nodes[n]
+// list for a clone (nodes past the 64th copied).
+func (c *Cluster) share() []*node.Node {
+	nodes := slices.Clone(c.nodes)
+	for i := range nodes {
 		if sharedBit(i) == 0 {
-			nd = nd.Clone()
+			nodes[i] = nodes[i].Clone()
 		}
-		nodes[n] = nd
 	}
 	c.sharedNodes, c.sharedM = ^uint64(0), true
 	return nodes

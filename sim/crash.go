@@ -42,7 +42,7 @@ func (c *Cluster) maintainerCrash(a Action) error {
 		}
 	}
 	c.m, c.sharedM, c.late, c.removed, c.fpM = m, false, nil, nil, nil
-	c.net.DropStatuses()
+	c.writeNet().DropStatuses()
 	return nil
 }
 
@@ -55,7 +55,7 @@ func (c *Cluster) nodeCrash(a Action) error {
 	c.crash++
 	c.alive = maps.Clone(c.alive) // shared with clones (Clone)
 	c.alive[a.Node] = false
-	c.net.NodeGone(a.Node)
+	c.writeNet().NodeGone(a.Node)
 	c.writeMaintainer().NodeRemoved(a.Node)
 	return nil
 }

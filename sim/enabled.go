@@ -17,7 +17,8 @@ func (c *Cluster) Enabled() []Action { return c.enabled(nil) }
 func (c *Cluster) enabled(buf []Action) []Action {
 	out := buf[:0]
 	lim := c.cfg.Limits
-	for _, s := range c.net.sortedStreams() {
+	for _, rq := range c.net.req {
+		s := rq.s
 		if !c.alive[s.Node] {
 			continue
 		}
@@ -26,7 +27,7 @@ func (c *Cluster) enabled(buf []Action) []Action {
 			out = append(out, Action{Name: "DMDeliverDup", Node: s.Node, Epoch: s.Epoch})
 		}
 		if c.loss < lim.MaxLoss {
-			for i, r := range c.net.Requests(s) {
+			for i, r := range rq.q {
 				if r.Kind != protocol.Bootstrap {
 					out = append(out, Action{Name: "Lose", Node: s.Node, Epoch: s.Epoch, Index: i})
 				}
@@ -34,7 +35,7 @@ func (c *Cluster) enabled(buf []Action) []Action {
 		}
 	}
 	for _, n := range c.liveNodes() {
-		for _, a := range c.nodes[n].Enabled() {
+		for _, a := range c.core(n).Enabled() {
 			out = append(out, Action{Name: a.Kind.String(), Node: n, ID: a.ID})
 		}
 		if c.fail < lim.MaxFail {
@@ -60,7 +61,7 @@ func (c *Cluster) enabled(buf []Action) []Action {
 		return out
 	}
 	for _, n := range live {
-		if len(c.net.Statuses(n)) > 0 {
+		if len(c.net.statuses(n)) > 0 {
 			out = append(out, Action{Name: "MaintainerStatus", Node: n})
 		}
 	}
@@ -219,7 +220,7 @@ func mergedID(a, b ops.DispatcherID) ops.DispatcherID { return a + "+" + b }
 // fail now (pre-commit, not closing), by id.
 func (c *Cluster) prepareFailures(n ops.NodeID, out []Action) []Action {
 	first := len(out)
-	c.nodes[n].EachDispatcher(func(d protocol.Dispatcher) {
+	c.core(n).EachDispatcher(func(d protocol.Dispatcher) {
 		if node.CanFailPrepare(d) {
 			out = append(out, Action{Name: "DMPrepareFail", Node: n, ID: d.ID})
 		}

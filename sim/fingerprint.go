@@ -67,9 +67,8 @@ func (c *Cluster) AppendFingerprint(b []byte) []byte {
 			w.span(s)
 		}
 	}
-	streams := c.net.sortedStreams()
 	for i, n := range c.cfg.Nodes {
-		nd := c.nodes[n]
+		nd := c.nodes[i]
 		w.str(string(n))
 		w.num(uint64(nd.Owner()))
 		// A dead node's owner epoch and kept bootstrap answer stay part of the abstract
@@ -77,19 +76,18 @@ func (c *Cluster) AppendFingerprint(b []byte) []byte {
 		w.flag(c.alive[n])
 		if c.alive[n] {
 			w.b = append(w.b, c.nodeFingerprint(i)...)
-			for _, s := range streams {
-				if s.Node != n {
+			for _, rq := range c.net.req {
+				if rq.s.Node != n {
 					continue
 				}
-				w.num(uint64(s.Epoch) + 1) // 0 ends the streams
-				q := c.net.req[s]
-				w.num(uint64(len(q)))
-				for _, r := range q {
+				w.num(uint64(rq.s.Epoch) + 1) // 0 ends the streams
+				w.num(uint64(len(rq.q)))
+				for _, r := range rq.q {
 					w.request(r)
 				}
 			}
 			w.num(0)
-			q := c.net.stq[n]
+			q := c.net.statuses(n)
 			w.num(uint64(len(q)))
 			for _, r := range q {
 				w.report(r)
@@ -112,7 +110,7 @@ func (c *Cluster) nodeFingerprint(i int) []byte {
 	if i < len(c.fpNodes) && c.fpNodes[i] != nil {
 		return c.fpNodes[i]
 	}
-	nd := c.nodes[c.cfg.Nodes[i]]
+	nd := c.nodes[i]
 	var w fpWriter
 	ds := nd.Dispatchers()
 	w.num(uint64(len(ds)))

@@ -17,7 +17,7 @@ func (c *Cluster) flush() {
 	m := c.writeMaintainer()
 	for _, msg := range m.Ready() {
 		if c.alive[msg.To] {
-			c.net.Send(Stream{msg.To, m.Epoch()}, msg.Request)
+			c.writeNet().Send(Stream{msg.To, m.Epoch()}, msg.Request)
 		}
 	}
 	m.Advance()
@@ -28,14 +28,14 @@ func (c *Cluster) flush() {
 // dropped, 25c). The simulator's dispatchers are the core's own view, so effects need no
 // host.
 func (c *Cluster) drain(n ops.NodeID) {
-	if !c.nodes[n].HasReady() {
+	if !c.core(n).HasReady() {
 		return
 	}
 	nd := c.writeNode(n)
 	rd := nd.Ready()
 	for _, rep := range rd.Reports {
 		for _, st := range rep.Statuses {
-			c.net.Report(n, st, rep.Epoch)
+			c.writeNet().Report(n, st, rep.Epoch)
 		}
 	}
 	for _, a := range rd.Answers {
@@ -51,7 +51,7 @@ func (c *Cluster) deliver(a Action) error {
 	if !c.alive[a.Node] || (dup && c.dup >= c.cfg.Limits.MaxDup) {
 		return c.notEnabled(a)
 	}
-	r, err := c.net.Deliver(Stream{a.Node, a.Epoch}, dup)
+	r, err := c.writeNet().Deliver(Stream{a.Node, a.Epoch}, dup)
 	if err != nil {
 		return err
 	}
@@ -68,7 +68,7 @@ func (c *Cluster) deliver(a Action) error {
 
 func (c *Cluster) local(a Action) error {
 	kind, ok := node.ParseActionKind(a.Name)
-	if !c.alive[a.Node] || c.nodes[a.Node] == nil || !ok {
+	if !c.alive[a.Node] || c.core(a.Node) == nil || !ok {
 		return c.notEnabled(a)
 	}
 	nd := c.writeNode(a.Node)

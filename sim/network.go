@@ -30,32 +30,78 @@ type Report struct {
 // Network holds the messages in flight: one ordered request stream per (maintainer epoch,
 // node) and one ordered status stream per node. Reordering comes only from the independent
 // streams of different epochs; loss and duplication are faults the simulator injects.
+//
+// The streams are short sorted slices, not maps, so that a copy of the network (one per
+// explored successor) is three allocations. A queue's array is never written in place:
+// Send and Report append to a clipped queue (so they reallocate), Deliver and NextStatus
+// reslice and Lose copies, which lets copies of the network share the arrays.
 type Network struct {
-	req map[Stream][]protocol.Request
-	stq map[ops.NodeID][]Report
-	// streams caches the sorted non-empty request streams while listed is set: a stream
-	// that becomes empty or non-empty clears it. Clones share the slice, which is never
-	// written in place.
-	streams []Stream
-	listed  bool
+	req []requestQueue // the non-empty request streams, by node then epoch
+	stq []statusQueue  // the non-empty status streams, by node
+}
+
+// requestQueue is one non-empty request stream.
+type requestQueue struct {
+	s Stream
+	q []protocol.Request
+}
+
+// statusQueue is one node's non-empty status stream.
+type statusQueue struct {
+	n ops.NodeID
+	q []Report
 }
 
 // NewNetwork returns an empty network.
-func NewNetwork() *Network {
-	return &Network{req: map[Stream][]protocol.Request{}, stq: map[ops.NodeID][]Report{}}
+func NewNetwork() *Network { return &Network{} }
+
+// compareStreams orders streams by node, then epoch.
+func compareStreams(a, b Stream) int {
+	if c := cmp.Compare(a.Node, b.Node); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Epoch, b.Epoch)
+}
+
+// findRequests is the index of stream s in nw.req, or where it would go.
+func (nw *Network) findRequests(s Stream) (int, bool) {
+	return slices.BinarySearchFunc(nw.req, s, func(q requestQueue, s Stream) int { return compareStreams(q.s, s) })
+}
+
+// findStatuses is the index of node n's status stream in nw.stq, or where it would go.
+func (nw *Network) findStatuses(n ops.NodeID) (int, bool) {
+	return slices.BinarySearchFunc(nw.stq, n, func(q statusQueue, n ops.NodeID) int { return cmp.Compare(q.n, n) })
+}
+
+// requests is stream s itself (nil when empty): read only.
+func (nw *Network) requests(s Stream) []protocol.Request {
+	if i, ok := nw.findRequests(s); ok {
+		return nw.req[i].q
+	}
+	return nil
+}
+
+// statuses is node n's status stream itself (nil when empty): read only.
+func (nw *Network) statuses(n ops.NodeID) []Report {
+	if i, ok := nw.findStatuses(n); ok {
+		return nw.stq[i].q
+	}
+	return nil
 }
 
 // Send appends r to stream s.
 func (nw *Network) Send(s Stream, r protocol.Request) {
-	if len(nw.req[s]) == 0 {
-		nw.listed = false
+	i, ok := nw.findRequests(s)
+	if !ok {
+		nw.req = slices.Insert(nw.req, i, requestQueue{s: s, q: []protocol.Request{r}})
+		return
 	}
-	nw.req[s] = append(nw.req[s], r)
+	nw.req[i].q = append(slices.Clip(nw.req[i].q), r)
 }
 
 // InFlight reports whether r is queued on stream s (operators resend only when it is not).
 func (nw *Network) InFlight(s Stream, r protocol.Request) bool {
-	return slices.ContainsFunc(nw.req[s], func(q protocol.Request) bool { return q.Identity() == r.Identity() })
+	return slices.ContainsFunc(nw.requests(s), func(q protocol.Request) bool { return q.Identity() == r.Identity() })
 }
 
 // AnswerPending reports whether node n has a status queued for the maintainer of epoch e:
@@ -64,62 +110,55 @@ func (nw *Network) InFlight(s Stream, r protocol.Request) bool {
 // the spec, which names dispatchers by span and so cannot tell an answer from a late status
 // of an earlier dispatcher of the same span.
 func (nw *Network) AnswerPending(n ops.NodeID, e ops.Epoch) bool {
-	return slices.ContainsFunc(nw.stq[n], func(r Report) bool { return r.Epoch == e })
+	return slices.ContainsFunc(nw.statuses(n), func(r Report) bool { return r.Epoch == e })
 }
 
 // Requests returns a copy of stream s.
-func (nw *Network) Requests(s Stream) []protocol.Request { return slices.Clone(nw.req[s]) }
+func (nw *Network) Requests(s Stream) []protocol.Request { return slices.Clone(nw.requests(s)) }
 
-// Streams lists the non-empty request streams, by node then epoch. It caches the list, so
-// it must not run concurrently with other uses of nw.
-func (nw *Network) Streams() []Stream { return slices.Clone(nw.sortedStreams()) }
-
-// sortedStreams is Streams' list itself, from the cache: read only.
-func (nw *Network) sortedStreams() []Stream {
-	if nw.listed {
-		return nw.streams
+// Streams lists the non-empty request streams, by node then epoch.
+func (nw *Network) Streams() []Stream {
+	out := make([]Stream, len(nw.req))
+	for i, q := range nw.req {
+		out[i] = q.s
 	}
-	var out []Stream
-	for s, q := range nw.req {
-		if len(q) > 0 {
-			out = append(out, s)
-		}
-	}
-	slices.SortFunc(out, func(a, b Stream) int {
-		if c := cmp.Compare(a.Node, b.Node); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Epoch, b.Epoch)
-	})
-	nw.streams, nw.listed = out, true
 	return out
 }
 
 // Deliver takes the head of stream s (DMDeliver); with dup the head stays queued, so it
 // will be delivered again (DMDeliverDup).
 func (nw *Network) Deliver(s Stream, dup bool) (protocol.Request, error) {
-	q := nw.req[s]
-	if len(q) == 0 {
+	i, ok := nw.findRequests(s)
+	if !ok {
 		return protocol.Request{}, fmt.Errorf("sim: deliver on %s/%d: %w", s.Node, s.Epoch, ErrNoMessage)
 	}
+	q := nw.req[i].q
 	if !dup {
-		nw.req[s] = q[1:]
-		nw.listed = nw.listed && len(q) > 1
+		nw.setRequests(i, q[1:])
 	}
 	r := q[0]
 	r.Record = r.Record.Clone() // the queue's arrays are shared with clones of the network
 	return r, nil
 }
 
+// setRequests replaces the queue at index i of nw.req, dropping the stream when q is empty.
+func (nw *Network) setRequests(i int, q []protocol.Request) {
+	if len(q) == 0 {
+		nw.req = slices.Delete(nw.req, i, i+1)
+		return
+	}
+	nw.req[i].q = q
+}
+
 // Lose drops the i-th request (from 0) of stream s (Lose). Bootstrap requests are resent by
 // the maintainer until answered, so they are not lost.
 func (nw *Network) Lose(s Stream, i int) error {
-	q := nw.req[s]
+	k, _ := nw.findRequests(s)
+	q := nw.requests(s)
 	if i < 0 || i >= len(q) || q[i].Kind == protocol.Bootstrap {
 		return fmt.Errorf("sim: lose %d on %s/%d: %w", i, s.Node, s.Epoch, ErrNoMessage)
 	}
-	nw.req[s] = slices.Delete(slices.Clone(q), i, i+1)
-	nw.listed = nw.listed && len(q) > 1
+	nw.setRequests(k, slices.Delete(slices.Clone(q), i, i+1))
 	return nil
 }
 
@@ -127,11 +166,16 @@ func (nw *Network) Lose(s Stream, i int) error {
 // statuses, so a report equal to the last one still queued adds nothing.
 func (nw *Network) Report(n ops.NodeID, st ops.Status, e ops.Epoch) {
 	r := Report{Status: st, Epoch: e}
-	q := nw.stq[n]
-	if len(q) > 0 && q[len(q)-1] == r {
+	i, ok := nw.findStatuses(n)
+	if !ok {
+		nw.stq = slices.Insert(nw.stq, i, statusQueue{n: n, q: []Report{r}})
 		return
 	}
-	nw.stq[n] = append(q, r)
+	q := nw.stq[i].q
+	if q[len(q)-1] == r {
+		return
+	}
+	nw.stq[i].q = append(slices.Clip(q), r)
 }
 
 // Longest is the length of the longest stream, requests or statuses: what a bound on
@@ -139,37 +183,37 @@ func (nw *Network) Report(n ops.NodeID, st ops.Status, e ops.Epoch) {
 func (nw *Network) Longest() int {
 	n := 0
 	for _, q := range nw.req {
-		n = max(n, len(q))
+		n = max(n, len(q.q))
 	}
 	for _, q := range nw.stq {
-		n = max(n, len(q))
+		n = max(n, len(q.q))
 	}
 	return n
 }
 
 // Statuses returns a copy of node n's status stream.
-func (nw *Network) Statuses(n ops.NodeID) []Report { return slices.Clone(nw.stq[n]) }
+func (nw *Network) Statuses(n ops.NodeID) []Report { return slices.Clone(nw.statuses(n)) }
 
 // NextStatus takes the head of node n's status stream (MaintainerStatus).
 func (nw *Network) NextStatus(n ops.NodeID) (Report, error) {
-	q := nw.stq[n]
-	if len(q) == 0 {
+	i, ok := nw.findStatuses(n)
+	if !ok {
 		return Report{}, fmt.Errorf("sim: status from %s: %w", n, ErrNoMessage)
 	}
-	nw.stq[n] = q[1:]
+	q := nw.stq[i].q
+	if len(q) == 1 {
+		nw.stq = slices.Delete(nw.stq, i, i+1)
+	} else {
+		nw.stq[i].q = q[1:]
+	}
 	return q[0], nil
 }
 
 // DropStatuses empties every status stream: they were addressed to a maintainer that died.
-func (nw *Network) DropStatuses() { clear(nw.stq) }
+func (nw *Network) DropStatuses() { nw.stq = nil }
 
 // NodeGone empties every stream to and from node n (NodeCrash).
 func (nw *Network) NodeGone(n ops.NodeID) {
-	nw.listed = false
-	for s := range nw.req {
-		if s.Node == n {
-			delete(nw.req, s)
-		}
-	}
-	delete(nw.stq, n)
+	nw.req = slices.DeleteFunc(nw.req, func(q requestQueue) bool { return q.s.Node == n })
+	nw.stq = slices.DeleteFunc(nw.stq, func(q statusQueue) bool { return q.n == n })
 }

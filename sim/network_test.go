@@ -67,3 +67,37 @@ func TestNetworkStatuses(t *testing.T) {
 	_, err = nw.NextStatus("B")
 	require.ErrorIs(t, err, ErrNoMessage)
 }
+
+// TestNetworkCloneIsIndependent: a copy of the network shares its queues' arrays, and
+// neither side's sends, reports, deliveries or crashes show in the other.
+func TestNetworkCloneIsIndependent(t *testing.T) {
+	a1, b1 := Stream{"A", 1}, Stream{"B", 1}
+	nw := NewNetwork()
+	for _, id := range []ops.DispatcherID{"d1", "d2", "d3"} { // the third append leaves spare capacity
+		nw.Send(a1, req(1, protocol.Create, id))
+		nw.Report("A", ops.Status{ID: id, State: ops.Working}, 1)
+	}
+	nw.Send(b1, req(1, protocol.Remove, "e"))
+	d := nw.Clone()
+
+	nw.Send(a1, req(1, protocol.Create, "mine"))
+	d.Send(a1, req(1, protocol.Create, "theirs"))
+	nw.Report("A", ops.Status{ID: "mine", State: ops.Working}, 1)
+	d.Report("A", ops.Status{ID: "theirs", State: ops.Working}, 1)
+	require.Equal(t, ops.DispatcherID("mine"), nw.Requests(a1)[3].Record.ID)
+	require.Equal(t, ops.DispatcherID("theirs"), d.Requests(a1)[3].Record.ID)
+	require.Equal(t, ops.DispatcherID("mine"), nw.Statuses("A")[3].Status.ID)
+	require.Equal(t, ops.DispatcherID("theirs"), d.Statuses("A")[3].Status.ID)
+
+	_, err := d.Deliver(b1, false)
+	require.NoError(t, err)
+	_, err = d.NextStatus("A")
+	require.NoError(t, err)
+	d.NodeGone("A")
+	require.Empty(t, d.Streams())
+	require.Equal(t, []Stream{a1, b1}, nw.Streams())
+	require.Len(t, nw.Requests(a1), 4)
+	require.Len(t, nw.Statuses("A"), 4)
+	nw.DropStatuses()
+	require.Empty(t, nw.Statuses("A"))
+}

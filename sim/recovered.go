@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/opfsm/opfsm/internal/seeded"
 	"github.com/opfsm/opfsm/maintainer"
-	"github.com/opfsm/opfsm/node"
 	ops "github.com/opfsm/opfsm/operators"
 	"github.com/opfsm/opfsm/protocol"
 )
@@ -22,20 +20,13 @@ func Recovered(cfg Config, snap protocol.Snapshot, states []protocol.BootstrapAn
 	if len(cfg.Nodes) == 0 || cfg.Changefeed == "" || snap.Changefeed != cfg.Changefeed || snap.Epoch == 0 {
 		return nil, fmt.Errorf("sim: %w: need a changefeed, a node and a snapshot of that changefeed", ErrBadConfig)
 	}
-	c := &Cluster{cfg: cfg, nodes: map[ops.NodeID]*node.Node{}, alive: map[ops.NodeID]bool{}, net: NewNetwork(),
-		tables: slices.Clone(cfg.Tables), opsLeft: cfg.Limits.MaxOps}
-	slices.Sort(c.tables)
-	for _, n := range cfg.Nodes {
-		nd, err := node.New(node.Config{Node: n, Changefeed: cfg.Changefeed, Owner: snap.Epoch})
-		if err != nil {
-			return nil, fmt.Errorf("sim: %w: %w", ErrBadConfig, err)
-		}
-		seeded.SetNodeBugs(nd, cfg.Bugs.node())
-		c.nodes[n], c.alive[n] = nd, true
+	c, err := newNodes(cfg, snap.Epoch)
+	if err != nil {
+		return nil, err
 	}
 	for _, st := range states {
-		nd, ok := c.nodes[st.Node]
-		if !ok {
+		nd := c.core(st.Node)
+		if nd == nil {
 			return nil, fmt.Errorf("sim: %w: a state for unknown node %q", ErrBadConfig, st.Node)
 		}
 		st.Epoch = snap.Epoch
