@@ -143,13 +143,11 @@ func (a *Abstraction) Observe(c *sim.Cluster, act sim.Action) error {
 			err = cmpErr(err, a.learn(r.ID, r.Span))
 		}
 	}
-	for _, s := range c.Network().Streams() {
-		for _, r := range c.Network().Requests(s) {
-			if r.Kind != protocol.Bootstrap {
-				err = cmpErr(err, a.learn(r.Record.ID, r.Record.Span))
-			}
+	c.Network().EachRequest(func(_ sim.Stream, r protocol.Request) {
+		if r.Kind != protocol.Bootstrap {
+			err = cmpErr(err, a.learn(r.Record.ID, r.Record.Span))
 		}
-	}
+	})
 	if ctrl := c.Controller(); ctrl != nil {
 		for _, t := range ctrl.Tasks() {
 			err = cmpErr(err, a.learn(t.ID, t.Span))

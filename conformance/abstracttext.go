@@ -95,12 +95,13 @@ func (a *Abstraction) appendState(b []byte, c *sim.Cluster, ends []int) ([]byte,
 	var err error
 	b = appendTuple(b, len(nodes), func(b []byte, i int) []byte {
 		return appendTuple(b, a.maxEpoch, func(b []byte, e int) []byte {
-			var q []protocol.Request
+			s, n := sim.Stream{Node: nodes[i], Epoch: ops.Epoch(e + 1)}, 0
 			if c.Alive(nodes[i]) {
-				q = c.Network().Requests(sim.Stream{Node: nodes[i], Epoch: ops.Epoch(e + 1)})
+				n = c.Network().Len(s)
 			}
-			return appendTuple(b, len(q), func(b []byte, k int) []byte {
-				b, rerr := a.appendRequest(b, q[k])
+			return appendTuple(b, n, func(b []byte, k int) []byte {
+				r, _ := c.Network().Request(s, k)
+				b, rerr := a.appendRequest(b, r)
 				err = cmpErr(err, rerr)
 				return b
 			})

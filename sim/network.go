@@ -116,6 +116,28 @@ func (nw *Network) AnswerPending(n ops.NodeID, e ops.Epoch) bool {
 // Requests returns a copy of stream s.
 func (nw *Network) Requests(s Stream) []protocol.Request { return slices.Clone(nw.requests(s)) }
 
+// Len is the number of requests queued on stream s.
+func (nw *Network) Len(s Stream) int { return len(nw.requests(s)) }
+
+// Request is the i-th request (from 0) queued on stream s; false when there is none.
+func (nw *Network) Request(s Stream, i int) (protocol.Request, bool) {
+	q := nw.requests(s)
+	if i < 0 || i >= len(q) {
+		return protocol.Request{}, false
+	}
+	return q[i], true
+}
+
+// EachRequest calls f with every queued request, by node, then epoch, then position in
+// its stream: Streams and Requests without copying the queues.
+func (nw *Network) EachRequest(f func(s Stream, r protocol.Request)) {
+	for _, q := range nw.req {
+		for _, r := range q.q {
+			f(q.s, r)
+		}
+	}
+}
+
 // Streams lists the non-empty request streams, by node then epoch.
 func (nw *Network) Streams() []Stream {
 	out := make([]Stream, len(nw.req))

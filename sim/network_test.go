@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -22,6 +23,20 @@ func TestNetworkStreams(t *testing.T) {
 	nw.Send(a1, req(1, protocol.Merge, "m"))
 	require.Equal(t, []Stream{a1, b1, b2}, nw.Streams(), "sorted by node, then epoch")
 	require.True(t, nw.InFlight(b1, req(1, protocol.Remove, "d")))
+	require.Equal(t, 2, nw.Len(b1))
+	require.Zero(t, nw.Len(Stream{"C", 1}))
+	r, ok := nw.Request(b1, 1)
+	require.True(t, ok)
+	require.Equal(t, protocol.Remove, r.Kind)
+	for _, i := range []int{-1, 2} {
+		_, ok = nw.Request(b1, i)
+		require.False(t, ok, "position %d", i)
+	}
+	var each []string
+	nw.EachRequest(func(s Stream, r protocol.Request) {
+		each = append(each, fmt.Sprintf("%s/%d %s %s", s.Node, s.Epoch, r.Kind, r.Record.ID))
+	})
+	require.Equal(t, []string{"A/1 Merge m", "B/1 Create d", "B/1 Remove d", "B/2 Bootstrap "}, each)
 	require.False(t, nw.InFlight(b2, req(1, protocol.Remove, "d")))
 
 	// Order within a stream is kept; a duplicate delivery leaves the head queued.
