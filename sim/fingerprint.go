@@ -71,8 +71,9 @@ func (c *Cluster) AppendFingerprint(b []byte) []byte {
 		nd := c.nodes[i]
 		w.str(string(n))
 		w.num(uint64(nd.Owner()))
-		// A dead node's owner epoch and kept bootstrap answer stay part of the abstract
-		// state (the spec keeps owner[n] and resp[n]), so they tell states apart here too.
+		// A dead node's owner epoch stays part of the abstract state (the spec keeps
+		// owner[n]), so it tells states apart here too; so does its kept bootstrap answer
+		// (maintainerFingerprint).
 		w.flag(c.alive[n])
 		if c.alive[n] {
 			w.b = append(w.b, c.nodeFingerprint(i)...)
@@ -92,11 +93,6 @@ func (c *Cluster) AppendFingerprint(b []byte) []byte {
 			for _, r := range q {
 				w.report(r)
 			}
-		}
-		r, ok := c.m.Answer(n)
-		w.flag(ok)
-		if ok {
-			w.answer(r)
 		}
 	}
 	return append(w.b, c.maintainerFingerprint()...)
@@ -129,14 +125,23 @@ func (c *Cluster) nodeFingerprint(i int) []byte {
 	return w.b
 }
 
-// maintainerFingerprint is the encoding of the maintainer's schema, the DDL it will
-// replay and its registry, from the cache when the maintainer did not change since it
+// maintainerFingerprint is the encoding of the maintainer's bootstrap answers, schema,
+// the DDL it will replay and its registry, from the cache when the maintainer did not change since it
 // was written (filling the cache changes c, as nodeFingerprint's does).
 func (c *Cluster) maintainerFingerprint() []byte {
 	if c.fpM != nil {
 		return c.fpM
 	}
 	var w fpWriter
+	// The bootstrap answers the maintainer holds, kept for dead nodes too (the spec keeps
+	// resp[n]).
+	for _, n := range c.cfg.Nodes {
+		r, ok := c.m.Answer(n)
+		w.flag(ok)
+		if ok {
+			w.answer(r)
+		}
+	}
 	tables := c.m.Tables()
 	w.num(uint64(len(tables)))
 	for _, t := range tables {
