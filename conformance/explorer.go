@@ -111,8 +111,9 @@ type explorer struct {
 	parent  []uint32 // by state number; the initial state's is itself
 	action  []uint16 // index of the action in the parent's Enabled()
 	edges   atomic.Int64
-	absSet  *fpSet  // abstract states' hashes, with AbstractCount
-	ends    [][]int // per worker: appendState's variable ends
+	absSet  *fpSet         // abstract states' hashes, with AbstractCount
+	ends    [][]int        // per worker: appendState's variable ends
+	acts    [][]sim.Action // per worker: the enabled actions of the state it expands
 }
 
 // Explore enumerates every state of the simulated cluster of cfg reachable through
@@ -126,7 +127,8 @@ func Explore(ctx context.Context, cfg sim.Config, opt ExploreOptions) (*Explorat
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	x := &explorer{cfg: cfg, opt: opt, workers: workers, seed: maphash.MakeSeed(), set: newFPSet(1 << 16)}
+	x := &explorer{cfg: cfg, opt: opt, workers: workers, seed: maphash.MakeSeed(), set: newFPSet(1 << 16),
+		acts: make([][]sim.Action, workers)}
 	if opt.AbstractCount {
 		x.absSet = newFPSet(1 << 16)
 		x.ends = make([][]int, workers)
@@ -249,9 +251,10 @@ func cmpErr(have, err error) error {
 // expand is phase 1: the level's candidates, in pos order.
 func (x *explorer) expand(ctx context.Context, level []frontierState) ([]candidate, error) {
 	cs := newCandidates()
-	err := x.parallel(ctx, len(level), func(_, i int, buf *[]byte) error {
+	err := x.parallel(ctx, len(level), func(w, i int, buf *[]byte) error {
 		here := level[i].c
-		acts := here.Enabled()
+		acts := here.AppendEnabled(x.acts[w][:0])
+		x.acts[w] = acts
 		if len(acts) > math.MaxUint16 {
 			return fmt.Errorf("conformance: explore: %d actions enabled in one state, at most %d", len(acts), math.MaxUint16)
 		}
@@ -288,6 +291,7 @@ func (x *explorer) expand(ctx context.Context, level []frontierState) ([]candida
 // number is phase 2: it adds the candidates to the visited set in order and returns the
 // next level with the action that reached each state. truncated: MaxStates was reached.
 func (x *explorer) number(level []frontierState, cands []candidate) (next []frontierState, acts []sim.Action, truncated bool) {
+	next, acts = make([]frontierState, 0, len(cands)), make([]sim.Action, 0, len(cands))
 	for _, cd := range cands {
 		if x.opt.MaxStates > 0 && x.set.Len() >= x.opt.MaxStates {
 			return next, acts, true

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -77,6 +78,7 @@ type Config struct {
 type Cluster struct {
 	cfg     Config
 	nodes   []*node.Node        // by index in cfg.Nodes (core)
+	byName  []int               // indexes of cfg.Nodes in name order; shared with clones
 	alive   map[ops.NodeID]bool // shared with clones: replaced, never written, once built
 	net     *Network
 	m       *maintainer.Maintainer
@@ -149,6 +151,10 @@ func newNodes(cfg Config, owner ops.Epoch) (*Cluster, error) {
 	c := &Cluster{cfg: cfg, nodes: make([]*node.Node, len(cfg.Nodes)), alive: map[ops.NodeID]bool{}, net: NewNetwork(),
 		tables: slices.Clone(cfg.Tables), opsLeft: cfg.Limits.MaxOps}
 	slices.Sort(c.tables)
+	for i := range cfg.Nodes {
+		c.byName = append(c.byName, i)
+	}
+	slices.SortFunc(c.byName, func(i, j int) int { return cmp.Compare(cfg.Nodes[i], cfg.Nodes[j]) })
 	for i, n := range cfg.Nodes {
 		if slices.Index(cfg.Nodes, n) != i {
 			return nil, fmt.Errorf("sim: %w: node %q listed twice", ErrBadConfig, n)
@@ -205,30 +211,36 @@ func (c *Cluster) Tables() []ops.TableID { return slices.Clone(c.tables) }
 // cluster (cow.go), so changing it is for Apply alone.
 func (c *Cluster) Network() *Network { return c.net }
 
-func (c *Cluster) liveNodes() []ops.NodeID {
-	out := make([]ops.NodeID, 0, len(c.cfg.Nodes))
-	for _, n := range c.cfg.Nodes {
-		if c.alive[n] {
-			out = append(out, n)
+func (c *Cluster) liveNodes() []ops.NodeID { return c.appendLiveNodes(nil) }
+
+// appendLiveNodes appends the live nodes to buf, sorted.
+func (c *Cluster) appendLiveNodes(buf []ops.NodeID) []ops.NodeID {
+	for _, i := range c.byName {
+		if n := c.cfg.Nodes[i]; c.alive[n] {
+			buf = append(buf, n)
 		}
 	}
-	slices.Sort(out)
-	return out
+	return buf
 }
 
-func (c *Cluster) liveCores() []*node.Node {
-	out := make([]*node.Node, 0, len(c.cfg.Nodes))
-	for _, n := range c.liveNodes() {
-		out = append(out, c.core(n))
+func (c *Cluster) liveCores() []*node.Node { return c.appendLiveCores(nil) }
+
+// appendLiveCores appends the cores of the live nodes to buf, by node name.
+func (c *Cluster) appendLiveCores(buf []*node.Node) []*node.Node {
+	for _, i := range c.byName {
+		if c.alive[c.cfg.Nodes[i]] {
+			buf = append(buf, c.nodes[i])
+		}
 	}
-	return out
+	return buf
 }
 
 // Check runs the invariants that hold in every state: S1 and S11 (RemoveJournalSound,
 // MergesJournaled) over the live nodes, and S5 (NodeBinding) over the running maintainer's
 // tasks.
 func (c *Cluster) Check() error {
-	live := c.liveCores()
+	var buf [8]*node.Node
+	live := c.appendLiveCores(buf[:0])
 	if err := NoDuplicateActiveDispatcher(live); err != nil {
 		return err
 	}

@@ -11,11 +11,17 @@ import (
 )
 
 // Enabled lists every action that can happen now, in a fixed order.
-func (c *Cluster) Enabled() []Action { return c.enabled(nil) }
+func (c *Cluster) Enabled() []Action { return c.AppendEnabled(nil) }
 
 // enabled is Enabled appended to buf[:0], for callers that reuse one buffer step after step.
-func (c *Cluster) enabled(buf []Action) []Action {
-	out := buf[:0]
+func (c *Cluster) enabled(buf []Action) []Action { return c.AppendEnabled(buf[:0]) }
+
+// AppendEnabled appends Enabled's list to buf and returns the extended buffer, for a
+// caller that reuses one buffer state after state.
+func (c *Cluster) AppendEnabled(buf []Action) []Action {
+	out := buf
+	var names [8]ops.NodeID
+	live := c.appendLiveNodes(names[:0])
 	lim := c.cfg.Limits
 	for _, rq := range c.net.req {
 		s := rq.s
@@ -34,7 +40,7 @@ func (c *Cluster) enabled(buf []Action) []Action {
 			}
 		}
 	}
-	for _, n := range c.liveNodes() {
+	for _, n := range live {
 		for _, a := range c.core(n).Enabled() {
 			out = append(out, Action{Name: a.Kind.String(), Node: n, ID: a.ID})
 		}
@@ -48,7 +54,6 @@ func (c *Cluster) enabled(buf []Action) []Action {
 	if c.Epoch() < lim.MaxEpoch {
 		out = append(out, Action{Name: "MaintainerCrash"})
 	}
-	live := c.liveNodes()
 	if c.crash < lim.MaxCrash && len(live) > 1 {
 		for _, n := range live {
 			out = append(out, Action{Name: "NodeCrash", Node: n})
