@@ -31,10 +31,11 @@ type Report struct {
 // node) and one ordered status stream per node. Reordering comes only from the independent
 // streams of different epochs; loss and duplication are faults the simulator injects.
 //
-// The streams are short sorted slices, not maps, so that a copy of the network (one per
-// explored successor) is three allocations. A queue's array is never written in place:
-// Send and Report append to a clipped queue (so they reallocate), Deliver and NextStatus
-// reslice and Lose copies, which lets copies of the network share the arrays.
+// The streams are short sorted slices, not maps, so that a copy of the network (one for
+// every explored successor whose action changes it) is three allocations. A queue's
+// array is never written in place: Send and Report append to a clipped queue (so they
+// reallocate), Deliver and NextStatus reslice and Lose copies, which lets copies of the
+// network share the arrays.
 type Network struct {
 	req []requestQueue // the non-empty request streams, by node then epoch
 	stq []statusQueue  // the non-empty status streams, by node
