@@ -24,7 +24,7 @@ func (e *ctrlEntry) appendSched(b []byte) []byte {
 	if !e.task {
 		return append(b, `"none"`...)
 	}
-	return strconv.AppendQuote(b, e.sched)
+	return appendQuoted(b, e.sched)
 }
 
 // appendNode appends the node entry: the task's node, 0 without one.

@@ -19,14 +19,28 @@ const (
 	mergeReq     = `[type |-> "merge", id |-> "m", op |-> "merge", dest |-> 0]`
 )
 
+// appendQuoted appends s as a TLA+ string. The spec's strings are plain identifiers
+// (states, operation kinds, ids), which it copies between quotes; anything else goes
+// through strconv.AppendQuote's escaping.
+func appendQuoted(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > '~' || c == '"' || c == '\\' {
+			return strconv.AppendQuote(b, s)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
 // appendReq appends a create or remove request (Network.tla's CreateReq, RemoveReq).
 func appendReq(b []byte, typ, id, op string, dest int) []byte {
 	b = append(b, `[type |-> `...)
-	b = strconv.AppendQuote(b, typ)
+	b = appendQuoted(b, typ)
 	b = append(b, `, id |-> `...)
-	b = strconv.AppendQuote(b, id)
+	b = appendQuoted(b, id)
 	b = append(b, `, op |-> `...)
-	b = strconv.AppendQuote(b, op)
+	b = appendQuoted(b, op)
 	b = append(b, `, dest |-> `...)
 	b = strconv.AppendInt(b, int64(dest), 10)
 	return append(b, ']')
@@ -47,7 +61,7 @@ func reqText(typ, id, op string, dest int) string { return string(appendReq(nil,
 // appendJrec appends a schedule-journal entry (Schema.tla's JournalEntries).
 func appendJrec(b []byte, op string, epoch uint64, dest int) []byte {
 	b = append(b, `[op |-> `...)
-	b = strconv.AppendQuote(b, op)
+	b = appendQuoted(b, op)
 	b = append(b, `, epoch |-> `...)
 	b = strconv.AppendUint(b, epoch, 10)
 	b = append(b, `, dest |-> `...)
@@ -58,9 +72,9 @@ func appendJrec(b []byte, op string, epoch uint64, dest int) []byte {
 // appendOp appends an operator (Schema.tla's Op).
 func appendOp(b []byte, typ, st string, origin, dest int) []byte {
 	b = append(b, `[type |-> `...)
-	b = strconv.AppendQuote(b, typ)
+	b = appendQuoted(b, typ)
 	b = append(b, `, st |-> `...)
-	b = strconv.AppendQuote(b, st)
+	b = appendQuoted(b, st)
 	b = append(b, `, origin |-> `...)
 	b = strconv.AppendInt(b, int64(origin), 10)
 	b = append(b, `, dest |-> `...)
@@ -76,9 +90,9 @@ func opText(typ, st string, origin, dest int) string {
 // appendStatus appends a status report (Network.tla's Report).
 func appendStatus(b []byte, id, st string, epoch uint64) []byte {
 	b = append(b, `[id |-> `...)
-	b = strconv.AppendQuote(b, id)
+	b = appendQuoted(b, id)
 	b = append(b, `, st |-> `...)
-	b = strconv.AppendQuote(b, st)
+	b = appendQuoted(b, st)
 	b = append(b, `, epoch |-> `...)
 	b = strconv.AppendUint(b, epoch, 10)
 	return append(b, ']')
@@ -131,7 +145,7 @@ func (r *dmRowSet) appendDisp(b []byte) []byte {
 		if r[i].state == "" {
 			return append(b, `"none"`...)
 		}
-		return strconv.AppendQuote(b, r[i].state)
+		return appendQuoted(b, r[i].state)
 	})
 }
 
