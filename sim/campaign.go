@@ -44,7 +44,7 @@ func walkOn(c *Cluster, seed uint64, steps int) (Run, error) {
 	run := Run{Seed: seed}
 	var acts []Action
 	for len(run.Trace) < steps {
-		acts = c.enabled(acts)
+		acts = c.AppendEnabled(acts[:0])
 		if len(acts) == 0 {
 			break
 		}

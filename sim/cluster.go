@@ -105,9 +105,9 @@ type Cluster struct {
 	sharedM     bool
 	sharedNet   bool
 	// fpNodes and fpM cache the fingerprint's encoding of each node core's dispatchers
-	// and journals (by index in cfg.Nodes) and of the maintainer's registry. Bytes stay
-	// valid while their part is unchanged, so a clone shares them with the part;
-	// writeNode and writeMaintainer drop them.
+	// and journals (by index in cfg.Nodes) and of the maintainer (answers, schema,
+	// registry). Bytes stay valid while their part is unchanged, so a clone shares them
+	// with the part; writeNode and writeMaintainer drop them.
 	fpNodes [][]byte
 	fpM     []byte
 }

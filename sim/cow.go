@@ -10,10 +10,10 @@ import (
 
 // Copy on write. Clone shares the node cores, the maintainer and the network between the
 // original and the copy and marks them shared in both; the first change to a shared one
-// copies it (writeNode, writeMaintainer, writeNet). An action changes one node or the maintainer, rarely
-// both, so a successor in an exhaustive search costs a copy of what its action touched
-// instead of the whole cluster. Everything that changes a node core or the maintainer
-// goes through these two; reading a shared one is safe, also from several goroutines at
+// copies it (writeNode, writeMaintainer, writeNet). An action changes one node or the
+// maintainer, rarely both, so a successor in an exhaustive search costs a copy of what its
+// action touched instead of the whole cluster. Everything that changes a node core, the
+// maintainer or the network goes through these three; reading a shared one is safe, also from several goroutines at
 // once (the parallel explorer's workers read states that share them). The fingerprint's
 // cache of each part's encoding (fingerprint.go) follows the same rule: writeNode and
 // writeMaintainer drop the part's bytes.

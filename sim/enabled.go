@@ -13,9 +13,6 @@ import (
 // Enabled lists every action that can happen now, in a fixed order.
 func (c *Cluster) Enabled() []Action { return c.AppendEnabled(nil) }
 
-// enabled is Enabled appended to buf[:0], for callers that reuse one buffer step after step.
-func (c *Cluster) enabled(buf []Action) []Action { return c.AppendEnabled(buf[:0]) }
-
 // AppendEnabled appends Enabled's list to buf and returns the extended buffer, for a
 // caller that reuses one buffer state after state.
 func (c *Cluster) AppendEnabled(buf []Action) []Action {

@@ -126,8 +126,8 @@ func (c *Cluster) nodeFingerprint(i int) []byte {
 }
 
 // maintainerFingerprint is the encoding of the maintainer's bootstrap answers, schema,
-// the DDL it will replay and its registry, from the cache when the maintainer did not change since it
-// was written (filling the cache changes c, as nodeFingerprint's does).
+// the DDL it will replay and its registry, from the cache when the maintainer did not
+// change since it was written (filling the cache changes c, as nodeFingerprint's does).
 func (c *Cluster) maintainerFingerprint() []byte {
 	if c.fpM != nil {
 		return c.fpM
