@@ -3,6 +3,7 @@ package proctest_test
 import (
 	"os/exec"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -23,6 +24,9 @@ func TestMatchingFindsALeftover(t *testing.T) {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	})
+	// Start returns once the exec began; the kernel fills in the new command line a little
+	// later, so a loaded machine may show it empty for a moment.
+	require.Eventually(t, func() bool { return len(proctest.Matching(dir)) > 0 }, 10*time.Second, 10*time.Millisecond)
 	require.Equal(t, []int{cmd.Process.Pid}, proctest.Matching(dir))
 	require.NoError(t, cmd.Process.Kill())
 	_ = cmd.Wait()
