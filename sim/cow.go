@@ -13,10 +13,10 @@ import (
 // copies it (writeNode, writeMaintainer, writeNet). An action changes one node or the
 // maintainer, rarely both, so a successor in an exhaustive search costs a copy of what its
 // action touched instead of the whole cluster. Everything that changes a node core, the
-// maintainer or the network goes through these three; reading a shared one is safe, also from several goroutines at
-// once (the parallel explorer's workers read states that share them). The fingerprint's
-// cache of each part's encoding (fingerprint.go) follows the same rule: writeNode and
-// writeMaintainer drop the part's bytes.
+// maintainer or the network goes through these three; reading a shared one is safe, also
+// from several goroutines at once (the parallel explorer's workers read states that share
+// them). The fingerprint's cache of each part's encoding (fingerprint.go) follows the same
+// rule: writeNode and writeMaintainer drop the part's bytes.
 
 // sharedBit is the bit in sharedNodes of cfg.Nodes[i], or 0 for a node past the 64th,
 // which Clone copies at once.
@@ -30,11 +30,11 @@ func sharedBit(i int) uint64 {
 // writeNode returns node n's core, copied first if it is shared with another cluster.
 func (c *Cluster) writeNode(n ops.NodeID) *node.Node {
 	i := slices.Index(c.cfg.Nodes, n)
-	if i >= 0 && i < len(c.fpNodes) {
-		c.fpNodes[i] = nil // the caller changes it
-	}
 	if i < 0 {
 		return nil
+	}
+	if i < len(c.fpNodes) {
+		c.fpNodes[i] = nil // the caller changes it
 	}
 	nd := c.nodes[i]
 	if b := sharedBit(i); c.sharedNodes&b != 0 {

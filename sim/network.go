@@ -176,8 +176,11 @@ func (nw *Network) setRequests(i int, q []protocol.Request) {
 // Lose drops the i-th request (from 0) of stream s (Lose). Bootstrap requests are resent by
 // the maintainer until answered, so they are not lost.
 func (nw *Network) Lose(s Stream, i int) error {
-	k, _ := nw.findRequests(s)
-	q := nw.requests(s)
+	k, ok := nw.findRequests(s)
+	var q []protocol.Request
+	if ok {
+		q = nw.req[k].q
+	}
 	if i < 0 || i >= len(q) || q[i].Kind == protocol.Bootstrap {
 		return fmt.Errorf("sim: lose %d on %s/%d: %w", i, s.Node, s.Epoch, ErrNoMessage)
 	}
@@ -224,12 +227,17 @@ func (nw *Network) NextStatus(n ops.NodeID) (Report, error) {
 		return Report{}, fmt.Errorf("sim: status from %s: %w", n, ErrNoMessage)
 	}
 	q := nw.stq[i].q
-	if len(q) == 1 {
-		nw.stq = slices.Delete(nw.stq, i, i+1)
-	} else {
-		nw.stq[i].q = q[1:]
-	}
+	nw.setStatuses(i, q[1:])
 	return q[0], nil
+}
+
+// setStatuses replaces the queue at index i of nw.stq, dropping the stream when q is empty.
+func (nw *Network) setStatuses(i int, q []Report) {
+	if len(q) == 0 {
+		nw.stq = slices.Delete(nw.stq, i, i+1)
+		return
+	}
+	nw.stq[i].q = q
 }
 
 // DropStatuses empties every status stream: they were addressed to a maintainer that died.
