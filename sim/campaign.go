@@ -63,7 +63,7 @@ func walkOn(c *Cluster, seed uint64, steps int) (Run, error) {
 
 // pick chooses a walk's next action from acts: uniformly, or with cfg.OpsByKind each
 // operation kind as one choice beside every other action, then one operation of that kind.
-func pick(cfg Config, rng *rand.Rand, acts []Action) Action {
+func pick(cfg *Config, rng *rand.Rand, acts []Action) Action {
 	if !cfg.OpsByKind {
 		return acts[rng.IntN(len(acts))]
 	}

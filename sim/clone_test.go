@@ -49,9 +49,9 @@ func TestCloneIsIndependent(t *testing.T) {
 }
 
 // uncachedFingerprint is c's fingerprint computed afresh, without the cached encodings of
-// its node cores and maintainer.
+// its node cores, maintainer and bootstrap answers.
 func uncachedFingerprint(c *Cluster) string {
 	e := *c
-	e.fpNodes, e.fpM = nil, nil
+	e.fpNodes, e.fpM, e.fpAns = nil, nil, nil
 	return e.Fingerprint()
 }

@@ -76,7 +76,7 @@ type Config struct {
 // The cluster adds only what a real deployment has outside the library: the network, its
 // faults, crashes, and the scheduler's choices.
 type Cluster struct {
-	cfg     Config
+	cfg     *Config             // shared with clones, never written
 	nodes   []*node.Node        // by index in cfg.Nodes (core)
 	byName  []int               // indexes of cfg.Nodes in name order; shared with clones
 	alive   map[ops.NodeID]bool // shared with clones: replaced, never written, once built
@@ -110,6 +110,10 @@ type Cluster struct {
 	// with the part; writeNode and writeMaintainer drop them.
 	fpNodes [][]byte
 	fpM     []byte
+	// fpAns caches the encoding of the bootstrap answers of the running maintainer of
+	// epoch fpAnsEpoch (answersFingerprint); it is shared with clones like fpM.
+	fpAns      []byte
+	fpAnsEpoch ops.Epoch
 }
 
 // SpecOpKinds are the scheduler operations of the spec's worlds, the kinds a nil
@@ -148,7 +152,7 @@ func NewCluster(cfg Config) (*Cluster, error) {
 // newNodes is the cluster of cfg's nodes, each core obeying owner, before any
 // dispatcher, task or maintainer.
 func newNodes(cfg Config, owner ops.Epoch) (*Cluster, error) {
-	c := &Cluster{cfg: cfg, nodes: make([]*node.Node, len(cfg.Nodes)), alive: map[ops.NodeID]bool{}, net: NewNetwork(),
+	c := &Cluster{cfg: &cfg, nodes: make([]*node.Node, len(cfg.Nodes)), alive: map[ops.NodeID]bool{}, net: NewNetwork(),
 		tables: slices.Clone(cfg.Tables), opsLeft: cfg.Limits.MaxOps}
 	slices.Sort(c.tables)
 	for i := range cfg.Nodes {

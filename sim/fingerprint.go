@@ -133,15 +133,7 @@ func (c *Cluster) maintainerFingerprint() []byte {
 		return c.fpM
 	}
 	var w fpWriter
-	// The bootstrap answers the maintainer holds, kept for dead nodes too (the spec keeps
-	// resp[n]).
-	for _, n := range c.cfg.Nodes {
-		r, ok := c.m.Answer(n)
-		w.flag(ok)
-		if ok {
-			w.answer(r)
-		}
-	}
+	w.b = append(w.b, c.answersFingerprint()...)
 	tables := c.m.Tables()
 	w.num(uint64(len(tables)))
 	for _, t := range tables {
@@ -171,6 +163,31 @@ func (c *Cluster) maintainerFingerprint() []byte {
 		}
 	}
 	c.fpM = w.b
+	return w.b
+}
+
+// answersFingerprint is the encoding of the bootstrap answers the maintainer holds, kept
+// for dead nodes too (the spec keeps resp[n]). A running maintainer never changes its
+// answers (only a booting one takes or forgets them) and every new maintainer has a new
+// epoch, so the encoding is cached with the epoch of the running maintainer it was
+// written for (a booting maintainer of that epoch came before it, never after): the
+// answers are most of the maintainer's encoding, and most changes to a running
+// maintainer leave them alone.
+func (c *Cluster) answersFingerprint() []byte {
+	if c.fpAns != nil && c.fpAnsEpoch == c.m.Epoch() {
+		return c.fpAns
+	}
+	var w fpWriter
+	for _, n := range c.cfg.Nodes {
+		r, ok := c.m.Answer(n)
+		w.flag(ok)
+		if ok {
+			w.answer(r)
+		}
+	}
+	if !c.m.Booting() {
+		c.fpAns, c.fpAnsEpoch = w.b, c.m.Epoch()
+	}
 	return w.b
 }
 
