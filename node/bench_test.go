@@ -152,7 +152,8 @@ func TestSteadyStateAllocs(t *testing.T) {
 
 // BenchmarkClone copies a small node core as an exhaustive search does for every state
 // whose action changes it: two dispatchers, a merge in progress (go test -bench Clone
-// ./node).
+// ./node). The copy shares the core's storage: BenchmarkCloneStep adds what a step on it
+// copies.
 func BenchmarkClone(b *testing.B) {
 	n := newNode(b, 1, disp("a", t1a, ops.Working, 1), disp("b", t1b, ops.Working, 1))
 	require.NoError(b, n.Step(mergeReq("m", t1All, 1, "a", "b")))
@@ -160,6 +161,37 @@ func BenchmarkClone(b *testing.B) {
 	n.Advance()
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = n.Clone()
+		sink = n.Clone()
 	}
+}
+
+// BenchmarkCloneStep: a clone of that node and a step on it, as an exhaustive search takes
+// one for a successor state: the merged dispatcher becomes MergeReady, then the merge
+// commits and the host takes the Ready.
+func BenchmarkCloneStep(b *testing.B) {
+	n := newNode(b, 1, disp("a", t1a, ops.Working, 1), disp("b", t1b, ops.Working, 1))
+	require.NoError(b, n.Step(mergeReq("m", t1All, 1, "a", "b")))
+	_ = n.Ready()
+	n.Advance()
+	b.Run("Prepared", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			sink = n.Clone()
+			if err := sink.Prepared("m"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	require.NoError(b, n.Prepared("m"))
+	b.Run("CommitMerge", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			sink = n.Clone()
+			if err := sink.CommitMerge("m"); err != nil {
+				b.Fatal(err)
+			}
+			_ = sink.Ready()
+			sink.Advance()
+		}
+	})
 }

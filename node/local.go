@@ -19,8 +19,9 @@ func (n *Node) Working(id ops.DispatcherID) error {
 	if d == nil || d.State != ops.Initializing || d.Removing {
 		return n.notEnabled("Working", id)
 	}
+	d = n.write(id)
 	d.State = ops.Working
-	n.out.status(ops.Status{ID: id, State: ops.Working, Checkpoint: d.Checkpoint}, n.owner)
+	n.report(ops.Status{ID: id, State: ops.Working, Checkpoint: d.Checkpoint})
 	n.trace(ActWorking, id)
 	return nil
 }
@@ -32,7 +33,7 @@ func (n *Node) Prepared(id ops.DispatcherID) error {
 	if d == nil || d.State != ops.Preparing || d.Removing {
 		return n.notEnabled("Prepared", id)
 	}
-	d.State = ops.MergeReady
+	n.write(id).State = ops.MergeReady
 	n.trace(ActPrepared, id)
 	return nil
 }
@@ -47,8 +48,9 @@ func (n *Node) PrepareFailed(id ops.DispatcherID) error {
 	if d == nil || !CanFailPrepare(*d) {
 		return n.notEnabled("PrepareFailed", id)
 	}
+	d = n.write(id)
 	d.Removing = true
-	n.out.effect(Effect{Kind: EffectClose, ID: id, Span: d.Span})
+	n.effect(Effect{Kind: EffectClose, ID: id, Span: d.Span})
 	n.trace(ActPrepareFail, id)
 	return nil
 }
@@ -71,7 +73,7 @@ func (n *Node) Closed(id ops.DispatcherID, checkpoint uint64) error {
 	}
 	st := ops.Status{ID: id, State: ops.Stopped, Checkpoint: max(d.Checkpoint, checkpoint)}
 	n.drop(id, d.Span.Table)
-	n.out.status(st, n.owner)
+	n.report(st)
 	n.trace(ActSweep, id)
 	return nil
 }
@@ -83,7 +85,9 @@ func (n *Node) Advanced(id ops.DispatcherID, checkpoint uint64) error {
 	if d == nil {
 		return n.notEnabled("Advanced", id)
 	}
-	d.Checkpoint = max(d.Checkpoint, checkpoint)
+	if checkpoint > d.Checkpoint {
+		n.write(id).Checkpoint = checkpoint
+	}
 	return nil
 }
 
@@ -106,12 +110,13 @@ func (n *Node) CommitMerge(id ops.DispatcherID) error {
 		return n.notEnabled("CommitMerge", id)
 	}
 	srcs := n.merges.get(id).Sources
-	d := n.disp.get(id)
-	d.State, d.Checkpoint = ops.Initializing, n.minSourceCheckpoint(srcs)
+	ckpt := n.minSourceCheckpoint(srcs)
+	d := n.write(id)
+	d.State, d.Checkpoint = ops.Initializing, ckpt
 	for _, s := range srcs {
-		n.disp.get(s).Removing = true
+		n.write(s).Removing = true
 	}
-	n.out.effect(Effect{Kind: EffectCommitMerge, ID: id, Span: d.Span, Checkpoint: d.Checkpoint, Sources: srcs})
+	n.effect(Effect{Kind: EffectCommitMerge, ID: id, Span: d.Span, Checkpoint: d.Checkpoint, Sources: srcs})
 	n.trace(ActCommit, id)
 	return nil
 }
@@ -146,14 +151,14 @@ func (n *Node) AbortMerge(id ops.DispatcherID) error {
 	srcs := rec.Sources
 	for _, s := range srcs {
 		if sd := n.disp.get(s); sd != nil && sd.State == ops.WaitingMerge && !sd.Removing && !n.waitsForOther(s, id) {
-			sd.State = ops.Working
+			n.write(s).State = ops.Working
 		}
 	}
 	if d := n.disp.get(id); d != nil {
-		d.Removing = true
+		n.write(id).Removing = true
 	}
-	n.out.effect(Effect{Kind: EffectAbortMerge, ID: id, Span: rec.Span, Sources: srcs})
-	n.merges.del(id)
+	n.effect(Effect{Kind: EffectAbortMerge, ID: id, Span: rec.Span, Sources: srcs})
+	n.writeMerges().del(id)
 	n.trace(ActAbortMerge, id)
 	return nil
 }
@@ -206,7 +211,7 @@ func (n *Node) CleanupMergeJournal(id ops.DispatcherID) error {
 	if !n.cleanable(id) {
 		return n.notEnabled("CleanupMergeJournal", id)
 	}
-	n.merges.del(id)
+	n.writeMerges().del(id)
 	n.trace(ActJournalCleanup, id)
 	return nil
 }
@@ -235,7 +240,7 @@ func (n *Node) Tick() {
 	n.scratch = n.disp.ids(n.scratch[:0])
 	for _, id := range n.scratch {
 		if d := n.disp.get(id); d.State == ops.Working && !d.Removing {
-			n.out.status(ops.Status{ID: id, State: ops.Working, Checkpoint: d.Checkpoint}, n.owner)
+			n.report(ops.Status{ID: id, State: ops.Working, Checkpoint: d.Checkpoint})
 			n.trace(ActHeartbeat, id)
 		}
 	}

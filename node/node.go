@@ -3,6 +3,7 @@ package node
 import (
 	"fmt"
 	"slices"
+	"sync/atomic"
 
 	"go.uber.org/zap"
 
@@ -41,15 +42,39 @@ type Node struct {
 	bugs  seeded.NodeBugs
 
 	disp slab[protocol.Dispatcher]
-	// byTable lists the dispatchers of each table, for overlap checks (tableOf rebuilds it
-	// from disp if it is nil).
+	// byTable lists the dispatchers of each table, for overlap checks.
 	byTable map[ops.TableID][]ops.DispatcherID
 	removes slab[ops.Record] // the remove journal
 	merges  slab[ops.Record] // the merge journal
 
 	out     outbox
 	scratch []ops.DispatcherID
+
+	// cow has the bit of each part of the node's storage that it may share with another
+	// node (a clone of it, or the node it is a clone of): the node copies such a part
+	// before it first writes it (own). Clone sets every bit in both nodes, atomically, as
+	// several goroutines may clone one node at once; own, the node's writer, clears them.
+	cow atomic.Uint32
 }
+
+// The parts of a node that Clone shares, as bits of Node.cow, and what writes each.
+const (
+	// partItems is disp.items: a dispatcher changed in place (write), a put or a del.
+	partItems uint32 = 1 << iota
+	// partIndex is disp.index and disp.free: the put of a new dispatcher, a del.
+	partIndex
+	// partTables is byTable: add and drop.
+	partTables
+	// partRemoves is the remove journal: its put and del.
+	partRemoves
+	// partMerges is the merge journal: its put and del.
+	partMerges
+	// partOut is the outbox: what a step produces, Ready (which rebuilds its reports) and
+	// Advance.
+	partOut
+
+	allParts = partItems | partIndex | partTables | partRemoves | partMerges | partOut
+)
 
 // New returns the core of a node with no dispatchers.
 func New(cfg Config) (*Node, error) {
@@ -61,24 +86,101 @@ func New(cfg Config) (*Node, error) {
 }
 
 // Clone returns an independent copy of the node, pending Ready included: a model checker
-// branches a state by cloning it. The logger is shared.
+// branches a state by cloning it. The copy shares the original's storage until either of
+// them writes it: each copies a part of it (the dispatchers, their index, the lists by
+// table, either journal, the pending Ready) before it first writes that part, so a clone
+// costs a struct, and a change of it what the change touches. Changing either never
+// shows in the other. The records of the journals are shared as they are: the node never
+// changes a record's slices, which RemoveJournal, MergeJournal and Effect.Sources hand
+// out read only. Cloning a node marks its storage shared, atomically, and changes nothing
+// else: several goroutines may clone and read a node at once while nobody changes it.
+// The logger is shared.
 func (n *Node) Clone() *Node {
-	d := *n
-	d.disp = n.disp.clone(func(x protocol.Dispatcher) protocol.Dispatcher { return x })
-	// Copied, not left to tableOf to rebuild: a rebuild is a write, and a node is read by
-	// several goroutines at once when an exhaustive search shares it between states.
-	d.byTable = nil
-	if n.byTable != nil {
-		d.byTable = make(map[ops.TableID][]ops.DispatcherID, len(n.byTable))
-		for t, ids := range n.byTable {
-			d.byTable[t] = slices.Clone(ids)
-		}
+	if n.cow.Load() != allParts {
+		n.cow.Store(allParts) // every cloner stores the same: no order between them matters
 	}
-	d.removes = n.removes.clone(ops.Record.Clone)
-	d.merges = n.merges.clone(ops.Record.Clone)
-	d.out = n.out.clone()
-	d.scratch = nil
-	return &d
+	d := &Node{cfg: n.cfg, owner: n.owner, bugs: n.bugs, disp: n.disp, byTable: n.byTable, removes: n.removes, merges: n.merges,
+		out: n.out}
+	d.cow.Store(allParts)
+	return d
+}
+
+// own makes the parts p of the node its own before it writes them: it copies those it
+// shares with another node.
+func (n *Node) own(p uint32) {
+	if p &= n.cow.Load(); p != 0 {
+		n.copyParts(p)
+	}
+}
+
+// copyParts copies the parts p of the node and clears their bits.
+func (n *Node) copyParts(p uint32) {
+	if p&partIndex != 0 {
+		n.disp.copyIndex()
+	}
+	if p&partItems != 0 {
+		n.disp.copyItems()
+	}
+	if p&partTables != 0 {
+		n.byTable = copyTables(n.byTable)
+	}
+	if p&partRemoves != 0 {
+		n.removes.copyIndex()
+		n.removes.copyItems()
+	}
+	if p&partMerges != 0 {
+		n.merges.copyIndex()
+		n.merges.copyItems()
+	}
+	if p&partOut != 0 {
+		n.out = n.out.clone()
+	}
+	n.cow.And(^p)
+}
+
+// write returns dispatcher id for changing it in place, or nil. The pointer is valid
+// until the next add or Clone.
+func (n *Node) write(id ops.DispatcherID) *protocol.Dispatcher {
+	n.own(partItems)
+	return n.disp.get(id)
+}
+
+// writeRemoves returns the remove journal for a put or a del.
+func (n *Node) writeRemoves() *slab[ops.Record] {
+	n.own(partRemoves)
+	return &n.removes
+}
+
+// writeMerges returns the merge journal for a put or a del.
+func (n *Node) writeMerges() *slab[ops.Record] {
+	n.own(partMerges)
+	return &n.merges
+}
+
+// writeOut returns the outbox for Ready and Advance, and for report, effect and answer.
+func (n *Node) writeOut() *outbox {
+	n.own(partOut)
+	return &n.out
+}
+
+// report, effect and answer add a status (under the owner epoch), an effect and a
+// bootstrap answer to the pending Ready.
+func (n *Node) report(s ops.Status) { n.writeOut().status(s, n.owner) }
+
+func (n *Node) effect(e Effect) { n.writeOut().effect(e) }
+
+func (n *Node) answer(a protocol.BootstrapAnswer) {
+	o := n.writeOut()
+	o.answers = append(o.answers, a)
+}
+
+// copyTables copies byTable: drop changes a table's list in place, and add appends to it.
+func copyTables(m map[ops.TableID][]ops.DispatcherID) map[ops.TableID][]ops.DispatcherID {
+	d := make(map[ops.TableID][]ops.DispatcherID, len(m))
+	for t, ids := range m {
+		d[t] = slices.Clone(ids)
+	}
+	return d
 }
 
 func cloneRecords(rs []ops.Record) []ops.Record {
@@ -127,10 +229,12 @@ func (n *Node) EachDispatcher(fn func(protocol.Dispatcher)) {
 	}
 }
 
-// RemoveJournal returns the remove journal's records, sorted by dispatcher id.
+// RemoveJournal returns the remove journal's records, sorted by dispatcher id. Their
+// slices are the journal's, shared with the node's clones: read only.
 func (n *Node) RemoveJournal() []ops.Record { return records(&n.removes) }
 
-// MergeJournal returns the merge journal's records, sorted by merged dispatcher id.
+// MergeJournal returns the merge journal's records, sorted by merged dispatcher id. Their
+// slices are the journal's, shared with the node's clones: read only.
 func (n *Node) MergeJournal() []ops.Record { return records(&n.merges) }
 
 func records(s *slab[ops.Record]) []ops.Record {
@@ -164,15 +268,19 @@ func (n *Node) Preload(ds ...protocol.Dispatcher) error {
 
 // add registers a dispatcher.
 func (n *Node) add(d protocol.Dispatcher) {
+	n.own(partItems | partIndex | partTables)
 	n.disp.put(d.ID, d)
-	n.tables()[d.Span.Table] = append(n.tableOf(d.Span.Table), d.ID)
+	n.byTable[d.Span.Table] = append(n.byTable[d.Span.Table], d.ID)
 }
 
 // drop deletes a dispatcher and its remove journal entry.
 func (n *Node) drop(id ops.DispatcherID, table ops.TableID) {
+	n.own(partItems | partIndex | partTables)
 	n.disp.del(id)
-	n.removes.del(id)
-	ids := n.tableOf(table)
+	if n.removes.get(id) != nil { // a shared journal is copied only if this changes it
+		n.writeRemoves().del(id)
+	}
+	ids := n.byTable[table]
 	if i := slices.Index(ids, id); i >= 0 {
 		ids[i] = ids[len(ids)-1]
 		ids[len(ids)-1] = ""
@@ -180,20 +288,8 @@ func (n *Node) drop(id ops.DispatcherID, table ops.TableID) {
 	}
 }
 
-// tables returns byTable, rebuilt from the dispatchers if a Clone left it out.
-func (n *Node) tables() map[ops.TableID][]ops.DispatcherID {
-	if n.byTable == nil {
-		n.byTable = make(map[ops.TableID][]ops.DispatcherID)
-		for id, i := range n.disp.index {
-			t := n.disp.items[i].Span.Table
-			n.byTable[t] = append(n.byTable[t], id)
-		}
-	}
-	return n.byTable
-}
-
 // tableOf lists the dispatchers of table t, in no order.
-func (n *Node) tableOf(t ops.TableID) []ops.DispatcherID { return n.tables()[t] }
+func (n *Node) tableOf(t ops.TableID) []ops.DispatcherID { return n.byTable[t] }
 
 // occupied reports whether a dispatcher that is not closing overlaps s: what a new
 // dispatcher for s would share keys with.
@@ -274,10 +370,10 @@ func (n *Node) Restore(a protocol.BootstrapAnswer) error {
 		n.add(d)
 	}
 	for _, r := range a.Removes {
-		n.removes.put(r.ID, r.Clone())
+		n.writeRemoves().put(r.ID, r.Clone())
 	}
 	for _, r := range a.Merges {
-		n.merges.put(r.ID, r.Clone())
+		n.writeMerges().put(r.ID, r.Clone())
 	}
 	if a.Epoch > n.owner {
 		n.owner = a.Epoch

@@ -77,6 +77,9 @@ func (o *outbox) status(s ops.Status, e ops.Epoch) {
 
 func (o *outbox) effect(e Effect) { o.effects = append(o.effects, e) }
 
+// clone returns a copy of o that shares nothing with it, down to its effects' sources
+// and its answers' contents, so that what a host does to one's Ready never shows in the
+// other's. Ready's reports are left out: the next Ready rebuilds them.
 func (o *outbox) clone() outbox {
 	d := outbox{statuses: slices.Clone(o.statuses), epochs: slices.Clone(o.epochs), effects: slices.Clone(o.effects),
 		answers: slices.Clone(o.answers), marked: o.marked}
@@ -101,7 +104,7 @@ func (n *Node) HasReady() bool {
 // Ready returns everything produced since the last Advance. Events stepped between Ready
 // and Advance are kept for the next Ready.
 func (n *Node) Ready() Ready {
-	o := &n.out
+	o := n.writeOut()
 	o.reports = o.reports[:0]
 	for lo := 0; lo < len(o.statuses); {
 		hi := lo + 1
@@ -119,7 +122,7 @@ func (n *Node) Ready() Ready {
 // Advance tells the node the host has taken the last Ready: it forgets what that Ready
 // returned.
 func (n *Node) Advance() {
-	o := &n.out
+	o := n.writeOut()
 	o.statuses = shift(o.statuses, o.marked[0])
 	o.epochs = shift(o.epochs, o.marked[0])
 	o.effects = shift(o.effects, o.marked[1])

@@ -65,7 +65,7 @@ func (n *Node) create(req protocol.Request, rec ops.Record) error {
 		return n.refuse(req, fmt.Errorf("%w: %s", ErrOverlap, rec.Span))
 	}
 	n.add(protocol.Dispatcher{ID: rec.ID, Span: rec.Span, State: ops.Initializing, Checkpoint: rec.Checkpoint})
-	n.out.effect(Effect{Kind: EffectCreate, ID: rec.ID, Span: rec.Span, Checkpoint: rec.Checkpoint})
+	n.effect(Effect{Kind: EffectCreate, ID: rec.ID, Span: rec.Span, Checkpoint: rec.Checkpoint})
 	return nil
 }
 
@@ -76,16 +76,16 @@ func (n *Node) remove(rec ops.Record) {
 	d := n.disp.get(rec.ID)
 	if d == nil {
 		if n.bugs.JournalMissingRemove {
-			n.removes.put(rec.ID, rec)
+			n.writeRemoves().put(rec.ID, rec)
 		}
-		n.out.status(ops.Status{ID: rec.ID, State: ops.Stopped}, n.owner)
+		n.report(ops.Status{ID: rec.ID, State: ops.Stopped})
 		return
 	}
 	if !d.Removing {
-		d.Removing = true
-		n.out.effect(Effect{Kind: EffectClose, ID: d.ID, Span: d.Span})
+		n.write(rec.ID).Removing = true
+		n.effect(Effect{Kind: EffectClose, ID: d.ID, Span: d.Span})
 	}
-	n.removes.put(rec.ID, rec)
+	n.writeRemoves().put(rec.ID, rec)
 }
 
 // merge journals the request (after the fence: a stale merge is never journaled). It
@@ -107,10 +107,10 @@ func (n *Node) merge(req protocol.Request, rec ops.Record) error {
 		ckpt := n.minSourceCheckpoint(rec.Sources)
 		n.add(protocol.Dispatcher{ID: rec.ID, Span: rec.Span, State: ops.Preparing, Checkpoint: ckpt})
 		for _, s := range rec.Sources {
-			n.disp.get(s).State = ops.WaitingMerge
+			n.write(s).State = ops.WaitingMerge
 		}
 		n.journalMerge(rec)
-		n.out.effect(Effect{Kind: EffectPrepareMerge, ID: rec.ID, Span: rec.Span, Checkpoint: ckpt, Sources: rec.Sources})
+		n.effect(Effect{Kind: EffectPrepareMerge, ID: rec.ID, Span: rec.Span, Checkpoint: ckpt, Sources: rec.Sources})
 	case merged == nil:
 		// Cannot start: sources missing, closing or still waiting for an earlier attempt.
 	default:
@@ -119,7 +119,7 @@ func (n *Node) merge(req protocol.Request, rec ops.Record) error {
 		}
 		n.journalMerge(rec)
 		if merged.State == ops.Working && !merged.Removing {
-			n.out.status(ops.Status{ID: rec.ID, State: ops.Working, Checkpoint: merged.Checkpoint}, n.owner)
+			n.report(ops.Status{ID: rec.ID, State: ops.Working, Checkpoint: merged.Checkpoint})
 		}
 	}
 	return nil
@@ -129,7 +129,7 @@ func (n *Node) merge(req protocol.Request, rec ops.Record) error {
 // never).
 func (n *Node) journalMerge(rec ops.Record) {
 	if !n.bugs.MergeNotJournaled {
-		n.merges.put(rec.ID, rec)
+		n.writeMerges().put(rec.ID, rec)
 	}
 }
 
@@ -209,6 +209,6 @@ func (n *Node) bootstrap(req protocol.Request) error {
 	if !n.bugs.MergeJournalLost {
 		ans.Merges = cloneRecords(n.MergeJournal())
 	}
-	n.out.answers = append(n.out.answers, ans)
+	n.answer(ans)
 	return nil
 }

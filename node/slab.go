@@ -1,6 +1,7 @@
 package node
 
 import (
+	"maps"
 	"slices"
 
 	ops "github.com/opfsm/opfsm/operators"
@@ -9,6 +10,9 @@ import (
 // slab holds values by dispatcher id in one slice, reusing freed slots, so a steady
 // stream of creates and sweeps (or journal writes and deletes) allocates nothing: a Go map
 // would allocate for every value as large as an operator record.
+//
+// A Node shares its slabs with its clones until it writes them (Node.own): put, del and a
+// write through get's pointer need the slab's storage to be the node's own.
 type slab[T any] struct {
 	index map[ops.DispatcherID]int32
 	items []T
@@ -70,16 +74,17 @@ func (s *slab[T]) ids(buf []ops.DispatcherID) []ops.DispatcherID {
 	return buf
 }
 
-// clone returns an independent copy; copy deep-copies a value where it holds slices. An
-// empty slab's copy allocates nothing (a model checker clones nodes by the million).
-func (s *slab[T]) clone(copyItem func(T) T) slab[T] {
+// copyItems gives s a copy of its values, for changing them in place (through get) or
+// with put: the values themselves are copied as they are, sharing what they reference.
+func (s *slab[T]) copyItems() { s.items = slices.Clone(s.items) }
+
+// copyIndex gives s a copy of its index and free list, for a put of a new id or a del. An
+// empty slab drops its storage instead: its copy allocates nothing (a model checker
+// copies nodes by the million), and put allocates afresh.
+func (s *slab[T]) copyIndex() {
 	if len(s.index) == 0 {
-		return slab[T]{}
+		*s = slab[T]{}
+		return
 	}
-	d := slab[T]{index: make(map[ops.DispatcherID]int32, len(s.index)), items: make([]T, len(s.items)), free: slices.Clone(s.free)}
-	for id, i := range s.index {
-		d.index[id] = i
-		d.items[i] = copyItem(s.items[i])
-	}
-	return d
+	s.index, s.free = maps.Clone(s.index), slices.Clone(s.free)
 }

@@ -1,0 +1,29 @@
+package node
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	ops "github.com/opfsm/opfsm/operators"
+)
+
+// TestSlabCopyIndexEmpty: copying an empty slab's index allocates nothing, also when the
+// slab held values once; what it leaves is a usable empty slab.
+func TestSlabCopyIndexEmpty(t *testing.T) {
+	for name, s := range map[string]slab[ops.Record]{"new": newSlab[ops.Record](), "emptied": newSlab[ops.Record]()} {
+		if name == "emptied" {
+			s.put("a", ops.Record{ID: "a"})
+			s.del("a")
+		}
+		var c slab[ops.Record]
+		require.Zero(t, testing.AllocsPerRun(10, func() {
+			c = s
+			c.copyIndex()
+		}), name)
+		require.Equal(t, slab[ops.Record]{}, c, name)
+		c.put("b", ops.Record{ID: "b"})
+		require.Equal(t, ops.Record{ID: "b"}, *c.get("b"), name)
+		require.Equal(t, 0, s.len(), name)
+	}
+}
