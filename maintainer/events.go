@@ -30,13 +30,13 @@ func (m *Maintainer) StepAnswer(a protocol.BootstrapAnswer) error {
 		return fmt.Errorf("maintainer: answer of node %s: %w", a.Node, err)
 	}
 	if !m.booting {
-		if mb := m.member(a.Node); !mb.joined {
-			mb.joined = true
+		if !m.isJoined(a.Node) {
+			m.writeMember(a.Node).joined = true
 			m.placing = true
 		}
 		return nil
 	}
-	m.answers[a.Node] = a
+	m.writeAnswers()[a.Node] = a
 	return nil
 }
 
@@ -85,7 +85,7 @@ func FromSnapshot(cfg Config, snap protocol.Snapshot) (*Maintainer, error) {
 	m.booting = true
 	for _, a := range snap.Answers {
 		if m.isLive(a.Node) {
-			m.answers[a.Node] = a
+			m.answers[a.Node] = a // a new maintainer owns its parts
 		}
 	}
 	if err := m.recoverFrom(snap); err != nil {
@@ -101,11 +101,9 @@ func (m *Maintainer) recoverFrom(snap protocol.Snapshot) error {
 	if err != nil {
 		return fmt.Errorf("maintainer: %w", err)
 	}
-	m.result, m.ctrl, m.booting = res, res.Controller, false
+	m.result, m.ctrl, m.booting = &res, res.Controller, false
+	m.unshare(partCtrl) // recovery's new controller is m's own: it is not copied
 	m.metrics.Recoveries++
-	for i := range m.members {
-		m.members[i].joined = true
-	}
 	// Every restored operator's request goes out now; from here on a request goes out
 	// when it changes.
 	m.changed = m.ctrl.AppendChanged(m.changed[:0])
@@ -156,7 +154,7 @@ func (m *Maintainer) StepStatus(r protocol.StatusReport) error {
 		m.metrics.StatusesDropped += uint64(len(r.Statuses))
 	case m.booting:
 		r.Statuses = slices.Clone(r.Statuses)
-		m.early = append(m.early, r)
+		m.appendEarly(r)
 	default:
 		m.applyStatuses(r)
 	}
@@ -185,7 +183,7 @@ func (m *Maintainer) applyStatuses(r protocol.StatusReport) {
 	if m.cfg.Trace != nil {
 		for i := range r.Statuses {
 			one := r.Statuses[i : i+1]
-			m.ctrl.HandleStatuses(r.Node, one, m.afterStatus)
+			m.writeCtrl().HandleStatuses(r.Node, one, m.afterStatus) // Trace may clone m: asked anew each time
 			if m.strays != nil {
 				m.straysStopped(r.Node, one)
 			}
@@ -194,7 +192,7 @@ func (m *Maintainer) applyStatuses(r protocol.StatusReport) {
 		m.metrics.StatusesApplied += uint64(len(r.Statuses))
 		return
 	}
-	m.ctrl.HandleStatuses(r.Node, r.Statuses, m.afterStatus)
+	m.writeCtrl().HandleStatuses(r.Node, r.Statuses, m.afterStatus)
 	m.metrics.StatusesApplied += uint64(len(r.Statuses))
 	if m.strays != nil {
 		m.straysStopped(r.Node, r.Statuses)
@@ -208,7 +206,7 @@ func (m *Maintainer) afterStatus(_ int, oneShots []ops.Message) { m.flush(oneSho
 // waits for it too; a running one asks it too, so it obeys this epoch, and places tasks on
 // it once it answered.
 func (m *Maintainer) NodeAdded(n ops.NodeID) {
-	if m.addMember(n) {
+	if m.addMember(n, m.booting) {
 		m.askBootstrap(n)
 		m.trace(Step{Action: StepNodeAdded, Node: n})
 	}
@@ -222,11 +220,13 @@ func (m *Maintainer) NodeRemoved(n ops.NodeID) {
 		return
 	}
 	if m.booting {
-		delete(m.answers, n)
+		if _, ok := m.answers[n]; ok {
+			delete(m.writeAnswers(), n)
+		}
 		m.trace(Step{Action: StepNodeCrash, Node: n})
 		return
 	}
-	m.ctrl.HandleNodeRemoved(n)
+	m.writeCtrl().HandleNodeRemoved(n)
 	m.placing = true
 	m.flush(nil)
 	m.straysGone(n)
@@ -238,7 +238,7 @@ func (m *Maintainer) NodeRemoved(n ops.NodeID) {
 // checkpoint, so the snapshot's schema still has t).
 func (m *Maintainer) DropTable(t ops.TableID) {
 	if m.booting {
-		m.late = append(m.late, DDL{Drop: true, Table: t})
+		m.appendLate(DDL{Drop: true, Table: t})
 		return
 	}
 	m.dropTable(t)
@@ -246,7 +246,7 @@ func (m *Maintainer) DropTable(t ops.TableID) {
 
 func (m *Maintainer) dropTable(t ops.TableID) {
 	m.removeTable(t)
-	m.ctrl.HandleTableDropped(t)
+	m.writeCtrl().HandleTableDropped(t)
 	m.flush(nil)
 	m.trace(Step{Action: StepDropTable, Table: t})
 }
@@ -255,7 +255,7 @@ func (m *Maintainer) dropTable(t ops.TableID) {
 // at checkpoint (the DDL's commit). A booting maintainer replays it after recovery.
 func (m *Maintainer) CreateTable(t ops.TableID, id ops.DispatcherID, checkpoint uint64) error {
 	if m.booting {
-		m.late = append(m.late, DDL{Table: t, ID: id, Checkpoint: checkpoint})
+		m.appendLate(DDL{Table: t, ID: id, Checkpoint: checkpoint})
 		return nil
 	}
 	return m.createTable(t, id, checkpoint)
@@ -265,7 +265,7 @@ func (m *Maintainer) createTable(t ops.TableID, id ops.DispatcherID, checkpoint 
 	if m.hasTable(t) {
 		return fmt.Errorf("maintainer: create table %d: %w", t, ErrTableExists)
 	}
-	if err := m.ctrl.AddTask(ops.Task{ID: id, Span: ops.Span{Table: t}, Sched: ops.Absent, Checkpoint: checkpoint}); err != nil {
+	if err := m.writeCtrl().AddTask(ops.Task{ID: id, Span: ops.Span{Table: t}, Sched: ops.Absent, Checkpoint: checkpoint}); err != nil {
 		return fmt.Errorf("maintainer: create table %d: %w", t, err)
 	}
 	m.addTable(t)

@@ -3,8 +3,8 @@ package maintainer
 import (
 	"cmp"
 	"fmt"
-	"maps"
 	"slices"
+	"sync/atomic"
 
 	"go.uber.org/zap"
 
@@ -105,13 +105,24 @@ type DDL struct {
 
 // Maintainer is the driver. The zero value is not usable; call New or NewWithTasks.
 type Maintainer struct {
-	cfg     Config
+	state
+	// cow holds the parts of state shared with another maintainer (cow.go), one bit each.
+	// It is kept out of state, which Clone copies as a whole; Clone sets it, possibly from
+	// several goroutines at once, and only the maintainer's owner clears bits of it.
+	cow atomic.Uint32
+}
+
+// state is everything a maintainer holds but cow. Its slices, maps and controller are
+// the parts a clone shares until either side writes one (cow.go); every write to a part
+// goes through that part's write accessor.
+type state struct {
+	cfg     *Config       // never changed after New: shared by clones, like the result
 	members []member      // the live nodes, sorted
 	tables  []ops.TableID // the live tables, sorted
 	booting bool
 	answers map[ops.NodeID]protocol.BootstrapAnswer
 	ctrl    *ops.Controller
-	result  recovery.Result
+	result  *recovery.Result        // nil before recovery
 	late    []DDL                   // DDL that arrived while booting
 	early   []protocol.StatusReport // statuses that arrived while booting
 	sent    map[ops.DispatcherID]sent
@@ -150,9 +161,9 @@ func newMaintainer(cfg Config) (*Maintainer, error) {
 	if err := cfg.normalize(); err != nil {
 		return nil, err
 	}
-	m := &Maintainer{cfg: cfg, answers: map[ops.NodeID]protocol.BootstrapAnswer{}}
+	m := &Maintainer{state: state{cfg: &cfg, answers: map[ops.NodeID]protocol.BootstrapAnswer{}}}
 	for _, n := range cfg.Nodes {
-		m.addMember(n)
+		m.addMember(n, true) // New recovers once they answered; NewWithTasks' obey already
 	}
 	for _, t := range cfg.Tables {
 		m.addTable(t)
@@ -188,49 +199,26 @@ func NewWithTasks(cfg Config, tasks []ops.Task) (*Maintainer, error) {
 			return nil, fmt.Errorf("maintainer: task %s: %w: %q", t.ID, ErrUnknownNode, t.Node)
 		}
 		t.Sched = ops.Replicating
-		if err := m.ctrl.AddTask(t); err != nil {
+		if err := m.ctrl.AddTask(t); err != nil { // a new maintainer owns its parts
 			return nil, fmt.Errorf("maintainer: %w", err)
 		}
-	}
-	for i := range m.members {
-		m.members[i].joined = true
 	}
 	return m, nil
 }
 
-// Clone returns an independent copy (a model checker branches states by cloning, a
-// state per step, so empty parts stay unallocated); the Placement, Logger and Observer
-// are shared.
+// Clone returns an independent copy: changing either never shows in the other. The copy
+// shares storage with m until either side writes a part of it, which that side then
+// copies first (cow.go), so a clone costs a struct copy and each part is copied only
+// when first written: a model checker branches states by cloning, a state per step. The
+// Placement, Logger and Observer are shared. Clone changes nothing of m but marks its
+// parts shared, atomically, so several goroutines may clone one maintainer at once while
+// nobody changes it.
 func (m *Maintainer) Clone() *Maintainer {
-	d := *m
-	d.members, d.tables = slices.Clone(m.members), slices.Clone(m.tables)
-	if m.booting {
-		d.answers = maps.Clone(m.answers) // the answers themselves are never changed
-	} // a running maintainer never changes its answers: the map is shared
-	if m.ctrl != nil {
-		d.ctrl = m.ctrl.Clone()
-	}
-	d.late, d.early = slices.Clone(m.late), slices.Clone(m.early)
-	d.sent = cloneOrNil(m.sent)
-	d.out = slices.Clone(m.out)
-	d.strays, d.held = slices.Clone(m.strays), slices.Clone(m.held)
-	d.changed, d.batch = nil, nil
-	return &d
-}
-
-// cloneOrNil clones a map, leaving an empty one unallocated (writes go through setSent).
-func cloneOrNil[K comparable, V any](mp map[K]V) map[K]V {
-	if len(mp) == 0 {
-		return nil
-	}
-	return maps.Clone(mp)
-}
-
-func (m *Maintainer) setSent(id ops.DispatcherID, s sent) {
-	if m.sent == nil {
-		m.sent = map[ops.DispatcherID]sent{}
-	}
-	m.sent[id] = s
+	m.cow.Store(allParts) // the same value from every goroutine that clones m
+	d := &Maintainer{state: m.state}
+	d.cow.Store(allParts)
+	d.changed, d.batch = nil, nil // scratch, never shared
+	return d
 }
 
 // Epoch is the maintainer's epoch.
@@ -243,7 +231,9 @@ func (m *Maintainer) Changefeed() ops.ChangefeedID { return m.cfg.Changefeed }
 func (m *Maintainer) Booting() bool { return m.booting }
 
 // Controller is the running maintainer's controller (nil while booting). Read it; change
-// it only through the Maintainer, or the requests it sends will not follow.
+// it only through the Maintainer, or the requests it sends will not follow (and a clone
+// sharing it would change too). Ask again after changing the maintainer: once it was
+// cloned, its next change to the controller goes to a copy of its own.
 func (m *Maintainer) Controller() *ops.Controller {
 	if m.booting {
 		return nil
@@ -252,7 +242,12 @@ func (m *Maintainer) Controller() *ops.Controller {
 }
 
 // Recovery is what recovery decided (zero before it ran): its Decisions and Rejected.
-func (m *Maintainer) Recovery() recovery.Result { return m.result }
+func (m *Maintainer) Recovery() recovery.Result {
+	if m.result == nil {
+		return recovery.Result{}
+	}
+	return *m.result
+}
 
 // Answer returns node n's bootstrap answer, if it gave one to this maintainer.
 func (m *Maintainer) Answer(n ops.NodeID) (protocol.BootstrapAnswer, bool) {
@@ -284,8 +279,8 @@ func (m *Maintainer) Waiting() []ops.NodeID {
 }
 
 func (m *Maintainer) askBootstrap(n ops.NodeID) {
-	m.member(n).asked = m.tick
-	m.out = append(m.out, Message{To: n, Request: protocol.Request{Changefeed: m.cfg.Changefeed, Epoch: m.cfg.Epoch, Kind: protocol.Bootstrap}})
+	m.writeMember(n).asked = m.tick
+	m.appendOut(Message{To: n, Request: protocol.Request{Changefeed: m.cfg.Changefeed, Epoch: m.cfg.Epoch, Kind: protocol.Bootstrap}})
 }
 
 func (m *Maintainer) logDebug(msg string, fields ...zap.Field) {
@@ -331,7 +326,7 @@ func (m *Maintainer) queue(batch []ops.Message) {
 			m.hold(msg)
 			continue
 		}
-		m.out = append(m.out, Message{To: msg.To, Request: m.request(msg)})
+		m.appendOut(Message{To: msg.To, Request: m.request(msg)})
 	}
 }
 
@@ -347,9 +342,10 @@ func (m *Maintainer) keyOf(msg ops.Message) sentKey {
 // flush queues the requests an event made: first its one-shot requests (an orphan's
 // Remove), then the request of every operator that started or whose request changed,
 // each batch in send order. An operator whose request stayed what it was sends nothing.
+// An event flushes after changing the controller, through writeCtrl: m owns it.
 func (m *Maintainer) flush(oneShots []ops.Message) {
-	m.queue(slices.Clone(oneShots)) // nil, and free, for most events
-	m.changed = m.ctrl.AppendChanged(m.changed[:0])
+	m.queue(slices.Clone(oneShots))                 // nil, and free, for most events
+	m.changed = m.ctrl.AppendChanged(m.changed[:0]) // m's own: flush follows a write to it
 	if len(m.changed) == 0 {
 		return
 	}
@@ -360,7 +356,7 @@ func (m *Maintainer) flush(oneShots []ops.Message) {
 	for _, id := range m.changed {
 		msg, ok := m.ctrl.Request(id)
 		if !ok {
-			delete(m.sent, id)
+			m.deleteSent(id)
 			continue
 		}
 		k := m.keyOf(msg)
@@ -385,9 +381,16 @@ func (m *Maintainer) HasReady() bool { return len(m.out) > 0 }
 
 // Advance tells the maintainer the host sent what the last Ready returned.
 func (m *Maintainer) Advance() {
+	if m.marked == 0 {
+		return
+	}
 	m.metrics.RequestsQueued += uint64(m.marked)
-	k := copy(m.out, m.out[m.marked:])
-	clear(m.out[k:])
-	m.out = m.out[:k]
+	if m.unshare(partOut) {
+		m.out = slices.Clone(m.out[m.marked:]) // what was queued since Ready
+	} else {
+		k := copy(m.out, m.out[m.marked:])
+		clear(m.out[k:])
+		m.out = m.out[:k]
+	}
 	m.marked = 0
 }

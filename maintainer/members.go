@@ -8,12 +8,15 @@ import (
 )
 
 // member is a live node as the maintainer knows it. The members and the tables are kept
-// as sorted slices, not maps: they change rarely, and a model checker clones a maintainer
-// for every step it explores, which copies a slice in one allocation.
+// as sorted slices, not maps: they change rarely, and a clone that changes them copies
+// a slice in one allocation (a model checker clones a maintainer for every step it
+// explores; the clone shares them until then, cow.go).
 type member struct {
 	node ops.NodeID
 	// joined: the node answered this maintainer's bootstrap, so it obeys this epoch and
-	// tasks may be placed there.
+	// tasks may be placed there. Nothing reads it while the maintainer boots, and recovery
+	// waits for every live node's answer: a node live while it boots is joined from the
+	// start, and recovery changes no member.
 	joined bool
 	// asked is the tick its bootstrap request was last sent at.
 	asked uint64
@@ -37,13 +40,13 @@ func (m *Maintainer) isJoined(n ops.NodeID) bool {
 	return mb != nil && mb.joined
 }
 
-// addMember makes n live (not joined) and reports whether it was not.
-func (m *Maintainer) addMember(n ops.NodeID) bool {
+// addMember makes n live, joined or not, and reports whether it was not.
+func (m *Maintainer) addMember(n ops.NodeID, joined bool) bool {
 	i, ok := slices.BinarySearchFunc(m.members, n, cmpMember)
 	if ok {
 		return false
 	}
-	m.members = slices.Insert(m.members, i, member{node: n})
+	m.members = slices.Insert(m.writeMembers(), i, member{node: n, joined: joined})
 	return true
 }
 
@@ -51,7 +54,7 @@ func (m *Maintainer) addMember(n ops.NodeID) bool {
 func (m *Maintainer) dropMember(n ops.NodeID) bool {
 	i, ok := slices.BinarySearchFunc(m.members, n, cmpMember)
 	if ok {
-		m.members = slices.Delete(m.members, i, i+1)
+		m.members = slices.Delete(m.writeMembers(), i, i+1)
 	}
 	return ok
 }
@@ -72,12 +75,12 @@ func (m *Maintainer) hasTable(t ops.TableID) bool {
 
 func (m *Maintainer) addTable(t ops.TableID) {
 	if i, ok := slices.BinarySearch(m.tables, t); !ok {
-		m.tables = slices.Insert(m.tables, i, t)
+		m.tables = slices.Insert(m.writeTables(), i, t)
 	}
 }
 
 func (m *Maintainer) removeTable(t ops.TableID) {
 	if i, ok := slices.BinarySearch(m.tables, t); ok {
-		m.tables = slices.Delete(m.tables, i, i+1)
+		m.tables = slices.Delete(m.writeTables(), i, i+1)
 	}
 }

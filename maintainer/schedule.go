@@ -15,31 +15,31 @@ import (
 
 // Add schedules Absent task id onto dest.
 func (m *Maintainer) Add(id ops.DispatcherID, dest ops.NodeID) error {
-	return m.schedule(Step{Action: StepScheduleAbs, ID: id, Node: dest}, func() error { return m.ctrl.ScheduleAbsent(id, dest) }, dest)
+	return m.schedule(Step{Action: StepScheduleAbs, ID: id, Node: dest}, func(c *ops.Controller) error { return c.ScheduleAbsent(id, dest) }, dest)
 }
 
 // Move moves Replicating task id to dest.
 func (m *Maintainer) Move(id ops.DispatcherID, dest ops.NodeID) error {
-	return m.schedule(Step{Action: StepMove, ID: id, Node: dest}, func() error { return m.ctrl.StartMove(id, dest) }, dest)
+	return m.schedule(Step{Action: StepMove, ID: id, Node: dest}, func(c *ops.Controller) error { return c.StartMove(id, dest) }, dest)
 }
 
 // Split splits Replicating task id into spans (which must tile it); with one target node
 // per span the new tasks are added there, else left Absent for placement.
 func (m *Maintainer) Split(id ops.DispatcherID, spans []ops.Span, targets []ops.NodeID) error {
-	return m.schedule(Step{Action: StepSplit, ID: id}, func() error { return m.ctrl.StartSplit(id, spans, targets) }, targets...)
+	return m.schedule(Step{Action: StepSplit, ID: id}, func(c *ops.Controller) error { return c.StartSplit(id, spans, targets) }, targets...)
 }
 
 // Merge merges adjacent Replicating tasks of one table on one node into a new task merged.
 func (m *Maintainer) Merge(sources []ops.DispatcherID, merged ops.DispatcherID) error {
-	return m.schedule(Step{Action: StepMerge, ID: merged}, func() error { return m.ctrl.StartMerge(sources, merged) })
+	return m.schedule(Step{Action: StepMerge, ID: merged}, func(c *ops.Controller) error { return c.StartMerge(sources, merged) })
 }
 
 // Remove removes task id's dispatcher and then the task.
 func (m *Maintainer) Remove(id ops.DispatcherID) error {
-	return m.schedule(Step{Action: StepRemove, ID: id}, func() error { return m.ctrl.StartRemove(id) })
+	return m.schedule(Step{Action: StepRemove, ID: id}, func(c *ops.Controller) error { return c.StartRemove(id) })
 }
 
-func (m *Maintainer) schedule(step Step, start func() error, dests ...ops.NodeID) error {
+func (m *Maintainer) schedule(step Step, start func(*ops.Controller) error, dests ...ops.NodeID) error {
 	if m.booting {
 		m.metrics.Refused++
 		return fmt.Errorf("maintainer: %w", ErrBooting)
@@ -50,7 +50,7 @@ func (m *Maintainer) schedule(step Step, start func() error, dests ...ops.NodeID
 			return fmt.Errorf("maintainer: destination %q: %w", d, ErrUnknownNode)
 		}
 	}
-	if err := start(); err != nil {
+	if err := start(m.writeCtrl()); err != nil {
 		m.metrics.Refused++
 		return err
 	}

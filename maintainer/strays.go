@@ -45,7 +45,7 @@ func (m *Maintainer) Held() []Message {
 func (m *Maintainer) addStrays(ss []recovery.Stray) {
 	for _, s := range ss {
 		if m.isLive(s.Node) {
-			m.strays = append(m.strays, stray{Stray: s, sent: m.tick}) // never empty, so nil when none
+			m.strays = append(m.writeStrays(), stray{Stray: s, sent: m.tick}) // never empty, so nil when none
 		}
 	}
 }
@@ -68,13 +68,14 @@ func (m *Maintainer) holds(msg ops.Message) bool {
 // operator to the same node.
 func (m *Maintainer) hold(msg ops.Message) {
 	m.metrics.RequestsHeld++
-	for i, h := range m.held {
+	held := m.writeHeld()
+	for i, h := range held {
 		if h.To == msg.To && h.Record.ID == msg.Record.ID {
-			m.held[i] = msg
+			held[i] = msg
 			return
 		}
 	}
-	m.held = append(m.held, msg)
+	m.held = append(held, msg)
 }
 
 // straysStopped forgets the strays node n's statuses say have stopped, and releases what
@@ -97,7 +98,7 @@ func (m *Maintainer) forget(gone func(stray) bool) {
 	if !slices.ContainsFunc(m.strays, gone) {
 		return
 	}
-	m.strays = slices.DeleteFunc(m.strays, gone)
+	m.strays = slices.DeleteFunc(m.writeStrays(), gone)
 	if len(m.strays) == 0 {
 		m.strays = nil
 	}
@@ -108,8 +109,9 @@ func (m *Maintainer) forget(gone func(stray) bool) {
 // operator's current one (an operator that moved on sends what it wants now by itself).
 func (m *Maintainer) release() {
 	var batch []ops.Message
-	kept := m.held[:0]
-	for _, msg := range m.held {
+	held := m.writeHeld()
+	kept := held[:0]
+	for _, msg := range held {
 		cur, ok := m.ctrl.Request(msg.Record.ID)
 		switch {
 		case !ok || m.keyOf(cur) != m.keyOf(msg):
@@ -119,7 +121,7 @@ func (m *Maintainer) release() {
 			batch = append(batch, cur)
 		}
 	}
-	clear(m.held[len(kept):])
+	clear(held[len(kept):])
 	m.held = kept
 	m.queue(batch)
 }
@@ -128,10 +130,10 @@ func (m *Maintainer) release() {
 func (m *Maintainer) resendStrays() {
 	var batch []ops.Message
 	for i := range m.strays {
-		s := &m.strays[i]
-		if m.tick-s.sent < uint64(m.cfg.ResendTicks) {
+		if m.tick-m.strays[i].sent < uint64(m.cfg.ResendTicks) {
 			continue
 		}
+		s := &m.writeStrays()[i]
 		s.sent = m.tick
 		batch = append(batch, ops.Message{To: s.Node, Kind: ops.Remove, Record: ops.Record{Changefeed: m.cfg.Changefeed, ID: s.ID,
 			Type: ops.TypeRemove, State: ops.RemoveRunning, Epoch: m.cfg.Epoch, Span: s.Span, Origin: s.Node}})
