@@ -1,6 +1,7 @@
 package node
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"sync/atomic"
@@ -212,11 +213,8 @@ func (n *Node) Len() (dispatchers, removes, merges int) {
 
 // Dispatchers returns every dispatcher, sorted by id.
 func (n *Node) Dispatchers() []protocol.Dispatcher {
-	ids := n.disp.ids(nil)
-	out := make([]protocol.Dispatcher, len(ids))
-	for i, id := range ids {
-		out[i] = *n.disp.get(id)
-	}
+	out := n.disp.values()
+	slices.SortFunc(out, func(a, b protocol.Dispatcher) int { return cmp.Compare(a.ID, b.ID) })
 	return out
 }
 
@@ -238,11 +236,8 @@ func (n *Node) RemoveJournal() []ops.Record { return records(&n.removes) }
 func (n *Node) MergeJournal() []ops.Record { return records(&n.merges) }
 
 func records(s *slab[ops.Record]) []ops.Record {
-	ids := s.ids(nil)
-	out := make([]ops.Record, len(ids))
-	for i, id := range ids {
-		out[i] = *s.get(id)
-	}
+	out := s.values()
+	slices.SortFunc(out, func(a, b ops.Record) int { return cmp.Compare(a.ID, b.ID) })
 	return out
 }
 

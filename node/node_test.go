@@ -722,3 +722,21 @@ func TestEachDispatcher(t *testing.T) {
 	require.Equal(t, n.Dispatchers(), seen)
 	require.Len(t, seen, 2)
 }
+
+// TestJournalInIDOrder: RemoveJournal lists its records by dispatcher id whatever the
+// order they were written in (a snapshot and a model checker's fingerprint rely on it).
+func TestJournalInIDOrder(t *testing.T) {
+	var ds []protocol.Dispatcher
+	var want []ops.Record
+	for i := range 12 {
+		id := ops.DispatcherID(fmt.Sprintf("d%02d", i))
+		sp := ops.Span{Table: ops.TableID(i + 1)}
+		ds = append(ds, disp(id, sp, ops.Working, 1))
+		want = append(want, removeRec(id, sp, 1))
+	}
+	n := newNode(t, 1, ds...)
+	for i := len(ds) - 1; i >= 0; i-- {
+		require.NoError(t, n.Step(removeReq(ds[i].ID, ds[i].Span, 1)))
+	}
+	require.Equal(t, want, n.RemoveJournal())
+}

@@ -65,6 +65,17 @@ func (s *slab[T]) del(id ops.DispatcherID) bool {
 
 func (s *slab[T]) len() int { return len(s.index) }
 
+// values copies every value, in no order, into a new slice: one allocation and no
+// lookups, for a caller that sorts them (a model checker reads the dispatchers and
+// journals of every state it finds).
+func (s *slab[T]) values() []T {
+	out := make([]T, 0, len(s.index))
+	for _, i := range s.index {
+		out = append(out, s.items[i])
+	}
+	return out
+}
+
 // ids appends every id to buf, sorted.
 func (s *slab[T]) ids(buf []ops.DispatcherID) []ops.DispatcherID {
 	for id := range s.index {
