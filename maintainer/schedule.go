@@ -86,9 +86,13 @@ func (m *Maintainer) Outstanding() []Message {
 	if m.booting {
 		return nil
 	}
-	var out []Message
-	for _, msg := range m.ctrl.Pending() {
-		out = append(out, Message{To: msg.To, Request: m.request(msg)})
+	pending := m.ctrl.Pending()
+	if len(pending) == 0 {
+		return nil
+	}
+	out := make([]Message, len(pending))
+	for i, msg := range pending {
+		out[i] = Message{To: msg.To, Request: m.request(msg)}
 	}
 	return out
 }

@@ -122,8 +122,8 @@ func (c *Controller) Operator(id DispatcherID) (Record, bool) {
 func (c *Controller) Operators() []Record {
 	sorted := c.sortedOps()
 	out := make([]Record, 0, len(sorted))
-	for _, o := range sorted {
-		out = append(out, o.Record(c.cfg.Changefeed, c.cfg.Epoch))
+	for _, k := range sorted {
+		out = append(out, k.o.Record(c.cfg.Changefeed, c.cfg.Epoch))
 	}
 	return out
 }
@@ -141,8 +141,8 @@ func cmpID(a, b DispatcherID) int {
 func (c *Controller) opIDs() []DispatcherID {
 	sorted := c.sortedOps()
 	ids := make([]DispatcherID, len(sorted))
-	for i, o := range sorted {
-		ids[i] = o.id
+	for i, k := range sorted {
+		ids[i] = k.o.id
 	}
 	return ids
 }
@@ -150,26 +150,24 @@ func (c *Controller) opIDs() []DispatcherID {
 // sortedOps returns every operator, ordered by id. It sorts them by the ids' first eight
 // bytes, which compare as integers, and compares whole ids only where those are equal:
 // recovery's first Pending sorts a hundred thousand operators or more.
-func (c *Controller) sortedOps() []*Operator {
-	type keyed struct {
-		prefix uint64
-		o      *Operator
-	}
-	keys := make([]keyed, 0, len(c.ops))
+func (c *Controller) sortedOps() []keyedOp {
+	keys := make([]keyedOp, 0, len(c.ops))
 	for id, o := range c.ops {
-		keys = append(keys, keyed{id.Prefix(), o})
+		keys = append(keys, keyedOp{id.Prefix(), o})
 	}
-	slices.SortFunc(keys, func(a, b keyed) int {
+	slices.SortFunc(keys, func(a, b keyedOp) int {
 		if a.prefix != b.prefix {
 			return cmp.Compare(a.prefix, b.prefix)
 		}
 		return cmpID(a.o.id, b.o.id)
 	})
-	out := make([]*Operator, len(keys))
-	for i, k := range keys {
-		out[i] = k.o
-	}
-	return out
+	return keys
+}
+
+// keyedOp is an operator with its id's Prefix, the first sort key of sortedOps.
+type keyedOp struct {
+	prefix uint64
+	o      *Operator
 }
 
 // AddTask inserts a task, for a scheduler placing a new table or for recovery.

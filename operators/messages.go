@@ -60,9 +60,9 @@ func (c *Controller) Request(id DispatcherID) (Message, bool) {
 func (c *Controller) Pending() []Message {
 	sorted := c.sortedOps()
 	out := make([]Message, 0, len(sorted))
-	for _, o := range sorted {
-		if to, kind, ok := kinds[o.typ].message(o); ok {
-			out = append(out, Message{To: to, Kind: kind, Record: o.Record(c.cfg.Changefeed, c.cfg.Epoch)})
+	for _, k := range sorted {
+		if to, kind, ok := kinds[k.o.typ].message(k.o); ok {
+			out = append(out, Message{To: to, Kind: kind, Record: k.o.Record(c.cfg.Changefeed, c.cfg.Epoch)})
 		}
 	}
 	if len(out) == 0 {
