@@ -69,6 +69,11 @@ func (s *slab[T]) len() int { return len(s.index) }
 // lookups, for a caller that sorts them (a model checker reads the dispatchers and
 // journals of every state it finds).
 func (s *slab[T]) values() []T {
+	if len(s.free) == 0 { // every slot holds a value: copy them at once
+		out := make([]T, len(s.items))
+		copy(out, s.items)
+		return out
+	}
 	out := make([]T, 0, len(s.index))
 	for _, i := range s.index {
 		out = append(out, s.items[i])

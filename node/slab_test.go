@@ -27,3 +27,22 @@ func TestSlabCopyIndexEmpty(t *testing.T) {
 		require.Equal(t, 0, s.len(), name)
 	}
 }
+
+// TestSlabValues: values holds every value once, none of a freed slot, before and after
+// a put reuses the slot, and is the slab's to keep no more (a copy).
+func TestSlabValues(t *testing.T) {
+	s := newSlab[ops.DispatcherID]()
+	require.NotNil(t, s.values())
+	require.Empty(t, s.values())
+	for _, id := range []ops.DispatcherID{"a", "b", "c"} {
+		s.put(id, id)
+	}
+	require.ElementsMatch(t, []ops.DispatcherID{"a", "b", "c"}, s.values())
+	require.True(t, s.del("b"))
+	require.ElementsMatch(t, []ops.DispatcherID{"a", "c"}, s.values())
+	s.put("d", "d")
+	v := s.values()
+	require.ElementsMatch(t, []ops.DispatcherID{"a", "c", "d"}, v)
+	v[0] = "x"
+	require.ElementsMatch(t, []ops.DispatcherID{"a", "c", "d"}, s.values())
+}
