@@ -51,18 +51,21 @@ type candidate struct {
 }
 
 // candidates is a level's candidate set: for each fingerprint hash, the candidate with the
-// smallest pos. It is safe for concurrent use (sharded by hash).
+// smallest pos. It is safe for concurrent use (sharded by hash). Each shard keeps its
+// candidates in a list and maps a hash to its place there, so the map's entries stay
+// small and sorted reads lists, not maps.
 type candidates struct {
 	shards [64]struct {
 		sync.Mutex
-		m map[uint64]candidate
+		at   map[uint64]int32 // hash -> index in list
+		list []candidate
 	}
 }
 
 func newCandidates() *candidates {
 	cs := &candidates{}
 	for i := range cs.shards {
-		cs.shards[i].m = map[uint64]candidate{}
+		cs.shards[i].at = map[uint64]int32{}
 	}
 	return cs
 }
@@ -71,8 +74,11 @@ func newCandidates() *candidates {
 func (cs *candidates) offer(cd candidate) {
 	sh := &cs.shards[cd.fp>>58]
 	sh.Lock()
-	if have, ok := sh.m[cd.fp]; !ok || cd.pos < have.pos {
-		sh.m[cd.fp] = cd
+	if i, ok := sh.at[cd.fp]; !ok {
+		sh.at[cd.fp] = int32(len(sh.list))
+		sh.list = append(sh.list, cd)
+	} else if cd.pos < sh.list[i].pos {
+		sh.list[i] = cd
 	}
 	sh.Unlock()
 }
@@ -81,14 +87,12 @@ func (cs *candidates) offer(cd candidate) {
 func (cs *candidates) sorted() []candidate {
 	n := 0
 	for i := range cs.shards {
-		n += len(cs.shards[i].m)
+		n += len(cs.shards[i].list)
 	}
 	out := make([]candidate, 0, n)
 	for i := range cs.shards {
-		for _, cd := range cs.shards[i].m {
-			out = append(out, cd)
-		}
-		cs.shards[i].m = nil
+		out = append(out, cs.shards[i].list...)
+		cs.shards[i].at, cs.shards[i].list = nil, nil
 	}
 	slices.SortFunc(out, func(a, b candidate) int { return cmp.Compare(a.pos, b.pos) })
 	return out

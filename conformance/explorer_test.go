@@ -116,9 +116,10 @@ func TestExplorerSameForAnyWorkerCount(t *testing.T) {
 	}
 }
 
-// TestExplorerShortestTrace: a violation comes with a trace no longer than any other: the
-// explorer and the sequential search (which keeps every state's parent and action) find
-// traces of the same length.
+// TestExplorerShortestTrace: a violation comes with a trace no longer than any other, and
+// the same trace as the sequential search's (which keeps every state's first parent and
+// action): the first violating state in the order of parents and actions, reached from
+// its first parent.
 func TestExplorerShortestTrace(t *testing.T) {
 	bugs, err := sim.ParseBug("no_epoch_fence")
 	require.NoError(t, err)
@@ -130,6 +131,7 @@ func TestExplorerShortestTrace(t *testing.T) {
 	require.NotNil(t, ex.Violation)
 	require.NotNil(t, seq.Violation)
 	require.Len(t, ex.Violation.Trace, len(seq.Violation.Trace))
+	require.Equal(t, seq.Violation.Trace, ex.Violation.Trace)
 }
 
 // TestExplorerMemoryPerState: a visited state costs at most 32 bytes (fingerprint, table
