@@ -20,7 +20,6 @@ func (c *Cluster) Clone() *Cluster {
 	// DropTable, CreateTable) replaces them with a changed copy. The network is copied on
 	// write, like the node cores.
 	c.sharedNet, d.sharedNet = true, true
-	d.fpNodes = slices.Clone(c.fpNodes)
 	if c.removed != nil {
 		d.removed = make(map[ops.TableID][]ops.Span, len(c.removed))
 		for t, ss := range c.removed {

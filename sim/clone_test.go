@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -52,6 +53,10 @@ func TestCloneIsIndependent(t *testing.T) {
 // its node cores, maintainer and bootstrap answers.
 func uncachedFingerprint(c *Cluster) string {
 	e := *c
-	e.fpNodes, e.fpM, e.fpAns = nil, nil, nil
+	e.nodes = slices.Clone(c.nodes)
+	for i := range e.nodes {
+		e.nodes[i].fp = nil
+	}
+	e.fpM, e.fpAns = nil, nil
 	return e.Fingerprint()
 }

@@ -77,7 +77,7 @@ type Config struct {
 // faults, crashes, and the scheduler's choices.
 type Cluster struct {
 	cfg     *Config             // shared with clones, never written
-	nodes   []*node.Node        // by index in cfg.Nodes (core)
+	nodes   []nodeSlot          // by index in cfg.Nodes
 	byName  []int               // indexes of cfg.Nodes in name order; shared with clones
 	alive   map[ops.NodeID]bool // shared with clones: replaced, never written, once built
 	net     *Network
@@ -104,16 +104,23 @@ type Cluster struct {
 	sharedNodes uint64
 	sharedM     bool
 	sharedNet   bool
-	// fpNodes and fpM cache the fingerprint's encoding of each node core's dispatchers
-	// and journals (by index in cfg.Nodes) and of the maintainer (answers, schema,
-	// registry). Bytes stay valid while their part is unchanged, so a clone shares them
-	// with the part; writeNode and writeMaintainer drop them.
-	fpNodes [][]byte
-	fpM     []byte
+	// fpM caches the fingerprint's encoding of the maintainer (answers, schema,
+	// registry), as nodeSlot.fp does a node core's. Bytes stay valid while their part is
+	// unchanged, so a clone shares them with the part; writeNode and writeMaintainer drop
+	// them.
+	fpM []byte
 	// fpAns caches the encoding of the bootstrap answers of the running maintainer of
 	// epoch fpAnsEpoch (answersFingerprint); it is shared with clones like fpM.
 	fpAns      []byte
 	fpAnsEpoch ops.Epoch
+}
+
+// nodeSlot is a node's core and the fingerprint's cached encoding of its dispatchers and
+// journals (nil until written, dropped when the core changes): one slice of them, so a
+// clone copies one.
+type nodeSlot struct {
+	core *node.Node
+	fp   []byte
 }
 
 // SpecOpKinds are the scheduler operations of the spec's worlds, the kinds a nil
@@ -152,7 +159,7 @@ func NewCluster(cfg Config) (*Cluster, error) {
 // newNodes is the cluster of cfg's nodes, each core obeying owner, before any
 // dispatcher, task or maintainer.
 func newNodes(cfg Config, owner ops.Epoch) (*Cluster, error) {
-	c := &Cluster{cfg: &cfg, nodes: make([]*node.Node, len(cfg.Nodes)), alive: map[ops.NodeID]bool{}, net: NewNetwork(),
+	c := &Cluster{cfg: &cfg, nodes: make([]nodeSlot, len(cfg.Nodes)), alive: map[ops.NodeID]bool{}, net: NewNetwork(),
 		tables: slices.Clone(cfg.Tables), opsLeft: cfg.Limits.MaxOps}
 	slices.Sort(c.tables)
 	for i := range cfg.Nodes {
@@ -168,7 +175,7 @@ func newNodes(cfg Config, owner ops.Epoch) (*Cluster, error) {
 			return nil, fmt.Errorf("sim: %w: %w", ErrBadConfig, err)
 		}
 		seeded.SetNodeBugs(nd, cfg.Bugs.node())
-		c.nodes[i], c.alive[n] = nd, true
+		c.nodes[i].core, c.alive[n] = nd, true
 	}
 	return c, nil
 }
@@ -176,7 +183,7 @@ func newNodes(cfg Config, owner ops.Epoch) (*Cluster, error) {
 // core is node n's core, or nil for a node the configuration does not name.
 func (c *Cluster) core(n ops.NodeID) *node.Node {
 	if i := slices.Index(c.cfg.Nodes, n); i >= 0 {
-		return c.nodes[i]
+		return c.nodes[i].core
 	}
 	return nil
 }
@@ -233,7 +240,7 @@ func (c *Cluster) liveCores() []*node.Node { return c.appendLiveCores(nil) }
 func (c *Cluster) appendLiveCores(buf []*node.Node) []*node.Node {
 	for _, i := range c.byName {
 		if c.alive[c.cfg.Nodes[i]] {
-			buf = append(buf, c.nodes[i])
+			buf = append(buf, c.nodes[i].core)
 		}
 	}
 	return buf

@@ -33,13 +33,11 @@ func (c *Cluster) writeNode(n ops.NodeID) *node.Node {
 	if i < 0 {
 		return nil
 	}
-	if i < len(c.fpNodes) {
-		c.fpNodes[i] = nil // the caller changes it
-	}
-	nd := c.nodes[i]
+	c.nodes[i].fp = nil // the caller changes it
+	nd := c.nodes[i].core
 	if b := sharedBit(i); c.sharedNodes&b != 0 {
 		nd = nd.Clone()
-		c.nodes[i] = nd
+		c.nodes[i].core = nd
 		c.sharedNodes &^= b
 	}
 	return nd
@@ -67,11 +65,11 @@ func (c *Cluster) writeMaintainer() *maintainer.Maintainer {
 
 // share marks every node core and the maintainer shared and returns the copy of the node
 // list for a clone (nodes past the 64th copied).
-func (c *Cluster) share() []*node.Node {
-	nodes := slices.Clone(c.nodes)
+func (c *Cluster) share() []nodeSlot {
+	nodes := slices.Clone(c.nodes) // the slots' cached encodings are shared too
 	for i := range nodes {
 		if sharedBit(i) == 0 {
-			nodes[i] = nodes[i].Clone()
+			nodes[i].core = nodes[i].core.Clone()
 		}
 	}
 	c.sharedNodes, c.sharedM = ^uint64(0), true

@@ -3,7 +3,6 @@ package sim
 import (
 	"maps"
 	"slices"
-	"strings"
 
 	ops "github.com/opfsm/opfsm/operators"
 	"github.com/opfsm/opfsm/protocol"
@@ -68,7 +67,7 @@ func (c *Cluster) AppendFingerprint(b []byte) []byte {
 		}
 	}
 	for i, n := range c.cfg.Nodes {
-		nd := c.nodes[i]
+		nd := c.nodes[i].core
 		w.str(string(n))
 		w.num(uint64(nd.Owner()))
 		// A dead node's owner epoch stays part of the abstract state (the spec keeps
@@ -76,7 +75,7 @@ func (c *Cluster) AppendFingerprint(b []byte) []byte {
 		// (maintainerFingerprint).
 		w.flag(c.alive[n])
 		if c.alive[n] {
-			w.b = append(w.b, c.nodeFingerprint(i)...)
+			c.nodeFingerprint(&w, i)
 			for _, rq := range c.net.req {
 				if rq.s.Node != n {
 					continue
@@ -95,19 +94,21 @@ func (c *Cluster) AppendFingerprint(b []byte) []byte {
 			}
 		}
 	}
-	return append(w.b, c.maintainerFingerprint()...)
+	c.maintainerFingerprint(&w)
+	return w.b
 }
 
-// nodeFingerprint is the encoding of the dispatchers and journals of the core of
-// cfg.Nodes[i], from the cache when the core did not change since it was written.
-// Filling the cache changes c: like Apply, it must not run concurrently with other uses
-// of c.
-func (c *Cluster) nodeFingerprint(i int) []byte {
-	if i < len(c.fpNodes) && c.fpNodes[i] != nil {
-		return c.fpNodes[i]
+// nodeFingerprint writes the encoding of the dispatchers and journals of the core of
+// cfg.Nodes[i], from the cache when the core did not change since it was written, else
+// afresh, and then caches a copy of what it wrote. Filling the cache changes c: like
+// Apply, it must not run concurrently with other uses of c.
+func (c *Cluster) nodeFingerprint(w *fpWriter, i int) {
+	if fp := c.nodes[i].fp; fp != nil {
+		w.b = append(w.b, fp...)
+		return
 	}
-	nd := c.nodes[i]
-	var w fpWriter
+	start := len(w.b)
+	nd := c.nodes[i].core
 	ds := nd.Dispatchers()
 	w.num(uint64(len(ds)))
 	for _, d := range ds {
@@ -116,24 +117,20 @@ func (c *Cluster) nodeFingerprint(i int) []byte {
 	_, removes, merges := nd.Len()
 	w.journal(removes, nd.RemoveJournal)
 	w.journal(merges, nd.MergeJournal)
-	if c.fpNodes == nil {
-		c.fpNodes = make([][]byte, len(c.cfg.Nodes))
-	}
-	if i < len(c.fpNodes) {
-		c.fpNodes[i] = w.b
-	}
-	return w.b
+	c.nodes[i].fp = w.since(start)
 }
 
-// maintainerFingerprint is the encoding of the maintainer's bootstrap answers, schema,
-// the DDL it will replay and its registry, from the cache when the maintainer did not
-// change since it was written (filling the cache changes c, as nodeFingerprint's does).
-func (c *Cluster) maintainerFingerprint() []byte {
+// maintainerFingerprint writes the encoding of the maintainer's bootstrap answers,
+// schema, the DDL it will replay and its registry, from the cache when the maintainer did
+// not change since it was written (filling the cache changes c, as nodeFingerprint's
+// does).
+func (c *Cluster) maintainerFingerprint(w *fpWriter) {
 	if c.fpM != nil {
-		return c.fpM
+		w.b = append(w.b, c.fpM...)
+		return
 	}
-	var w fpWriter
-	w.b = append(w.b, c.answersFingerprint()...)
+	start := len(w.b)
+	c.answersFingerprint(w)
 	tables := c.m.Tables()
 	w.num(uint64(len(tables)))
 	for _, t := range tables {
@@ -155,29 +152,28 @@ func (c *Cluster) maintainerFingerprint() []byte {
 		for _, t := range tasks {
 			w.task(t)
 		}
-		recs := ctrl.Operators()
-		slices.SortFunc(recs, func(x, y ops.Record) int { return strings.Compare(string(x.ID), string(y.ID)) })
+		recs := ctrl.Operators() // by id
 		w.num(uint64(len(recs)))
 		for _, r := range recs {
 			w.record(r)
 		}
 	}
-	c.fpM = w.b
-	return w.b
+	c.fpM = w.since(start)
 }
 
-// answersFingerprint is the encoding of the bootstrap answers the maintainer holds, kept
-// for dead nodes too (the spec keeps resp[n]). A running maintainer never changes its
-// answers (only a booting one takes or forgets them) and every new maintainer has a new
-// epoch, so the encoding is cached with the epoch of the running maintainer it was
+// answersFingerprint writes the encoding of the bootstrap answers the maintainer holds,
+// kept for dead nodes too (the spec keeps resp[n]). A running maintainer never changes
+// its answers (only a booting one takes or forgets them) and every new maintainer has a
+// new epoch, so the encoding is cached with the epoch of the running maintainer it was
 // written for (a booting maintainer of that epoch came before it, never after): the
 // answers are most of the maintainer's encoding, and most changes to a running
 // maintainer leave them alone.
-func (c *Cluster) answersFingerprint() []byte {
+func (c *Cluster) answersFingerprint(w *fpWriter) {
 	if c.fpAns != nil && c.fpAnsEpoch == c.m.Epoch() {
-		return c.fpAns
+		w.b = append(w.b, c.fpAns...)
+		return
 	}
-	var w fpWriter
+	start := len(w.b)
 	for _, n := range c.cfg.Nodes {
 		r, ok := c.m.Answer(n)
 		w.flag(ok)
@@ -186,14 +182,19 @@ func (c *Cluster) answersFingerprint() []byte {
 		}
 	}
 	if !c.m.Booting() {
-		c.fpAns, c.fpAnsEpoch = w.b, c.m.Epoch()
+		c.fpAns, c.fpAnsEpoch = w.since(start), c.m.Epoch()
 	}
-	return w.b
 }
 
 // fpWriter appends the fingerprint's encoding: numbers as uvarints, strings and lists
 // with their lengths first.
 type fpWriter struct{ b []byte }
+
+// since is a copy, exactly as long, of what w wrote from offset start on: a part's cached
+// encoding, written into the caller's buffer first so that it grows no slice of its own.
+func (w *fpWriter) since(start int) []byte {
+	return append(make([]byte, 0, len(w.b)-start), w.b[start:]...)
+}
 
 func (w *fpWriter) num(v uint64) {
 	for v >= 0x80 {
