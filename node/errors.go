@@ -46,3 +46,23 @@ func (e *RefusedError) Error() string {
 
 // Unwrap returns the cause.
 func (e *RefusedError) Unwrap() error { return e.Err }
+
+// fencedError is the cause of a request refused by the epoch fence. Its text is built
+// only when read: stale requests are routine after a failover, and a model checker
+// delivers them by the million.
+type fencedError struct {
+	bootstrap    bool
+	epoch, owner ops.Epoch
+}
+
+// Error implements error.
+func (e *fencedError) Error() string {
+	what := "epoch"
+	if e.bootstrap {
+		what = "bootstrap of epoch"
+	}
+	return fmt.Sprintf("%v: %s %d, the node obeys %d", ErrFenced, what, e.epoch, e.owner)
+}
+
+// Unwrap returns ErrFenced.
+func (e *fencedError) Unwrap() error { return ErrFenced }

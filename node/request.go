@@ -29,7 +29,7 @@ func (n *Node) Step(req protocol.Request) error {
 		return n.bootstrap(req)
 	}
 	if req.Epoch != n.owner && !n.bugs.NoEpochFence {
-		return n.refuse(req, fmt.Errorf("%w: epoch %d, the node obeys %d", ErrFenced, req.Epoch, n.owner))
+		return n.refuse(req, &fencedError{epoch: req.Epoch, owner: n.owner})
 	}
 	rec := req.Record // its epoch is the envelope's (Validate)
 	switch req.Kind {
@@ -195,7 +195,7 @@ func (n *Node) minSourceCheckpoint(srcs []ops.DispatcherID) uint64 {
 func (n *Node) bootstrap(req protocol.Request) error {
 	e := req.Epoch
 	if e < n.owner && !n.bugs.BootstrapNoFence {
-		return n.refuse(req, fmt.Errorf("%w: bootstrap of epoch %d, the node obeys %d", ErrFenced, e, n.owner))
+		return n.refuse(req, &fencedError{bootstrap: true, epoch: e, owner: n.owner})
 	}
 	if e != n.owner && n.cfg.Logger != nil {
 		n.cfg.Logger.Info("maintainer changed", zap.String("node", string(n.cfg.Node)), zap.Uint64("from", uint64(n.owner)), zap.Uint64("to", uint64(e)))
