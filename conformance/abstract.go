@@ -135,11 +135,19 @@ func nodeNum(n ops.NodeID) int {
 // Observe records what a state teaches about ids (every span it shows). Call it on the
 // initial state, then after every step (act is the action that led to the state).
 func (a *Abstraction) Observe(c *sim.Cluster, act sim.Action) error {
+	return a.observe(c, readController(c))
+}
+
+// observe is Observe with the controller's tasks and operators read already.
+func (a *Abstraction) observe(c *sim.Cluster, cr *ctrlRecords) error {
 	var err error
 	for _, n := range c.Nodes() {
 		m := c.Node(n)
 		m.EachDispatcher(func(d protocol.Dispatcher) { err = cmpErr(err, a.learn(d.ID, d.Span)) })
-		for _, r := range append(m.RemoveJournal(), m.MergeJournal()...) {
+		for _, r := range m.RemoveJournal() {
+			err = cmpErr(err, a.learn(r.ID, r.Span))
+		}
+		for _, r := range m.MergeJournal() {
 			err = cmpErr(err, a.learn(r.ID, r.Span))
 		}
 	}
@@ -148,11 +156,11 @@ func (a *Abstraction) Observe(c *sim.Cluster, act sim.Action) error {
 			err = cmpErr(err, a.learn(r.Record.ID, r.Record.Span))
 		}
 	})
-	if ctrl := c.Controller(); ctrl != nil {
-		for _, t := range ctrl.Tasks() {
+	if cr != nil {
+		for _, t := range cr.tasks {
 			err = cmpErr(err, a.learn(t.ID, t.Span))
 		}
-		for _, r := range ctrl.Operators() {
+		for _, r := range cr.ops {
 			err = cmpErr(err, a.learn(r.ID, r.Span))
 		}
 	}
@@ -195,7 +203,7 @@ func (s SpecState) Diff(other SpecState) []string {
 // State computes the abstract state of c (after Observe of the same state).
 func (a *Abstraction) State(c *sim.Cluster) (SpecState, error) {
 	ends := make([]int, len(SpecVars))
-	b, err := a.appendState(nil, c, ends)
+	b, err := a.appendState(nil, c, readController(c), ends)
 	if err != nil {
 		return nil, err
 	}

@@ -16,8 +16,9 @@ import (
 // the same state) to b, in SpecVars order, each followed by a newline, and sets ends[i]
 // to where the i-th ends: State's texts without a map or a string per value, so that the
 // explorer can hash a state's text from one buffer. The text is canonical (fixed orders
-// everywhere, the one set sorted): equal abstract states print equally.
-func (a *Abstraction) appendState(b []byte, c *sim.Cluster, ends []int) ([]byte, error) {
+// everywhere, the one set sorted): equal abstract states print equally. cr is c's
+// controller as readController reads it.
+func (a *Abstraction) appendState(b []byte, c *sim.Cluster, cr *ctrlRecords, ends []int) ([]byte, error) {
 	nodes := c.Nodes()
 	// A spec world has a few nodes: their rows live on the stack.
 	var rowBuf [4]dmRowSet
@@ -146,7 +147,7 @@ func (a *Abstraction) appendState(b []byte, c *sim.Cluster, ends []int) ([]byte,
 	end()
 	// sched, node, ops
 	var ctrlRows [len(dmRowSet{})]ctrlEntry
-	if ctrl := c.Controller(); ctrl != nil {
+	if cr != nil {
 		at := func(sp ops.Span) (*ctrlEntry, error) {
 			k, err := a.specIndex(sp)
 			if err != nil {
@@ -154,7 +155,7 @@ func (a *Abstraction) appendState(b []byte, c *sim.Cluster, ends []int) ([]byte,
 			}
 			return &ctrlRows[k], nil
 		}
-		if err := controllerRows(ctrl, at); err != nil {
+		if err := controllerRows(cr, at); err != nil {
 			return nil, err
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	ops "github.com/opfsm/opfsm/operators"
+	"github.com/opfsm/opfsm/sim"
 )
 
 // A maintainer controller as the spec's sched, node and ops entries, by spec id: for the
@@ -38,10 +39,27 @@ func (e *ctrlEntry) appendOp(b []byte) []byte {
 	return appendOp(b, e.opType, e.opSt, e.origin, e.dest)
 }
 
+// ctrlRecords are a controller's tasks and operators, read once for everything a state's
+// abstraction needs of them.
+type ctrlRecords struct {
+	tasks []ops.Task
+	ops   []ops.Record
+}
+
+// readController reads the tasks and operators of c's running maintainer (nil while it
+// boots).
+func readController(c *sim.Cluster) *ctrlRecords {
+	ctrl := c.Controller()
+	if ctrl == nil {
+		return nil
+	}
+	return &ctrlRecords{tasks: ctrl.Tasks(), ops: ctrl.Operators()}
+}
+
 // controllerRows sets the entry of every spec id (at maps a span to it) from the
 // maintainer controller's tasks and operators: two tasks of one span are an error.
-func controllerRows(ctrl *ops.Controller, at func(ops.Span) (*ctrlEntry, error)) error {
-	for _, t := range ctrl.Tasks() {
+func controllerRows(cr *ctrlRecords, at func(ops.Span) (*ctrlEntry, error)) error {
+	for _, t := range cr.tasks {
 		e, err := at(t.Span)
 		if err != nil {
 			return err
@@ -51,7 +69,7 @@ func controllerRows(ctrl *ops.Controller, at func(ops.Span) (*ctrlEntry, error))
 		}
 		e.task, e.sched, e.node = true, t.Sched.String(), nodeNum(t.Node)
 	}
-	for _, r := range ctrl.Operators() {
+	for _, r := range cr.ops {
 		e, err := at(r.Span)
 		if err != nil {
 			return err
@@ -76,7 +94,7 @@ func controllerView(ctrl *ops.Controller, specID func(ops.Span) (string, error))
 		}
 		return rows[d], nil
 	}
-	if err := controllerRows(ctrl, at); err != nil {
+	if err := controllerRows(&ctrlRecords{tasks: ctrl.Tasks(), ops: ctrl.Operators()}, at); err != nil {
 		return nil, nil, nil, err
 	}
 	sched, node, opsV = map[string]string{}, map[string]string{}, map[string]string{}

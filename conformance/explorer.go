@@ -385,10 +385,11 @@ func (x *explorer) path(id uint32) []sim.Action {
 // state's text, which is canonical (Abstraction.appendState), written into worker w's
 // buffer buf.
 func (x *explorer) abstractHash(w int, buf *[]byte, abs *Abstraction, c *sim.Cluster, act sim.Action) (uint64, error) {
-	if err := abs.Observe(c, act); err != nil {
+	cr := readController(c) // once for both
+	if err := abs.observe(c, cr); err != nil {
 		return 0, err
 	}
-	b, err := abs.appendState((*buf)[:0], c, x.ends[w])
+	b, err := abs.appendState((*buf)[:0], c, cr, x.ends[w])
 	if err != nil {
 		return 0, err
 	}
