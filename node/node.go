@@ -38,7 +38,7 @@ type Config struct {
 
 // Node is one dispatcher manager's protocol core. The zero value is not usable; call New.
 type Node struct {
-	cfg   Config
+	cfg   *Config // never changed after New: shared with clones
 	owner ops.Epoch
 	bugs  seeded.NodeBugs
 
@@ -82,7 +82,7 @@ func New(cfg Config) (*Node, error) {
 	if cfg.Node == "" || cfg.Changefeed == "" {
 		return nil, fmt.Errorf("node: %w: need a node name and a changefeed", ErrInvalidDispatcher)
 	}
-	return &Node{cfg: cfg, owner: cfg.Owner, disp: newSlab[protocol.Dispatcher](), byTable: map[ops.TableID][]ops.DispatcherID{},
+	return &Node{cfg: &cfg, owner: cfg.Owner, disp: newSlab[protocol.Dispatcher](), byTable: map[ops.TableID][]ops.DispatcherID{},
 		removes: newSlab[ops.Record](), merges: newSlab[ops.Record]()}, nil
 }
 
