@@ -166,15 +166,16 @@ func (n *Node) AbortMerge(id ops.DispatcherID) error {
 // waitsForOther reports whether source s is a source of a journaled merge other than id
 // whose merged dispatcher has not committed and is not closing.
 func (n *Node) waitsForOther(s, id ops.DispatcherID) bool {
-	for other, i := range n.merges.index {
-		if other == id || !slices.Contains(n.merges.items[i].Sources, s) {
-			continue
+	waits := false
+	n.merges.each(func(other ops.DispatcherID, rec *ops.Record) {
+		if waits || other == id || !slices.Contains(rec.Sources, s) {
+			return
 		}
 		if d := n.disp.get(other); d != nil && !d.Removing && (d.State == ops.Preparing || d.State == ops.MergeReady) {
-			return true
+			waits = true
 		}
-	}
-	return false
+	})
+	return waits
 }
 
 // abortable: a journaled merge whose merged dispatcher is missing, or a journaled

@@ -62,7 +62,7 @@ type Node struct {
 const (
 	// partItems is disp.items: a dispatcher changed in place (write), a put or a del.
 	partItems uint32 = 1 << iota
-	// partIndex is disp.index and disp.free: the put of a new dispatcher, a del.
+	// partIndex is disp's keys, free list and index: the put of a new dispatcher, a del.
 	partIndex
 	// partTables is byTable: add and drop.
 	partTables
@@ -222,9 +222,7 @@ func (n *Node) Dispatchers() []protocol.Dispatcher {
 // scan them when the order does not matter (a simulator checks an invariant over every
 // dispatcher after every step).
 func (n *Node) EachDispatcher(fn func(protocol.Dispatcher)) {
-	for _, i := range n.disp.index {
-		fn(n.disp.items[i])
-	}
+	n.disp.each(func(_ ops.DispatcherID, d *protocol.Dispatcher) { fn(*d) })
 }
 
 // RemoveJournal returns the remove journal's records, sorted by dispatcher id. Their

@@ -9,82 +9,124 @@ import (
 
 // slab holds values by dispatcher id in one slice, reusing freed slots, so a steady
 // stream of creates and sweeps (or journal writes and deletes) allocates nothing: a Go map
-// would allocate for every value as large as an operator record.
+// would allocate for every value as large as an operator record. A small slab finds an id
+// by scanning its keys, which is faster than hashing at that size and lets a copy be two
+// short slices; from slabScan ids on, a map indexes them.
 //
 // A Node shares its slabs with its clones until it writes them (Node.own): put, del and a
 // write through get's pointer need the slab's storage to be the node's own.
 type slab[T any] struct {
-	index map[ops.DispatcherID]int32
-	items []T
+	keys  []ops.DispatcherID // by slot; "" marks a free slot
+	items []T                // by slot
 	free  []int32
+	index map[ops.DispatcherID]int32 // every id's slot, from slabScan ids on; else nil
 }
 
-func newSlab[T any]() slab[T] { return slab[T]{index: map[ops.DispatcherID]int32{}} }
+// slabScan is the number of slots from which a slab indexes its ids with a map.
+const slabScan = 16
+
+func newSlab[T any]() slab[T] { return slab[T]{} }
+
+// slot returns id's slot, or -1.
+func (s *slab[T]) slot(id ops.DispatcherID) int {
+	if id == "" {
+		return -1 // the mark of a free slot, never an id
+	}
+	if s.index != nil {
+		if i, ok := s.index[id]; ok {
+			return int(i)
+		}
+		return -1
+	}
+	return slices.Index(s.keys, id)
+}
 
 // get returns the value of id, valid until the next put, or nil.
 func (s *slab[T]) get(id ops.DispatcherID) *T {
-	i, ok := s.index[id]
-	if !ok {
-		return nil
+	if i := s.slot(id); i >= 0 {
+		return &s.items[i]
 	}
-	return &s.items[i]
+	return nil
 }
 
 // put stores v as id's value, replacing any.
 func (s *slab[T]) put(id ops.DispatcherID, v T) {
-	if s.index == nil {
-		s.index = map[ops.DispatcherID]int32{}
-	}
-	if i, ok := s.index[id]; ok {
+	if i := s.slot(id); i >= 0 {
 		s.items[i] = v
 		return
 	}
+	var i int32
 	if k := len(s.free); k > 0 {
-		i := s.free[k-1]
+		i = s.free[k-1]
 		s.free = s.free[:k-1]
-		s.items[i] = v
-		s.index[id] = i
-		return
+		s.keys[i], s.items[i] = id, v
+	} else {
+		i = int32(len(s.keys))
+		s.keys, s.items = append(s.keys, id), append(s.items, v)
 	}
-	s.items = append(s.items, v)
-	s.index[id] = int32(len(s.items) - 1)
+	switch {
+	case s.index != nil:
+		s.index[id] = i
+	case len(s.keys) >= slabScan:
+		s.index = make(map[ops.DispatcherID]int32, len(s.keys))
+		for j, k := range s.keys {
+			if k != "" {
+				s.index[k] = int32(j)
+			}
+		}
+	}
 }
 
 // del removes id's value and reports whether there was one.
 func (s *slab[T]) del(id ops.DispatcherID) bool {
-	i, ok := s.index[id]
-	if !ok {
+	i := s.slot(id)
+	if i < 0 {
 		return false
 	}
 	var zero T
-	s.items[i] = zero // drop what it referenced
-	delete(s.index, id)
-	s.free = append(s.free, i)
+	s.keys[i], s.items[i] = "", zero // drop what it referenced
+	if s.index != nil {
+		delete(s.index, id)
+	}
+	s.free = append(s.free, int32(i))
 	return true
 }
 
-func (s *slab[T]) len() int { return len(s.index) }
+func (s *slab[T]) len() int { return len(s.keys) - len(s.free) }
 
-// values copies every value, in no order, into a new slice: one allocation and no
-// lookups, for a caller that sorts them (a model checker reads the dispatchers and
-// journals of every state it finds).
+// each calls fn with every id and its value, in slot order.
+func (s *slab[T]) each(fn func(id ops.DispatcherID, v *T)) {
+	for i, k := range s.keys {
+		if k != "" {
+			fn(k, &s.items[i])
+		}
+	}
+}
+
+// values copies every value, in no order, into a new slice: one allocation, for a caller
+// that sorts them (a model checker reads the dispatchers and journals of every state it
+// finds).
 func (s *slab[T]) values() []T {
 	if len(s.free) == 0 { // every slot holds a value: copy them at once
 		out := make([]T, len(s.items))
 		copy(out, s.items)
 		return out
 	}
-	out := make([]T, 0, len(s.index))
-	for _, i := range s.index {
-		out = append(out, s.items[i])
+	out := make([]T, 0, s.len())
+	for i, k := range s.keys {
+		if k != "" {
+			out = append(out, s.items[i])
+		}
 	}
 	return out
 }
 
 // ids appends every id to buf, sorted.
 func (s *slab[T]) ids(buf []ops.DispatcherID) []ops.DispatcherID {
-	for id := range s.index {
-		buf = append(buf, id)
+	for _, k := range s.keys {
+		if k != "" {
+			buf = append(buf, k)
+		}
 	}
 	slices.Sort(buf)
 	return buf
@@ -94,13 +136,16 @@ func (s *slab[T]) ids(buf []ops.DispatcherID) []ops.DispatcherID {
 // with put: the values themselves are copied as they are, sharing what they reference.
 func (s *slab[T]) copyItems() { s.items = slices.Clone(s.items) }
 
-// copyIndex gives s a copy of its index and free list, for a put of a new id or a del. An
-// empty slab drops its storage instead: its copy allocates nothing (a model checker
-// copies nodes by the million), and put allocates afresh.
+// copyIndex gives s a copy of its keys, free list and index, for a put of a new id or a
+// del. An empty slab drops its storage instead: its copy allocates nothing (a model
+// checker copies nodes by the million), and put allocates afresh.
 func (s *slab[T]) copyIndex() {
-	if len(s.index) == 0 {
+	if s.len() == 0 {
 		*s = slab[T]{}
 		return
 	}
-	s.index, s.free = maps.Clone(s.index), slices.Clone(s.free)
+	s.keys, s.free = slices.Clone(s.keys), slices.Clone(s.free)
+	if s.index != nil {
+		s.index = maps.Clone(s.index)
+	}
 }
