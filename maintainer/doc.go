@@ -21,7 +21,10 @@
 //
 // Threading: a Maintainer is not safe for concurrent use; the host drives it from one
 // goroutine (or behind one mutex) and applies each Ready before the next. It never blocks,
-// sleeps, reads a clock or starts a goroutine; time enters only through Tick.
+// sleeps, reads a clock or starts a goroutine; time enters only through Tick. A maintainer
+// nobody changes may be read and cloned from several goroutines at once (a model checker's
+// workers do); a clone shares its storage until either side writes a part of it, which
+// that side copies first.
 //
 // Its behaviour is action for action spec/failover/Maintainer.tla and Recovery.tla: the
 // simulator drives Maintainers and the conformance suite compares the state graphs.

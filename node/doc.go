@@ -32,7 +32,10 @@
 // Threading: a Node is not safe for concurrent use. The host owns it from one goroutine
 // (or behind one mutex): it feeds events, and in the same goroutine takes Ready, applies
 // it, and calls Advance before the next Ready. Nothing in the core blocks, sleeps or
-// starts goroutines; time enters only through Tick.
+// starts goroutines; time enters only through Tick. The one exception is for model
+// checkers: a node nobody changes may be read and cloned from several goroutines at once.
+// A clone shares the node's storage until either of them writes a part of it (the
+// dispatchers, their index, a journal, the pending Ready), which that one copies first.
 //
 // The behaviour is action for action spec/failover/DispatcherManager.tla
 // (docs/abstract-state.md): the simulator drives Nodes, and the conformance suite
