@@ -432,6 +432,12 @@ func TestCloneCopiesOnWrite(t *testing.T) {
 		require.NoError(t, sink.Advanced("y", 99))
 		require.NoError(t, sink.Advanced("m", 99))
 	}))
+	y, ok := n.Dispatcher("y")
+	require.True(t, ok)
+	require.Equal(t, 1.0, testing.AllocsPerRun(100, func() { // a checkpoint that does not rise writes nothing
+		sink = n.Clone()
+		require.NoError(t, sink.Advanced("y", y.Checkpoint))
+	}))
 
 	// In merged a and b, closing since their merge committed, have no remove journal
 	// entry; journaled is the same but for r, closing with a remove journal entry.
