@@ -144,12 +144,8 @@ func (a *Abstraction) observe(c *sim.Cluster, cr *ctrlRecords) error {
 	for _, n := range c.Nodes() {
 		m := c.Node(n)
 		m.EachDispatcher(func(d protocol.Dispatcher) { err = cmpErr(err, a.learn(d.ID, d.Span)) })
-		for _, r := range m.RemoveJournal() {
-			err = cmpErr(err, a.learn(r.ID, r.Span))
-		}
-		for _, r := range m.MergeJournal() {
-			err = cmpErr(err, a.learn(r.ID, r.Span))
-		}
+		m.EachRemove(func(r ops.Record) { err = cmpErr(err, a.learn(r.ID, r.Span)) })
+		m.EachMerge(func(r ops.Record) { err = cmpErr(err, a.learn(r.ID, r.Span)) })
 	}
 	c.Network().EachRequest(func(_ sim.Stream, r protocol.Request) {
 		if r.Kind != protocol.Bootstrap {

@@ -50,16 +50,18 @@ func (a *Abstraction) appendState(b []byte, c *sim.Cluster, cr *ctrlRecords, end
 		if dup != nil {
 			return nil, dup
 		}
-		for _, r := range m.RemoveJournal() {
-			k, err := a.specIndex(r.Span)
-			if err != nil {
-				return nil, err
+		var bad error
+		m.EachRemove(func(r ops.Record) {
+			if k, err := a.specIndex(r.Span); err != nil {
+				bad = cmpErr(bad, err)
+			} else {
+				rows[i][k].journal = journalOf(r)
 			}
-			rows[i][k].journal = journalOf(r)
+		})
+		if bad != nil {
+			return nil, bad
 		}
-		for _, r := range m.MergeJournal() {
-			mergeJ[i] = uint64(r.Epoch)
-		}
+		m.EachMerge(func(r ops.Record) { mergeJ[i] = uint64(r.Epoch) })
 	}
 	v := 0
 	end := func() {

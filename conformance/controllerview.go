@@ -53,7 +53,10 @@ func readController(c *sim.Cluster) *ctrlRecords {
 	if ctrl == nil {
 		return nil
 	}
-	return &ctrlRecords{tasks: ctrl.Tasks(), ops: ctrl.Operators()}
+	_, n := ctrl.Len()
+	cr := &ctrlRecords{tasks: ctrl.Tasks(), ops: make([]ops.Record, 0, n)}
+	ctrl.EachOperator(func(r ops.Record) { cr.ops = append(cr.ops, r) }) // read while c stays
+	return cr
 }
 
 // controllerRows sets the entry of every spec id (at maps a span to it) from the

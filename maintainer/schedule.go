@@ -97,6 +97,17 @@ func (m *Maintainer) Outstanding() []Message {
 	return out
 }
 
+// EachOutstanding calls fn with each request Outstanding lists, in its order, without
+// copying the operators' records: a request record's slices are read only and valid
+// while the maintainer does not change, and fn must not change the maintainer. For a
+// caller that looks at every state of a search.
+func (m *Maintainer) EachOutstanding(fn func(Message)) {
+	if m.booting {
+		return
+	}
+	m.ctrl.EachPending(func(msg ops.Message) { fn(Message{To: msg.To, Request: m.request(msg)}) })
+}
+
 // Tick is the maintainer's clock. Booting, it re-asks the nodes that have not answered
 // every BootstrapTicks ticks and recovers once all have. Running, it resends every
 // operator request, and the remove of every stray, that has waited ResendTicks ticks and

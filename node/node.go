@@ -225,6 +225,25 @@ func (n *Node) EachDispatcher(fn func(protocol.Dispatcher)) {
 	n.disp.each(func(_ ops.DispatcherID, d *protocol.Dispatcher) { fn(*d) })
 }
 
+// EachDispatcherByID calls fn for every dispatcher, ordered by id as Dispatchers lists
+// them, without copying them into a slice.
+func (n *Node) EachDispatcherByID(fn func(protocol.Dispatcher)) {
+	n.disp.eachSorted(func(d *protocol.Dispatcher) { fn(*d) })
+}
+
+// EachRemove calls fn with every record of the remove journal, in RemoveJournal's order,
+// without copying them into a slice; fn must not change the records' slices (the
+// journal's, shared with the node's clones).
+func (n *Node) EachRemove(fn func(ops.Record)) {
+	n.removes.eachSorted(func(r *ops.Record) { fn(*r) })
+}
+
+// EachMerge calls fn with every record of the merge journal, in MergeJournal's order, as
+// EachRemove does.
+func (n *Node) EachMerge(fn func(ops.Record)) {
+	n.merges.eachSorted(func(r *ops.Record) { fn(*r) })
+}
+
 // RemoveJournal returns the remove journal's records, sorted by dispatcher id. Their
 // slices are the journal's, shared with the node's clones: read only.
 func (n *Node) RemoveJournal() []ops.Record { return records(&n.removes) }

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"cmp"
 	"maps"
 	"slices"
 
@@ -119,6 +120,22 @@ func (s *slab[T]) values() []T {
 		}
 	}
 	return out
+}
+
+// eachSorted calls fn with every value, in id order, sorting the slots of a small slab
+// on the stack: a model checker encodes the journals of every state it finds.
+func (s *slab[T]) eachSorted(fn func(v *T)) {
+	var buf [slabScan]int32
+	slots := buf[:0]
+	for i, k := range s.keys {
+		if k != "" {
+			slots = append(slots, int32(i))
+		}
+	}
+	slices.SortFunc(slots, func(a, b int32) int { return cmp.Compare(s.keys[a], s.keys[b]) })
+	for _, i := range slots {
+		fn(&s.items[i])
+	}
 }
 
 // ids appends every id to buf, sorted.

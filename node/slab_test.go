@@ -52,7 +52,7 @@ func TestSlabValues(t *testing.T) {
 }
 
 // TestSlabAgainstMap: random puts and deletes over up to 40 ids (so the slab scans its
-// keys at first and indexes them past slabScan) keep it equal to a map, by get, len, ids, values and each, and a
+// keys at first and indexes them past slabScan) keep it equal to a map, by get, len, ids, values, each and eachSorted, and a
 // copy (copyIndex and copyItems, as a node's write makes) changes independently of its
 // original.
 func TestSlabAgainstMap(t *testing.T) {
@@ -69,6 +69,9 @@ func TestSlabAgainstMap(t *testing.T) {
 			vals = append(vals, want[id])
 		}
 		require.ElementsMatch(t, vals, s.values())
+		var sorted []int
+		s.eachSorted(func(v *int) { sorted = append(sorted, *v) })
+		require.Equal(t, vals, sorted, "in id order")
 		seen := map[ops.DispatcherID]int{}
 		s.each(func(id ops.DispatcherID, v *int) { seen[id] = *v })
 		require.Equal(t, want, seen)

@@ -58,7 +58,7 @@ func (c *Controller) Request(id DispatcherID) (Message, bool) {
 // operator id. The caller decides when to resend; the operators keep asking until they hear
 // back.
 func (c *Controller) Pending() []Message {
-	sorted := c.sortedOps()
+	sorted := c.sortedOps(nil)
 	out := make([]Message, 0, len(sorted))
 	for _, k := range sorted {
 		if to, kind, ok := kinds[k.o.typ].message(k.o); ok {
@@ -69,4 +69,16 @@ func (c *Controller) Pending() []Message {
 		return nil
 	}
 	return out
+}
+
+// EachPending calls fn with each request Pending lists, in its order, without copying the
+// records: as in EachOperator, a record's slices are read only and valid while the
+// controller does not change, and fn must not change the controller.
+func (c *Controller) EachPending(fn func(msg Message)) {
+	var buf [smallOps]keyedOp
+	for _, k := range c.sortedOps(buf[:0]) {
+		if to, kind, ok := kinds[k.o.typ].message(k.o); ok {
+			fn(Message{To: to, Kind: kind, Record: k.o.view(c.cfg.Changefeed, c.cfg.Epoch)})
+		}
+	}
 }

@@ -46,14 +46,24 @@ func (o *Operator) Done() bool { return defs[o.typ].IsTerminal(o.state) }
 // Record returns the operator's serialisable record for changefeed cf and maintainer epoch
 // e: every operator of a controller carries its controller's epoch.
 func (o *Operator) Record(cf ChangefeedID, e Epoch) Record {
+	r := o.view(cf, e)
+	if o.extra != nil {
+		r.SplitSpans = append([]Span(nil), r.SplitSpans...)
+		r.SplitTargets = append([]NodeID(nil), r.SplitTargets...)
+		r.Sources = append([]DispatcherID(nil), r.Sources...)
+	}
+	return r
+}
+
+// view is Record without copying: its slices are o's own, for a reader that neither keeps
+// nor changes them (EachOperator, EachPending).
+func (o *Operator) view(cf ChangefeedID, e Epoch) Record {
 	r := Record{
 		Changefeed: cf, ID: o.id, Type: o.typ, State: o.state, Epoch: e, Span: o.span,
 		Origin: o.origin, Dest: o.dest, Hook: o.hook, Checkpoint: o.checkpoint,
 	}
 	if o.extra != nil {
-		r.SplitSpans = append([]Span(nil), o.extra.splitSpans...)
-		r.SplitTargets = append([]NodeID(nil), o.extra.splitTargets...)
-		r.Sources = append([]DispatcherID(nil), o.extra.sources...)
+		r.SplitSpans, r.SplitTargets, r.Sources = o.extra.splitSpans, o.extra.splitTargets, o.extra.sources
 	}
 	return r
 }

@@ -1,6 +1,7 @@
 package operators
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -71,4 +72,75 @@ func TestCheckpointsTravel(t *testing.T) {
 	require.Equal(t, uint64(33), msg.Record.Checkpoint, "an add starts at its task's checkpoint")
 	c.HandleNodeRemoved("C")
 	require.Equal(t, Task{ID: "n", Span: span(300, "", ""), Sched: Absent, Checkpoint: 33}, taskOf(c, "n"))
+}
+
+// TestEachOperatorAndPending: EachOperator and EachPending walk what Operators and Pending
+// list, in their order, with the same records, allocating nothing for a few operators and
+// sorting as many as there are beyond the stack buffer; Operators' records stay copies the
+// caller may change.
+func TestEachOperatorAndPending(t *testing.T) {
+	many := func(t *testing.T) *Controller {
+		c := NewController(Config{Changefeed: cf, Epoch: 2})
+		for i := range smallOps + 5 {
+			id := DispatcherID(fmt.Sprintf("d%02d", smallOps+5-i)) // inserted out of order
+			require.NoError(t, c.AddTask(Task{ID: id, Span: span(TableID(i+1), "", ""), Sched: Replicating, Node: "B"}))
+			require.NoError(t, c.StartMove(id, "C"))
+		}
+		return c
+	}
+	for _, tc := range []struct {
+		name  string
+		setup func(t *testing.T) *Controller
+		ops   int
+	}{
+		{"none", world, 0},
+		{"move", func(t *testing.T) *Controller {
+			c := world(t)
+			require.NoError(t, c.StartMove("d1", "C"))
+			return c
+		}, 1},
+		{"merge and its occupies", func(t *testing.T) *Controller {
+			c := world(t)
+			require.NoError(t, c.StartMerge([]DispatcherID{"d1", "d2"}, "dm"))
+			return c
+		}, 3},
+		{"split", func(t *testing.T) *Controller {
+			c := world(t)
+			require.NoError(t, c.StartSplit("d1", []Span{span(100, "", "f"), span(100, "f", "m")}, []NodeID{"B", "C"}))
+			return c
+		}, 1},
+		{"more than the stack holds", many, smallOps + 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := tc.setup(t)
+			var recs []Record
+			c.EachOperator(func(r Record) { recs = append(recs, r) })
+			require.Len(t, recs, tc.ops)
+			if tc.ops == 0 {
+				require.Empty(t, c.Operators())
+			} else {
+				require.Equal(t, c.Operators(), recs)
+			}
+			var msgs []Message
+			c.EachPending(func(m Message) { msgs = append(msgs, m) })
+			require.Equal(t, c.Pending(), msgs)
+			if tc.ops <= smallOps {
+				n := 0
+				require.Zero(t, testing.AllocsPerRun(20, func() {
+					c.EachOperator(func(Record) { n++ })
+					c.EachPending(func(Message) { n++ })
+				}))
+			}
+			before := fmt.Sprint(c.Operators())
+			for _, r := range c.Operators() { // copies: changing them changes no operator
+				for i := range r.SplitSpans {
+					r.SplitSpans[i].Start, r.SplitTargets[i] = "zz", "Z"
+				}
+				for i := range r.Sources {
+					r.Sources[i] = "zz"
+				}
+			}
+			require.Equal(t, before, fmt.Sprint(c.Operators()))
+		})
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/opfsm/opfsm/maintainer"
 	"github.com/opfsm/opfsm/node"
 	ops "github.com/opfsm/opfsm/operators"
 	"github.com/opfsm/opfsm/protocol"
@@ -67,12 +68,12 @@ func (c *Cluster) AppendEnabled(buf []Action) []Action {
 			out = append(out, Action{Name: "MaintainerStatus", Node: n})
 		}
 	}
-	for _, msg := range c.m.Outstanding() {
+	c.m.EachOutstanding(func(msg maintainer.Message) {
 		if c.alive[msg.To] && !c.net.InFlight(Stream{msg.To, c.Epoch()}, msg.Request) &&
 			!c.net.AnswerPending(msg.To, c.Epoch()) {
 			out = append(out, Action{Name: "Resend", ID: msg.Request.Record.ID})
 		}
-	}
+	})
 	c.schedulerActions(live, &out)
 	return out
 }

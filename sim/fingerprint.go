@@ -109,14 +109,13 @@ func (c *Cluster) nodeFingerprint(w *fpWriter, i int) {
 	}
 	start := len(w.b)
 	nd := c.nodes[i].core
-	ds := nd.Dispatchers()
-	w.num(uint64(len(ds)))
-	for _, d := range ds {
-		w.dispatcher(d)
-	}
-	_, removes, merges := nd.Len()
-	w.journal(removes, nd.RemoveJournal)
-	w.journal(merges, nd.MergeJournal)
+	ds, removes, merges := nd.Len()
+	w.num(uint64(ds))
+	nd.EachDispatcherByID(func(d protocol.Dispatcher) { w.dispatcher(d) })
+	w.num(uint64(removes))
+	nd.EachRemove(func(r ops.Record) { w.record(r) })
+	w.num(uint64(merges))
+	nd.EachMerge(func(r ops.Record) { w.record(r) })
 	c.nodes[i].fp = w.since(start)
 }
 
@@ -152,11 +151,9 @@ func (c *Cluster) maintainerFingerprint(w *fpWriter) {
 		for _, t := range tasks {
 			w.task(t)
 		}
-		recs := ctrl.Operators() // by id
-		w.num(uint64(len(recs)))
-		for _, r := range recs {
-			w.record(r)
-		}
+		_, n := ctrl.Len()
+		w.num(uint64(n))
+		ctrl.EachOperator(func(r ops.Record) { w.record(r) }) // by id
 	}
 	c.fpM = w.since(start)
 }
@@ -258,15 +255,6 @@ func (w *fpWriter) record(r ops.Record) {
 	w.ids(r.Sources)
 	w.num(uint64(r.Hook))
 	w.num(r.Checkpoint)
-}
-
-// journal writes a journal of n records, read by records only when it is not empty.
-func (w *fpWriter) journal(n int, records func() []ops.Record) {
-	if n == 0 {
-		w.num(0)
-		return
-	}
-	w.records(records())
 }
 
 // records writes a journal (in id order).

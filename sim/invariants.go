@@ -105,11 +105,15 @@ func mayOverlap(ns []*node.Node) bool {
 // RemoveJournalSound (S11, Remove half): every journaled Remove names a dispatcher its node
 // has.
 func RemoveJournalSound(ns []*node.Node) error {
+	var v error
 	for _, nd := range ns {
-		for _, r := range nd.RemoveJournal() {
-			if _, ok := nd.Dispatcher(r.ID); !ok {
-				return &Violation{Property: "RemoveJournalSound", Detail: fmt.Sprintf("%s journals a Remove of %s, which it does not have", nd.Name(), r.ID)}
+		nd.EachRemove(func(r ops.Record) { // by id: the first of several is the one reported
+			if _, ok := nd.Dispatcher(r.ID); !ok && v == nil {
+				v = &Violation{Property: "RemoveJournalSound", Detail: fmt.Sprintf("%s journals a Remove of %s, which it does not have", nd.Name(), r.ID)}
 			}
+		})
+		if v != nil {
+			return v
 		}
 	}
 	return nil
