@@ -222,16 +222,11 @@ func (n *Node) cleanable(id ops.DispatcherID) bool {
 	if rec == nil {
 		return false
 	}
-	for _, did := range n.tableOf(rec.Span.Table) {
-		d := n.disp.get(did)
-		if !rec.Span.Contains(d.Span) {
-			continue
-		}
-		if (d.Span == rec.Span && d.State != ops.Working) || (d.Span != rec.Span && d.State == ops.WaitingMerge) {
-			return false
-		}
-	}
-	return true
+	busy := n.anyOfTable(rec.Span.Table, func(d *protocol.Dispatcher) bool {
+		return rec.Span.Contains(d.Span) &&
+			((d.Span == rec.Span && d.State != ops.Working) || (d.Span != rec.Span && d.State == ops.WaitingMerge))
+	})
+	return !busy
 }
 
 // Tick is the node's clock: it re-reports every Working dispatcher that is not closing

@@ -43,7 +43,10 @@ type Node struct {
 	bugs  seeded.NodeBugs
 
 	disp slab[protocol.Dispatcher]
-	// byTable lists the dispatchers of each table, for overlap checks.
+	// byTable lists the dispatchers of each table, for overlap checks, from the time the
+	// node has as many dispatchers as a slab indexes by a map (slabScan) on; nil before:
+	// a small node scans its dispatchers, and a model checker copies no map when it
+	// creates or sweeps one.
 	byTable map[ops.TableID][]ops.DispatcherID
 	removes slab[ops.Record] // the remove journal
 	merges  slab[ops.Record] // the merge journal
@@ -82,7 +85,7 @@ func New(cfg Config) (*Node, error) {
 	if cfg.Node == "" || cfg.Changefeed == "" {
 		return nil, fmt.Errorf("node: %w: need a node name and a changefeed", ErrInvalidDispatcher)
 	}
-	return &Node{cfg: &cfg, owner: cfg.Owner, disp: newSlab[protocol.Dispatcher](), byTable: map[ops.TableID][]ops.DispatcherID{},
+	return &Node{cfg: &cfg, owner: cfg.Owner, disp: newSlab[protocol.Dispatcher](),
 		removes: newSlab[ops.Record](), merges: newSlab[ops.Record]()}, nil
 }
 
@@ -177,6 +180,9 @@ func (n *Node) answer(a protocol.BootstrapAnswer) {
 
 // copyTables copies byTable: drop changes a table's list in place, and add appends to it.
 func copyTables(m map[ops.TableID][]ops.DispatcherID) map[ops.TableID][]ops.DispatcherID {
+	if m == nil {
+		return nil
+	}
 	d := make(map[ops.TableID][]ops.DispatcherID, len(m))
 	for t, ids := range m {
 		d[t] = slices.Clone(ids)
@@ -282,7 +288,15 @@ func (n *Node) Preload(ds ...protocol.Dispatcher) error {
 func (n *Node) add(d protocol.Dispatcher) {
 	n.own(partItems | partIndex | partTables)
 	n.disp.put(d.ID, d)
-	n.byTable[d.Span.Table] = append(n.byTable[d.Span.Table], d.ID)
+	switch {
+	case n.byTable != nil:
+		n.byTable[d.Span.Table] = append(n.byTable[d.Span.Table], d.ID)
+	case n.disp.index != nil: // the node is large from now on: list its dispatchers by table
+		n.byTable = map[ops.TableID][]ops.DispatcherID{}
+		n.disp.each(func(id ops.DispatcherID, d *protocol.Dispatcher) {
+			n.byTable[d.Span.Table] = append(n.byTable[d.Span.Table], id)
+		})
+	}
 }
 
 // drop deletes a dispatcher and its remove journal entry.
@@ -292,7 +306,7 @@ func (n *Node) drop(id ops.DispatcherID, table ops.TableID) {
 	if n.removes.get(id) != nil { // a shared journal is copied only if this changes it
 		n.writeRemoves().del(id)
 	}
-	ids := n.byTable[table]
+	ids := n.byTable[table] // none in a small node
 	if i := slices.Index(ids, id); i >= 0 {
 		ids[i] = ids[len(ids)-1]
 		ids[len(ids)-1] = ""
@@ -300,18 +314,29 @@ func (n *Node) drop(id ops.DispatcherID, table ops.TableID) {
 	}
 }
 
-// tableOf lists the dispatchers of table t, in no order.
-func (n *Node) tableOf(t ops.TableID) []ops.DispatcherID { return n.byTable[t] }
-
-// occupied reports whether a dispatcher that is not closing overlaps s: what a new
-// dispatcher for s would share keys with.
-func (n *Node) occupied(s ops.Span) bool {
-	for _, id := range n.tableOf(s.Table) {
-		if d := n.disp.get(id); !d.Removing && d.Span.Overlaps(s) {
+// anyOfTable reports whether fn holds for a dispatcher of table t, calling it for them in
+// no order until it does: through byTable in a large node, scanning all in a small one.
+func (n *Node) anyOfTable(t ops.TableID, fn func(d *protocol.Dispatcher) bool) bool {
+	if n.byTable != nil {
+		for _, id := range n.byTable[t] {
+			if fn(n.disp.get(id)) {
+				return true
+			}
+		}
+		return false
+	}
+	for i, k := range n.disp.keys {
+		if k != "" && n.disp.items[i].Span.Table == t && fn(&n.disp.items[i]) {
 			return true
 		}
 	}
 	return false
+}
+
+// occupied reports whether a dispatcher that is not closing overlaps s: what a new
+// dispatcher for s would share keys with.
+func (n *Node) occupied(s ops.Span) bool {
+	return n.anyOfTable(s.Table, func(d *protocol.Dispatcher) bool { return !d.Removing && d.Span.Overlaps(s) })
 }
 
 // Restore rebuilds an empty core from the state an answer describes: its dispatchers, its

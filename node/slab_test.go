@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	ops "github.com/opfsm/opfsm/operators"
+	"github.com/opfsm/opfsm/protocol"
 )
 
 // TestSlabCopyIndexEmpty: copying an empty slab's index allocates nothing, also when the
@@ -104,4 +105,40 @@ func TestSlabAgainstMap(t *testing.T) {
 		check(&s, want)
 		require.Equal(t, len(s.keys) >= slabScan, s.index != nil, "step %d: a map from slabScan slots on", step)
 	}
+}
+
+// TestByTableFromSlabScan: a node lists its dispatchers by table only once it has as many
+// as its slab indexes by a map: then every one, of every table, and a sweep and a clone's
+// write keep the lists right.
+func TestByTableFromSlabScan(t *testing.T) {
+	n, err := New(Config{Node: "A", Changefeed: "cf", Owner: 1})
+	require.NoError(t, err)
+	d := func(i int) protocol.Dispatcher {
+		return protocol.Dispatcher{ID: ops.DispatcherID(fmt.Sprintf("d%02d", i)), State: ops.Working,
+			Span: ops.Span{Table: ops.TableID(1 + i%2), Start: fmt.Sprintf("k%02d", i), End: fmt.Sprintf("k%02d", i+1)}}
+	}
+	for i := range slabScan - 1 {
+		require.NoError(t, n.Preload(d(i)))
+	}
+	require.Nil(t, n.byTable, "a small node scans")
+	require.NoError(t, n.Preload(d(slabScan-1)))
+	want := map[ops.TableID][]ops.DispatcherID{}
+	for i := range slabScan {
+		want[d(i).Span.Table] = append(want[d(i).Span.Table], d(i).ID)
+	}
+	sorted := func(m map[ops.TableID][]ops.DispatcherID) map[ops.TableID][]ops.DispatcherID {
+		out := map[ops.TableID][]ops.DispatcherID{}
+		for t, ids := range m {
+			out[t] = slices.Sorted(slices.Values(ids))
+		}
+		return out
+	}
+	require.Equal(t, want, sorted(n.byTable))
+	c := n.Clone()
+	c.drop("d03", 2)
+	require.NoError(t, c.Preload(d(slabScan)))
+	require.Equal(t, want, sorted(n.byTable), "the clone's writes")
+	want[2] = slices.DeleteFunc(slices.Clone(want[2]), func(id ops.DispatcherID) bool { return id == "d03" })
+	want[1] = append(slices.Clone(want[1]), d(slabScan).ID)
+	require.Equal(t, want, sorted(c.byTable))
 }
