@@ -113,26 +113,20 @@ func (m *Maintainer) appendOut(msg Message) {
 // setSent records what was last sent for operator id; deleteSent forgets it.
 func (m *Maintainer) setSent(id ops.DispatcherID, s sent) {
 	if m.unshare(partSent) {
-		m.sent = maps.Clone(m.sent) // nil, an empty part, stays nil
+		m.sent = m.sent.clone("")
 	}
-	if m.sent == nil {
-		m.sent = map[ops.DispatcherID]sent{}
-	}
-	m.sent[id] = s
+	m.sent.set(id, s)
 }
 
 func (m *Maintainer) deleteSent(id ops.DispatcherID) {
-	if _, ok := m.sent[id]; !ok {
+	if _, ok := m.sent.get(id); !ok {
 		return // a delete is a write, also of a key that is not there
 	}
 	if m.unshare(partSent) {
-		if len(m.sent) == 1 {
-			m.sent = nil // id's was the last: nothing to copy
-			return
-		}
-		m.sent = maps.Clone(m.sent)
+		m.sent = m.sent.clone(id) // a copy without id: nothing left to delete
+		return
 	}
-	delete(m.sent, id)
+	m.sent.del(id)
 }
 
 // writeStrays and writeHeld return the strays and the held requests to change in place.

@@ -371,8 +371,8 @@ func TestCloneCopiesLittle(t *testing.T) {
 	require.Equal(t, 1.0, testing.AllocsPerRun(10, func() { clones = append(clones[:0], m.Clone()) }))
 	d := m.Clone()
 	require.NoError(t, d.StepStatus(status("C", 2, "x", ops.Working)))
-	require.Len(t, m.sent, 1)
-	require.Nil(t, d.sent)
+	require.Equal(t, 1, m.sent.len())
+	require.Zero(t, d.sent)
 }
 
 // TestRecoveryOwnsItsController: a maintainer cloned while it booted runs the controller

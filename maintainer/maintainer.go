@@ -125,7 +125,7 @@ type state struct {
 	result  *recovery.Result        // nil before recovery
 	late    []DDL                   // DDL that arrived while booting
 	early   []protocol.StatusReport // statuses that arrived while booting
-	sent    map[ops.DispatcherID]sent
+	sent    sentTable               // what was last sent, by operator (sent.go)
 	tick    uint64
 	placing bool // Absent tasks may exist: Tick places them
 	metrics Metrics
@@ -360,7 +360,7 @@ func (m *Maintainer) flush(oneShots []ops.Message) {
 			continue
 		}
 		k := m.keyOf(msg)
-		if prev, had := m.sent[id]; had && prev.key == k {
+		if prev, had := m.sent.get(id); had && prev.key == k {
 			continue
 		}
 		m.setSent(id, sent{key: k, tick: m.tick})

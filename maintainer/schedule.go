@@ -72,7 +72,7 @@ func (m *Maintainer) Resend(id ops.DispatcherID) bool {
 	}
 	m.queue([]ops.Message{msg})
 	m.metrics.Resends++
-	if s, ok := m.sent[id]; ok {
+	if s, ok := m.sent.get(id); ok {
 		s.tick = m.tick
 		m.setSent(id, s)
 	}
@@ -127,11 +127,11 @@ func (m *Maintainer) Tick() {
 		return
 	}
 	var due []ops.DispatcherID
-	for id, s := range m.sent {
+	m.sent.each(func(id ops.DispatcherID, s sent) {
 		if m.tick-s.tick >= uint64(m.cfg.ResendTicks) {
 			due = append(due, id)
 		}
-	}
+	})
 	slices.Sort(due)
 	for _, id := range due {
 		m.Resend(id)
