@@ -1,10 +1,6 @@
 package maintainer
 
-import (
-	"slices"
-
-	ops "github.com/opfsm/opfsm/operators"
-)
+import ops "github.com/opfsm/opfsm/operators"
 
 // sentScan is the number of entries from which a sentTable indexes them by a map.
 const sentScan = 16
@@ -63,7 +59,7 @@ func (t *sentTable) set(id ops.DispatcherID, s sent) {
 		t.small = append(t.small, sentEntry{id, s})
 		return
 	}
-	t.byID = make(map[ops.DispatcherID]sent, 2*sentScan)
+	t.byID = map[ops.DispatcherID]sent{}
 	for _, e := range t.small {
 		t.byID[e.id] = e.s
 	}
@@ -76,11 +72,14 @@ func (t *sentTable) del(id ops.DispatcherID) {
 		delete(t.byID, id)
 		return
 	}
-	if i := slices.IndexFunc(t.small, func(e sentEntry) bool { return e.id == id }); i >= 0 {
-		last := len(t.small) - 1
-		t.small[i] = t.small[last]
-		t.small[last] = sentEntry{}
-		t.small = t.small[:last]
+	for i := range t.small {
+		if t.small[i].id == id {
+			last := len(t.small) - 1
+			t.small[i] = t.small[last]
+			t.small[last] = sentEntry{}
+			t.small = t.small[:last]
+			return
+		}
 	}
 }
 
