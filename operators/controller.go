@@ -3,7 +3,9 @@ package operators
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
+	"sync/atomic"
 
 	"go.uber.org/zap"
 
@@ -54,27 +56,51 @@ type Controller struct {
 	// next heartbeat finds its tasks without hashing (HandleStatuses). A cache only: every
 	// hint is checked against the status's id.
 	hints map[NodeID][]uint32
+	// gen marks the operators this controller may change in place: those whose gen
+	// equals it (writeOp). Clone gives the original and the copy new ones, so both copy an
+	// operator they shared before they change it.
+	gen atomic.Uint64
 }
+
+// gens numbers controller generations, process-wide.
+var gens atomic.Uint64
 
 // NewController returns an empty controller.
 func NewController(cfg Config) *Controller {
-	return &Controller{cfg: cfg, tasks: newTaskTable(cfg.Capacity), ops: make(map[DispatcherID]*Operator, cfg.Capacity/8)}
+	c := &Controller{cfg: cfg, tasks: newTaskTable(cfg.Capacity), ops: make(map[DispatcherID]*Operator, cfg.Capacity/8)}
+	c.gen.Store(gens.Add(1))
+	return c
 }
 
 // Clone returns an independent copy of the controller: its tasks, its operators and its
 // TaskDeleted hook (cloned). The Observer and Logger are shared; HandleStatuses' hints, a
-// cache, are not copied. An exhaustive search
-// clones a state's controller for each successor instead of replaying the path to it.
+// cache, are not copied. An exhaustive search clones a state's controller for each
+// successor instead of replaying the path to it. The operators themselves are shared
+// until either controller changes one (writeOp), which copies it first: most steps
+// change one operator or none. Clone changes nothing that c's readers see, so several
+// goroutines may clone c at once while nobody changes it.
 func (c *Controller) Clone() *Controller {
-	d := &Controller{cfg: c.cfg, tasks: c.tasks.clone(), ops: make(map[DispatcherID]*Operator, len(c.ops)),
+	d := &Controller{cfg: c.cfg, tasks: c.tasks.clone(), ops: maps.Clone(c.ops),
 		splitID: c.splitID, sink: c.sink, changed: slices.Clone(c.changed)}
 	if c.cfg.TaskDeleted != nil {
 		d.cfg.TaskDeleted = c.cfg.TaskDeleted.Clone()
 	}
-	for id, o := range c.ops {
-		d.ops[id] = o.clone()
-	}
+	d.gen.Store(gens.Add(1))
+	c.gen.Store(gens.Add(1)) // c's operators are d's too now: c copies them as well
 	return d
+}
+
+// writeOp returns operator o to change in place: o itself if it is c's own, else a copy
+// of it that replaces it in c.ops. A copy shares o's extra, which nothing changes.
+func (c *Controller) writeOp(o *Operator) *Operator {
+	g := c.gen.Load()
+	if o.gen == g {
+		return o
+	}
+	d := *o
+	d.gen = g
+	c.ops[o.id] = &d
+	return &d
 }
 
 // Changefeed returns the controller's changefeed.

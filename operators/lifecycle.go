@@ -34,6 +34,7 @@ func (c *Controller) refused(typ Type, id DispatcherID, err error) error {
 }
 
 func (c *Controller) start(o *Operator) {
+	o.gen = c.gen.Load()
 	c.ops[o.id] = o
 	c.tasks.markOp(o.id, true)
 	c.changed = append(c.changed, o.id)
@@ -78,6 +79,7 @@ func (c *Controller) fire(o *Operator, t fsm.Trigger) {
 	if next, ok := defs[o.typ].Next(o.state, t); ok && next == o.state {
 		return // ignored in this state (an origin still Working, say): nothing fires
 	}
+	o = c.writeOp(o)
 	tr, err := defs[o.typ].Fire(&o.state, t, string(o.id), c.cfg.Observer)
 	if err != nil {
 		// Every trigger the mapping produces is permitted or ignored in every non-terminal

@@ -1,10 +1,6 @@
 package operators
 
-import (
-	"slices"
-
-	"github.com/opfsm/opfsm/fsm"
-)
+import "github.com/opfsm/opfsm/fsm"
 
 // Operator is one in-flight operator: its machine state plus the parameters its type needs.
 // It is small on purpose (a controller holds hundreds of thousands); type-specific slices
@@ -18,7 +14,8 @@ type Operator struct {
 	origin     NodeID
 	dest       NodeID
 	checkpoint uint64
-	extra      *extra
+	extra      *extra // never changed once set: copies share it
+	gen        uint64 // the generation of the controller that may change it (writeOp)
 }
 
 // extra holds the parameters of split and merge operators.
@@ -66,19 +63,6 @@ func (o *Operator) view(cf ChangefeedID, e Epoch) Record {
 		r.SplitSpans, r.SplitTargets, r.Sources = o.extra.splitSpans, o.extra.splitTargets, o.extra.sources
 	}
 	return r
-}
-
-// clone returns an independent copy of o.
-func (o *Operator) clone() *Operator {
-	d := *o
-	if o.extra != nil {
-		d.extra = &extra{
-			splitSpans:   slices.Clone(o.extra.splitSpans),
-			splitTargets: slices.Clone(o.extra.splitTargets),
-			sources:      slices.Clone(o.extra.sources),
-		}
-	}
-	return &d
 }
 
 // fromRecord builds an operator in exactly the record's state; the record must be valid.

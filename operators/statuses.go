@@ -82,6 +82,7 @@ func (c *Controller) HandleStatuses(from NodeID, ss []Status, after func(i int, 
 // statusForOp: operator o checks a status (domain.md section 1, the Check rows).
 func (c *Controller) statusForOp(o *Operator, from NodeID, s Status) {
 	if s.Checkpoint > o.checkpoint {
+		o = c.writeOp(o)
 		o.checkpoint = s.Checkpoint // what a finished operator's task starts from
 	}
 	c.fire(o, kinds[o.typ].statusTrigger(o, from, s.State))
