@@ -158,7 +158,7 @@ func (n *Node) AbortMerge(id ops.DispatcherID) error {
 		n.write(id).Removing = true
 	}
 	n.effect(Effect{Kind: EffectAbortMerge, ID: id, Span: rec.Span, Sources: srcs})
-	n.writeMerges().del(id)
+	n.unjournal(partMerges, &n.merges, id)
 	n.trace(ActAbortMerge, id)
 	return nil
 }
@@ -212,7 +212,7 @@ func (n *Node) CleanupMergeJournal(id ops.DispatcherID) error {
 	if !n.cleanable(id) {
 		return n.notEnabled("CleanupMergeJournal", id)
 	}
-	n.writeMerges().del(id)
+	n.unjournal(partMerges, &n.merges, id)
 	n.trace(ActJournalCleanup, id)
 	return nil
 }

@@ -149,13 +149,25 @@ func (n *Node) write(id ops.DispatcherID) *protocol.Dispatcher {
 	return n.disp.get(id)
 }
 
-// writeRemoves returns the remove journal for a put or a del.
+// writeRemoves returns the remove journal for a put (unjournal deletes).
 func (n *Node) writeRemoves() *slab[ops.Record] {
 	n.own(partRemoves)
 	return &n.removes
 }
 
-// writeMerges returns the merge journal for a put or a del.
+// unjournal deletes id's record from journal j, which is part p of the node (partRemoves
+// or partMerges). A journal the node shares is not copied whole to lose a record: the
+// node takes a copy of the records it keeps.
+func (n *Node) unjournal(p uint32, j *slab[ops.Record], id ops.DispatcherID) {
+	if n.cow.Load()&p != 0 {
+		*j = j.without(id)
+		n.cow.And(^p)
+		return
+	}
+	j.del(id)
+}
+
+// writeMerges returns the merge journal for a put (unjournal deletes).
 func (n *Node) writeMerges() *slab[ops.Record] {
 	n.own(partMerges)
 	return &n.merges
@@ -304,7 +316,7 @@ func (n *Node) drop(id ops.DispatcherID, table ops.TableID) {
 	n.own(partItems | partIndex | partTables)
 	n.disp.del(id)
 	if n.removes.get(id) != nil { // a shared journal is copied only if this changes it
-		n.writeRemoves().del(id)
+		n.unjournal(partRemoves, &n.removes, id)
 	}
 	ids := n.byTable[table] // none in a small node
 	if i := slices.Index(ids, id); i >= 0 {

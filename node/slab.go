@@ -69,13 +69,41 @@ func (s *slab[T]) put(id ops.DispatcherID, v T) {
 	case s.index != nil:
 		s.index[id] = i
 	case len(s.keys) >= slabScan:
-		s.index = make(map[ops.DispatcherID]int32, len(s.keys))
-		for j, k := range s.keys {
-			if k != "" {
-				s.index[k] = int32(j)
-			}
+		s.buildIndex()
+	}
+}
+
+// buildIndex indexes every id of s by a map.
+func (s *slab[T]) buildIndex() {
+	s.index = make(map[ops.DispatcherID]int32, len(s.keys))
+	for j, k := range s.keys {
+		if k != "" {
+			s.index[k] = int32(j)
 		}
 	}
+}
+
+// without returns a slab of its own holding every value of s but id's, in slots of its
+// own: what a node that shares a journal makes of it to delete one record, copying only
+// the records it keeps (none, for a journal of one record).
+func (s *slab[T]) without(id ops.DispatcherID) slab[T] {
+	n := s.len()
+	if s.slot(id) >= 0 {
+		n--
+	}
+	if n == 0 {
+		return slab[T]{}
+	}
+	d := slab[T]{keys: make([]ops.DispatcherID, 0, n), items: make([]T, 0, n)}
+	for i, k := range s.keys {
+		if k != "" && k != id {
+			d.keys, d.items = append(d.keys, k), append(d.items, s.items[i])
+		}
+	}
+	if len(d.keys) >= slabScan {
+		d.buildIndex()
+	}
+	return d
 }
 
 // del removes id's value and reports whether there was one.

@@ -89,6 +89,19 @@ func TestSlabAgainstMap(t *testing.T) {
 			s.put(id, step)
 			want[id] = step
 		}
+		if step%100 == 0 { // a copy without one id, or without none, leaves the original alone
+			for _, gone := range []ops.DispatcherID{id, "absent"} {
+				w, wwant := s.without(gone), maps.Clone(want)
+				delete(wwant, gone)
+				check(&w, wwant)
+				require.Equal(t, len(w.keys), w.len(), "compact: no free slot")
+				require.Equal(t, len(w.keys) >= slabScan, w.index != nil, "a map from slabScan slots on")
+				w.put("new", -3)
+				wwant["new"] = -3
+				check(&w, wwant)
+			}
+			check(&s, want)
+		}
 		if step%100 == 0 { // a copy, written, leaves the original alone
 			c, cwant := s, maps.Clone(want)
 			c.copyIndex()
