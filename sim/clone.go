@@ -13,25 +13,50 @@ import (
 // changes c's bookkeeping: like Apply, it must not run concurrently with other uses of c.
 // The configuration is shared: nothing changes it after NewCluster.
 func (c *Cluster) Clone() *Cluster {
-	nodes := c.share()
-	d := *c
-	d.nodes = nodes
-	// alive, dropped, tables and late are shared: every write after NewCluster (nodeCrash,
-	// DropTable, CreateTable) replaces them with a changed copy. The network is copied on
-	// write, like the node cores.
-	c.sharedNet, d.sharedNet = true, true
+	// The node cores, the maintainer and the network's lists of streams are shared, and
+	// marked so in both; alive, dropped, tables and late are shared too: every write after
+	// NewCluster (nodeCrash, DropTable, CreateTable) replaces them with a changed copy.
+	c.sharedNodes, c.sharedM = ^uint64(0), true
+	c.net.share()
+	var d *Cluster
+	if n := len(c.nodes); n <= inlineNodes {
+		cc := &clusterCopy{c: *c}
+		d = &cc.c
+		d.nodes = cc.slots[:n:n]
+	} else {
+		d = new(Cluster)
+		*d = *c
+		d.nodes = make([]nodeSlot, n)
+	}
+	copy(d.nodes, c.nodes) // the slots' cached encodings are shared too
+	for i := range d.nodes {
+		if sharedBit(i) == 0 { // past the 64th: no bit tracks it, so it is copied now
+			d.nodes[i].core = d.nodes[i].core.Clone()
+		}
+	}
 	if c.removed != nil {
 		d.removed = make(map[ops.TableID][]ops.Span, len(c.removed))
 		for t, ss := range c.removed {
 			d.removed[t] = slices.Clone(ss)
 		}
 	}
-	return &d
+	return d
+}
+
+// inlineNodes is the number of nodes whose slots a clone holds in its own allocation.
+const inlineNodes = 4
+
+// clusterCopy is a clone and, in a world of at most inlineNodes nodes, its node slots:
+// a model checker clones a state for every successor, in one allocation each.
+type clusterCopy struct {
+	c     Cluster
+	slots [inlineNodes]nodeSlot
 }
 
 // Clone returns an independent copy of the network. The copy has its own lists of
 // streams and shares the queues' arrays, which are never written in place (Network).
 // Deliver hands out a copy of the record, so a delivered request shares nothing either.
+// Clone changes nothing of nw.
 func (nw *Network) Clone() *Network {
 	return &Network{req: slices.Clone(nw.req), stq: slices.Clone(nw.stq)}
 }

@@ -80,7 +80,7 @@ type Cluster struct {
 	nodes   []nodeSlot          // by index in cfg.Nodes
 	byName  []int               // indexes of cfg.Nodes in name order; shared with clones
 	alive   map[ops.NodeID]bool // shared with clones: replaced, never written, once built
-	net     *Network
+	net     Network             // its lists of streams copied on write (Network.share)
 	m       *maintainer.Maintainer
 	tables  []ops.TableID
 	loss    int
@@ -100,10 +100,9 @@ type Cluster struct {
 	// of their tables: Converged lets them be uncovered.
 	removed map[ops.TableID][]ops.Span
 	// sharedNodes has bit i set while the core of cfg.Nodes[i] may be shared with a clone,
-	// sharedM while the maintainer may be, sharedNet while the network may be (cow.go).
+	// sharedM while the maintainer may be (cow.go).
 	sharedNodes uint64
 	sharedM     bool
-	sharedNet   bool
 	// fpM caches the fingerprint's encoding of the maintainer (answers, schema,
 	// registry), as nodeSlot.fp does a node core's. Bytes stay valid while their part is
 	// unchanged, so a clone shares them with the part; writeNode and writeMaintainer drop
@@ -159,7 +158,7 @@ func NewCluster(cfg Config) (*Cluster, error) {
 // newNodes is the cluster of cfg's nodes, each core obeying owner, before any
 // dispatcher, task or maintainer.
 func newNodes(cfg Config, owner ops.Epoch) (*Cluster, error) {
-	c := &Cluster{cfg: &cfg, nodes: make([]nodeSlot, len(cfg.Nodes)), alive: map[ops.NodeID]bool{}, net: NewNetwork(),
+	c := &Cluster{cfg: &cfg, nodes: make([]nodeSlot, len(cfg.Nodes)), alive: map[ops.NodeID]bool{},
 		tables: slices.Clone(cfg.Tables), opsLeft: cfg.Limits.MaxOps}
 	slices.Sort(c.tables)
 	for i := range cfg.Nodes {
@@ -220,7 +219,7 @@ func (c *Cluster) Tables() []ops.TableID { return slices.Clone(c.tables) }
 
 // Network returns the messages in flight, to read: it may be shared with clones of the
 // cluster (cow.go), so changing it is for Apply alone.
-func (c *Cluster) Network() *Network { return c.net }
+func (c *Cluster) Network() *Network { return &c.net }
 
 func (c *Cluster) liveNodes() []ops.NodeID { return c.appendLiveNodes(nil) }
 

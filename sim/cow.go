@@ -8,9 +8,9 @@ import (
 	ops "github.com/opfsm/opfsm/operators"
 )
 
-// Copy on write. Clone shares the node cores, the maintainer and the network between the
-// original and the copy and marks them shared in both; the first change to a shared one
-// copies it (writeNode, writeMaintainer, writeNet). An action changes one node or the
+// Copy on write. Clone shares the node cores, the maintainer and the network's lists of
+// streams between the original and the copy and marks them shared in both; the first
+// change to a shared one copies it (writeNode, writeMaintainer, and the network itself). An action changes one node or the
 // maintainer, rarely both, so a successor in an exhaustive search costs a copy of what its
 // action touched instead of the whole cluster. Everything that changes a node core, the
 // maintainer or the network goes through these three; reading a shared one is safe, also
@@ -43,14 +43,9 @@ func (c *Cluster) writeNode(n ops.NodeID) *node.Node {
 	return nd
 }
 
-// writeNet returns the network, copied first if it is shared with another cluster.
-func (c *Cluster) writeNet() *Network {
-	if c.sharedNet {
-		c.net = c.net.Clone()
-		c.sharedNet = false
-	}
-	return c.net
-}
+// writeNet returns the network to change: it copies what it shares with another
+// cluster's as it changes it (Network.share).
+func (c *Cluster) writeNet() *Network { return &c.net }
 
 // writeMaintainer returns the maintainer, copied first if it is shared with another
 // cluster.
@@ -61,17 +56,4 @@ func (c *Cluster) writeMaintainer() *maintainer.Maintainer {
 		c.sharedM = false
 	}
 	return c.m
-}
-
-// share marks every node core and the maintainer shared and returns the copy of the node
-// list for a clone (nodes past the 64th copied).
-func (c *Cluster) share() []nodeSlot {
-	nodes := slices.Clone(c.nodes) // the slots' cached encodings are shared too
-	for i := range nodes {
-		if sharedBit(i) == 0 {
-			nodes[i].core = nodes[i].core.Clone()
-		}
-	}
-	c.sharedNodes, c.sharedM = ^uint64(0), true
-	return nodes
 }

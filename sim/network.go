@@ -31,14 +31,37 @@ type Report struct {
 // node) and one ordered status stream per node. Reordering comes only from the independent
 // streams of different epochs; loss and duplication are faults the simulator injects.
 //
-// The streams are short sorted slices, not maps, so that a copy of the network (one for
-// every explored successor whose action changes it) is three allocations. A queue's
-// array is never written in place: Send and Report append to a clipped queue (so they
-// reallocate), Deliver and NextStatus reslice and Lose copies, which lets copies of the
-// network share the arrays.
+// The streams are short sorted slices, not maps. A queue's array is never written in
+// place: Send and Report append to a clipped queue (so they reallocate), Deliver and
+// NextStatus reslice and Lose copies, which lets copies of the network share the arrays.
+// A cluster holds its network by value and shares the two lists of streams with its
+// clones (share): the first change to a shared list copies that list only, so a
+// successor in an exhaustive search that sends, delivers or reports copies one short
+// slice.
 type Network struct {
 	req []requestQueue // the non-empty request streams, by node then epoch
 	stq []statusQueue  // the non-empty status streams, by node
+	// sharedReq and sharedStq mark req and stq shared with another network: copied
+	// before they are next changed (writeReq, writeStq).
+	sharedReq, sharedStq bool
+}
+
+// share marks both lists of streams shared, in a network and in the copy of it that
+// copying the struct made.
+func (nw *Network) share() { nw.sharedReq, nw.sharedStq = true, true }
+
+// writeReq makes the list of request streams nw's own before a change.
+func (nw *Network) writeReq() {
+	if nw.sharedReq {
+		nw.req, nw.sharedReq = slices.Clone(nw.req), false
+	}
+}
+
+// writeStq makes the list of status streams nw's own before a change.
+func (nw *Network) writeStq() {
+	if nw.sharedStq {
+		nw.stq, nw.sharedStq = slices.Clone(nw.stq), false
+	}
 }
 
 // requestQueue is one non-empty request stream.
@@ -92,6 +115,7 @@ func (nw *Network) statuses(n ops.NodeID) []Report {
 
 // Send appends r to stream s.
 func (nw *Network) Send(s Stream, r protocol.Request) {
+	nw.writeReq()
 	i, ok := nw.findRequests(s)
 	if !ok {
 		nw.req = slices.Insert(nw.req, i, requestQueue{s: s, q: []protocol.Request{r}})
@@ -166,6 +190,7 @@ func (nw *Network) Deliver(s Stream, dup bool) (protocol.Request, error) {
 
 // setRequests replaces the queue at index i of nw.req, dropping the stream when q is empty.
 func (nw *Network) setRequests(i int, q []protocol.Request) {
+	nw.writeReq()
 	if len(q) == 0 {
 		nw.req = slices.Delete(nw.req, i, i+1)
 		return
@@ -193,15 +218,15 @@ func (nw *Network) Lose(s Stream, i int) error {
 func (nw *Network) Report(n ops.NodeID, st ops.Status, e ops.Epoch) {
 	r := Report{Status: st, Epoch: e}
 	i, ok := nw.findStatuses(n)
+	if ok && nw.stq[i].q[len(nw.stq[i].q)-1] == r {
+		return // nothing changes: a shared list stays shared
+	}
+	nw.writeStq()
 	if !ok {
 		nw.stq = slices.Insert(nw.stq, i, statusQueue{n: n, q: []Report{r}})
 		return
 	}
-	q := nw.stq[i].q
-	if q[len(q)-1] == r {
-		return
-	}
-	nw.stq[i].q = append(slices.Clip(q), r)
+	nw.stq[i].q = append(slices.Clip(nw.stq[i].q), r)
 }
 
 // Longest is the length of the longest stream, requests or statuses: what a bound on
@@ -233,6 +258,7 @@ func (nw *Network) NextStatus(n ops.NodeID) (Report, error) {
 
 // setStatuses replaces the queue at index i of nw.stq, dropping the stream when q is empty.
 func (nw *Network) setStatuses(i int, q []Report) {
+	nw.writeStq()
 	if len(q) == 0 {
 		nw.stq = slices.Delete(nw.stq, i, i+1)
 		return
@@ -241,10 +267,12 @@ func (nw *Network) setStatuses(i int, q []Report) {
 }
 
 // DropStatuses empties every status stream: they were addressed to a maintainer that died.
-func (nw *Network) DropStatuses() { nw.stq = nil }
+func (nw *Network) DropStatuses() { nw.stq, nw.sharedStq = nil, false }
 
 // NodeGone empties every stream to and from node n (NodeCrash).
 func (nw *Network) NodeGone(n ops.NodeID) {
+	nw.writeReq()
+	nw.writeStq()
 	nw.req = slices.DeleteFunc(nw.req, func(q requestQueue) bool { return q.s.Node == n })
 	nw.stq = slices.DeleteFunc(nw.stq, func(q statusQueue) bool { return q.n == n })
 }

@@ -116,3 +116,77 @@ func TestNetworkCloneIsIndependent(t *testing.T) {
 	nw.DropStatuses()
 	require.Empty(t, nw.Statuses("A"))
 }
+
+// TestNetworkShared: a network and the copy a cluster's clone makes of it (the struct
+// copied, both marked shared) share their lists of streams until one changes: each kind
+// of change, made to either, leaves the other as it was, copies only the list it changes,
+// and a report that changes nothing copies nothing.
+func TestNetworkShared(t *testing.T) {
+	b1, a1 := Stream{"B", 1}, Stream{"A", 1}
+	base := func() *Network {
+		nw := NewNetwork()
+		nw.Send(b1, req(1, protocol.Create, "d"))
+		nw.Send(b1, req(1, protocol.Remove, "d"))
+		nw.Send(a1, req(1, protocol.Merge, "m"))
+		nw.Report("A", ops.Status{ID: "a", State: ops.Working}, 1)
+		nw.Report("B", ops.Status{ID: "b", State: ops.Stopped}, 1)
+		return nw
+	}
+	view := func(nw *Network) string { return fmt.Sprint(nw.req, nw.stq) }
+	for _, ch := range []struct {
+		name     string
+		do       func(nw *Network) error
+		req, stq bool // the lists it changes
+	}{
+		{"send to a stream", func(nw *Network) error { nw.Send(b1, req(1, protocol.Merge, "x")); return nil }, true, false},
+		{"send to a new stream", func(nw *Network) error { nw.Send(Stream{"C", 2}, req(2, protocol.Create, "x")); return nil }, true, false},
+		{"deliver", func(nw *Network) error { _, err := nw.Deliver(b1, false); return err }, true, false},
+		{"deliver the last", func(nw *Network) error { _, err := nw.Deliver(a1, false); return err }, true, false},
+		{"lose", func(nw *Network) error { return nw.Lose(b1, 1) }, true, false},
+		{"report", func(nw *Network) error { nw.Report("A", ops.Status{ID: "a", State: ops.Stopped}, 1); return nil }, false, true},
+		{"report a new node", func(nw *Network) error { nw.Report("C", ops.Status{ID: "c", State: ops.Working}, 1); return nil }, false, true},
+		{"next status", func(nw *Network) error { _, err := nw.NextStatus("A"); return err }, false, true},
+		{"drop statuses", func(nw *Network) error { nw.DropStatuses(); return nil }, false, true},
+		{"node gone", func(nw *Network) error { nw.NodeGone("B"); return nil }, true, true},
+	} {
+		for _, writeCopy := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/copy=%v", ch.name, writeCopy), func(t *testing.T) {
+				nw := base()
+				cp := *nw
+				nw.share()
+				cp.share()
+				first, second := nw, &cp
+				if writeCopy {
+					first, second = &cp, nw
+				}
+				was := view(second)
+				req, stq := first.req, first.stq
+				require.NoError(t, ch.do(first))
+				require.NotEqual(t, was, view(first))
+				require.Equal(t, was, view(second), "the other network")
+				require.Equal(t, !ch.req, sameArray(req, first.req), "request streams copied")
+				require.Equal(t, !ch.stq, sameArray(stq, first.stq), "status streams copied")
+				require.Equal(t, ch.req, !first.sharedReq)
+				require.Equal(t, ch.stq, !first.sharedStq)
+				require.NoError(t, ch.do(second)) // and the other way round, after
+				require.Equal(t, view(first), view(second))
+			})
+		}
+	}
+	nw := base()
+	cp := *nw
+	nw.share()
+	cp.share()
+	cp.Report("A", ops.Status{ID: "a", State: ops.Working}, 1) // the last one again: aggregated
+	require.True(t, cp.sharedStq, "a report that adds nothing copies nothing")
+	require.Zero(t, testing.AllocsPerRun(10, func() { cp.Report("A", ops.Status{ID: "a", State: ops.Working}, 1) }))
+}
+
+// sameArray reports whether a and b are the same slice (same array and length); two nil
+// slices are.
+func sameArray[T any](a, b []T) bool {
+	if len(a) != len(b) || cap(a) != cap(b) {
+		return false
+	}
+	return len(a) == 0 || &a[0] == &b[0]
+}
