@@ -135,13 +135,14 @@ func nodeNum(n ops.NodeID) int {
 // Observe records what a state teaches about ids (every span it shows). Call it on the
 // initial state, then after every step (act is the action that led to the state).
 func (a *Abstraction) Observe(c *sim.Cluster, act sim.Action) error {
-	return a.observe(c, readController(c))
+	return a.observe(c, readController(c, &ctrlRecords{}))
 }
 
 // observe is Observe with the controller's tasks and operators read already.
 func (a *Abstraction) observe(c *sim.Cluster, cr *ctrlRecords) error {
 	var err error
-	for _, n := range c.Nodes() {
+	var nodeBuf [4]ops.NodeID
+	for _, n := range c.AppendNodes(nodeBuf[:0]) {
 		m := c.Node(n)
 		m.EachDispatcher(func(d protocol.Dispatcher) { err = cmpErr(err, a.learn(d.ID, d.Span)) })
 		m.EachRemove(func(r ops.Record) { err = cmpErr(err, a.learn(r.ID, r.Span)) })
@@ -199,7 +200,7 @@ func (s SpecState) Diff(other SpecState) []string {
 // State computes the abstract state of c (after Observe of the same state).
 func (a *Abstraction) State(c *sim.Cluster) (SpecState, error) {
 	ends := make([]int, len(SpecVars))
-	b, err := a.appendState(nil, c, readController(c), ends)
+	b, err := a.appendState(nil, c, readController(c, &ctrlRecords{}), ends)
 	if err != nil {
 		return nil, err
 	}

@@ -19,7 +19,8 @@ import (
 // everywhere, the one set sorted): equal abstract states print equally. cr is c's
 // controller as readController reads it.
 func (a *Abstraction) appendState(b []byte, c *sim.Cluster, cr *ctrlRecords, ends []int) ([]byte, error) {
-	nodes := c.Nodes()
+	var nodeBuf [4]ops.NodeID
+	nodes := c.AppendNodes(nodeBuf[:0])
 	// A spec world has a few nodes: their rows live on the stack.
 	var rowBuf [4]dmRowSet
 	var mergeBuf [4]uint64

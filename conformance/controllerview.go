@@ -1,7 +1,9 @@
 package conformance
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strconv"
 
 	ops "github.com/opfsm/opfsm/operators"
@@ -46,17 +48,19 @@ type ctrlRecords struct {
 	ops   []ops.Record
 }
 
-// readController reads the tasks and operators of c's running maintainer (nil while it
-// boots).
-func readController(c *sim.Cluster) *ctrlRecords {
+// readController reads the tasks (by id) and operators of c's running maintainer into
+// into, reusing its slices, and returns it (nil while the maintainer boots). The records'
+// slices are the controller's (Controller.EachOperator): read them before c changes.
+func readController(c *sim.Cluster, into *ctrlRecords) *ctrlRecords {
 	ctrl := c.Controller()
 	if ctrl == nil {
 		return nil
 	}
-	_, n := ctrl.Len()
-	cr := &ctrlRecords{tasks: ctrl.Tasks(), ops: make([]ops.Record, 0, n)}
-	ctrl.EachOperator(func(r ops.Record) { cr.ops = append(cr.ops, r) }) // read while c stays
-	return cr
+	into.tasks, into.ops = into.tasks[:0], into.ops[:0]
+	ctrl.EachTask(func(t ops.Task) { into.tasks = append(into.tasks, t) })
+	slices.SortFunc(into.tasks, func(a, b ops.Task) int { return cmp.Compare(a.ID, b.ID) })
+	ctrl.EachOperator(func(r ops.Record) { into.ops = append(into.ops, r) })
+	return into
 }
 
 // controllerRows sets the entry of every spec id (at maps a span to it) from the

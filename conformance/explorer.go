@@ -117,6 +117,7 @@ type explorer struct {
 	edges   atomic.Int64
 	absSet  *fpSet         // abstract states' hashes, with AbstractCount
 	ends    [][]int        // per worker: appendState's variable ends
+	ctrl    []ctrlRecords  // per worker: the controller of the state it abstracts
 	acts    [][]sim.Action // per worker: the enabled actions of the state it expands
 }
 
@@ -135,7 +136,7 @@ func Explore(ctx context.Context, cfg sim.Config, opt ExploreOptions) (*Explorat
 		acts: make([][]sim.Action, workers)}
 	if opt.AbstractCount {
 		x.absSet = newFPSet(1 << 16)
-		x.ends = make([][]int, workers)
+		x.ends, x.ctrl = make([][]int, workers), make([]ctrlRecords, workers)
 		for w := range x.ends {
 			x.ends[w] = make([]int, len(SpecVars))
 		}
@@ -385,7 +386,7 @@ func (x *explorer) path(id uint32) []sim.Action {
 // state's text, which is canonical (Abstraction.appendState), written into worker w's
 // buffer buf.
 func (x *explorer) abstractHash(w int, buf *[]byte, abs *Abstraction, c *sim.Cluster, act sim.Action) (uint64, error) {
-	cr := readController(c) // once for both
+	cr := readController(c, &x.ctrl[w]) // once for both
 	if err := abs.observe(c, cr); err != nil {
 		return 0, err
 	}

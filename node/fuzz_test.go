@@ -293,8 +293,8 @@ func (f *fuzzRun) step(req protocol.Request, before state) error {
 	err := n.Step(req)
 	f.log = append(f.log, fmt.Sprintf("Step(%s %s %s e%d %v) = %v", req.Kind, req.Record.ID, req.Record.Span, req.Epoch, req.Record.Sources, err))
 	if err != nil {
-		var re *node.RefusedError
-		if !errors.As(err, &re) || re.Node != self || re.Kind != req.Kind || re.ID != req.Record.ID || re.Epoch != req.Epoch {
+		re, ok := err.(*node.RefusedError) // the error itself, not wrapped: Step's contract
+		if !ok || re.Node != self || re.Kind != req.Kind || re.ID != req.Record.ID || re.Epoch != req.Epoch {
 			f.fail("Step error %v is not the request's *RefusedError", err)
 		}
 		var de *fsm.DecodeError

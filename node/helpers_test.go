@@ -156,12 +156,12 @@ func st(id ops.DispatcherID, s ops.ComponentState, ckpt uint64) ops.Status {
 	return ops.Status{ID: id, State: s, Checkpoint: ckpt}
 }
 
-// requireRefused checks that err is a *node.RefusedError of n1 for kind, id and epoch
+// requireRefused checks that err is a *node.RefusedError (not wrapped) of n1 for kind, id and epoch
 // wrapping cause.
 func requireRefused(t *testing.T, err error, kind protocol.Kind, id ops.DispatcherID, e ops.Epoch, cause error) *node.RefusedError {
 	t.Helper()
-	var re *node.RefusedError
-	require.ErrorAs(t, err, &re)
+	re, ok := err.(*node.RefusedError) // the error itself, not wrapped: Step's contract
+	require.True(t, ok, "%T %v", err, err)
 	require.Equal(t, self, re.Node)
 	require.Equal(t, kind, re.Kind)
 	require.Equal(t, id, re.ID)

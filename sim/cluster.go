@@ -211,6 +211,10 @@ func (c *Cluster) Node(n ops.NodeID) *node.Node { return c.core(n) }
 // Nodes lists the cluster's nodes, dead or alive, as configured.
 func (c *Cluster) Nodes() []ops.NodeID { return slices.Clone(c.cfg.Nodes) }
 
+// AppendNodes appends Nodes' list to buf and returns the extended buffer, for a caller
+// that reads every state of a search and keeps the list on its stack.
+func (c *Cluster) AppendNodes(buf []ops.NodeID) []ops.NodeID { return append(buf, c.cfg.Nodes...) }
+
 // Alive reports whether node n is up.
 func (c *Cluster) Alive(n ops.NodeID) bool { return c.alive[n] }
 

@@ -249,3 +249,18 @@ func TestCoveredOnce(t *testing.T) {
 	c.removed = nil
 	require.ErrorContains(t, c.coveredOnce(100, []ops.Span{spanA}), "does not end")
 }
+
+// TestNodesLists: Nodes is a copy of the configured nodes the caller may change, and
+// AppendNodes appends the same list to a buffer without allocating when it has room.
+func TestNodesLists(t *testing.T) {
+	c, err := NewCluster(halvesConfig(Bugs{}))
+	require.NoError(t, err)
+	want := []ops.NodeID{"A", "B", "C"}
+	ns := c.Nodes()
+	require.Equal(t, want, ns)
+	ns[0] = "Z"
+	require.Equal(t, want, c.Nodes(), "a copy")
+	require.Equal(t, append([]ops.NodeID{"x"}, want...), c.AppendNodes([]ops.NodeID{"x"}))
+	var buf [4]ops.NodeID
+	require.Zero(t, testing.AllocsPerRun(10, func() { _ = c.AppendNodes(buf[:0]) }))
+}

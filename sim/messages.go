@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/opfsm/opfsm/node"
@@ -58,9 +57,10 @@ func (c *Cluster) deliver(a Action) error {
 	if dup {
 		c.dup++
 	}
-	var refused *node.RefusedError
-	if err := c.writeNode(a.Node).Step(r); err != nil && !errors.As(err, &refused) {
-		return err
+	if err := c.writeNode(a.Node).Step(r); err != nil {
+		if _, refused := err.(*node.RefusedError); !refused { // Step's refusals are not wrapped
+			return err
+		}
 	}
 	c.drain(a.Node)
 	return nil
