@@ -88,6 +88,9 @@ func TestCloneSharesOperators(t *testing.T) {
 	for _, id := range []DispatcherID{"d4", "d56", "d5", "d6"} {
 		require.Same(t, c.ops[id], d.ops[id], id)
 	}
+	e := c.Clone()
+	e.HandleStatus("B", Status{ID: "d1", State: Working, Checkpoint: taskOf(c, "d1").Checkpoint})
+	require.Same(t, c.ops["d1"], e.ops["d1"], "a checkpoint that does not rise changes nothing")
 	mine := d.ops["d1"]
 	d.HandleStatus("B", Status{ID: "d1", State: Working, Checkpoint: 13})
 	require.Same(t, mine, d.ops["d1"], "an operator copied once is the controller's own")

@@ -56,6 +56,8 @@ type Controller struct {
 	// next heartbeat finds its tasks without hashing (HandleStatuses). A cache only: every
 	// hint is checked against the status's id.
 	hints map[NodeID][]uint32
+	// lookups counts the statuses of HandleStatuses found by hash, not by hint.
+	lookups uint64
 	// gen marks the operators this controller may change in place: those whose gen
 	// equals it (writeOp). Clone gives the original and the copy new ones, so both copy an
 	// operator they shared before they change it.
@@ -67,7 +69,7 @@ var gens atomic.Uint64
 
 // NewController returns an empty controller.
 func NewController(cfg Config) *Controller {
-	c := &Controller{cfg: cfg, tasks: newTaskTable(cfg.Capacity), ops: make(map[DispatcherID]*Operator, cfg.Capacity/8)}
+	c := &Controller{cfg: cfg, tasks: newTaskTable(cfg.Capacity), ops: map[DispatcherID]*Operator{}}
 	c.gen.Store(gens.Add(1))
 	return c
 }
@@ -227,10 +229,8 @@ func (c *Controller) AddTask(t Task) error {
 // markIfOp records that a task just added has an operator, when its id already had one
 // (a remove that outlived its task).
 func (c *Controller) markIfOp(id DispatcherID) {
-	if len(c.ops) > 0 {
-		if _, ok := c.ops[id]; ok {
-			c.tasks.markOp(id, true)
-		}
+	if _, ok := c.ops[id]; ok {
+		c.tasks.markOp(id, true)
 	}
 }
 
@@ -245,8 +245,8 @@ func (c *Controller) AddTasks(ts []Task) []error {
 	const ahead = 16
 	var errs []error
 	var hs [ahead]uint64
-	for lo := 0; lo < len(ts); lo += ahead {
-		batch := ts[lo:min(lo+ahead, len(ts))]
+	lo := 0 // batch's position in ts
+	for batch := range slices.Chunk(ts, ahead) {
 		for i := range batch {
 			hs[i] = c.tasks.hash(batch[i].ID)
 		}
@@ -265,6 +265,7 @@ func (c *Controller) AddTasks(ts []Task) []error {
 				errs[lo+i] = err
 			}
 		}
+		lo += len(batch)
 	}
 	if errs != nil {
 		for i, err := range errs {

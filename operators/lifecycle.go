@@ -105,8 +105,8 @@ func (c *Controller) finish(o *Operator) {
 	c.tasks.markOp(o.id, false)
 	c.changed = append(c.changed, o.id)
 	task := c.tasks.get(o.id) // valid until its task is deleted
-	if task != nil && o.checkpoint > task.Checkpoint {
-		task.Checkpoint = o.checkpoint // the highest checkpoint the operator heard of
+	if task != nil {
+		task.Checkpoint = max(task.Checkpoint, o.checkpoint) // the highest the operator heard of
 	}
 	kinds[o.typ].finish(c, o, task)
 	if c.cfg.Logger != nil {

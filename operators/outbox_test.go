@@ -49,6 +49,12 @@ func TestRequest(t *testing.T) {
 	require.True(t, ok)
 	require.Equal(t, Message{To: "B", Kind: Merge, Record: mustOp(t, c, "dm")}, msg)
 	require.Equal(t, uint64(7), msg.Record.Checkpoint, "the lowest source checkpoint")
+	c = world(t)
+	require.NoError(t, c.StartSplit("d1", []Span{span(100, "", "f"), span(100, "f", "m")}, nil))
+	msg, ok = c.Request("d1")
+	require.True(t, ok, "a running split asks its origin to remove the original")
+	require.Equal(t, Message{To: "B", Kind: Remove, Record: mustOp(t, c, "d1")}, msg)
+	require.Equal(t, []Message{msg}, c.Pending())
 }
 
 // TestCheckpointsTravel: a Create carries its task's checkpoint; the checkpoint an

@@ -129,3 +129,23 @@ func TestRecordCloneSharesNoSlice(t *testing.T) {
 	require.Equal(t, "Running", orig.StateName())
 	require.Equal(t, "State(9)", Record{Type: Type(99), State: 9}.StateName())
 }
+
+// TestRestoredParametersOnlyWhereNeeded: an operator restored from a record has the
+// split and merge parameters (extra) only when the record has some: add, remove and move
+// keep none.
+func TestRestoredParametersOnlyWhereNeeded(t *testing.T) {
+	for _, tc := range []struct {
+		rec   Record
+		extra bool
+	}{
+		{Record{Changefeed: cf, ID: "d", Type: TypeMove, State: MoveAddDest, Span: span(1, "", ""), Origin: "A", Dest: "B"}, false},
+		{Record{Changefeed: cf, ID: "d", Type: TypeSplit, State: SplitRunning, Span: span(1, "", ""), Origin: "A",
+			SplitSpans: []Span{span(1, "", "k"), span(1, "k", "")}}, true},
+		{Record{Changefeed: cf, ID: "m", Type: TypeMerge, State: MergeRunning, Span: span(1, "", ""), Origin: "A",
+			Sources: []DispatcherID{"a", "b"}}, true},
+	} {
+		o, err := fromRecord(tc.rec)
+		require.NoError(t, err)
+		require.Equal(t, tc.extra, o.extra != nil, tc.rec.Type.String())
+	}
+}

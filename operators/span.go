@@ -105,7 +105,7 @@ func AppendHoles(out []Span, t TableID, n int, at func(i int) *Span) []Span {
 // returns the pieces in key order: together they are s, and each lies wholly inside or
 // wholly outside each span of others.
 func (s Span) Pieces(others []Span) []Span {
-	cuts := []string{s.Start}
+	var cuts []string // the keys strictly inside s
 	for _, o := range others {
 		if o.Table != s.Table {
 			continue
@@ -118,14 +118,13 @@ func (s Span) Pieces(others []Span) []Span {
 	}
 	slices.Sort(cuts)
 	cuts = slices.Compact(cuts)
-	out := make([]Span, len(cuts))
-	for i, lo := range cuts {
-		out[i] = Span{Table: s.Table, Start: lo, End: s.End}
-		if i+1 < len(cuts) {
-			out[i].End = cuts[i+1]
-		}
+	out := make([]Span, 0, len(cuts)+1)
+	lo := s.Start
+	for _, k := range cuts {
+		out = append(out, Span{Table: s.Table, Start: lo, End: k})
+		lo = k
 	}
-	return out
+	return append(out, Span{Table: s.Table, Start: lo, End: s.End})
 }
 
 // String formats the span as "100[a,b)".

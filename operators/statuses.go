@@ -33,23 +33,19 @@ const hintedBatch = 32
 func (c *Controller) HandleStatuses(from NodeID, ss []Status, after func(i int, msgs []Message)) {
 	var hints []uint32
 	if len(ss) >= hintedBatch {
-		if c.hints == nil {
-			c.hints = map[NodeID][]uint32{}
-		}
-		hints = c.hints[from]
-		if len(hints) < len(ss) {
-			hints = append(hints, make([]uint32, len(ss)-len(hints))...)
-			c.hints[from] = hints
-		}
+		hints = c.hintsFor(from, len(ss))
 	}
 	for i, s := range ss {
 		var slot uint32
 		ok := false
 		if hints != nil && hints[i] != 0 {
+			// A hint names a slot this table used (slots are never given back), which
+			// may hold another task by now.
 			slot = hints[i] - 1
-			ok = slot < c.tasks.next && c.tasks.at(slot).ID == s.ID
+			ok = c.tasks.at(slot).ID == s.ID
 		}
 		if !ok {
+			c.lookups++
 			slot, ok = c.tasks.lookup(s.ID, c.tasks.hash(s.ID))
 			if hints != nil {
 				hints[i] = 0
@@ -79,6 +75,17 @@ func (c *Controller) HandleStatuses(from NodeID, ss []Status, after func(i int, 
 	}
 }
 
+// hintsFor returns node from's hints, grown to n positions.
+func (c *Controller) hintsFor(from NodeID, n int) []uint32 {
+	if c.hints == nil {
+		c.hints = map[NodeID][]uint32{}
+	}
+	h := c.hints[from]
+	h = append(h, make([]uint32, max(0, n-len(h)))...)
+	c.hints[from] = h
+	return h
+}
+
 // statusForOp: operator o checks a status (domain.md section 1, the Check rows).
 func (c *Controller) statusForOp(o *Operator, from NodeID, s Status) {
 	if s.Checkpoint > o.checkpoint {
@@ -102,9 +109,7 @@ func (c *Controller) statusForTask(from NodeID, s Status, t *Task) []Message {
 	if t.Node != from {
 		return nil // G1: a report from a node the task is not bound to
 	}
-	if s.Checkpoint > t.Checkpoint {
-		t.Checkpoint = s.Checkpoint
-	}
+	t.Checkpoint = max(t.Checkpoint, s.Checkpoint)
 	if s.State.Terminal() {
 		if c.coveredByMerged(t) {
 			c.tasks.remove(t.ID) // a late merge source (C8)

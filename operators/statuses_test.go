@@ -152,6 +152,40 @@ func TestHints(t *testing.T) {
 	require.Equal(t, slotOf("d100")+1, c.hints["B"][0])
 	require.Equal(t, uint64(9), taskOf(c, "d100").Checkpoint)
 	require.Empty(t, c.Clone().hints, "a clone starts without the cache")
+
+	// Hints found every task a heartbeat names but d100, which moved, and the missing one:
+	// only those two are found by hash, then only the missing one; a shorter heartbeat
+	// keeps the hints as long as they were.
+	before := c.lookups
+	c.HandleStatuses("B", ss, nil)
+	require.Equal(t, uint64(1), c.lookups-before, "the missing id, which no hint names")
+	c.HandleStatuses("B", ss[:hintedBatch], nil)
+	require.Equal(t, uint64(1), c.lookups-before)
+	require.Len(t, c.hints["B"], len(ss))
+}
+
+// TestStoppedUnderAnotherTask: a dispatcher that stops although its task wants it leaves
+// the task Absent, also inside the span of another task that is not Replicating; inside a
+// Replicating task's span it is a late merge source, whose task goes (C8).
+func TestStoppedUnderAnotherTask(t *testing.T) {
+	for _, tc := range []struct {
+		cover Sched
+		gone  bool
+	}{{Absent, false}, {Replicating, true}} {
+		c := NewController(Config{Changefeed: cf, Epoch: 2})
+		require.NoError(t, c.AddTask(Task{ID: "d1", Span: span(100, "", "m"), Sched: Replicating, Node: "B"}))
+		cover := Task{ID: "all", Span: span(100, "", ""), Sched: tc.cover}
+		if tc.cover != Absent {
+			cover.Node = "C"
+		}
+		require.NoError(t, c.AddTask(cover))
+		c.HandleStatus("B", Status{ID: "d1", State: Stopped})
+		task, ok := c.Task("d1")
+		require.Equal(t, !tc.gone, ok, "under a %s task", tc.cover)
+		if ok {
+			require.Equal(t, Absent, task.Sched)
+		}
+	}
 }
 
 // TestHandleStatusesReachesOperatorsWithoutTasks: in a heartbeat, a status for an id whose

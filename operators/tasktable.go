@@ -41,7 +41,7 @@ const (
 
 // pageOf returns the page holding slot and the slot's offset in it.
 func pageOf(slot uint32) (page, off uint32) {
-	if slot >= pageSize {
+	if slot>>pageBits != 0 { // a slot of the large pages
 		return slot>>pageBits + smallPages - 1, slot & (pageSize - 1)
 	}
 	page = uint32(bits.Len32(slot >> smallBits)) // 0-7 land in page 0, 8-15 in 1, 16-31 in 2...
@@ -68,9 +68,6 @@ func pageLen(p int) int { return pageStart(p+1) - pageStart(p) }
 func newTaskTable(capacity int) taskTable {
 	tt := taskTable{seed: maphash.MakeSeed()}
 	tt.setIndex(indexSize(capacity))
-	if capacity > 0 {
-		tt.pages = make([][]Task, 0, smallPages-1+(capacity+pageSize-1)/pageSize)
-	}
 	return tt
 }
 
@@ -131,13 +128,20 @@ func (tt *taskTable) markOp(id DispatcherID, has bool) {
 	if !ok {
 		return
 	}
+	if !has {
+		tt.clearOp(slot)
+		return
+	}
 	w := int(slot / 64)
-	if has {
-		for w >= len(tt.hasOp) {
-			tt.hasOp = append(tt.hasOp, 0)
-		}
-		tt.hasOp[w] |= 1 << (slot % 64)
-	} else if w < len(tt.hasOp) {
+	for w >= len(tt.hasOp) {
+		tt.hasOp = append(tt.hasOp, 0)
+	}
+	tt.hasOp[w] |= 1 << (slot % 64)
+}
+
+// clearOp clears slot's operator bit (hasOp has no word for a slot no operator had).
+func (tt *taskTable) clearOp(slot uint32) {
+	if w := int(slot / 64); w < len(tt.hasOp) {
 		tt.hasOp[w] &^= 1 << (slot % 64)
 	}
 }
@@ -210,10 +214,8 @@ func (tt *taskTable) remove(id DispatcherID) (Task, bool) {
 	slot := uint32(tt.index[pos]&slotMask) - 1
 	p := tt.at(slot)
 	old := *p
-	*p = Task{} // an empty id marks the slot free, and the strings are released
-	if w := int(slot / 64); w < len(tt.hasOp) {
-		tt.hasOp[w] &^= 1 << (slot % 64) // a task added to the slot has no operator yet
-	}
+	*p = Task{}      // an empty id marks the slot free, and the strings are released
+	tt.clearOp(slot) // a task added to the slot has no operator yet
 	tt.free = append(tt.free, slot)
 	tt.n--
 	// Backward shift: move later entries of the probe run into the hole when their home

@@ -137,3 +137,42 @@ func TestTaskTableCloneIsSmallAndIndependent(t *testing.T) {
 		require.Equal(t, n, d.n)
 	}
 }
+
+// TestTaskTableIndexSize: the index has at least 8 entries and at most 3/4 of them used:
+// its size for a capacity, the bits its home positions take, and the insert that doubles
+// it.
+func TestTaskTableIndexSize(t *testing.T) {
+	for _, tc := range []struct{ n, size int }{{0, 8}, {5, 8}, {6, 16}, {11, 16}, {12, 32}, {1000, 2048}} {
+		require.Equal(t, tc.size, indexSize(tc.n), "n=%d", tc.n)
+	}
+	tt := newTaskTable(0)
+	require.Len(t, tt.index, 8)
+	require.Equal(t, uint(61), tt.shift, "8 entries: a home is the hash's top 3 bits")
+	for i := range 6 {
+		tt.insert(Task{ID: DispatcherID("d" + strconv.Itoa(i))})
+	}
+	require.Len(t, tt.index, 8, "6 of 8 used: 3/4, not more")
+	tt.insert(Task{ID: "d6"})
+	require.Len(t, tt.index, 16)
+	require.Equal(t, uint(60), tt.shift)
+}
+
+// TestOperatorBitsBeyondTheirWords: deleting a task in a slot whose word of operator bits
+// was never allocated (no task there or after it ever had an operator) is fine, and a task
+// later added to the slot has no operator.
+func TestOperatorBitsBeyondTheirWords(t *testing.T) {
+	c := NewController(Config{Changefeed: cf, Epoch: 2})
+	for i := range 70 {
+		require.NoError(t, c.AddTask(Task{ID: DispatcherID("d" + strconv.Itoa(i)), Span: span(TableID(i+1), "", ""), Sched: Replicating, Node: "B"}))
+	}
+	require.NoError(t, c.StartMove("d0", "C"))
+	require.Len(t, c.tasks.hasOp, 1)
+	require.NoError(t, c.DeleteTask("d65"))
+	require.NoError(t, c.AddTask(Task{ID: "new", Span: span(500, "", ""), Sched: Replicating, Node: "B"}))
+	slot, ok := c.tasks.lookup("new", c.tasks.hash("new"))
+	require.True(t, ok)
+	require.Equal(t, uint32(65), slot, "the freed slot")
+	require.False(t, c.tasks.opAt(slot))
+	c.tasks.markOp("new", false)
+	require.Len(t, c.tasks.hasOp, 1, "clearing a bit allocates no word")
+}
