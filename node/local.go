@@ -1,6 +1,7 @@
 package node
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -352,20 +353,11 @@ func (n *Node) Enabled() []Action {
 	return out
 }
 
+// sortActions orders actions by id, then name.
 func sortActions(out []Action) {
-	// Insertion sort: a node has few enabled steps, and the order must be by id, then name.
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && less(out[j], out[j-1]); j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
-}
-
-func less(a, b Action) bool {
-	if c := strings.Compare(string(a.ID), string(b.ID)); c != 0 {
-		return c < 0
-	}
-	return a.Kind.String() < b.Kind.String()
+	slices.SortFunc(out, func(a, b Action) int {
+		return cmp.Or(strings.Compare(string(a.ID), string(b.ID)), strings.Compare(a.Kind.String(), b.Kind.String()))
+	})
 }
 
 // Apply takes local step a (a sweep with checkpoint 0), or the fault ActPrepareFail.

@@ -282,3 +282,22 @@ func TestMergeResendAfterAbort(t *testing.T) {
 	require.Equal(t, []protocol.Dispatcher{disp("a", t1a, ops.WaitingMerge, 5), disp("b", t1b, ops.WaitingMerge, 3),
 		removing(disp("m", t1All, ops.Preparing, 3)), disp("y", t1All, ops.Preparing, 3)}, n.Dispatchers())
 }
+
+// TestAbortLeavesSourcesOfAnotherMerge: aborting a merge sends back to Working only the
+// sources no other journaled merge, pre-commit and not closing, waits on: here a second
+// merge of the same sources, MergeReady, keeps them (and a Preparing one would too).
+func TestAbortLeavesSourcesOfAnotherMerge(t *testing.T) {
+	for _, other := range []ops.ComponentState{ops.MergeReady, ops.Preparing} {
+		n := newNode(t, 1)
+		require.NoError(t, n.Restore(protocol.BootstrapAnswer{Node: "A", Changefeed: cf, Epoch: 1,
+			Dispatchers: []protocol.Dispatcher{disp("a", t1a, ops.WaitingMerge, 5), disp("b", t1b, ops.WaitingMerge, 3),
+				removing(disp("m1", t1All, ops.Preparing, 3)), disp("m2", t1All, other, 3)},
+			Merges: []ops.Record{mergeRec("m1", t1All, 1, "a", "b"), mergeRec("m2", t1All, 1, "a", "b")}}))
+		require.NoError(t, n.AbortMerge("m1"))
+		for _, id := range []ops.DispatcherID{"a", "b"} {
+			d, ok := n.Dispatcher(id)
+			require.True(t, ok)
+			require.Equal(t, ops.WaitingMerge, d.State, "%s, the other merge %s", id, other)
+		}
+	}
+}

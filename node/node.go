@@ -284,7 +284,7 @@ func records(s *slab[ops.Record]) []ops.Record {
 func (n *Node) Preload(ds ...protocol.Dispatcher) error {
 	for _, d := range ds {
 		switch {
-		case d.ID == "" || !d.Span.Valid() || d.State.Terminal() || d.State > ops.Removed:
+		case d.ID == "" || !d.Span.Valid() || !liveState(d.State):
 			return fmt.Errorf("node %s: preload %q %s %s: %w", n.cfg.Node, d.ID, d.Span, d.State, ErrInvalidDispatcher)
 		case n.disp.get(d.ID) != nil:
 			return fmt.Errorf("node %s: preload %q: %w: the node has it", n.cfg.Node, d.ID, ErrInvalidDispatcher)
@@ -368,12 +368,12 @@ func (n *Node) Restore(a protocol.BootstrapAnswer) error {
 	if a.Changefeed != n.cfg.Changefeed {
 		return fmt.Errorf("node %s: restore: %w: %q", n.cfg.Node, ErrWrongChangefeed, a.Changefeed)
 	}
-	if d, r, m := n.Len(); d+r+m > 0 {
+	if d, r, m := n.Len(); d != 0 || r != 0 || m != 0 {
 		return bad("the node is not empty")
 	}
 	byID := make(map[ops.DispatcherID]protocol.Dispatcher, len(a.Dispatchers))
 	for _, d := range a.Dispatchers {
-		if d.ID == "" || !d.Span.Valid() || d.State.Terminal() || d.State > ops.Removed {
+		if d.ID == "" || !d.Span.Valid() || !liveState(d.State) {
 			return bad("%q %s %s", d.ID, d.Span, d.State)
 		}
 		if _, dup := byID[d.ID]; dup {
@@ -424,8 +424,10 @@ func (n *Node) Restore(a protocol.BootstrapAnswer) error {
 	for _, r := range a.Merges {
 		n.writeMerges().put(r.ID, r.Clone())
 	}
-	if a.Epoch > n.owner {
-		n.owner = a.Epoch
-	}
+	n.owner = max(n.owner, a.Epoch)
 	return nil
 }
+
+// liveState reports whether s is a state a dispatcher can hold: one before Stopped and
+// Removed, the terminal states, which come last (no state lies beyond them).
+func liveState(s ops.ComponentState) bool { return s < ops.Stopped }

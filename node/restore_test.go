@@ -44,6 +44,8 @@ func TestRestore(t *testing.T) {
 		"empty span":         with(func(a *protocol.BootstrapAnswer) { a.Dispatchers[0].Span = ops.Span{Table: 1, Start: "m", End: "m"} }),
 		"terminal state":     with(func(a *protocol.BootstrapAnswer) { a.Dispatchers[3].State = ops.Stopped }),
 		"id twice":           with(func(a *protocol.BootstrapAnswer) { a.Dispatchers[1].ID = "a" }),
+		"removed state":      with(func(a *protocol.BootstrapAnswer) { a.Dispatchers[3].State = ops.Removed }),
+		"no such state":      with(func(a *protocol.BootstrapAnswer) { a.Dispatchers[3].State = ops.Removed + 1 }),
 		"overlap":            with(func(a *protocol.BootstrapAnswer) { a.Dispatchers[3].Removing, a.Dispatchers[3].Span = false, t1a }),
 		"waits, not merging": with(func(a *protocol.BootstrapAnswer) { a.Merges = nil }),
 		"bad merge record":   with(func(a *protocol.BootstrapAnswer) { a.Merges[0].Type = ops.TypeMove }),
@@ -59,4 +61,23 @@ func TestRestore(t *testing.T) {
 			require.Zero(t, d+r+m, "nothing restored")
 		})
 	}
+}
+
+// TestRestoreMergeReady: a merged dispatcher MergeReady before its commit may overlap its
+// waiting sources, as a Preparing one may; an answer of an older epoch than the node's
+// owner leaves the owner; a node holding only a merge journal is not empty.
+func TestRestoreMergeReady(t *testing.T) {
+	ready := disp("m", t1All, ops.MergeReady, 1)
+	a := protocol.BootstrapAnswer{Node: "A", Changefeed: cf, Epoch: 2,
+		Dispatchers: []protocol.Dispatcher{disp("a", t1a, ops.WaitingMerge, 5), disp("b", t1b, ops.WaitingMerge, 3), ready},
+		Merges:      []ops.Record{mergeRec("m", t1All, 2, "a", "b")}}
+	n := newNode(t, 3)
+	require.NoError(t, n.Restore(a))
+	require.Equal(t, a.Dispatchers, n.Dispatchers())
+	require.Equal(t, ops.Epoch(3), n.Owner(), "an older answer does not lower the owner")
+
+	journalOnly := newNode(t, 1)
+	require.NoError(t, journalOnly.Restore(protocol.BootstrapAnswer{Node: "A", Changefeed: cf, Epoch: 1,
+		Merges: []ops.Record{mergeRec("m", t1All, 1, "a", "b")}}))
+	require.ErrorIs(t, journalOnly.Restore(protocol.BootstrapAnswer{Node: "A", Changefeed: cf, Epoch: 1}), node.ErrInvalidDispatcher)
 }
