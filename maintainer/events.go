@@ -184,9 +184,7 @@ func (m *Maintainer) applyStatuses(r protocol.StatusReport) {
 		for i := range r.Statuses {
 			one := r.Statuses[i : i+1]
 			m.writeCtrl().HandleStatuses(r.Node, one, m.afterStatus) // Trace may clone m: asked anew each time
-			if m.strays != nil {
-				m.straysStopped(r.Node, one)
-			}
+			m.straysStopped(r.Node, one)
 			m.trace(Step{Action: StepStatus, Node: r.Node, Status: one[0], Epoch: r.Epoch})
 		}
 		m.metrics.StatusesApplied += uint64(len(r.Statuses))
