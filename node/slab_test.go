@@ -155,3 +155,19 @@ func TestByTableFromSlabScan(t *testing.T) {
 	want[1] = append(slices.Clone(want[1]), d(slabScan).ID)
 	require.Equal(t, want, sorted(c.byTable))
 }
+
+// TestSlabWithoutAtTheThreshold: a copy without one id indexes its ids by a map exactly
+// when it keeps slabScan of them or more, as put does.
+func TestSlabWithoutAtTheThreshold(t *testing.T) {
+	s := newSlab[int]()
+	for i := range slabScan + 1 {
+		s.put(ops.DispatcherID(fmt.Sprintf("d%02d", i)), i)
+	}
+	w := s.without("d00")
+	require.Equal(t, slabScan, w.len())
+	require.NotNil(t, w.index, "slabScan ids: a map")
+	require.Equal(t, 1, *w.get("d01"))
+	w = w.without("d01")
+	require.Nil(t, w.index, "fewer: scanned")
+	require.Equal(t, 2, *w.get("d02"))
+}
