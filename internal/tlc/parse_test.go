@@ -168,3 +168,17 @@ func TestJavaOptions(t *testing.T) {
 		})
 	}
 }
+
+// TestPreferQuick: the client compiler goes first in the process's JavaOptsEnv, before
+// what a user set there, which therefore still wins.
+func TestPreferQuick(t *testing.T) {
+	for _, tc := range []struct{ user, want string }{
+		{"", QuickJVM},
+		{"-Xmx1g -XX:TieredStopAtLevel=4", QuickJVM + " -Xmx1g -XX:TieredStopAtLevel=4"},
+	} {
+		t.Setenv(JavaOptsEnv, tc.user)
+		PreferQuick()
+		require.Equal(t, tc.want, os.Getenv(JavaOptsEnv))
+		require.Equal(t, "-Djava.io.tmpdir=/t "+tc.want, javaOptions(Options{}, "/t", os.Getenv(JavaOptsEnv)))
+	}
+}
