@@ -72,7 +72,7 @@ func walkClones(t *testing.T, cfg Config, seeds uint64, steps int) {
 }
 
 // uncachedFingerprint is c's fingerprint computed afresh, without the cached encodings of
-// its node cores, maintainer and bootstrap answers.
+// its node cores, maintainer and bootstrap answers, and with its streams encoded anew.
 func uncachedFingerprint(c *Cluster) string {
 	e := *c
 	e.nodes = slices.Clone(c.nodes)
@@ -80,5 +80,12 @@ func uncachedFingerprint(c *Cluster) string {
 		e.nodes[i].fp = nil
 	}
 	e.fpM, e.fpAns = nil, nil
+	e.net = Network{}
+	for _, q := range c.net.req {
+		e.net.req = append(e.net.req, newRequestQueue(q.s, q.q))
+	}
+	for _, q := range c.net.stq {
+		e.net.stq = append(e.net.stq, newStatusQueue(q.n, q.q))
+	}
 	return e.Fingerprint()
 }

@@ -26,7 +26,8 @@ func (c *Cluster) Fingerprint() string {
 // buffer: a search that hashes fingerprints reuses one buffer instead of allocating a
 // string per state. The encodings of node cores and of the maintainer are cached with
 // them (a clone shares the bytes of the parts it shares), so, like Apply, it must not run
-// concurrently with other uses of c.
+// concurrently with other uses of c. Each stream of the network carries its own encoding,
+// written when the stream is (network.go).
 func (c *Cluster) AppendFingerprint(b []byte) []byte {
 	w := fpWriter{b: b}
 	w.num(uint64(c.Epoch()))
@@ -81,16 +82,13 @@ func (c *Cluster) AppendFingerprint(b []byte) []byte {
 					continue
 				}
 				w.num(uint64(rq.s.Epoch) + 1) // 0 ends the streams
-				w.num(uint64(len(rq.q)))
-				for _, r := range rq.q {
-					w.request(r)
-				}
+				w.b = append(w.b, rq.fp...)   // the queue's length and requests
 			}
 			w.num(0)
-			q := c.net.statuses(n)
-			w.num(uint64(len(q)))
-			for _, r := range q {
-				w.report(r)
+			if k, ok := c.net.findStatuses(n); ok {
+				w.b = append(w.b, c.net.stq[k].fp...) // the queue's length and reports
+			} else {
+				w.num(0)
 			}
 		}
 	}

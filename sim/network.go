@@ -64,16 +64,43 @@ func (nw *Network) writeStq() {
 	}
 }
 
-// requestQueue is one non-empty request stream.
+// requestQueue is one non-empty request stream and its encoding in the cluster's
+// fingerprint. The encoding is written with the queue (newRequestQueue), never in place,
+// so the clones that share a queue share its encoding and never write it: an exhaustive
+// search fingerprints every successor, and most successors leave most streams as they
+// were.
 type requestQueue struct {
-	s Stream
-	q []protocol.Request
+	s  Stream
+	q  []protocol.Request
+	fp []byte // the number of requests, then each (fpWriter.request)
 }
 
-// statusQueue is one node's non-empty status stream.
+// newRequestQueue is stream s holding q, with its encoding.
+func newRequestQueue(s Stream, q []protocol.Request) requestQueue {
+	w := fpWriter{b: make([]byte, 0, 64*len(q)+1)}
+	w.num(uint64(len(q)))
+	for _, r := range q {
+		w.request(r)
+	}
+	return requestQueue{s: s, q: q, fp: w.b}
+}
+
+// statusQueue is one node's non-empty status stream and its encoding in the cluster's
+// fingerprint, written with it as a requestQueue's is.
 type statusQueue struct {
-	n ops.NodeID
-	q []Report
+	n  ops.NodeID
+	q  []Report
+	fp []byte // the number of reports, then each (fpWriter.report)
+}
+
+// newStatusQueue is node n's status stream holding q, with its encoding.
+func newStatusQueue(n ops.NodeID, q []Report) statusQueue {
+	w := fpWriter{b: make([]byte, 0, 24*len(q)+1)}
+	w.num(uint64(len(q)))
+	for _, r := range q {
+		w.report(r)
+	}
+	return statusQueue{n: n, q: q, fp: w.b}
 }
 
 // NewNetwork returns an empty network.
@@ -118,10 +145,10 @@ func (nw *Network) Send(s Stream, r protocol.Request) {
 	nw.writeReq()
 	i, ok := nw.findRequests(s)
 	if !ok {
-		nw.req = slices.Insert(nw.req, i, requestQueue{s: s, q: []protocol.Request{r}})
+		nw.req = slices.Insert(nw.req, i, newRequestQueue(s, []protocol.Request{r}))
 		return
 	}
-	nw.req[i].q = append(slices.Clip(nw.req[i].q), r)
+	nw.req[i] = newRequestQueue(s, append(slices.Clip(nw.req[i].q), r))
 }
 
 // InFlight reports whether r is queued on stream s (operators resend only when it is not).
@@ -195,7 +222,7 @@ func (nw *Network) setRequests(i int, q []protocol.Request) {
 		nw.req = slices.Delete(nw.req, i, i+1)
 		return
 	}
-	nw.req[i].q = q
+	nw.req[i] = newRequestQueue(nw.req[i].s, q)
 }
 
 // Lose drops the i-th request (from 0) of stream s (Lose). Bootstrap requests are resent by
@@ -223,10 +250,10 @@ func (nw *Network) Report(n ops.NodeID, st ops.Status, e ops.Epoch) {
 	}
 	nw.writeStq()
 	if !ok {
-		nw.stq = slices.Insert(nw.stq, i, statusQueue{n: n, q: []Report{r}})
+		nw.stq = slices.Insert(nw.stq, i, newStatusQueue(n, []Report{r}))
 		return
 	}
-	nw.stq[i].q = append(slices.Clip(nw.stq[i].q), r)
+	nw.stq[i] = newStatusQueue(n, append(slices.Clip(nw.stq[i].q), r))
 }
 
 // Longest is the length of the longest stream, requests or statuses: what a bound on
@@ -263,7 +290,7 @@ func (nw *Network) setStatuses(i int, q []Report) {
 		nw.stq = slices.Delete(nw.stq, i, i+1)
 		return
 	}
-	nw.stq[i].q = q
+	nw.stq[i] = newStatusQueue(nw.stq[i].n, q)
 }
 
 // DropStatuses empties every status stream: they were addressed to a maintainer that died.
