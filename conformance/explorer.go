@@ -22,10 +22,11 @@ import (
 //  1. expand (parallel): every state of the level applies each enabled action to a clone
 //     of itself (the last action to the state itself) and hashes the successor's
 //     fingerprint. A successor whose hash is already in the visited set (read only in this
-//     phase) is an edge to an old state and is dropped at once. The others meet in the
-//     level's candidate set, which keeps for each hash the successor first in the order of
-//     parents and actions and drops the rest, so a state reached many times in one level
-//     is held once.
+//     phase) is an edge to an old state and is dropped at once, the worker's next clone
+//     written into it (sim.Cluster.CloneInto): most successors are such. The others meet
+//     in the level's candidate set, which keeps for each hash the successor first in the
+//     order of parents and actions and drops the rest, so a state reached many times in
+//     one level is held once.
 //  2. number (one goroutine): the candidates, in the order of their parents and actions,
 //     are added to the visited set as states of the next level with parent pointers. This
 //     order does not depend on the worker count, so neither do the state numbers, the
@@ -119,6 +120,7 @@ type explorer struct {
 	ends    [][]int        // per worker: appendState's variable ends
 	ctrl    []ctrlRecords  // per worker: the controller of the state it abstracts
 	acts    [][]sim.Action // per worker: the enabled actions of the state it expands
+	spare   []*sim.Cluster // per worker: a dropped successor the next clone is written into
 }
 
 // Explore enumerates every state of the simulated cluster of cfg reachable through
@@ -133,7 +135,7 @@ func Explore(ctx context.Context, cfg sim.Config, opt ExploreOptions) (*Explorat
 		workers = runtime.GOMAXPROCS(0)
 	}
 	x := &explorer{cfg: cfg, opt: opt, workers: workers, seed: maphash.MakeSeed(), set: newFPSet(1 << 16),
-		acts: make([][]sim.Action, workers)}
+		acts: make([][]sim.Action, workers), spare: make([]*sim.Cluster, workers)}
 	if opt.AbstractCount {
 		x.absSet = newFPSet(1 << 16)
 		x.ends, x.ctrl = make([][]int, workers), make([]ctrlRecords, workers)
@@ -267,18 +269,22 @@ func (x *explorer) expand(ctx context.Context, level []frontierState) ([]candida
 		for k, a := range acts {
 			succ := here
 			if k < len(acts)-1 { // the last successor takes the state itself
-				succ = here.Clone()
+				succ = here.CloneInto(x.spare[w])
+				x.spare[w] = nil
 			}
 			if err := succ.Apply(a); err != nil {
 				return fmt.Errorf("conformance: explore: enabled %s failed after %v: %w", a, x.path(level[i].id), err)
 			}
 			fp := x.hash(succ, buf)
-			if _, old := x.set.find(fp); old {
-				edges++
+			_, old := x.set.find(fp)
+			if old || !withinStreams(succ, x.opt.MaxStream) {
+				if old {
+					edges++
+				} // else: a state outside the bound is never recorded, so never old
+				if succ != here {
+					x.spare[w] = succ // dropped: the next clone reuses it
+				}
 				continue
-			}
-			if !withinStreams(succ, x.opt.MaxStream) {
-				continue // a state outside the bound is never recorded, so never old
 			}
 			edges++
 			cs.offer(candidate{c: succ, fp: fp, pos: uint64(i)<<16 | uint64(k), act: a})

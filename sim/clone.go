@@ -12,18 +12,31 @@ import (
 // path to it. The node cores and the maintainer are copied on write (cow.go), so Clone
 // changes c's bookkeeping: like Apply, it must not run concurrently with other uses of c.
 // The configuration is shared: nothing changes it after NewCluster.
-func (c *Cluster) Clone() *Cluster {
+func (c *Cluster) Clone() *Cluster { return c.CloneInto(nil) }
+
+// CloneInto is Clone, written into spare, a cluster that nothing uses any more (a
+// discarded clone, whose state is lost), instead of a new allocation; with a nil spare
+// it allocates. A search that clones a state for every successor and drops most of them
+// at once (those it has seen) reuses one spare for all of those. It returns the copy.
+func (c *Cluster) CloneInto(spare *Cluster) *Cluster {
 	// The node cores, the maintainer and the network's lists of streams are shared, and
 	// marked so in both; alive, dropped, tables and late are shared too: every write after
 	// NewCluster (nodeCrash, DropTable, CreateTable) replaces them with a changed copy.
 	c.sharedNodes, c.sharedM = ^uint64(0), true
 	c.net.share()
+	n := len(c.nodes)
 	var d *Cluster
-	if n := len(c.nodes); n <= inlineNodes {
+	switch {
+	case spare != nil && cap(spare.nodes) >= n:
+		d = spare
+		slots := d.nodes[:n]
+		*d = *c
+		d.nodes = slots
+	case n <= inlineNodes:
 		cc := &clusterCopy{c: *c}
 		d = &cc.c
 		d.nodes = cc.slots[:n:n]
-	} else {
+	default:
 		d = new(Cluster)
 		*d = *c
 		d.nodes = make([]nodeSlot, n)

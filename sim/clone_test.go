@@ -11,8 +11,8 @@ import (
 	ops "github.com/opfsm/opfsm/operators"
 )
 
-// TestCloneIsIndependent: along random walks with every fault, a clone has the original's
-// state and enabled actions; applying an action to the clone leaves the original as it
+// TestCloneIsIndependent: along random walks with every fault, a clone (also one written
+// into a dropped clone) has the original's state and enabled actions; applying an action to the clone leaves the original as it
 // was, and the other way round; and applying the same action to both keeps them equal. This is what lets an
 // exhaustive search clone states instead of replaying paths. Every fingerprint, whose
 // parts' encodings (and the network's list of streams) a clone shares with its original
@@ -51,12 +51,16 @@ func walkClones(t *testing.T, cfg Config, seeds uint64, steps int) {
 			d := c.Clone()
 			require.Equal(t, before, d.Fingerprint(), "seed %d step %d", seed, step)
 			require.Equal(t, fmt.Sprint(acts), fmt.Sprint(d.Enabled()), "seed %d step %d", seed, step)
-			// The clone takes every enabled action in turn (each on its own clone); the
-			// original must not notice.
+			// The clone takes every enabled action in turn (each on its own clone, written
+			// into the one before, which is dropped: CloneInto); the original must not
+			// notice.
+			var spare *Cluster
 			for _, a := range acts {
-				x := c.Clone()
+				x := c.CloneInto(spare)
+				require.Equal(t, before, x.Fingerprint(), "seed %d step %d: a clone into a spare", seed, step)
 				require.NoError(t, x.Apply(a))
 				require.Equal(t, uncachedFingerprint(x), x.Fingerprint(), "seed %d step %d: a clone after %s", seed, step, a)
+				spare = x
 			}
 			a := acts[rng.IntN(len(acts))]
 			require.NoError(t, d.Apply(a))
