@@ -16,8 +16,9 @@ func (c *Cluster) Clone() *Cluster { return c.CloneInto(nil) }
 
 // CloneInto is Clone, written into spare, a cluster that nothing uses any more (a
 // discarded clone, whose state is lost), instead of a new allocation; with a nil spare
-// it allocates. A search that clones a state for every successor and drops most of them
-// at once (those it has seen) reuses one spare for all of those. It returns the copy.
+// (or c itself) it allocates. A search that clones a state for every successor and drops
+// most of them at once (those it has seen) reuses one spare for all of those. It returns
+// the copy.
 func (c *Cluster) CloneInto(spare *Cluster) *Cluster {
 	// The node cores, the maintainer and the network's lists of streams are shared, and
 	// marked so in both; alive, dropped, tables and late are shared too: every write after
@@ -27,7 +28,7 @@ func (c *Cluster) CloneInto(spare *Cluster) *Cluster {
 	n := len(c.nodes)
 	var d *Cluster
 	switch {
-	case spare != nil && cap(spare.nodes) >= n:
+	case spare != nil && spare != c && cap(spare.nodes) >= n:
 		d = spare
 		slots := d.nodes[:n]
 		*d = *c

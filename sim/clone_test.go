@@ -93,3 +93,18 @@ func uncachedFingerprint(c *Cluster) string {
 	}
 	return e.Fingerprint()
 }
+
+// TestCloneIntoItself: a cluster given itself as the spare still gets a copy of its own,
+// which an action changes without it.
+func TestCloneIntoItself(t *testing.T) {
+	c, err := NewCluster(halvesConfig(Bugs{}))
+	require.NoError(t, err)
+	before := c.Fingerprint()
+	d := c.CloneInto(c)
+	require.NotSame(t, c, d)
+	acts := d.Enabled()
+	require.NotEmpty(t, acts)
+	require.NoError(t, d.Apply(acts[0]))
+	require.Equal(t, before, c.Fingerprint())
+	require.NotEqual(t, before, d.Fingerprint())
+}
